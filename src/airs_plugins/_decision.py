@@ -1,0 +1,355 @@
+"""The one vocabulary: what is checked (Subject), what checks find (Finding), what is decided (Decision).
+
+Every adapter imports these names; nothing else defines an action, a channel or a tier.
+All models are frozen pydantic v2 models whose ``model_dump(mode="json")`` round-trips.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from ._normalize import ScanText
+
+
+class Action(enum.StrEnum):
+    """What the host must do with the subject."""
+
+    ALLOW = "allow"
+    REDACT = "redact"
+    REQUIRE_APPROVAL = "require_approval"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return _ACTION_RANK[self]
+
+    @classmethod
+    def most_restrictive(cls, *actions: Action) -> Action:
+        return max(actions, key=lambda a: a.rank, default=cls.ALLOW)
+
+
+_ACTION_RANK = {Action.ALLOW: 0, Action.REDACT: 1, Action.REQUIRE_APPROVAL: 2, Action.BLOCK: 3}
+
+
+class Layer(enum.StrEnum):
+    """Which layer made the decision."""
+
+    GUARDRAIL = "guardrail"
+    JUDGE = "judge"
+    HUMAN = "human"
+    BREAKER = "breaker"
+    POLICY = "policy"
+
+
+class Status(enum.StrEnum):
+    """Outcome of the layer that decided, kept apart from the action."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class RiskTier(enum.StrEnum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+    @property
+    def rank(self) -> int:
+        return ("LOW", "MEDIUM", "HIGH", "CRITICAL").index(self.value)
+
+
+class Channel(enum.StrEnum):
+    """Where the subject sits in the agent loop."""
+
+    USER_INPUT = "user_input"
+    MODEL_OUTPUT = "model_output"
+    TOOL_CALL = "tool_call"
+    TOOL_RESULT = "tool_result"
+    RETRIEVED = "retrieved"
+    HANDOFF = "handoff"
+
+    @property
+    def untrusted(self) -> bool:
+        """Content on this channel came from outside the user's request (indirect injection)."""
+        return self in (Channel.TOOL_RESULT, Channel.RETRIEVED)
+
+
+class SideEffect(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+    EXTERNAL = "external"
+    IRREVERSIBLE = "irreversible"
+    UNKNOWN = "unknown"
+
+    @property
+    def reaches_outside(self) -> bool:
+        """External, irreversible and unknown effects are gated by taint (rule of two)."""
+        return self in (SideEffect.EXTERNAL, SideEffect.IRREVERSIBLE, SideEffect.UNKNOWN)
+
+
+class FailMode(enum.StrEnum):
+    ALLOW = "allow"
+    FLAG = "flag"
+    REQUIRE_APPROVAL = "require_approval"
+    BLOCK = "block"
+
+    def as_action(self) -> Action:
+        return Action.ALLOW if self in (FailMode.ALLOW, FailMode.FLAG) else Action(self.value)
+
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+
+class Finding(BaseModel):
+    """One thing a check found. ``score`` says how strongly and how surely it fired (0–1)."""
+
+    model_config = _FROZEN
+
+    check: str
+    category: str
+    severity: Severity = Severity.MEDIUM
+    score: float = Field(default=1.0, ge=0.0, le=1.0)
+    spans: tuple[tuple[int, int], ...] = ()
+    message: str = ""
+    maso: tuple[str, ...] = ()
+    attack: bool = False
+    """True when the category is one the check declares as an attack (injection, jailbreak…)."""
+    redact_label: str | None = None
+    """Replacement label for the spans when the router decides to redact (e.g. ``[EMAIL]``)."""
+    action: Action | None = None
+    """The action this finding asks for when decided; None ⇒ the check's configured action."""
+
+
+class Observation(BaseModel):
+    """What the run has read from untrusted content (a tool result or a retrieved document)."""
+
+    model_config = _FROZEN
+
+    source: str
+    channel: Channel
+    digest: str
+    attack_categories: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    """Salient values (addresses, URLs, account numbers…) seen in that content, normalised."""
+    injected_values: tuple[str, ...] = ()
+    """The subset of ``values`` that sat inside or next to a detected attack."""
+    at: float = 0.0
+
+
+class RunContext(BaseModel):
+    """Per-run state the stateless core needs: ids, user goal, taint, cap counters.
+
+    It goes in as ``context=`` and the updated one comes back in ``Decision.context``. Adapters keep
+    its ``model_dump(mode="json")`` in the framework's persisted state so it survives a restart.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    thread_id: str | None = None
+    agent_id: str | None = None
+    user_goal: str | None = None
+    observations: tuple[Observation, ...] = ()
+    tool_calls: dict[str, tuple[float, ...]] = Field(default_factory=dict)
+    call_signatures: dict[str, int] = Field(default_factory=dict)
+    turns: int = 0
+    retries: int = 0
+
+    @property
+    def tainted(self) -> bool:
+        """The run has read untrusted content."""
+        return bool(self.observations)
+
+    @property
+    def untrusted_findings(self) -> tuple[str, ...]:
+        return tuple(sorted({c for o in self.observations for c in o.attack_categories}))
+
+    @classmethod
+    def coerce(cls, value: RunContext | Mapping[str, Any] | None, **ids: str | None) -> RunContext:
+        if value is None:
+            return cls(**{k: v for k, v in ids.items() if v is not None})
+        if isinstance(value, RunContext):
+            return value
+        return cls.model_validate(dict(value))
+
+
+class Subject(BaseModel):
+    """What is being checked, with its context."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: Channel
+    payload: str
+    """The text to scan. For tool calls: the canonical JSON of the arguments."""
+    tool_name: str | None = None
+    tool_args: dict[str, Any] | None = None
+    tool_call_id: str | None = None
+    risk_tier: RiskTier = RiskTier.MEDIUM
+    side_effect: SideEffect | None = None
+    context: RunContext = Field(default_factory=RunContext)
+    source: str | None = None
+    """For tool results and retrieved documents: which tool or retriever produced it."""
+    max_scan_bytes: int = 65536
+    output_schema: dict[str, Any] | None = None
+
+    @cached_property
+    def text(self) -> ScanText:
+        """The normalised views of ``payload``, computed once and shared by every text check."""
+        from ._normalize import prepare
+
+        return prepare(self.payload, max_scan_bytes=self.max_scan_bytes)
+
+    @property
+    def digest(self) -> str:
+        return digest_text(self.payload)
+
+
+class JudgeVerdict(BaseModel):
+    """What the L2 judge said. ``status`` is not ok when it timed out, failed or was unparseable."""
+
+    model_config = _FROZEN
+
+    verdict: Literal["pass", "review", "escalate"] | None = None
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    rationale: str = ""
+    rubric: str | None = None
+    status: Status = Status.OK
+    latency_ms: float = 0.0
+
+
+ApprovalType = Literal["approve", "edit", "reject", "respond"]
+
+
+class ApprovalDecision(BaseModel):
+    """A human's answer to an :class:`ApprovalRequest` (LangChain HITL's four names)."""
+
+    model_config = _FROZEN
+
+    type: ApprovalType
+    args: dict[str, Any] | None = None
+    message: str | None = None
+    reviewer: str | None = None
+    reason: str | None = None
+    request_id: str | None = None
+    decided_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def coerce(cls, value: Any, *, index: int = 0) -> ApprovalDecision:
+        """Accept our JSON, LangChain HITL's ``{"decisions": [...]}`` shape, or a bare type string."""
+        if isinstance(value, ApprovalDecision):
+            return value
+        if isinstance(value, str):
+            return cls(type=value)  # type: ignore[arg-type]
+        if isinstance(value, Mapping):
+            data = dict(value)
+            if "decisions" in data and "type" not in data:
+                decisions = list(data["decisions"])
+                return cls.coerce(decisions[index] if index < len(decisions) else decisions[-1])
+            edited = data.pop("edited_action", None)
+            if isinstance(edited, Mapping) and "args" in edited and data.get("args") is None:
+                data["args"] = dict(edited["args"])
+            data.pop("name", None)
+            return cls.model_validate(data)
+        msg = f"cannot read an approval decision from {type(value).__name__}"
+        raise TypeError(msg)
+
+
+class ApprovalRequest(BaseModel):
+    """Everything a reviewer needs to decide, bound to the policy version that asked."""
+
+    model_config = _FROZEN
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    channel: Channel
+    tool_name: str | None = None
+    tool_args: dict[str, Any] | None = None
+    tool_call_id: str | None = None
+    payload_preview: str = ""
+    findings: tuple[Finding, ...] = ()
+    judge: JudgeVerdict | None = None
+    reason: str = ""
+    risk_tier: RiskTier = RiskTier.MEDIUM
+    policy_hash: str = ""
+    correlation_id: str = ""
+    run_id: str | None = None
+    thread_id: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    expires_at: datetime | None = None
+    approvals_required: int = 1
+    allowed_decisions: tuple[ApprovalType, ...] = ("approve", "edit", "reject", "respond")
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or datetime.now(UTC)) >= self.expires_at
+
+    @staticmethod
+    def deadline(sla_seconds: float | None) -> datetime | None:
+        if sla_seconds is None:
+            return None
+        return datetime.now(UTC) + timedelta(seconds=sla_seconds)
+
+
+class Decision(BaseModel):
+    """The single outcome every adapter enforces. See DESIGN §7 for the JSON contract."""
+
+    model_config = _FROZEN
+
+    action: Action
+    layer: Layer = Layer.GUARDRAIL
+    status: Status = Status.OK
+    enforced: bool = True
+    findings: tuple[Finding, ...] = ()
+    risk_tier: RiskTier = RiskTier.MEDIUM
+    latency_ms: float = 0.0
+    redacted: str | None = None
+    redacted_args: dict[str, Any] | None = None
+    policy_hash: str = ""
+    correlation_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    context: RunContext = Field(default_factory=RunContext)
+    channel: Channel = Channel.USER_INPUT
+    tool_name: str | None = None
+    tool_call_id: str | None = None
+    reason: str = ""
+    judge: JudgeVerdict | None = None
+    approval: ApprovalDecision | None = None
+    approval_request_id: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """The host may go ahead (possibly with the redacted payload). False in monitor mode never."""
+        return not self.enforced or self.action in (Action.ALLOW, Action.REDACT)
+
+    @property
+    def blocked(self) -> bool:
+        return self.enforced and self.action is Action.BLOCK
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.enforced and self.action is Action.REQUIRE_APPROVAL
+
+    @property
+    def flagged(self) -> bool:
+        """An allow that carries findings (there is no separate flag action)."""
+        return self.action is Action.ALLOW and bool(self.findings)
+
+
+def digest_text(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,133 @@
+"""Exactly-once tool execution: a durable record under (thread id, tool call id).
+
+Before a guarded tool runs, the adapter *claims* the call. After it runs, the result is *completed*
+into the ledger before it is returned. A replay of the same call (a node re-running after a resume,
+a restarted process) finds the record and returns the recorded result instead of executing again.
+A claim left ``running`` by a crash is never re-run blindly: the adapter reports that the outcome is
+unknown (at-most-once, fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from ._errors import AuditError
+
+State = Literal["running", "done"]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    thread_id: str
+    tool_call_id: str
+    tool_name: str
+    state: State
+    content: str | None = None
+    status: str = "success"
+    at: float = 0.0
+    extra: dict[str, Any] | None = None
+
+
+@runtime_checkable
+class ExecutionLedger(Protocol):
+    def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
+        """Claim the call. Returns None when claimed now, else the existing entry."""
+
+    def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
+                 extra: dict[str, Any] | None = None) -> None: ...
+
+    def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None: ...
+
+
+class MemoryLedger:
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], LedgerEntry] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
+        with self._lock:
+            key = (thread_id, tool_call_id)
+            if key in self._rows:
+                return self._rows[key]
+            self._rows[key] = LedgerEntry(thread_id, tool_call_id, tool_name, "running", at=time.time())
+            return None
+
+    def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
+                 extra: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            old = self._rows.get((thread_id, tool_call_id))
+            name = old.tool_name if old else ""
+            self._rows[(thread_id, tool_call_id)] = LedgerEntry(
+                thread_id, tool_call_id, name, "done", content, status, time.time(), extra)
+
+    def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
+        return self._rows.get((thread_id, tool_call_id))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+class SQLiteLedger:
+    """The ledger in a SQLite file, safe across threads and processes."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._local_pid = -1
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None or self._local_pid != os.getpid():
+            try:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS tool_ledger (thread_id TEXT NOT NULL, tool_call_id TEXT NOT NULL,"
+                    " tool_name TEXT NOT NULL, state TEXT NOT NULL, content TEXT, status TEXT, at REAL,"
+                    " extra TEXT, PRIMARY KEY (thread_id, tool_call_id))")
+            except sqlite3.Error as exc:
+                msg = f"cannot open execution ledger {self.path}: {exc}"
+                raise AuditError(msg) from exc
+            self._conn, self._local_pid = conn, os.getpid()
+        return self._conn
+
+    def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
+        with self._lock:
+            db = self._db()
+            cur = db.execute(
+                "INSERT OR IGNORE INTO tool_ledger (thread_id, tool_call_id, tool_name, state, at) "
+                "VALUES (?, ?, ?, 'running', ?)", (thread_id, tool_call_id, tool_name, time.time()))
+            if cur.rowcount == 1:
+                return None
+        return self.get(thread_id, tool_call_id)
+
+    def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
+                 extra: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            self._db().execute(
+                "UPDATE tool_ledger SET state='done', content=?, status=?, at=?, extra=? "
+                "WHERE thread_id=? AND tool_call_id=?",
+                (content, status, time.time(), json.dumps(extra) if extra else None, thread_id, tool_call_id))
+
+    def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
+        row = self._db().execute(
+            "SELECT tool_name, state, content, status, at, extra FROM tool_ledger "
+            "WHERE thread_id=? AND tool_call_id=?", (thread_id, tool_call_id)).fetchone()
+        if row is None:
+            return None
+        return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
+                           json.loads(row[5]) if row[5] else None)
+
+
+def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> ExecutionLedger:
+    if ledger is not None and not isinstance(ledger, (str, os.PathLike)):
+        return ledger
+    path = ledger if ledger is not None else os.environ.get("AIRS_LEDGER_PATH")
+    return SQLiteLedger(path) if path else MemoryLedger()

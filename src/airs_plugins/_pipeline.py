@@ -1,0 +1,221 @@
+"""``decide()``: L1 checks → router → (judge) → Decision, as a generator that does no I/O.
+
+It yields a :class:`JudgeRequest` when the router wants the judge and receives a
+:class:`JudgeVerdict` back; ``Shield.check_*`` and ``acheck_*`` only drive it, so the sync and async
+paths share every rule.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import _router
+from ._decision import (
+    Action,
+    Channel,
+    Decision,
+    Finding,
+    JudgeVerdict,
+    Layer,
+    Observation,
+    RunContext,
+    Severity,
+    Status,
+    Subject,
+)
+from ._taint import extract_with_spans, values_near
+
+if TYPE_CHECKING:
+    from ._policy import CheckConfig, Policy
+    from .checks import Check
+
+_USER_GOAL_LIMIT = 16_384
+_MAX_OBSERVATIONS = 256
+_HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """What the driver hands the judge: the subject, L1's findings and the time left."""
+
+    subject: Subject
+    findings: tuple[Finding, ...]
+    reason: str
+    budget_ms: float
+    correlation_id: str
+    rubric: str
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A policy with its checks built once (per Shield)."""
+
+    policy: Policy
+    checks: tuple[tuple[Check, CheckConfig], ...]
+    configs: Mapping[str, CheckConfig]
+
+
+def run_checks(compiled: Compiled, subject: Subject) -> list[Finding]:
+    findings: list[Finding] = []
+    for check, cfg in compiled.checks:
+        if subject.channel not in check.channels:
+            continue
+        try:
+            findings.extend(check.run(subject))
+        except Exception as exc:  # a buggy check must not crash the agent; it routes as uncertain
+            findings.append(Finding(
+                check=cfg.id, category="check_error", severity=Severity.HIGH, score=0.6,
+                message=f"check {cfg.id!r} failed: {type(exc).__name__}: {exc}"[:300]))
+    return findings
+
+
+def decide(
+    compiled: Compiled,
+    subject: Subject,
+    *,
+    correlation_id: str,
+    judge_available: bool,
+) -> Generator[JudgeRequest, JudgeVerdict, Decision]:
+    t0 = time.perf_counter()
+    policy = compiled.policy
+    profile = policy.profile(subject.risk_tier)
+    findings = run_checks(compiled, subject)
+    force = _forced_approval(policy, subject)
+    r = _router.route(findings, compiled.configs, profile, correlation_id=correlation_id,
+                      judge_available=judge_available, force_approval=force)
+    action, layer, status, reason = r.action, r.layer, Status.OK, r.reason
+    verdict: JudgeVerdict | None = None
+    if r.ask_judge:
+        spent = (time.perf_counter() - t0) * 1000
+        remaining = profile.budget_ms - spent
+        if remaining <= 0:
+            verdict = JudgeVerdict(status=Status.TIMEOUT, rationale="latency budget spent before the judge")
+        else:
+            verdict = yield JudgeRequest(subject, tuple(findings), r.judge_reason, remaining,
+                                         correlation_id, policy.judge.rubric)
+        action, layer, status, reason = _router.apply_judge(r, verdict, profile)
+    elif r.uncertain and action is not Action.ALLOW and layer is Layer.GUARDRAIL:
+        status = Status.SKIPPED
+
+    redacted: str | None = None
+    redacted_args: dict[str, Any] | None = None
+    if action is Action.REDACT:
+        redacted = apply_redactions(subject.payload, r.redact)
+        if subject.channel is Channel.TOOL_CALL:
+            try:
+                parsed = json.loads(redacted)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                redacted_args = parsed
+            else:  # a redaction that breaks the arguments is not safe to run: fail closed
+                action, layer = Action.BLOCK, Layer.GUARDRAIL
+                reason = "redaction would corrupt the tool arguments"
+                redacted = None
+
+    context = update_context(compiled, subject, findings)
+    return Decision(
+        action=action,
+        layer=layer,
+        status=status,
+        enforced=policy.enforcing,
+        findings=tuple(findings),
+        risk_tier=subject.risk_tier,
+        latency_ms=round((time.perf_counter() - t0) * 1000, 4),
+        redacted=redacted,
+        redacted_args=redacted_args,
+        policy_hash=policy.hash,
+        correlation_id=correlation_id,
+        context=context,
+        channel=subject.channel,
+        tool_name=subject.tool_name,
+        tool_call_id=subject.tool_call_id,
+        reason=reason,
+        judge=verdict,
+    )
+
+
+def _forced_approval(policy: Policy, subject: Subject) -> str | None:
+    if subject.channel is not Channel.TOOL_CALL:
+        return None
+    tool = policy.tool(subject.tool_name or "")
+    if tool.require_approval:
+        return f"tool {subject.tool_name!r} requires human approval by policy"
+    if policy.profile(subject.risk_tier).approve_tool_calls:
+        return f"every {subject.risk_tier.value} tool call requires human approval"
+    return None
+
+
+def apply_redactions(text: str, findings: Sequence[Finding]) -> str:
+    spans: list[tuple[int, int, str]] = []
+    for f in findings:
+        label = f.redact_label or f"[{f.category.upper()}]"
+        spans.extend((s, e, label) for s, e in f.spans if 0 <= s < e <= len(text))
+    if not spans:
+        return text
+    spans.sort()
+    merged: list[tuple[int, int, str]] = []
+    for s, e, label in spans:
+        if merged and s < merged[-1][1]:
+            ps, pe, plabel = merged[-1]
+            merged[-1] = (ps, max(pe, e), plabel)
+        else:
+            merged.append((s, e, label))
+    out: list[str] = []
+    pos = 0
+    for s, e, label in merged:
+        out.append(text[pos:s])
+        out.append(label)
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Finding]) -> RunContext:
+    policy = compiled.policy
+    ctx = subject.context
+    now = time.time()
+    update: dict[str, Any] = {}
+    if subject.channel is Channel.USER_INPUT:
+        goal = (ctx.user_goal + "\n" if ctx.user_goal else "") + subject.payload
+        update["user_goal"] = goal[-_USER_GOAL_LIMIT:]
+    elif subject.channel is Channel.MODEL_OUTPUT:
+        update["turns"] = ctx.turns + 1
+    elif subject.channel is Channel.TOOL_CALL:
+        from .checks.limits import call_signature
+
+        name = subject.tool_name or ""
+        recent = tuple(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR) + (now,)
+        update["tool_calls"] = {**ctx.tool_calls, name: recent}
+        sig = call_signature(name, subject.payload)
+        update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
+    elif subject.channel.untrusted:
+        attack = [f for f in findings if f.attack and f.score >= _band_low(compiled, f)]
+        with_spans = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
+        values = tuple(sorted({v for _s, _e, v in with_spans}))
+        injected: set[str] = set()
+        if attack:
+            attack_spans = [sp for f in attack for sp in f.spans]
+            injected = values_near(with_spans, attack_spans) if attack_spans else set(values)
+        obs = Observation(
+            source=subject.source or subject.tool_name or subject.channel.value,
+            channel=subject.channel,
+            digest=subject.digest,
+            attack_categories=tuple(sorted({f.category for f in attack})),
+            values=values,
+            injected_values=tuple(sorted(injected)),
+            at=now,
+        )
+        update["observations"] = (ctx.observations + (obs,))[-_MAX_OBSERVATIONS:]
+    if not update:
+        return ctx
+    return ctx.model_copy(update=update)
+
+
+def _band_low(compiled: Compiled, f: Finding) -> float:
+    cfg = compiled.configs.get(f.check)
+    return cfg.bands.low if cfg is not None else 0.5

@@ -1,0 +1,124 @@
+"""Load a policy from a YAML/JSON file or a dict: JSON Schema first, then the pydantic model.
+
+Any failure becomes one :class:`PolicyError` naming the dotted path of the bad field. jsonschema and
+PyYAML are imported here, lazily, so ``import airs_plugins`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import PolicyError
+from ._model import Policy
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+
+def format_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema shipped in the package."""
+    text = resources.files("airs_plugins._policy").joinpath("schema.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def generate_schema() -> dict[str, Any]:
+    """The schema as the models define it (used to write and check ``schema.json``)."""
+    out = Policy.model_json_schema(mode="validation")
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://airs-plugins.dev/schema/policy-v1.json"
+    out["title"] = "airs-plugins policy"
+    return out
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema())
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """For anyOf/oneOf failures pick the branch error that went deepest (the useful message)."""
+    from jsonschema.exceptions import best_match
+
+    while error.context:
+        non_null = [e for e in error.context if "None is not of type" not in e.message
+                    and "is not of type 'null'" not in e.message]
+        candidate = best_match(non_null or error.context)
+        if candidate is None or len(candidate.absolute_path) < len(error.absolute_path):
+            break
+        error = candidate
+    return error
+
+
+def parse_policy(data: Any, *, source: str | None = None) -> Policy:
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise PolicyError("", f"expected a mapping at the top level, got {type(data).__name__}",
+                          source=source)
+    from jsonschema.exceptions import best_match
+
+    err = best_match(_validator().iter_errors(dict(data)))
+    if err is not None:
+        err = _deepest(err)
+        raise PolicyError(format_path(err.absolute_path), err.message, source=source)
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        return Policy.model_validate(dict(data))
+    except PydanticError as exc:
+        first = exc.errors()[0]
+        loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+        raise PolicyError(format_path(loc), first["msg"], source=source) from None
+
+
+def load_policy(source: str | Path | Mapping[str, Any] | Policy | None) -> Policy:
+    """Read a policy from a path (YAML or JSON), a dict, or pass a Policy through."""
+    if source is None:
+        return Policy()
+    if isinstance(source, Policy):
+        return source
+    if isinstance(source, Mapping):
+        return parse_policy(source)
+    path = Path(source)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise PolicyError("", f"cannot read policy file: {exc.strerror or exc}", source=str(path)) from None
+    return parse_policy(_parse_text(text, str(path)), source=str(path))
+
+
+def _parse_text(text: str, source: str) -> Any:
+    if source.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError("", f"invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
+                              source=source) from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError("", f"invalid YAML{where}: {problem}", source=source) from None

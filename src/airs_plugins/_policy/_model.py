@@ -1,0 +1,203 @@
+"""The policy as pydantic models. The JSON Schema shipped in ``schema.json`` is generated from these
+(``airs policy schema`` prints it; a test keeps the file and the models in step)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .._canonical import canonical_json, sha256_hex
+from .._decision import Action, Channel, FailMode, RiskTier, SideEffect
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bands(BaseModel):
+    """Score thresholds: below ``low`` record only; ``low``..``high`` uncertain; ``high``+ decide."""
+
+    model_config = _STRICT
+
+    low: float = Field(default=0.5, ge=0.0, le=1.0)
+    high: float = Field(default=0.8, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if self.low > self.high:
+            msg = f"low ({self.low}) must not exceed high ({self.high})"
+            raise ValueError(msg)
+        return self
+
+
+class CheckConfig(BaseModel):
+    """One check as the policy configures it."""
+
+    model_config = _STRICT
+
+    id: str
+    enabled: bool = True
+    bands: Bands = Field(default_factory=Bands)
+    action: Literal["block", "redact", "require_approval"] = "block"
+    channels: list[Channel] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolRules(BaseModel):
+    """Argument rules enforced before a tool runs."""
+
+    model_config = _STRICT
+
+    path_roots: list[str] | None = None
+    path_args: list[str] | None = None
+    allowed_domains: list[str] | None = None
+    denied_domains: list[str] = Field(default_factory=list)
+    allowed_schemes: list[str] = Field(default_factory=lambda: ["https", "http"])
+    allow_private_network: bool = False
+    url_args: list[str] | None = None
+    sql_allowed_verbs: list[str] | None = None
+    sql_args: list[str] | None = None
+    shell_args: list[str] | None = None
+    shell_deny: list[str] = Field(default_factory=list)
+    max_arg_bytes: int | None = Field(default=None, ge=1)
+
+
+class ToolPolicy(BaseModel):
+    """How one tool is governed."""
+
+    model_config = _STRICT
+
+    risk_tier: RiskTier = RiskTier.MEDIUM
+    side_effect: SideEffect = SideEffect.UNKNOWN
+    allow: bool = True
+    require_approval: bool = False
+    args_schema: dict[str, Any] | None = None
+    rules: ToolRules = Field(default_factory=ToolRules)
+    description: str | None = None
+
+
+class TierProfile(BaseModel):
+    """Routing knobs for one risk tier."""
+
+    model_config = _STRICT
+
+    judge_sampling: float = Field(default=0.0, ge=0.0, le=1.0)
+    fail_mode: FailMode = FailMode.FLAG
+    budget_ms: float = Field(default=5000.0, gt=0.0)
+    judge_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
+    review_sla_s: float | None = Field(default=86400.0, gt=0.0)
+    approvers: int = Field(default=1, ge=1)
+    approve_tool_calls: bool = False
+    """Every tool call at this tier goes to a human (MASO: high-risk actions need approval)."""
+
+
+def _default_tiers() -> dict[RiskTier, TierProfile]:
+    return {
+        RiskTier.LOW: TierProfile(judge_sampling=0.05, fail_mode=FailMode.FLAG, budget_ms=1000,
+                                  review_sla_s=72 * 3600),
+        RiskTier.MEDIUM: TierProfile(judge_sampling=0.10, fail_mode=FailMode.FLAG, budget_ms=2000,
+                                     review_sla_s=24 * 3600),
+        RiskTier.HIGH: TierProfile(judge_sampling=0.5, fail_mode=FailMode.REQUIRE_APPROVAL,
+                                   budget_ms=5000, review_sla_s=4 * 3600),
+        RiskTier.CRITICAL: TierProfile(judge_sampling=1.0, fail_mode=FailMode.BLOCK, budget_ms=5000,
+                                       review_sla_s=3600, approvers=2, approve_tool_calls=True),
+    }
+
+
+class Caps(BaseModel):
+    """Per-run limits (MASO EC-1.3, EC-1.5, EC-1.10)."""
+
+    model_config = _STRICT
+
+    tool_calls_per_hour: int | None = Field(default=100, ge=1)
+    turns: int | None = Field(default=None, ge=1)
+    identical_calls: int | None = Field(default=3, ge=1)
+    retries: int | None = Field(default=3, ge=0)
+    action: Literal["block", "require_approval"] = "block"
+
+
+class TaintPolicy(BaseModel):
+    """Rule of two: untrusted content read + an outward action ⇒ a gate."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    on_untrusted_with_findings: Literal["allow", "require_approval", "block"] = "require_approval"
+    on_tainted_args: Literal["allow", "require_approval", "block"] = "require_approval"
+    on_injected_args: Literal["allow", "require_approval", "block"] = "block"
+    max_values_per_observation: int = Field(default=64, ge=0)
+
+
+class AuditPolicy(BaseModel):
+    model_config = _STRICT
+
+    store_text: Literal["none", "redacted"] = "none"
+
+
+class JudgePolicy(BaseModel):
+    model_config = _STRICT
+
+    enabled: bool = True
+    rubric: str = "default-v1"
+
+
+class Policy(BaseModel):
+    """A complete airs-plugins policy. ``Policy()`` is the embedded default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    name: str = "default"
+    mode: Literal["enforce", "monitor"] = "enforce"
+    max_scan_bytes: int = Field(default=65536, ge=256)
+    unknown_tools: Literal["allow", "require_approval", "block"] = "allow"
+    default_tool: ToolPolicy = Field(default_factory=ToolPolicy)
+    tools: dict[str, ToolPolicy] = Field(default_factory=dict)
+    channels: dict[Channel, RiskTier] = Field(default_factory=dict)
+    checks: list[CheckConfig] | None = None
+    """None ⇒ the default L1 suite with its default bands; a list replaces it."""
+    tiers: dict[RiskTier, TierProfile] = Field(default_factory=_default_tiers)
+    caps: Caps = Field(default_factory=Caps)
+    taint: TaintPolicy = Field(default_factory=TaintPolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    judge: JudgePolicy = Field(default_factory=JudgePolicy)
+    canaries: list[str] = Field(default_factory=list)
+    banned_terms: list[str] = Field(default_factory=list)
+    output_schema: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _fill_tiers(self) -> Policy:
+        missing = {t: p for t, p in _default_tiers().items() if t not in self.tiers}
+        if missing:
+            object.__setattr__(self, "tiers", {**missing, **self.tiers})
+        return self
+
+    def tool(self, name: str) -> ToolPolicy:
+        return self.tools.get(name, self.default_tool)
+
+    def known_tool(self, name: str) -> bool:
+        return name in self.tools
+
+    def tier_for_channel(self, channel: Channel) -> RiskTier:
+        return self.channels.get(channel, RiskTier.MEDIUM)
+
+    def profile(self, tier: RiskTier) -> TierProfile:
+        return self.tiers[tier]
+
+    def check_config(self, check_id: str) -> CheckConfig | None:
+        for cfg in self.checks or ():
+            if cfg.id == check_id:
+                return cfg
+        return None
+
+    @cached_property
+    def hash(self) -> str:
+        """SHA-256 over the canonical JSON of the parsed policy."""
+        return "sha256:" + sha256_hex(canonical_json(self.model_dump(mode="json")))
+
+    @property
+    def enforcing(self) -> bool:
+        return self.mode == "enforce"
+
+
+__all__ = ["Action", "Bands", "Caps", "CheckConfig", "Policy", "TierProfile", "ToolPolicy", "ToolRules"]

@@ -1,0 +1,122 @@
+"""Routing: findings × risk tier × budget × fail mode → the next step. Pure functions, no I/O.
+
+Per finding, with the check's bands: below ``low`` it is recorded only; from ``low`` to ``high`` it
+is uncertain (judge if configured and within budget, else the tier's fail mode); at or above
+``high`` it takes its action. The most restrictive outcome wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ._decision import Action, Finding, JudgeVerdict, Layer, Status
+from ._policy import Bands, CheckConfig, TierProfile
+
+_DEFAULT_BANDS = Bands()
+
+
+@dataclass(frozen=True)
+class Route:
+    """The L1 outcome and whether the judge should be asked."""
+
+    action: Action
+    layer: Layer
+    reason: str
+    decided: tuple[Finding, ...] = ()
+    uncertain: tuple[Finding, ...] = ()
+    ask_judge: bool = False
+    judge_reason: str = ""
+    redact: tuple[Finding, ...] = field(default=())
+
+
+def finding_action(f: Finding, cfg: CheckConfig | None) -> Action:
+    if f.action is not None:
+        return f.action
+    return Action(cfg.action) if cfg is not None else Action.BLOCK
+
+
+def sampled(correlation_id: str, rate: float) -> bool:
+    """Deterministic sampling: the same correlation id always gets the same answer."""
+    if rate <= 0.0:
+        return False
+    if rate >= 1.0:
+        return True
+    h = int.from_bytes(hashlib.blake2b(correlation_id.encode(), digest_size=8).digest(), "big")
+    return (h / 2**64) < rate
+
+
+def route(
+    findings: Sequence[Finding],
+    configs: Mapping[str, CheckConfig],
+    profile: TierProfile,
+    *,
+    correlation_id: str,
+    judge_available: bool,
+    force_approval: str | None = None,
+) -> Route:
+    decided: list[tuple[Action, Finding]] = []
+    uncertain: list[Finding] = []
+    for f in findings:
+        cfg = configs.get(f.check)
+        bands = cfg.bands if cfg is not None else _DEFAULT_BANDS
+        if f.score < bands.low:
+            continue
+        if f.score >= bands.high:
+            decided.append((finding_action(f, cfg), f))
+        else:
+            uncertain.append(f)
+
+    action = Action.most_restrictive(*(a for a, _ in decided))
+    layer = Layer.GUARDRAIL
+    reason = ""
+    if decided:
+        top = max(decided, key=lambda af: (af[0].rank, af[1].score))
+        if top[0] is not Action.ALLOW:
+            layer = Layer.POLICY if top[1].category in ("tool_policy", "limit", "format") else Layer.GUARDRAIL
+            reason = top[1].message or f"{top[1].check}: {top[1].category}"
+    if force_approval and action.rank < Action.REQUIRE_APPROVAL.rank:
+        action, layer, reason = Action.REQUIRE_APPROVAL, Layer.POLICY, force_approval
+    redact = tuple(f for a, f in decided if a is Action.REDACT)
+
+    if action is Action.BLOCK:
+        return Route(action, layer, reason, tuple(f for _, f in decided), tuple(uncertain), redact=redact)
+    if uncertain and action.rank < Action.REQUIRE_APPROVAL.rank:
+        if judge_available:
+            return Route(action, layer, reason, tuple(f for _, f in decided), tuple(uncertain),
+                         ask_judge=True, judge_reason="uncertain", redact=redact)
+        fail = profile.fail_mode.as_action()
+        if fail.rank > action.rank:
+            top_u = max(uncertain, key=lambda f: f.score)
+            return Route(fail, Layer.GUARDRAIL,
+                         f"uncertain finding and no judge; tier fail mode {profile.fail_mode.value}: "
+                         f"{top_u.message or top_u.check}",
+                         tuple(f for _, f in decided), tuple(uncertain), redact=redact)
+    if (not uncertain and action is Action.ALLOW and judge_available
+            and sampled(correlation_id, profile.judge_sampling)):
+        return Route(action, layer, reason, tuple(f for _, f in decided), (), ask_judge=True,
+                     judge_reason="sampled", redact=redact)
+    return Route(action, layer, reason, tuple(f for _, f in decided), tuple(uncertain), redact=redact)
+
+
+def apply_judge(r: Route, verdict: JudgeVerdict, profile: TierProfile) -> tuple[Action, Layer, Status, str]:
+    """Map the judge's verdict (or its failure) onto the route. Most restrictive wins."""
+    if verdict.status is not Status.OK or verdict.verdict is None:
+        fail = profile.fail_mode.as_action()
+        final = Action.most_restrictive(r.action, fail)
+        why = f"judge {verdict.status.value}; tier fail mode {profile.fail_mode.value}"
+        return final, Layer.JUDGE, verdict.status, why
+    if verdict.verdict == "escalate":
+        judged = Action.BLOCK
+    elif verdict.verdict == "review":
+        judged = Action.REQUIRE_APPROVAL
+    elif verdict.confidence >= profile.judge_confidence:
+        judged = Action.ALLOW
+    else:
+        judged = Action.REQUIRE_APPROVAL
+    final = Action.most_restrictive(r.action, judged)
+    layer = Layer.JUDGE if judged.rank >= r.action.rank else r.layer
+    why = (f"judge {verdict.verdict} (confidence {verdict.confidence:.2f})"
+           + (f": {verdict.rationale}" if verdict.rationale else ""))
+    return final, layer, Status.OK, why if layer is Layer.JUDGE else r.reason

@@ -1,0 +1,448 @@
+"""``Shield``: the one door. ``check_*`` and ``acheck_*`` are thin drivers over ``_pipeline.decide``."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import uuid
+from collections.abc import Generator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ._decision import (
+    Action,
+    ApprovalDecision,
+    ApprovalRequest,
+    Channel,
+    Decision,
+    JudgeVerdict,
+    Layer,
+    RunContext,
+    Status,
+    Subject,
+    digest_text,
+)
+from ._ledger import ExecutionLedger, open_ledger
+from ._pipeline import Compiled, JudgeRequest, decide
+from ._policy import CheckConfig, Policy, load_policy
+from .audit import FlightRecorder, open_recorder
+from .checks import build, default_checks
+
+ContextIn = RunContext | Mapping[str, Any] | None
+_JUDGE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _judge_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _JUDGE_POOL
+    if _JUDGE_POOL is None:
+        _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="airs-judge")
+    return _JUDGE_POOL
+
+
+def canonical_args(args: Any) -> str:
+    return json.dumps(args, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def stringify(output: Any) -> str:
+    if isinstance(output, str):
+        return output
+    if isinstance(output, bytes):
+        return output.decode("utf-8", "replace")
+    content = getattr(output, "content", None)
+    if isinstance(content, str):
+        return content
+    try:
+        return json.dumps(output, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(output)
+
+
+class Shield:
+    """Runtime security for one policy: L1 checks, routing, judge seam, approvals and audit.
+
+    >>> shield = Shield.default()
+    >>> shield.check_input("hello").action.value
+    'allow'
+    """
+
+    def __init__(
+        self,
+        policy: Policy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        *,
+        judge: Any = None,
+        audit: FlightRecorder | str | os.PathLike[str] | None = None,
+        checks: list[Any] | None = None,
+        ledger: ExecutionLedger | str | os.PathLike[str] | None = None,
+    ) -> None:
+        from .judge import as_judge
+
+        self.policy = load_policy(policy if not isinstance(policy, os.PathLike) else str(policy))
+        self.judge = as_judge(judge) if self.policy.judge.enabled else None
+        self.recorder: FlightRecorder = open_recorder(audit)
+        self.ledger: ExecutionLedger = open_ledger(ledger)
+        configs = list(self.policy.checks) if self.policy.checks is not None else list(default_checks())
+        built = [(build(cfg, self.policy), cfg) for cfg in configs if cfg.enabled]
+        for extra in checks or ():
+            cfg = CheckConfig(id=extra.id)
+            built.append((extra, cfg))
+            configs.append(cfg)
+        self._compiled = Compiled(self.policy, tuple(built), {c.id: c for c in configs})
+
+    # -- construction --------------------------------------------------------------------------
+    @classmethod
+    def default(cls, **kwargs: Any) -> Shield:
+        """The embedded default policy; no file needed."""
+        return cls(None, **kwargs)
+
+    @classmethod
+    def from_policy(cls, source: Policy | Mapping[str, Any] | str | Path, **kwargs: Any) -> Shield:
+        return cls(source, **kwargs)
+
+    def attach_judge(self, judge: Any) -> None:
+        """Attach a judge (what an adapter's ``judge=`` argument does; adapters never route)."""
+        from .judge import as_judge
+
+        if judge is not None:
+            self.judge = as_judge(judge)
+
+    @property
+    def policy_hash(self) -> str:
+        return self.policy.hash
+
+    # -- subjects ------------------------------------------------------------------------------
+    def _ctx(self, context: ContextIn, ids: Mapping[str, str | None]) -> RunContext:
+        ctx = RunContext.coerce(context, **ids)
+        fill = {k: v for k, v in ids.items() if v is not None and getattr(ctx, k) is None}
+        return ctx.model_copy(update=fill) if fill else ctx
+
+    def subject_input(self, text: str, *, context: ContextIn = None, **ids: str | None) -> Subject:
+        return self._text_subject(Channel.USER_INPUT, text, context, ids)
+
+    def subject_output(self, text: str, *, context: ContextIn = None,
+                       output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Subject:
+        return self._text_subject(Channel.MODEL_OUTPUT, text, context, ids,
+                                  output_schema=dict(output_schema) if output_schema else None)
+
+    def _text_subject(self, channel: Channel, text: Any, context: ContextIn, ids: Mapping[str, str | None],
+                      **extra: Any) -> Subject:
+        return Subject(channel=channel, payload=_safe_text(text), context=self._ctx(context, ids),
+                       risk_tier=self.policy.tier_for_channel(channel),
+                       max_scan_bytes=self.policy.max_scan_bytes, **extra)
+
+    def subject_tool_call(self, name: str, args: Mapping[str, Any] | None, *, context: ContextIn = None,
+                          tool_call_id: str | None = None, **ids: str | None) -> Subject:
+        tool = self.policy.tool(name)
+        safe_args = _safe_args(args)
+        return Subject(channel=Channel.TOOL_CALL, payload=canonical_args(safe_args), tool_name=name,
+                       tool_args=safe_args, tool_call_id=tool_call_id, risk_tier=tool.risk_tier,
+                       side_effect=tool.side_effect, context=self._ctx(context, ids),
+                       max_scan_bytes=self.policy.max_scan_bytes)
+
+    def subject_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
+                            tool_call_id: str | None = None, channel: Channel = Channel.TOOL_RESULT,
+                            **ids: str | None) -> Subject:
+        tool = self.policy.tool(name)
+        return Subject(channel=channel, payload=_safe_text(stringify(output)), tool_name=name,
+                       tool_call_id=tool_call_id, source=name, risk_tier=tool.risk_tier,
+                       side_effect=tool.side_effect, context=self._ctx(context, ids),
+                       max_scan_bytes=self.policy.max_scan_bytes)
+
+    # -- sync API ------------------------------------------------------------------------------
+    def check(self, subject: Subject) -> Decision:
+        """Decide on a prepared subject (the sync driver)."""
+        gen = self._start(subject)
+        try:
+            request = next(gen)
+            while True:
+                request = gen.send(self._judge_sync(request))
+        except StopIteration as stop:
+            decision: Decision = stop.value
+        return self._finish(decision, subject)
+
+    def check_input(self, text: str, *, context: ContextIn = None, **ids: str | None) -> Decision:
+        return self.check(self.subject_input(text, context=context, **ids))
+
+    def check_output(self, text: str, *, context: ContextIn = None,
+                     output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Decision:
+        return self.check(self.subject_output(text, context=context, output_schema=output_schema, **ids))
+
+    def check_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
+                        context: ContextIn = None, tool_call_id: str | None = None,
+                        **ids: str | None) -> Decision:
+        return self.check(self.subject_tool_call(name, args, context=context, tool_call_id=tool_call_id, **ids))
+
+    def check_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
+                          tool_call_id: str | None = None, **ids: str | None) -> Decision:
+        return self.check(self.subject_tool_result(name, output, context=context,
+                                                   tool_call_id=tool_call_id, **ids))
+
+    def check_retrieved(self, text: str, *, source: str = "retriever", context: ContextIn = None,
+                        **ids: str | None) -> Decision:
+        return self.check(self.subject_tool_result(source, text, context=context,
+                                                   channel=Channel.RETRIEVED, **ids))
+
+    # -- async API -----------------------------------------------------------------------------
+    async def acheck(self, subject: Subject) -> Decision:
+        gen = self._start(subject)
+        try:
+            request = next(gen)
+            while True:
+                request = gen.send(await self._judge_async(request))
+        except StopIteration as stop:
+            decision: Decision = stop.value
+        return self._finish(decision, subject)
+
+    async def acheck_input(self, text: str, *, context: ContextIn = None, **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_input(text, context=context, **ids))
+
+    async def acheck_output(self, text: str, *, context: ContextIn = None,
+                            output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_output(text, context=context, output_schema=output_schema, **ids))
+
+    async def acheck_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
+                               context: ContextIn = None, tool_call_id: str | None = None,
+                               **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_tool_call(name, args, context=context,
+                                                        tool_call_id=tool_call_id, **ids))
+
+    async def acheck_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
+                                 tool_call_id: str | None = None, **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_tool_result(name, output, context=context,
+                                                          tool_call_id=tool_call_id, **ids))
+
+    async def acheck_retrieved(self, text: str, *, source: str = "retriever", context: ContextIn = None,
+                               **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_tool_result(source, text, context=context,
+                                                          channel=Channel.RETRIEVED, **ids))
+
+    # -- drivers' shared parts -----------------------------------------------------------------
+    def _start(self, subject: Subject) -> Generator[JudgeRequest, JudgeVerdict, Decision]:
+        return decide(self._compiled, subject, correlation_id=uuid.uuid4().hex,
+                      judge_available=self.judge is not None)
+
+    def _finish(self, decision: Decision, subject: Subject) -> Decision:
+        self.recorder.append("decision", self._audit_body(decision, subject))
+        return decision
+
+    def _judge_sync(self, request: JudgeRequest) -> JudgeVerdict:
+        judge = self.judge
+        timeout = request.budget_ms / 1000
+        future = _judge_pool().submit(judge.evaluate, request)
+        try:
+            return _verdict(future.result(timeout=timeout))
+        except concurrent.futures.TimeoutError:
+            return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
+                                rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
+        except Exception as exc:
+            return JudgeVerdict(status=Status.ERROR, rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
+
+    async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
+        judge = self.judge
+        timeout = request.budget_ms / 1000
+        try:
+            if hasattr(judge, "aevaluate"):
+                out = await asyncio.wait_for(judge.aevaluate(request), timeout)
+            else:
+                out = await asyncio.wait_for(asyncio.to_thread(judge.evaluate, request), timeout)
+            return _verdict(out)
+        except TimeoutError:
+            return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
+                                rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
+        except Exception as exc:
+            return JudgeVerdict(status=Status.ERROR, rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
+
+    def _audit_body(self, decision: Decision, subject: Subject) -> dict[str, Any]:
+        ctx = decision.context
+        body: dict[str, Any] = {
+            "correlation_id": decision.correlation_id,
+            "run_id": ctx.run_id,
+            "thread_id": ctx.thread_id,
+            "agent_id": ctx.agent_id,
+            "policy_hash": decision.policy_hash,
+            "channel": decision.channel.value,
+            "tool_name": decision.tool_name,
+            "tool_call_id": decision.tool_call_id,
+            "action": decision.action.value,
+            "layer": decision.layer.value,
+            "status": decision.status.value,
+            "enforced": decision.enforced,
+            "risk_tier": decision.risk_tier.value,
+            "latency_ms": decision.latency_ms,
+            "reason": decision.reason,
+            "subject_digest": subject.digest,
+            "findings": [f.model_dump(mode="json", exclude={"redact_label"}) for f in decision.findings],
+            "judge": decision.judge.model_dump(mode="json") if decision.judge else None,
+            "tainted": ctx.tainted,
+        }
+        if decision.redacted is not None:
+            body["redacted"] = (decision.redacted if self.policy.audit.store_text == "redacted"
+                                else digest_text(decision.redacted))
+        return body
+
+    def record(self, kind: str, body: Mapping[str, Any]) -> None:
+        """Append an event (tool execution, callback event…) to the flight recorder."""
+        self.recorder.append(kind, {**body, "policy_hash": self.policy.hash})
+
+    # -- approvals (L3 seam) -------------------------------------------------------------------
+    def approval_request(self, decision: Decision, *, tool_args: Mapping[str, Any] | None = None,
+                         payload_preview: str = "") -> ApprovalRequest:
+        """The evidence a reviewer sees for a ``require_approval`` decision."""
+        profile = self.policy.profile(decision.risk_tier)
+        allowed: tuple[Any, ...] = ("approve", "edit", "reject", "respond") if decision.channel is \
+            Channel.TOOL_CALL else ("approve", "reject", "respond")
+        req = ApprovalRequest(
+            id=f"apr-{decision.correlation_id}",
+            channel=decision.channel, tool_name=decision.tool_name,
+            tool_args=dict(tool_args) if tool_args is not None else None,
+            tool_call_id=decision.tool_call_id, payload_preview=payload_preview[:2000],
+            findings=decision.findings, judge=decision.judge, reason=decision.reason,
+            risk_tier=decision.risk_tier, policy_hash=decision.policy_hash,
+            correlation_id=decision.correlation_id, run_id=decision.context.run_id,
+            thread_id=decision.context.thread_id,
+            expires_at=ApprovalRequest.deadline(profile.review_sla_s),
+            approvals_required=profile.approvers, allowed_decisions=allowed,
+        )
+        self.recorder.append("approval_request", {
+            "correlation_id": decision.correlation_id, "run_id": req.run_id, "thread_id": req.thread_id,
+            "request_id": req.id, "tool_name": req.tool_name, "tool_call_id": req.tool_call_id,
+            "risk_tier": req.risk_tier.value, "policy_hash": req.policy_hash,
+            "expires_at": req.expires_at.isoformat() if req.expires_at else None,
+            "approvals_required": req.approvals_required,
+        })
+        return req
+
+    def resolve_approval(self, request: ApprovalRequest, answer: Any, *,
+                         now: datetime | None = None) -> Decision:
+        """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
+
+        Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An edit
+        is re-checked as a new tool call; a respond or reject never runs the tool.
+        """
+        decisions = answer if isinstance(answer, (list, tuple)) else [answer]
+        parsed = [ApprovalDecision.coerce(a) for a in decisions]
+        first = parsed[0]
+        action, reason = _resolve(request, parsed, now or datetime.now(UTC))
+        redacted_args = first.args if action is Action.REDACT else None
+        decision = Decision(
+            action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
+            findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
+            correlation_id=request.correlation_id, channel=request.channel, tool_name=request.tool_name,
+            tool_call_id=request.tool_call_id, reason=reason, judge=request.judge, approval=first,
+            approval_request_id=request.id, redacted_args=redacted_args,
+            context=RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id),
+        )
+        self.recorder.append("approval", {
+            "correlation_id": request.correlation_id, "run_id": request.run_id,
+            "thread_id": request.thread_id, "request_id": request.id, "action": action.value,
+            "answers": [p.model_dump(mode="json", exclude={"args"}) for p in parsed],
+            "edited_args_digest": digest_text(canonical_args(first.args)) if first.args is not None else None,
+            "policy_hash": request.policy_hash, "reason": reason,
+        })
+        return decision
+
+    def session(self, **ids: str | None) -> ShieldSession:
+        """A convenience that keeps the RunContext between calls, in memory."""
+        return ShieldSession(self, RunContext.coerce(None, **ids))
+
+
+def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: datetime) -> tuple[Action, str]:
+    if request.expired(now):
+        return Action.BLOCK, "approval expired before a decision; denied (never auto-approved)"
+    first = answers[0]
+    if first.type not in request.allowed_decisions:
+        return Action.BLOCK, f"decision {first.type!r} is not allowed for this request; denied"
+    if first.type == "reject":
+        return Action.BLOCK, f"rejected by {first.reviewer or 'reviewer'}: {first.reason or first.message or ''}".strip()
+    if first.type == "respond":
+        return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
+    approvers = {a.reviewer or f"anonymous-{i}" for i, a in enumerate(answers) if a.type in ("approve", "edit")}
+    if any(a.type == "reject" for a in answers):
+        return Action.BLOCK, "a second reviewer rejected"
+    if len(approvers) < request.approvals_required:
+        return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)}; "
+                              "denied")
+    if first.type == "edit":
+        if first.args is None:
+            return Action.BLOCK, "edit without arguments; denied"
+        return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
+    return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
+
+
+def _verdict(v: Any) -> JudgeVerdict:
+    from .judge import coerce_verdict
+
+    return coerce_verdict(v)
+
+
+def _safe_text(value: Any) -> str:
+    text = value if isinstance(value, str) else stringify(value)
+    # lone surrogates cannot be encoded; keep offsets by replacing each with one character
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join(ch if not 0xD800 <= ord(ch) <= 0xDFFF else "\ufffd" for ch in text)
+    return text
+
+
+def _safe_args(args: Mapping[str, Any] | None, depth: int = 0) -> dict[str, Any]:
+    if args is None:
+        return {}
+    if not isinstance(args, Mapping):
+        return {"input": _jsonable(args, depth)}
+    return {str(k): _jsonable(v, depth + 1) for k, v in args.items()}
+
+
+def _jsonable(v: Any, depth: int) -> Any:
+    if depth > 64:
+        return "<too deep>"
+    if v is None or isinstance(v, (bool, int, float)):
+        return v
+    if isinstance(v, str):
+        return _safe_text(v)
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x, depth + 1) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [_jsonable(x, depth + 1) for x in v]
+    return _safe_text(str(v))
+
+
+class ShieldSession:
+    """Keeps one run's :class:`RunContext` between calls (for direct use outside a framework)."""
+
+    def __init__(self, shield: Shield, context: RunContext) -> None:
+        self.shield = shield
+        self.context = context
+
+    def _keep(self, d: Decision) -> Decision:
+        self.context = d.context
+        return d
+
+    def check_input(self, text: str) -> Decision:
+        return self._keep(self.shield.check_input(text, context=self.context))
+
+    def check_output(self, text: str, **kw: Any) -> Decision:
+        return self._keep(self.shield.check_output(text, context=self.context, **kw))
+
+    def check_tool_call(self, name: str, args: Mapping[str, Any] | None = None, **kw: Any) -> Decision:
+        return self._keep(self.shield.check_tool_call(name, args, context=self.context, **kw))
+
+    def check_tool_result(self, name: str, output: Any, **kw: Any) -> Decision:
+        return self._keep(self.shield.check_tool_result(name, output, context=self.context, **kw))
+
+    def check_retrieved(self, text: str, **kw: Any) -> Decision:
+        return self._keep(self.shield.check_retrieved(text, context=self.context, **kw))
+
+    async def acheck_input(self, text: str) -> Decision:
+        return self._keep(await self.shield.acheck_input(text, context=self.context))
+
+    async def acheck_output(self, text: str, **kw: Any) -> Decision:
+        return self._keep(await self.shield.acheck_output(text, context=self.context, **kw))
+
+    async def acheck_tool_call(self, name: str, args: Mapping[str, Any] | None = None, **kw: Any) -> Decision:
+        return self._keep(await self.shield.acheck_tool_call(name, args, context=self.context, **kw))
+
+    async def acheck_tool_result(self, name: str, output: Any, **kw: Any) -> Decision:
+        return self._keep(await self.shield.acheck_tool_result(name, output, context=self.context, **kw))

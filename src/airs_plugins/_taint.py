@@ -1,0 +1,89 @@
+"""Salient values for argument-level taint: what an attacker would want a tool call to carry.
+
+Values are addresses, URLs and hosts, account and card-like numbers, and long identifiers, each
+normalised (lower case, no separators) so that a value read in a tool result matches the same value
+in a later call's arguments however it was spaced or quoted. Patterns have no nested quantifiers,
+so matching time is linear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8}"),  # e-mail
+    re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"'`)\]]{1,2048}"),  # URL
+    re.compile(r"(?i)\bwww\.[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}[^\s<>\"'`)\]]{0,512}"),
+    re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b"),  # IBAN-like
+    re.compile(r"(?<![\w.])\+?[0-9][0-9 \-]{5,30}[0-9](?![\w.])"),  # long digit runs (accounts, phones)
+)
+_DOMAIN = re.compile(
+    r"(?i)\b[a-z0-9\-]{1,63}\.(?:com|net|org|io|co|info|biz|ru|cn|xyz|top|me|dev|app|site|online)\b"
+)
+_STRIP = re.compile(r"[\s\-_.,;:'\"`()<>\[\]{}]+")
+
+
+def normalise(value: str) -> str:
+    v = value.strip().lower()
+    v = re.sub(r"^(?:https?|ftp)://", "", v)
+    v = v.removeprefix("www.")
+    return _STRIP.sub("", v)
+
+
+def _raw_values(text: str) -> Iterator[tuple[int, int, str]]:
+    for pat in _PATTERNS:
+        for m in pat.finditer(text):
+            yield m.start(), m.end(), m.group(0)
+    for m in _DOMAIN.finditer(text):
+        yield m.start(), m.end(), m.group(0)
+
+
+def extract_values(text: str, *, limit: int = 256) -> set[str]:
+    out: set[str] = set()
+    for _s, _e, raw in _raw_values(text):
+        v = normalise(raw)
+        if len(v) >= 5:
+            out.add(v)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def extract_with_spans(text: str, *, limit: int = 256) -> list[tuple[int, int, str]]:
+    out: list[tuple[int, int, str]] = []
+    for s, e, raw in _raw_values(text):
+        v = normalise(raw)
+        if len(v) >= 5:
+            out.append((s, e, v))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def values_near(spans_with_values: Sequence[tuple[int, int, str]], attack_spans: Iterable[tuple[int, int]],
+                *, before: int = 200, after: int = 600) -> set[str]:
+    """Values that sit within an attack span's neighbourhood (the injected instruction and its payload)."""
+    windows = [(max(0, s - before), e + after) for s, e in attack_spans]
+    return {v for s, e, v in spans_with_values if any(ws <= s and e <= we for ws, we in windows)}
+
+
+def arg_values(args: Any, *, depth: int = 0) -> set[str]:
+    """Salient values in tool-call arguments, plus short whole string arguments (e.g. a recipient)."""
+    out: set[str] = set()
+    if depth > 32:
+        return out
+    if isinstance(args, str):
+        out |= extract_values(args)
+        if 5 <= len(args) <= 128:
+            out.add(normalise(args))
+    elif isinstance(args, dict):
+        for v in args.values():
+            out |= arg_values(v, depth=depth + 1)
+    elif isinstance(args, (list, tuple)):
+        for v in args[:1000]:
+            out |= arg_values(v, depth=depth + 1)
+    elif isinstance(args, (int, float)) and not isinstance(args, bool) and abs(args) >= 10000:
+        out.add(normalise(str(args)))
+    return out

@@ -1,0 +1,73 @@
+"""The flight recorder: an append-only, hash-chained audit trail of every decision.
+
+SQLite by default when a path is given (``audit=PATH`` or ``AIRS_AUDIT_PATH``), in memory
+otherwise. ``airs audit verify PATH`` checks the chain and prints the head hash for anchoring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, verify_records
+from ._memory import MemoryRecorder
+from ._sqlite import SQLiteRecorder, verify_sqlite
+
+
+@runtime_checkable
+class FlightRecorder(Protocol):
+    def append(self, kind: str, body: Mapping[str, Any]) -> AuditRecord: ...
+
+    def records(self, *, since: int = 0, limit: int | None = None) -> Iterator[AuditRecord]: ...
+
+    def tail(self, n: int = 10) -> list[AuditRecord]: ...
+
+    def verify(self) -> VerifyResult: ...
+
+    def close(self) -> None: ...
+
+
+def open_recorder(audit: FlightRecorder | str | os.PathLike[str] | None = None) -> FlightRecorder:
+    """A recorder from an object, a path, ``AIRS_AUDIT_PATH``, or else in memory."""
+    if audit is not None and not isinstance(audit, (str, os.PathLike)):
+        return audit
+    path = audit if audit is not None else os.environ.get("AIRS_AUDIT_PATH")
+    if path:
+        return SQLiteRecorder(path)
+    return MemoryRecorder()
+
+
+def verify(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
+    """Verify a SQLite audit file or a JSONL export."""
+    p = Path(path)
+    if p.suffix in (".jsonl", ".ndjson"):
+        return verify_jsonl(p, key=key)
+    return verify_sqlite(p, key=key)
+
+
+def verify_jsonl(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
+    rows: list[tuple[int, str, str]] = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                obj = json.loads(line)
+                rows.append((int(obj["seq"]), str(obj["hash"]), json.dumps(obj["entry"])))
+    return verify_records(rows, key=audit_key(key))
+
+
+__all__ = [
+    "GENESIS",
+    "AuditRecord",
+    "FlightRecorder",
+    "MemoryRecorder",
+    "SQLiteRecorder",
+    "VerifyResult",
+    "entry_hash",
+    "open_recorder",
+    "verify",
+    "verify_jsonl",
+    "verify_sqlite",
+]

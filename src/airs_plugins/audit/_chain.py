@@ -1,0 +1,110 @@
+"""The hash chain shared by every recorder.
+
+Each entry is ``{"seq", "ts", "kind", "prev", "body"}``; its hash is SHA-256 (or HMAC-SHA-256 with
+``AIRS_AUDIT_KEY``) over the entry's canonical JSON. ``prev`` is the previous entry's hash, so an
+edited, deleted, inserted or reordered row breaks the chain at that row. A head (count, last hash)
+kept in the same transaction detects truncation of the newest rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .._canonical import canonical_json, sha256_hex
+
+GENESIS = "0" * 64
+
+
+def audit_key(explicit: bytes | str | None = None) -> bytes | None:
+    key = explicit if explicit is not None else os.environ.get("AIRS_AUDIT_KEY")
+    if not key:
+        return None
+    return key.encode("utf-8") if isinstance(key, str) else key
+
+
+def entry_hash(entry: Mapping[str, Any], key: bytes | None) -> str:
+    return sha256_hex(canonical_json(dict(entry)), key)
+
+
+def head_mac(count: int, last_hash: str, key: bytes | None) -> str:
+    return sha256_hex(canonical_json({"count": count, "last": last_hash}), key)
+
+
+def make_entry(seq: int, ts: float, kind: str, body: Mapping[str, Any], prev: str) -> dict[str, Any]:
+    return {"seq": seq, "ts": round(ts, 6), "kind": kind, "prev": prev, "body": dict(body)}
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    hash: str
+    entry: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.entry.get("kind", ""))
+
+    @property
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.entry.get("body", {})
+        return body
+
+    def to_json(self) -> str:
+        return json.dumps({"seq": self.seq, "hash": self.hash, "entry": self.entry},
+                          sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"OK: {self.count} records, head {self.head_hash}"
+        return f"TAMPERED at record {self.first_bad_seq}: {self.problem}"
+
+
+def verify_records(
+    rows: Iterable[tuple[int, str, str]],
+    *,
+    key: bytes | None,
+    head: tuple[int, str, str | None] | None = None,
+) -> VerifyResult:
+    """Walk ``(seq, hash, entry_json)`` rows in stored order and report the first bad one."""
+    prev = GENESIS
+    expected = 1
+    count = 0
+    for seq, stored_hash, entry_json in rows:
+        try:
+            entry = json.loads(entry_json)
+        except ValueError:
+            return VerifyResult(False, count, prev, seq, "entry is not valid JSON")
+        if seq != expected or entry.get("seq") != seq:
+            what = "missing or inserted record" if seq != expected else "sequence number edited"
+            return VerifyResult(False, count, prev, expected if seq != expected else seq,
+                                f"{what} (expected seq {expected}, found {seq})")
+        if entry.get("prev") != prev:
+            return VerifyResult(False, count, prev, seq, "chain broken: prev hash does not match "
+                                "the previous record (deleted, inserted or reordered row)")
+        if entry_hash(entry, key) != stored_hash:
+            return VerifyResult(False, count, prev, seq, "content edited: hash does not match")
+        prev = stored_hash
+        expected += 1
+        count += 1
+    if head is not None:
+        h_count, h_last, h_mac = head
+        if h_count != count or h_last != prev:
+            return VerifyResult(False, count, prev, count + 1 if h_count > count else h_count,
+                                f"head says {h_count} records ending {h_last[:12]}…, found {count} "
+                                f"ending {prev[:12]}… (truncated or appended outside the recorder)")
+        if h_mac is not None and h_mac != head_mac(h_count, h_last, key):
+            return VerifyResult(False, count, prev, count, "head signature does not match")
+    return VerifyResult(True, count, prev)

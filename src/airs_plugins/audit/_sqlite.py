@@ -1,0 +1,160 @@
+"""SQLite flight recorder: WAL, one ``BEGIN IMMEDIATE`` transaction per append so that concurrent
+writers (threads and processes) serialise on the database lock and never fork the chain."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from .._errors import AuditError
+from ._chain import (
+    GENESIS,
+    AuditRecord,
+    VerifyResult,
+    audit_key,
+    entry_hash,
+    head_mac,
+    make_entry,
+    verify_records,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    correlation_id TEXT,
+    run_id TEXT,
+    thread_id TEXT,
+    ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_correlation ON audit(correlation_id);
+CREATE INDEX IF NOT EXISTS audit_run ON audit(run_id);
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    count INTEGER NOT NULL,
+    last_hash TEXT NOT NULL,
+    mac TEXT
+);
+"""
+
+
+class SQLiteRecorder:
+    """Append-only, hash-chained audit trail in a SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, key: bytes | str | None = None,
+                 timeout_s: float = 60.0) -> None:
+        self.path = Path(path)
+        self._key = audit_key(key)
+        self._timeout = timeout_s
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = -1
+        self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            msg = f"cannot open audit database {self.path}: {exc}"
+            raise AuditError(msg) from exc
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def append(self, kind: str, body: Mapping[str, Any]) -> AuditRecord:
+        with self._lock:
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    row = conn.execute("SELECT count, last_hash FROM audit_head WHERE id = 1").fetchone()
+                    count, prev = (row[0], row[1]) if row else (0, GENESIS)
+                    seq = count + 1
+                    entry = make_entry(seq, time.time(), kind, body, prev)
+                    h = entry_hash(entry, self._key)
+                    text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                    conn.execute(
+                        "INSERT INTO audit (seq, hash, entry, kind, correlation_id, run_id, thread_id, ts) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (seq, h, text, kind, body.get("correlation_id"), body.get("run_id"),
+                         body.get("thread_id"), entry["ts"]),
+                    )
+                    conn.execute(
+                        "INSERT INTO audit_head (id, count, last_hash, mac) VALUES (1, ?, ?, ?) "
+                        "ON CONFLICT(id) DO UPDATE SET count = excluded.count, "
+                        "last_hash = excluded.last_hash, mac = excluded.mac",
+                        (seq, h, head_mac(seq, h, self._key) if self._key else None),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                msg = f"cannot append to audit database {self.path}: {exc}"
+                raise AuditError(msg) from exc
+        return AuditRecord(seq, h, entry)
+
+    def records(self, *, since: int = 0, limit: int | None = None) -> Iterator[AuditRecord]:
+        conn = self._connect()
+        q = "SELECT seq, hash, entry FROM audit WHERE seq > ? ORDER BY seq"
+        args: tuple[Any, ...] = (since,)
+        if limit is not None:
+            q += " LIMIT ?"
+            args += (limit,)
+        for seq, h, text in conn.execute(q, args):
+            yield AuditRecord(seq, h, json.loads(text))
+
+    def tail(self, n: int = 10) -> list[AuditRecord]:
+        conn = self._connect()
+        rows = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY seq DESC LIMIT ?", (n,)).fetchall()
+        return [AuditRecord(s, h, json.loads(t)) for s, h, t in reversed(rows)]
+
+    def verify(self) -> VerifyResult:
+        return verify_sqlite(self.path, key=self._key)
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+
+    def __len__(self) -> int:
+        row = self._connect().execute("SELECT count(*) FROM audit").fetchone()
+        return int(row[0])
+
+
+def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
+    p = Path(path)
+    if not p.exists():
+        msg = f"no audit database at {p}"
+        raise AuditError(msg)
+    try:
+        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        msg = f"cannot open audit database {p}: {exc}"
+        raise AuditError(msg) from exc
+    try:
+        head_row = conn.execute("SELECT count, last_hash, mac FROM audit_head WHERE id = 1").fetchone()
+        head = (int(head_row[0]), str(head_row[1]), head_row[2]) if head_row else (0, GENESIS, None)
+        rows = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY rowid")
+        return verify_records(rows, key=audit_key(key), head=head)
+    except sqlite3.Error as exc:
+        msg = f"cannot read audit database {p}: {exc}"
+        raise AuditError(msg) from exc
+    finally:
+        conn.close()

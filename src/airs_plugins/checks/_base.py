@@ -1,0 +1,79 @@
+"""The check protocol and a small base class that fills in the bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from .._decision import Action, Channel, Finding, Severity, Subject
+
+if TYPE_CHECKING:
+    from .._policy import CheckConfig, Policy
+
+
+@runtime_checkable
+class Check(Protocol):
+    """A pure function of a Subject → findings. Never raises to signal; never does I/O."""
+
+    id: str
+    channels: frozenset[Channel]
+    maso: tuple[str, ...]
+    attack_categories: frozenset[str]
+
+    def run(self, subject: Subject) -> Sequence[Finding]: ...
+
+
+ALL_TEXT_CHANNELS = frozenset(
+    {Channel.USER_INPUT, Channel.MODEL_OUTPUT, Channel.TOOL_RESULT, Channel.RETRIEVED, Channel.HANDOFF}
+)
+UNTRUSTED_CHANNELS = frozenset({Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.RETRIEVED,
+                                Channel.HANDOFF})
+
+
+class BaseCheck:
+    """Convenience base: subclasses set the class attributes and implement :meth:`run`.
+
+    Built with the check's policy entry and the whole policy, once per :class:`Shield`.
+    """
+
+    id: ClassVar[str] = ""
+    channels: frozenset[Channel] = ALL_TEXT_CHANNELS
+    maso: tuple[str, ...] = ()
+    attack_categories: frozenset[str] = frozenset()
+    default_action: ClassVar[str] = "block"
+    default_bands: ClassVar[tuple[float, float]] = (0.5, 0.8)
+
+    def __init__(self, config: CheckConfig, policy: Policy) -> None:
+        self.config = config
+        self.policy = policy
+        self.options: dict[str, Any] = dict(config.options)
+        if config.channels is not None:
+            self.channels = frozenset(config.channels)
+
+    def run(self, subject: Subject) -> Sequence[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finding(
+        self,
+        category: str,
+        *,
+        score: float = 1.0,
+        severity: Severity = Severity.MEDIUM,
+        spans: Sequence[tuple[int, int]] = (),
+        message: str = "",
+        maso: Sequence[str] | None = None,
+        action: Action | None = None,
+        redact_label: str | None = None,
+    ) -> Finding:
+        return Finding(
+            check=self.id,
+            category=category,
+            severity=severity,
+            score=max(0.0, min(1.0, score)),
+            spans=tuple(spans),
+            message=message,
+            maso=tuple(maso if maso is not None else self.maso),
+            attack=category in self.attack_categories,
+            action=action,
+            redact_label=redact_label,
+        )

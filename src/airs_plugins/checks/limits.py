@@ -1,0 +1,82 @@
+"""Size limits and per-run caps (MASO EC-1.3 rate limit, EC-1.5 turn cap, EC-1.10 retry cap)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from .._decision import Action, Channel, Finding, Severity, Subject
+from ._base import ALL_TEXT_CHANNELS, BaseCheck
+from ._registry import register_check
+
+HOUR = 3600.0
+
+
+@register_check("limit.size")
+class SizeLimit(BaseCheck):
+    """Inputs above ``max_scan_bytes`` are scanned in bounded chunks and flagged here.
+
+    Options: ``max_bytes`` (hard cap; above it the subject is decided by the check's action).
+    """
+
+    id = "limit.size"
+    channels = ALL_TEXT_CHANNELS | {Channel.TOOL_CALL}
+    maso = ("EC-1.8", "PG-1.1")
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        size = len(subject.payload.encode("utf-8", "surrogatepass"))
+        hard = self.options.get("max_bytes")
+        if hard is not None and size > int(hard):
+            return [self.finding("limit", score=1.0, severity=Severity.HIGH,
+                                 message=f"payload is {size} bytes, above the hard cap of {hard}")]
+        if size > subject.max_scan_bytes:
+            return [self.finding("limit", score=float(self.options.get("oversize_score", 0.3)),
+                                 severity=Severity.LOW,
+                                 message=f"payload is {size} bytes; scanned in chunks of "
+                                         f"{subject.max_scan_bytes}")]
+        return []
+
+
+@register_check("limit.caps")
+class RunCaps(BaseCheck):
+    """Per-run caps from ``policy.caps``: calls per tool per hour, identical-call loops, turns, retries."""
+
+    id = "limit.caps"
+    channels = frozenset({Channel.TOOL_CALL, Channel.MODEL_OUTPUT})
+    maso = ("EC-1.3", "EC-1.5", "EC-1.10")
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        caps = self.policy.caps
+        ctx = subject.context
+        action = Action(caps.action)
+        out: list[Finding] = []
+        if subject.channel is Channel.MODEL_OUTPUT:
+            if caps.turns is not None and ctx.turns >= caps.turns:
+                out.append(self.finding("limit", score=1.0, action=action, maso=("EC-1.5",),
+                                        message=f"turn cap reached: {ctx.turns} of {caps.turns}"))
+            return out
+        name = subject.tool_name or ""
+        now = time.time()
+        recent = [t for t in ctx.tool_calls.get(name, ()) if now - t < HOUR]
+        if caps.tool_calls_per_hour is not None and len(recent) >= caps.tool_calls_per_hour:
+            out.append(self.finding(
+                "limit", score=1.0, action=action, maso=("EC-1.3",),
+                message=f"rate cap: {len(recent)} calls to {name!r} in the last hour "
+                        f"(cap {caps.tool_calls_per_hour})"))
+        sig = call_signature(name, subject.payload)
+        seen = ctx.call_signatures.get(sig, 0)
+        if caps.identical_calls is not None and seen >= caps.identical_calls:
+            out.append(self.finding(
+                "limit", score=1.0, action=action, maso=("EC-1.10",),
+                message=f"loop: identical call to {name!r} made {seen} times "
+                        f"(cap {caps.identical_calls})"))
+        if caps.retries is not None and ctx.retries > caps.retries:
+            out.append(self.finding("limit", score=1.0, action=action, maso=("EC-1.10",),
+                                    message=f"retry cap: {ctx.retries} retries (cap {caps.retries})"))
+        return out
+
+
+def call_signature(name: str, canonical_args: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{name}\x00{canonical_args}".encode("utf-8", "surrogatepass")).hexdigest()[:16]

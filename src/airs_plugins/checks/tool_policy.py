@@ -1,0 +1,70 @@
+"""Tool allow/deny lists and argument JSON Schema validation (MASO EC-1.2, EC-1.8, SC-1.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._decision import Action, Channel, Finding, Severity, Subject
+from .._policy import CheckConfig, Policy
+from ._base import BaseCheck
+from ._registry import register_check
+
+
+@register_check("tool.policy")
+class ToolPolicyCheck(BaseCheck):
+    """Denied tools are blocked; unknown tools follow ``policy.unknown_tools``; arguments must match
+    the tool's ``args_schema`` and size limit. Schemas are compiled once per Shield."""
+
+    id = "tool.policy"
+    channels = frozenset({Channel.TOOL_CALL})
+    maso = ("EC-1.2", "EC-1.8", "SC-1.3")
+
+    def __init__(self, config: CheckConfig, policy: Policy) -> None:
+        super().__init__(config, policy)
+        self._validators: dict[str, Any] = {}
+        for name, tool in policy.tools.items():
+            if tool.args_schema is not None:
+                from jsonschema import Draft202012Validator
+
+                Draft202012Validator.check_schema(tool.args_schema)
+                self._validators[name] = Draft202012Validator(tool.args_schema)
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        name = subject.tool_name or ""
+        tool = self.policy.tool(name)
+        if not tool.allow:
+            return [self.finding("tool_policy", score=1.0, severity=Severity.HIGH, action=Action.BLOCK,
+                                 maso=("EC-1.2",), message=f"tool {name!r} is denied by policy")]
+        out: list[Finding] = []
+        if not self.policy.known_tool(name) and self.policy.unknown_tools != "allow":
+            out.append(self.finding(
+                "tool_policy", score=1.0, severity=Severity.MEDIUM,
+                action=Action(self.policy.unknown_tools), maso=("EC-1.2", "SC-1.3"),
+                message=f"tool {name!r} is not in the policy's tool inventory"))
+        limit = tool.rules.max_arg_bytes
+        if limit is not None:
+            size = len(subject.payload.encode("utf-8", "surrogatepass"))
+            if size > limit:
+                out.append(self.finding("limit", score=1.0, severity=Severity.MEDIUM,
+                                        action=Action.BLOCK, maso=("EC-1.8",),
+                                        message=f"arguments are {size} bytes (limit {limit})"))
+        validator = self._validators.get(name)
+        if validator is not None:
+            errors = sorted(validator.iter_errors(subject.tool_args or {}),
+                            key=lambda e: list(map(str, e.absolute_path)))
+            if errors:
+                from .._policy import format_path
+
+                first = errors[0]
+                where = format_path(first.absolute_path) or "<args>"
+                out.append(self.finding(
+                    "format", score=1.0, severity=Severity.MEDIUM, action=Action.BLOCK,
+                    maso=("EC-1.8",),
+                    message=f"arguments do not match the schema of {name!r} at {where}: "
+                            f"{_short(first.message)}"))
+        return out
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
