@@ -5,38 +5,74 @@
 'block'
 """
 
-from ._decision import (
-    Action,
-    ApprovalDecision,
-    ApprovalRequest,
-    Channel,
-    Decision,
-    FailMode,
-    Finding,
-    JudgeVerdict,
-    Layer,
-    Observation,
-    RiskTier,
-    RunContext,
-    Severity,
-    SideEffect,
-    Status,
-    Subject,
-)
-from ._errors import (
-    AIRSError,
-    AuditError,
-    Blocked,
-    CheckLoadError,
-    JudgeError,
-    MissingExtraError,
-    PolicyError,
-    ReviewExpired,
-    UnknownCheckError,
-)
-from ._policy import Policy
-from ._shield import Shield, ShieldSession
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._decision import (
+        Action,
+        ApprovalDecision,
+        ApprovalRequest,
+        Channel,
+        Decision,
+        FailMode,
+        Finding,
+        JudgeVerdict,
+        Layer,
+        Observation,
+        RiskTier,
+        RunContext,
+        Severity,
+        SideEffect,
+        Status,
+        Subject,
+    )
+    from ._errors import (
+        AIRSError,
+        AuditError,
+        Blocked,
+        CheckLoadError,
+        JudgeError,
+        MissingExtraError,
+        PolicyError,
+        ReviewExpired,
+        UnknownCheckError,
+    )
+    from ._policy import Policy
+    from ._shield import Shield, ShieldSession
+
+# Names load on first use (the pydantic pattern): `import airs_plugins` stays cheap, and importing
+# one adapter does not pay for the rest. Every name in __all__ resolves through this map.
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        ("Action", "ApprovalDecision", "ApprovalRequest", "Channel", "Decision", "FailMode", "Finding",
+         "JudgeVerdict", "Layer", "Observation", "RiskTier", "RunContext", "Severity", "SideEffect", "Status",
+         "Subject"), "._decision"),
+    **dict.fromkeys(
+        ("AIRSError", "AuditError", "Blocked", "CheckLoadError", "JudgeError", "MissingExtraError", "PolicyError",
+         "ReviewExpired", "UnknownCheckError"), "._errors"),
+    "Policy": "._policy",
+    "Shield": "._shield",
+    "ShieldSession": "._shield",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'airs_plugins' has no attribute {name!r}"
+        raise AttributeError(msg)
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AIRSError",

@@ -116,7 +116,7 @@ class FailMode(enum.StrEnum):
         return Action.ALLOW if self in (FailMode.ALLOW, FailMode.FLAG) else Action(self.value)
 
 
-_FROZEN = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+_FROZEN = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Finding(BaseModel):
@@ -162,7 +162,7 @@ class RunContext(BaseModel):
     its ``model_dump(mode="json")`` in the framework's persisted state so it survives a restart.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     run_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     thread_id: str | None = None
@@ -195,7 +195,7 @@ class RunContext(BaseModel):
 class Subject(BaseModel):
     """What is being checked, with its context."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     channel: Channel
     payload: str

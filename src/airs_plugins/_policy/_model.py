@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .._canonical import canonical_json, sha256_hex
 from .._decision import Action, Channel, FailMode, RiskTier, SideEffect
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Bands(BaseModel):
@@ -144,7 +144,7 @@ class JudgePolicy(BaseModel):
 class Policy(BaseModel):
     """A complete airs-plugins policy. ``Policy()`` is the embedded default."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     version: Literal[1] = 1
     name: str = "default"

@@ -1,0 +1,79 @@
+"""``airs audit verify|tail|export``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser("audit", help="verify, tail or export an audit trail")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION")
+    asub.required = True
+    v = asub.add_parser("verify", help="verify the hash chain; exit 1 naming the first bad record")
+    v.add_argument("path", help="SQLite audit file or JSONL export")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=verify)
+    t = asub.add_parser("tail", help="print the newest records")
+    t.add_argument("path")
+    t.add_argument("-n", type=int, default=10)
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=tail)
+    e = asub.add_parser("export", help="export every record")
+    e.add_argument("path")
+    e.add_argument("--jsonl", action="store_true", help="one JSON record per line (the default and only format)")
+    e.add_argument("-o", "--output", help="write to this file instead of stdout")
+    e.set_defaults(func=export)
+
+
+def verify(args: argparse.Namespace) -> int:
+    from ..audit import verify as verify_path
+
+    result = verify_path(args.path)
+    if args.json:
+        print(json.dumps({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
+                          "first_bad_seq": result.first_bad_seq, "problem": result.problem or None}))
+    else:
+        print(str(result), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _open_existing(path: str) -> Any:
+    from pathlib import Path
+
+    from .._errors import AuditError
+    from ..audit import SQLiteRecorder
+
+    if not Path(path).is_file():
+        msg = f"no audit database at {path}"
+        raise AuditError(msg)
+    return SQLiteRecorder(path)
+
+
+def tail(args: argparse.Namespace) -> int:
+    rec = _open_existing(args.path)
+    for r in rec.tail(args.n):
+        if args.json:
+            print(r.to_json())
+        else:
+            b = r.body
+            what = b.get("action") or ""
+            extra = " ".join(f"{k}={b[k]}" for k in ("channel", "tool_name", "layer", "reason") if b.get(k))
+            print(f"#{r.seq} {r.kind:<17} {what:<16} {extra}")
+    rec.close()
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    rec = _open_existing(args.path)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        for r in rec.records():
+            out.write(r.to_json() + "\n")
+    finally:
+        if args.output:
+            out.close()
+        rec.close()
+    return 0

@@ -1,0 +1,70 @@
+"""``airs scan``: decide on one text (argument or stdin) and print the Decision."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from .._decision import Decision
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "scan", help="scan a text (or stdin) and print the decision",
+        description="Scan TEXT (or stdin when TEXT is - or absent) on a channel and print the Decision. "
+                    "Exit 0 whenever a Decision was printed.")
+    p.add_argument("text", nargs="?", default="-", help="text to scan; '-' or absent reads stdin")
+    p.add_argument("--channel", default="user_input",
+                   choices=["user_input", "model_output", "tool_result", "retrieved", "tool_call"])
+    p.add_argument("--tool", help="tool name (for tool_call: TEXT is the JSON arguments)")
+    p.add_argument("--policy", help="policy file (YAML or JSON)")
+    p.add_argument("--audit", help="append the decision to this SQLite audit file")
+    p.add_argument("--json", action="store_true", help="print the Decision as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._shield import Shield
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    shield = Shield(args.policy, audit=args.audit)
+    if args.channel == "user_input":
+        d = shield.check_input(text)
+    elif args.channel == "model_output":
+        d = shield.check_output(text)
+    elif args.channel == "retrieved":
+        d = shield.check_retrieved(text, source=args.tool or "retriever")
+    elif args.channel == "tool_result":
+        d = shield.check_tool_result(args.tool or "tool", text)
+    else:
+        try:
+            call_args = json.loads(text) if text.strip() else {}
+        except json.JSONDecodeError as exc:
+            print(f"airs: tool_call arguments must be JSON: {exc.msg}", file=sys.stderr)
+            return 2
+        if not isinstance(call_args, dict):
+            call_args = {"input": call_args}
+        d = shield.check_tool_call(args.tool or "tool", call_args)
+    if args.json:
+        print(d.model_dump_json(indent=2))
+    else:
+        print(render(d, text))
+    return 0
+
+
+def render(d: Decision, text: str) -> str:
+    head = f"{d.action.value.upper()}  layer={d.layer.value} status={d.status.value} tier={d.risk_tier.value}"
+    lines = [head + (f"  ({d.reason})" if d.reason else "")]
+    for f in d.findings:
+        lines.append(f"  - {f.check} [{f.category}/{f.severity.value}] score={f.score:.2f} {f.message}")
+        for s, e in f.spans[:5]:
+            snippet = text[s:e].replace("\n", "\\n")
+            if len(snippet) > 60:
+                snippet = snippet[:57] + "..."
+            lines.append(f"      span {s}:{e} {snippet!r}")
+    if d.redacted is not None:
+        lines.append(f"  redacted: {d.redacted[:500]}")
+    lines.append(f"  latency={d.latency_ms:.3f} ms  correlation_id={d.correlation_id}")
+    return "\n".join(lines)

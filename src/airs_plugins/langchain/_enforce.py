@@ -1,0 +1,237 @@
+"""Decision → what the framework must see: a ToolMessage, an ``interrupt()``, a replaced message.
+
+:func:`tool_call_flow` is the one enforcement path for a tool call, shared by ``AIRSMiddleware``,
+``guard_tools`` and ``airs_plugins.langgraph.SecureToolNode``:
+
+1. take the decision recorded in state for this call id *and these arguments*; without one, decide
+   now (or fail closed, for ``SecureToolNode``);
+2. ``require_approval`` ⇒ ``interrupt(ApprovalRequest JSON)`` ⇒ ``Shield.resolve_approval``;
+3. block / reject ⇒ error ToolMessage, respond ⇒ the reviewer's message; neither runs the tool;
+4. claim the call in the execution ledger; a finished entry is replayed, a ``running`` one (a
+   crash mid-call) is reported as unknown and never re-run;
+5. run with the original, redacted or edited arguments, guard the result (redact, withhold, taint),
+   complete the ledger entry, audit, and return exactly one ToolMessage.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, ToolMessage
+from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
+
+from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._shield import Shield
+from ._flow import Ask, Flow, Run
+from ._translate import (
+    CONTEXT_KEY,
+    DECISIONS_KEY,
+    REFUSAL_MARK,
+    context_out,
+    current_config,
+    decision_record,
+    message_text,
+    record_action,
+    record_for,
+    tool_call_parts,
+)
+
+INTERRUPTED = "interrupted"
+"""Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
+
+_ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
+
+
+@contextmanager
+def enforcing(call_id: str) -> Iterator[None]:
+    """Mark a call id as enforced by an outer layer, so a guarded tool inside does not decide again."""
+    token = _ENFORCING.set(_ENFORCING.get() | {call_id})
+    try:
+        yield
+    finally:
+        _ENFORCING.reset(token)
+
+
+def already_enforced(call_id: str) -> bool:
+    return bool(call_id) and call_id in _ENFORCING.get()
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """The single answer for one tool call."""
+
+    message: ToolMessage
+    context: dict[str, Any] | None
+    record: dict[str, Any] | None
+    executed: bool
+    command: Command[Any] | None = None
+    """Set when the tool itself returned a Command; its ToolMessage was replaced by ``message``."""
+
+    def as_command(self) -> Command[Any]:
+        """A Command writing the ToolMessage plus the AIRS state keys."""
+        update: dict[str, Any] = {}
+        if self.command is not None and isinstance(self.command.update, Mapping):
+            update = dict(self.command.update)
+        messages = [m for m in update.get("messages", []) if not _answers(m, self.message.tool_call_id)]
+        update["messages"] = [*messages, self.message]
+        if self.context is not None:
+            update[CONTEXT_KEY] = self.context
+        if self.record is not None:
+            update[DECISIONS_KEY] = {self.message.tool_call_id: self.record}
+        if self.command is not None:
+            return Command(graph=self.command.graph, update=update, resume=self.command.resume,
+                           goto=self.command.goto)
+        return Command(update=update)
+
+
+def _answers(message: Any, call_id: str) -> bool:
+    return isinstance(message, ToolMessage) and message.tool_call_id == call_id
+
+
+def tool_message(call: Mapping[str, Any], content: str, *, status: str = "success") -> ToolMessage:
+    name, _args, call_id = tool_call_parts(call)
+    return ToolMessage(content=content, tool_call_id=call_id, name=name,
+                       status="error" if status == "error" else "success")
+
+
+def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
+    reason = str(rec.get("reason") or "denied by policy")
+    return f"AIRS blocked the call to `{name}`: {reason}. The tool was not executed."
+
+
+def ask_human(request: Mapping[str, Any]) -> Any:
+    """``interrupt()`` with the request JSON; None when there is no LangGraph runtime to pause."""
+    if current_config() is None:
+        return None
+    from langgraph.types import interrupt
+
+    return interrupt(dict(request))
+
+
+def resolve(shield: Shield, rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+    """The human's answer → the final record (the request is the one recorded before the pause)."""
+    request = ApprovalRequest.model_validate(rec["request"])
+    final = shield.resolve_approval(request, answer)
+    return decision_record(final, args, request=request)
+
+
+def tool_call_flow(
+    shield: Shield,
+    call: Mapping[str, Any],
+    *,
+    thread_id: str | None,
+    context: RunContext,
+    records: Mapping[str, Any] | None,
+    decide_missing: bool = True,
+    can_interrupt: bool = True,
+) -> Flow[ToolOutcome]:
+    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps."""
+    name, args, call_id = tool_call_parts(call)
+    ctx = context
+    rec = record_for(records, call_id, args)
+    fresh = False
+    if rec is None:
+        if not decide_missing:
+            rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
+                   "tool_call_id": call_id, "tool_name": name}
+            return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
+        decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+        ctx = decision.context
+        fresh = True
+        request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
+        rec = decision_record(decision, args, request=request)
+
+    action = record_action(rec)
+    if action is Action.REQUIRE_APPROVAL:
+        answer = ask_human(rec["request"]) if (can_interrupt and rec.get("request")) else None
+        if answer is None:
+            rec = {**rec, "action": "block",
+                   "reason": f"{rec.get('reason') or 'approval required'}; no human could be asked (fail closed)"}
+        else:
+            rec = resolve(shield, rec, args, answer)
+        action = record_action(rec)
+    ctx_json = context_out(ctx) if fresh else None
+
+    if action is Action.BLOCK:
+        if rec.get("approval") == "respond":
+            msg = tool_message(call, str(rec.get("message") or ""), status="success")
+        else:
+            msg = tool_message(call, blocked_text(name, rec), status="error")
+        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                         "executed": False, "action": rec.get("action"),
+                                         "approval": rec.get("approval")})
+        return ToolOutcome(msg, ctx_json, rec, False)
+
+    run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
+    key = thread_id or ctx.run_id
+    entry = shield.ledger.claim(key, call_id, name)
+    if entry is not None and not (entry.state == "done" and entry.status == INTERRUPTED):
+        if entry.state == "done":
+            replayed = ToolMessage(content=entry.content or "", tool_call_id=call_id, name=name,
+                                   status="error" if entry.status == "error" else "success")
+            kept = (entry.extra or {}).get(CONTEXT_KEY)
+            shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                             "executed": False, "replayed": True})
+            return ToolOutcome(replayed, kept or ctx_json, rec, False)
+        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                         "executed": False, "outcome": "unknown"})
+        text = (f"AIRS: the call to `{name}` started earlier but its outcome is unknown (the run stopped "
+                "mid-call). It was not run again; check the side effect before retrying.")
+        return ToolOutcome(tool_message(call, text, status="error"), ctx_json, rec, False)
+
+    try:
+        out = yield Run({**call, "args": run_args})
+    except GraphBubbleUp:
+        shield.ledger.complete(key, call_id, "", status=INTERRUPTED)
+        raise
+    except Exception as exc:
+        shield.ledger.complete(key, call_id, f"tool raised {type(exc).__name__}", status="error")
+        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                         "executed": True, "status": "error", "error": type(exc).__name__})
+        raise
+
+    result, command = _result_message(out, call)
+    text = message_text(result)
+    guard: Decision = yield Ask("check_tool_result", (name, text), {"context": ctx, "tool_call_id": call_id})
+    ctx = guard.context
+    content: Any = result.content
+    if guard.blocked:
+        content = f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
+    elif guard.enforced and guard.action is Action.REDACT and guard.redacted is not None:
+        content = guard.redacted
+    if content is not result.content:
+        result = result.model_copy(update={"content": content})
+    ctx_json = context_out(ctx)
+    status = "error" if result.status == "error" else "success"
+    shield.ledger.complete(key, call_id, message_text(result), status=status, extra={CONTEXT_KEY: ctx_json})
+    shield.record("tool_execution", {
+        "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
+        "status": status, "edited": run_args is not args, "result_action": guard.action.value,
+        "result_correlation_id": guard.correlation_id,
+    })
+    return ToolOutcome(result, ctx_json, rec, True, command)
+
+
+def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Command[Any] | None]:
+    _name, _args, call_id = tool_call_parts(call)
+    if isinstance(out, ToolMessage):
+        return out, None
+    if isinstance(out, Command) and isinstance(out.update, Mapping):
+        for m in out.update.get("messages", []):
+            if _answers(m, call_id):
+                return m, out
+        return tool_message(call, ""), out
+    return tool_message(call, message_text(out) if not isinstance(out, str) else out), None
+
+
+def refusal(text: str, *, replace: AIMessage | None = None) -> AIMessage:
+    """Our own answer (marked so the output guard skips it); same id ⇒ replaces the model's message."""
+    kwargs: dict[str, Any] = {"additional_kwargs": {REFUSAL_MARK: True}}
+    if replace is not None and replace.id:
+        kwargs["id"] = replace.id
+    return AIMessage(content=text, **kwargs)

@@ -1,0 +1,187 @@
+"""Framework objects → core inputs, and the plain-dict state the adapters persist.
+
+Everything kept in LangGraph state is a plain JSON-able dict (unregistered types in checkpoints are
+about to be refused by LangGraph's serializer). Two keys carry AIRS state:
+
+* ``airs_context``: ``RunContext.model_dump(mode="json")``. Parallel tool calls update it
+  concurrently, so its reducer :func:`merge_context` merges instead of overwriting: observations
+  are united by digest, counters take the maximum, per-tool timestamps are united.
+* ``airs_decisions``: one record per tool call id (see :func:`decision_record`), merged key by key.
+
+This module is also what ``airs_plugins.langgraph`` builds on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .._decision import Action, ApprovalRequest, Decision, RunContext
+
+CONTEXT_KEY = "airs_context"
+DECISIONS_KEY = "airs_decisions"
+CHECKED_KEY = "airs_checked"
+OUTPUT_KEY = "airs_output"
+REFUSAL_MARK = "airs_refusal"
+"""Set in ``additional_kwargs`` of the messages we write, so we never scan our own refusals."""
+
+_MAX_OBSERVATIONS = 256
+
+
+# -- reducers (LangGraph channels) -------------------------------------------------------------
+def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Merge two ``RunContext`` dumps written by concurrent steps of one run.
+
+    Every update derives from an earlier value, so the union of what each side saw is the truth:
+    taint can only grow, counters only rise.
+    """
+    if not left:
+        return dict(right) if right else None
+    if not right:
+        return dict(left)
+    seen: dict[str, Mapping[str, Any]] = {}
+    for obs in (*left.get("observations", ()), *right.get("observations", ())):
+        seen.setdefault(f"{obs.get('source')}|{obs.get('digest')}", obs)
+    observations = sorted(seen.values(), key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
+    lt: Mapping[str, Sequence[float]] = left.get("tool_calls") or {}
+    rt: Mapping[str, Sequence[float]] = right.get("tool_calls") or {}
+    tool_calls = {k: sorted({*lt.get(k, ()), *rt.get(k, ())}) for k in {*lt, *rt}}
+    ls: Mapping[str, int] = left.get("call_signatures") or {}
+    rs: Mapping[str, int] = right.get("call_signatures") or {}
+    signatures = {k: max(ls.get(k, 0), rs.get(k, 0)) for k in {*ls, *rs}}
+    lg, rg = left.get("user_goal") or "", right.get("user_goal") or ""
+    return {
+        **dict(right),
+        **dict(left),
+        "observations": [dict(o) for o in observations],
+        "tool_calls": tool_calls,
+        "call_signatures": signatures,
+        "turns": max(int(left.get("turns", 0)), int(right.get("turns", 0))),
+        "retries": max(int(left.get("retries", 0)), int(right.get("retries", 0))),
+        # the goal only grows by appending, so the longer one contains the other
+        "user_goal": (rg if len(rg) > len(lg) else lg) or None,
+        "thread_id": left.get("thread_id") or right.get("thread_id"),
+        "agent_id": left.get("agent_id") or right.get("agent_id"),
+    }
+
+
+def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Per-tool-call records: a later record for the same call id replaces the earlier one."""
+    return {**(left or {}), **(right or {})}
+
+
+def merge_ids(left: Sequence[str] | None, right: Sequence[str] | None) -> list[str]:
+    out = list(left or [])
+    out.extend(i for i in (right or []) if i not in out)
+    return out[-1000:]
+
+
+# -- reading framework objects -----------------------------------------------------------------
+def state_get(state: Any, key: str, default: Any = None) -> Any:
+    if isinstance(state, Mapping):
+        return state.get(key, default)
+    return getattr(state, key, default)
+
+
+def message_text(message: Any) -> str:
+    """The text of a LangChain message (or a plain string/dict), blocks joined."""
+    if message is None:
+        return ""
+    if isinstance(message, str):
+        return message
+    content = message.get("content") if isinstance(message, Mapping) else getattr(message, "content", message)
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Sequence):
+        parts: list[str] = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
+                parts.append(block["text"])
+        return "\n".join(parts)
+    return str(content)
+
+
+def is_ours(message: Any) -> bool:
+    kwargs = getattr(message, "additional_kwargs", None) or {}
+    return bool(kwargs.get(REFUSAL_MARK))
+
+
+def thread_id_of(config: Mapping[str, Any] | None) -> str | None:
+    configurable = (config or {}).get("configurable") or {}
+    tid = configurable.get("thread_id")
+    return str(tid) if tid is not None else None
+
+
+def current_config() -> dict[str, Any] | None:
+    """The running LangGraph/LangChain config, or None outside a runnable."""
+    try:
+        from langgraph.config import get_config
+
+        return dict(get_config())
+    except RuntimeError:
+        return None
+
+
+def context_in(state: Any, thread_id: str | None) -> RunContext:
+    """The run's ``RunContext`` from state (a fresh one on the first call of a thread)."""
+    raw = state_get(state, CONTEXT_KEY)
+    ctx = RunContext.coerce(raw, thread_id=thread_id)
+    if thread_id is not None and ctx.thread_id is None:
+        ctx = ctx.model_copy(update={"thread_id": thread_id})
+    return ctx
+
+
+def context_out(ctx: RunContext) -> dict[str, Any]:
+    return ctx.model_dump(mode="json")
+
+
+def tool_call_parts(call: Mapping[str, Any]) -> tuple[str, dict[str, Any], str]:
+    args = call.get("args")
+    return str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {}, str(call.get("id") or "")
+
+
+def args_digest(args: Mapping[str, Any] | None) -> str:
+    blob = json.dumps(args or {}, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# -- decision records kept in state ------------------------------------------------------------
+def decision_record(decision: Decision, args: Mapping[str, Any], *,
+                    request: ApprovalRequest | None = None) -> dict[str, Any]:
+    """A plain-dict record of a tool-call decision, bound to the arguments it was made on."""
+    approval = decision.approval
+    return {
+        "tool_call_id": decision.tool_call_id,
+        "tool_name": decision.tool_name,
+        "action": decision.action.value,
+        "enforced": decision.enforced,
+        "layer": decision.layer.value,
+        "reason": decision.reason,
+        "correlation_id": decision.correlation_id,
+        "args_digest": args_digest(args),
+        "args": dict(decision.redacted_args) if decision.redacted_args is not None else None,
+        "request": request.model_dump(mode="json") if request is not None else None,
+        "approval": approval.type if approval is not None else None,
+        "message": approval.message if approval is not None else None,
+        "reviewer": approval.reviewer if approval is not None else None,
+        "findings": [f.category for f in decision.findings],
+    }
+
+
+def record_for(records: Mapping[str, Any] | None, call_id: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The recorded decision for this call, only if it was made on these exact arguments."""
+    rec = (records or {}).get(call_id)
+    if not isinstance(rec, Mapping) or rec.get("args_digest") != args_digest(args):
+        return None
+    return dict(rec)
+
+
+def record_action(rec: Mapping[str, Any]) -> Action:
+    """What enforcement must do for a record (monitor mode records but never stops)."""
+    if not rec.get("enforced", True):
+        return Action.ALLOW
+    return Action(rec["action"])

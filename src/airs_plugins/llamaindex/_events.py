@@ -1,0 +1,113 @@
+"""Workflow events that carry the core approval models (DESIGN §7: LlamaIndex events carry the same
+``ApprovalRequest`` / ``ApprovalDecision`` as the LangGraph interrupt and the review queue)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from llama_index.core.workflow import Event, HumanResponseEvent, InputRequiredEvent
+from pydantic import Field
+
+from .._decision import ApprovalDecision, ApprovalRequest
+
+
+class ApprovalRequired(InputRequiredEvent):
+    """A guarded call (or answer) waits for a human. ``request`` is the ``ApprovalRequest`` JSON.
+
+    The flat fields repeat the evidence a UI shows first; answer with :class:`ApprovalResponse`
+    carrying the same ``request_id``.
+    """
+
+    request: dict[str, Any]
+    request_id: str
+    tool_name: str | None = None
+    tool_args: dict[str, Any] | None = None
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    judge_rationale: str | None = None
+    reason: str = ""
+    policy_hash: str = ""
+    risk_tier: str = "MEDIUM"
+
+    @classmethod
+    def from_request(cls, req: ApprovalRequest) -> ApprovalRequired:
+        data = req.model_dump(mode="json")
+        return cls(
+            request=data, request_id=req.id, tool_name=req.tool_name, tool_args=data.get("tool_args"),
+            findings=data.get("findings") or [], judge_rationale=req.judge.rationale if req.judge else None,
+            reason=req.reason, policy_hash=req.policy_hash, risk_tier=req.risk_tier.value,
+            prefix=_prompt(req),
+        )
+
+    def approval_request(self) -> ApprovalRequest:
+        return ApprovalRequest.model_validate(self.request)
+
+
+class ApprovalResponse(HumanResponseEvent):
+    """A human's answer: approve, edit (with ``args``), reject or respond (with ``message``)."""
+
+    request_id: str
+    type: Literal["approve", "edit", "reject", "respond"]
+    args: dict[str, Any] | None = None
+    message: str | None = None
+    reviewer: str | None = None
+    reason: str | None = None
+
+    def decision(self) -> ApprovalDecision:
+        return ApprovalDecision(type=self.type, args=self.args, message=self.message, reviewer=self.reviewer,
+                                reason=self.reason, request_id=self.request_id)
+
+    @classmethod
+    def answer(cls, request: ApprovalRequired | ApprovalRequest | str, answer: Any) -> ApprovalResponse:
+        """Build a response from our JSON, LangChain HITL's shape, an ``ApprovalDecision`` or a bare type."""
+        rid = request if isinstance(request, str) else (
+            request.request_id if isinstance(request, ApprovalRequired) else request.id)
+        d = ApprovalDecision.coerce(answer)
+        return cls(request_id=rid, type=d.type, args=d.args, message=d.message, reviewer=d.reviewer,
+                   reason=d.reason, response=d.message or d.type)
+
+    @classmethod
+    def approve(cls, request: ApprovalRequired | ApprovalRequest | str, *, reviewer: str | None = None,
+                reason: str | None = None) -> ApprovalResponse:
+        return cls.answer(request, {"type": "approve", "reviewer": reviewer, "reason": reason})
+
+    @classmethod
+    def edit(cls, request: ApprovalRequired | ApprovalRequest | str, args: dict[str, Any], *,
+             reviewer: str | None = None, reason: str | None = None) -> ApprovalResponse:
+        return cls.answer(request, {"type": "edit", "args": args, "reviewer": reviewer, "reason": reason})
+
+    @classmethod
+    def reject(cls, request: ApprovalRequired | ApprovalRequest | str, *, reviewer: str | None = None,
+               reason: str | None = None) -> ApprovalResponse:
+        return cls.answer(request, {"type": "reject", "reviewer": reviewer, "reason": reason})
+
+    @classmethod
+    def respond(cls, request: ApprovalRequired | ApprovalRequest | str, message: str, *,
+                reviewer: str | None = None, reason: str | None = None) -> ApprovalResponse:
+        return cls.answer(request, {"type": "respond", "message": message, "reviewer": reviewer,
+                                    "reason": reason})
+
+
+class InputChecked(Event):
+    """The user's message passed the input guard (``AIRSWorkflow``)."""
+
+    user_msg: str
+    context: dict[str, Any]
+
+
+class AgentAnswered(Event):
+    """The wrapped agent produced a draft answer that the output guard has not seen yet."""
+
+    answer: str
+    context: dict[str, Any]
+
+
+class OutputChecked(Event):
+    """The output guard and judge decided; ``decision`` is the ``Decision`` JSON."""
+
+    answer: str
+    decision: dict[str, Any]
+
+
+def _prompt(req: ApprovalRequest) -> str:
+    what = f"tool call {req.tool_name!r}" if req.tool_name else req.channel.value
+    return f"AIRS needs approval for {what} ({req.risk_tier.value}): {req.reason}".strip()

@@ -1,0 +1,153 @@
+"""Where a guarded run keeps what the stateless core needs: ``ctx.store`` of the workflow.
+
+Keys (plain JSON, so ``JsonPickleSerializer`` and even ``JsonSerializer`` keep them):
+
+* ``airs_context`` – the ``RunContext`` dump (taint, caps, ids); its ``thread_id`` is the run id the
+  execution ledger is keyed by;
+* ``airs_pending`` – ``{call_id: ApprovalRequest JSON}`` for calls waiting for a human, so the replay
+  of the step after the answer (or after a restore) neither re-checks nor re-records;
+* ``airs_seq`` – per call identity, how many times it finished, so a legitimate repeat gets a new id.
+
+Outside a workflow (a guarded tool called directly) the same state lives in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from .._decision import ApprovalRequest, RunContext
+from ._translate import merge_goal
+
+CONTEXT_KEY = "airs_context"
+PENDING_KEY = "airs_pending"
+SEQ_KEY = "airs_seq"
+
+# Parallel tool calls of one run read-modify-write the same RunContext; one lock per run id keeps
+# taint and counters from being lost. Weak values: a lock lives only while someone holds it.
+_LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _lock_for(key: str) -> asyncio.Lock:
+    lock = _LOCKS.get(key)
+    if lock is None:
+        lock = asyncio.Lock()
+        _LOCKS[key] = lock
+    return lock
+
+
+class RunState:
+    """Async access to a run's AIRS state; subclasses choose the storage."""
+
+    async def _get(self, key: str) -> Any:
+        raise NotImplementedError
+
+    async def _set(self, key: str, value: Any) -> None:
+        raise NotImplementedError
+
+    def _lock_key(self) -> str:
+        raise NotImplementedError
+
+    async def user_msg(self) -> str | None:
+        return None
+
+    async def agent_name(self) -> str | None:
+        return None
+
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        lock = _lock_for(self._lock_key())
+        async with lock:
+            yield
+
+    async def context(self) -> RunContext:
+        stored = await self._get(CONTEXT_KEY)
+        user_msg = await self.user_msg()
+        if stored is None:
+            run_id = uuid.uuid4().hex
+            ctx = RunContext(run_id=run_id, thread_id=run_id, agent_id=await self.agent_name(),
+                             user_goal=merge_goal(None, user_msg))
+            await self.save_context(ctx)
+            return ctx
+        ctx = RunContext.coerce(stored)
+        goal = merge_goal(ctx.user_goal, user_msg)
+        if goal != ctx.user_goal:
+            ctx = ctx.model_copy(update={"user_goal": goal})
+        return ctx
+
+    async def save_context(self, ctx: RunContext) -> None:
+        await self._set(CONTEXT_KEY, ctx.model_dump(mode="json"))
+
+    async def pending(self, call_id: str) -> ApprovalRequest | None:
+        table = await self._get(PENDING_KEY) or {}
+        raw = table.get(call_id)
+        return ApprovalRequest.model_validate(raw) if raw is not None else None
+
+    async def all_pending(self) -> list[ApprovalRequest]:
+        table = await self._get(PENDING_KEY) or {}
+        return [ApprovalRequest.model_validate(v) for v in table.values()]
+
+    async def set_pending(self, call_id: str, request: ApprovalRequest) -> None:
+        table = dict(await self._get(PENDING_KEY) or {})
+        table[call_id] = request.model_dump(mode="json")
+        await self._set(PENDING_KEY, table)
+
+    async def drop_pending(self, call_id: str) -> None:
+        table = dict(await self._get(PENDING_KEY) or {})
+        if table.pop(call_id, None) is not None:
+            await self._set(PENDING_KEY, table)
+
+    async def seq(self, base: str) -> int:
+        table = await self._get(SEQ_KEY) or {}
+        return int(table.get(base, 0))
+
+    async def finish(self, base: str, seq: int) -> None:
+        table = dict(await self._get(SEQ_KEY) or {})
+        # max(): a replayed finish of an already counted call must not skip a sequence number
+        table[base] = max(int(table.get(base, 0)), seq + 1)
+        await self._set(SEQ_KEY, table)
+
+
+class StoreState(RunState):
+    """State in a workflow ``Context.store`` (persisted with the context)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    async def _get(self, key: str) -> Any:
+        return await self.ctx.store.get(key, default=None)
+
+    async def _set(self, key: str, value: Any) -> None:
+        await self.ctx.store.set(key, value)
+
+    def _lock_key(self) -> str:
+        # every step gets its own Context facade over one shared store; lock on the store
+        return f"store:{id(self.ctx.store)}"
+
+    async def user_msg(self) -> str | None:
+        value = await self._get("user_msg_str")
+        return value if isinstance(value, str) else None
+
+    async def agent_name(self) -> str | None:
+        value = await self._get("current_agent_name")
+        return value if isinstance(value, str) else None
+
+
+class LocalState(RunState):
+    """State kept in memory by one ``guard_tools`` call, for tools called outside a workflow."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    async def _get(self, key: str) -> Any:
+        return self._data.get(key)
+
+    async def _set(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def _lock_key(self) -> str:
+        return f"local:{id(self)}"

@@ -1,0 +1,236 @@
+"""``guard_tools``: wrapper ``FunctionTool``s that check each call before it runs and each result after.
+
+A wrapper keeps the inner tool's metadata (name, description, ``fn_schema``, ``return_direct``) and
+takes a workflow ``Context`` that the agent injects and the LLM never sees, which is how it reaches
+``ctx.store`` (the run's ``RunContext``) and ``ctx.wait_for_event`` (approvals). The same wrapper works
+for ``FunctionAgent``, ``ReActAgent`` and ``AgentWorkflow``, because all three call tools through
+``_call_tool`` and turn a raised exception into an error output the model reads.
+
+Replays: ``wait_for_event`` re-runs the step from the top when the answer arrives (and once more
+after a restore). Everything before the wait is therefore keyed by the call's identity: the first
+pass checks and records the approval request in ``ctx.store``; later passes find it there and go
+straight back to the wait, so the decision and the audit record happen once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
+from llama_index.core.workflow import Context
+
+from .._decision import ApprovalDecision, ApprovalRequest, Decision
+from .._shield import Shield
+from ._enforce import (
+    no_reviewer,
+    refuse_call,
+    result_content,
+    run_args,
+    unknown_outcome,
+    withhold_output,
+)
+from ._events import ApprovalRequired, ApprovalResponse
+from ._state import LocalState, RunState, StoreState
+from ._translate import call_base, current_tool_id, output_text
+
+if TYPE_CHECKING:
+    from .._ledger import LedgerEntry
+
+CTX_PARAM = "airs_ctx"
+
+
+class GuardedTool(FunctionTool):
+    """A ``FunctionTool`` whose calls go through a :class:`~airs_plugins.Shield` (see :func:`guard_tools`)."""
+
+    inner: BaseTool
+    shield: Shield
+
+
+def guard_tools(
+    tools: Iterable[BaseTool | Any],
+    shield: Shield,
+    *,
+    judge: Any = None,
+    approval_timeout: float | None = None,
+) -> list[GuardedTool]:
+    """Wrap LlamaIndex tools (or plain functions) so each call and each result is checked.
+
+    * block ⇒ the tool does not run; the agent gets an error output saying why;
+    * require_approval ⇒ the run pauses on :class:`ApprovalRequired` (an ``InputRequiredEvent``
+      carrying the ``ApprovalRequest``); answer with :class:`ApprovalResponse`. Approve runs the call,
+      edit runs it with the reviewer's args, reject and respond never run it (respond's message is the
+      output); no answer within ``approval_timeout`` seconds (default: the tier's review SLA) denies;
+    * every executed call is claimed in ``shield.ledger`` under (run id, call id) first, so a replay
+      after a resume or restart returns the recorded result instead of running it again;
+    * results are checked as untrusted content: taint is kept in ``ctx.store`` for later calls, and a
+      blocked or redacted result is withheld or rewritten before the model sees it.
+
+    ``judge=`` only attaches a judge to the shield (adapters never route).
+    """
+    shield.attach_judge(judge)
+    local = LocalState()
+    return [_wrap(t if isinstance(t, BaseTool) else FunctionTool.from_defaults(t), shield, local,
+                  approval_timeout) for t in tools]
+
+
+def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> GuardedTool:
+    guard = _Guard(inner, shield, local, approval_timeout)
+
+    async def guarded(airs_ctx: Context | None = None, **kwargs: Any) -> Any:
+        return await guard.run(airs_ctx, kwargs)
+
+    # FunctionTool finds the context parameter by its annotation object; set it explicitly so
+    # postponed annotations (strings) cannot hide it, and so the LLM-facing schema stays the inner one.
+    guarded.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter(CTX_PARAM, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context, default=None),
+        inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any),
+    ])
+    tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None})
+    tool.inner = inner
+    tool.shield = shield
+    return tool
+
+
+class _Guard:
+    def __init__(self, inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> None:
+        self.inner = inner
+        self.async_inner = adapt_to_async_tool(inner)
+        self.name = inner.metadata.get_name()
+        self.shield = shield
+        self.local = local
+        self.approval_timeout = approval_timeout
+        self.inner_ctx_param = inner.ctx_param_name if isinstance(inner, FunctionTool) and \
+            inner.requires_context else None
+
+    async def run(self, ctx: Context | None, kwargs: dict[str, Any]) -> Any:
+        state: RunState = StoreState(ctx) if ctx is not None else self.local
+        base = call_base(self.name, kwargs, current_tool_id(self.name))
+        async with state.locked():
+            seq = await state.seq(base)
+            call_id = f"{base}:{seq}"
+            request = await state.pending(call_id)
+            decision: Decision | None = None
+            if request is None:
+                run_ctx = await state.context()
+                decision = await self.shield.acheck_tool_call(self.name, kwargs, context=run_ctx,
+                                                              tool_call_id=call_id)
+                await state.save_context(decision.context)
+                if decision.needs_approval and ctx is not None:
+                    request = self.shield.approval_request(decision, tool_args=kwargs)
+                    await state.set_pending(call_id, request)
+        if decision is not None and request is None:
+            if decision.blocked:
+                await state.finish(base, seq)
+                raise refuse_call(decision)
+            if decision.needs_approval:  # outside a workflow: nobody to ask
+                await state.finish(base, seq)
+                raise no_reviewer(decision)
+            return await self._execute(ctx, state, base, seq, call_id, kwargs, decision)
+        assert request is not None
+        final = await self._ask(ctx, request)
+        await state.drop_pending(call_id)
+        if final.blocked:
+            await state.finish(base, seq)
+            if final.approval is not None and final.approval.type == "respond" and final.approval.message:
+                return final.approval.message
+            raise refuse_call(final)
+        return await self._execute(ctx, state, base, seq, call_id, kwargs, final)
+
+    async def _ask(self, ctx: Context | None, request: ApprovalRequest) -> Decision:
+        assert ctx is not None
+        timeout = self.approval_timeout
+        if timeout is None and request.expires_at is not None:
+            timeout = max(0.0, (request.expires_at - datetime.now(UTC)).total_seconds())
+        try:
+            answer = await ctx.wait_for_event(
+                ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
+                waiter_id=f"airs-approval:{request.id}", requirements={"request_id": request.id},
+                timeout=timeout)
+        except TimeoutError:
+            return self.shield.resolve_approval(request, ApprovalDecision(
+                type="reject", reviewer="airs:timeout", reason=f"no answer within {timeout:.0f} s; denied"))
+        return self.shield.resolve_approval(request, answer.decision())
+
+    async def _execute(self, ctx: Context | None, state: RunState, base: str, seq: int, call_id: str,
+                       kwargs: dict[str, Any], decision: Decision) -> Any:
+        async with state.locked():
+            run_ctx = await state.context()
+        thread_id = run_ctx.thread_id or run_ctx.run_id
+        entry = self.shield.ledger.claim(thread_id, call_id, self.name)
+        if entry is not None:
+            return await self._replayed(state, base, seq, entry)
+        args = run_args(decision, kwargs)
+        if self.inner_ctx_param is not None:
+            args = {**args, self.inner_ctx_param: ctx}
+        started = time.perf_counter()
+        try:
+            output = await self.async_inner.acall(**args)
+        except Exception as exc:
+            self._complete(thread_id, call_id, f"Error: {exc}", "error", None)
+            self._record(decision, call_id, thread_id, "error", started)
+            await state.finish(base, seq)
+            raise
+        text = output_text(output)
+        async with state.locked():
+            run_ctx = await state.context()
+            checked = await self.shield.acheck_tool_result(self.name, text, context=run_ctx, tool_call_id=call_id)
+            await state.save_context(checked.context)
+        ctx_dump = checked.context.model_dump(mode="json")
+        self._record(decision, call_id, thread_id, "error" if getattr(output, "is_error", False) else "success",
+                     started, result_correlation_id=checked.correlation_id)
+        if checked.blocked or checked.needs_approval:
+            refusal = withhold_output(checked)
+            self._complete(thread_id, call_id, str(refusal), "error", ctx_dump)
+            await state.finish(base, seq)
+            raise refusal
+        rewritten = result_content(checked, text)
+        self._complete(thread_id, call_id, rewritten if rewritten is not None else text, "success", ctx_dump)
+        await state.finish(base, seq)
+        if rewritten is not None:
+            return rewritten
+        return _raw(output)
+
+    async def _replayed(self, state: RunState, base: str, seq: int, entry: LedgerEntry) -> Any:
+        if entry.state != "done":
+            raise unknown_outcome(self.name)
+        stored = (entry.extra or {}).get("context")
+        if stored is not None:
+            async with state.locked():
+                current = await state.context()
+                # the store may predate the crash that interrupted the first pass; keep the newer taint
+                if len(stored.get("observations", ())) > len(current.observations):
+                    await state.save_context(current.model_validate(stored))
+        await state.finish(base, seq)
+        if entry.status == "error":
+            from ._enforce import ToolRefusedError
+
+            raise ToolRefusedError(entry.content or f"Tool call {self.name!r} failed earlier")
+        return entry.content or ""
+
+    def _complete(self, thread_id: str, call_id: str, content: str, status: str,
+                  ctx_dump: dict[str, Any] | None) -> None:
+        self.shield.ledger.complete(thread_id, call_id, content, status,
+                                    {"context": ctx_dump} if ctx_dump is not None else None)
+
+    def _record(self, decision: Decision, call_id: str, thread_id: str, status: str, started: float,
+                result_correlation_id: str | None = None) -> None:
+        self.shield.record("tool_execution", {
+            "correlation_id": decision.correlation_id, "result_correlation_id": result_correlation_id,
+            "approval_request_id": decision.approval_request_id, "tool_name": self.name,
+            "tool_call_id": call_id, "thread_id": thread_id, "status": status,
+            "edited": decision.redacted_args is not None,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        })
+
+
+def _raw(output: Any) -> Any:
+    """What the wrapper returns so FunctionTool rebuilds the same content blocks."""
+    if isinstance(output, ToolOutput):
+        blocks: Sequence[Any] = output.blocks
+        return list(blocks) if blocks else output.content
+    return output

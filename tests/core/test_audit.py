@@ -1,0 +1,198 @@
+"""Flight recorder: the hash chain catches every kind of tampering; concurrent writers lose nothing."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from airs_plugins import AuditError
+from airs_plugins.audit import MemoryRecorder, SQLiteRecorder, verify, verify_jsonl
+
+
+def fill(path: Path, n: int = 10, key: str | None = None) -> SQLiteRecorder:
+    rec = SQLiteRecorder(path, key=key)
+    for i in range(n):
+        rec.append("decision", {"correlation_id": f"c{i}", "run_id": "r", "action": "allow", "i": i})
+    return rec
+
+
+def db(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+class TestTamper:
+    def test_clean_chain_verifies(self, tmp_path: Path) -> None:
+        """An untouched trail verifies and reports its head hash."""
+        p = tmp_path / "a.db"
+        rec = fill(p)
+        r = verify(p)
+        assert r.ok and r.count == 10 and r.head_hash == rec.tail(1)[0].hash
+
+    def test_edited_row(self, tmp_path: Path) -> None:
+        """Editing a record's content is caught at that record."""
+        p = tmp_path / "a.db"
+        fill(p)
+        with db(p) as c:
+            row = c.execute("SELECT entry FROM audit WHERE seq = 4").fetchone()[0]
+            c.execute("UPDATE audit SET entry = ? WHERE seq = 4", (row.replace('"allow"', '"block"'),))
+        r = verify(p)
+        assert not r.ok and r.first_bad_seq == 4 and "edited" in r.problem
+
+    def test_deleted_row(self, tmp_path: Path) -> None:
+        """Deleting a record in the middle is caught at the gap."""
+        p = tmp_path / "a.db"
+        fill(p)
+        with db(p) as c:
+            c.execute("DELETE FROM audit WHERE seq = 5")
+        r = verify(p)
+        assert not r.ok and r.first_bad_seq == 5
+
+    def test_swapped_pair(self, tmp_path: Path) -> None:
+        """Swapping the contents of two adjacent records is caught."""
+        p = tmp_path / "a.db"
+        fill(p)
+        with db(p) as c:
+            a = c.execute("SELECT hash, entry FROM audit WHERE seq = 3").fetchone()
+            b = c.execute("SELECT hash, entry FROM audit WHERE seq = 4").fetchone()
+            c.execute("UPDATE audit SET hash = ?, entry = ? WHERE seq = 3", b)
+            c.execute("UPDATE audit SET hash = ?, entry = ? WHERE seq = 4", a)
+        r = verify(p)
+        assert not r.ok and r.first_bad_seq == 3
+
+    def test_inserted_row(self, tmp_path: Path) -> None:
+        """A forged record appended outside the recorder is caught by the head."""
+        p = tmp_path / "a.db"
+        fill(p, 3)
+        with db(p) as c:
+            c.execute("INSERT INTO audit (seq, hash, entry, kind, ts) VALUES (4, 'x', '{\"seq\":4}', 'decision', 0)")
+        assert not verify(p).ok
+
+    def test_truncated_tail(self, tmp_path: Path) -> None:
+        """Deleting the newest records is caught by the head row."""
+        p = tmp_path / "a.db"
+        fill(p)
+        with db(p) as c:
+            c.execute("DELETE FROM audit WHERE seq > 7")
+        r = verify(p)
+        assert not r.ok and "head" in r.problem
+
+    def test_rehashed_forgery_needs_the_key(self, tmp_path: Path) -> None:
+        """With an HMAC key, a forger who recomputes plain SHA-256 hashes is still caught."""
+        import hashlib
+
+        from airs_plugins._canonical import canonical_json
+
+        p = tmp_path / "a.db"
+        fill(p, 3, key="k1")
+        assert verify(p, key="k1").ok
+        with db(p) as c:
+            entry = json.loads(c.execute("SELECT entry FROM audit WHERE seq = 3").fetchone()[0])
+            entry["body"]["action"] = "block"
+            h = hashlib.sha256(canonical_json(entry)).hexdigest()
+            c.execute("UPDATE audit SET entry = ?, hash = ? WHERE seq = 3", (json.dumps(entry), h))
+            c.execute("UPDATE audit_head SET last_hash = ?", (h,))
+        assert not verify(p, key="k1").ok
+
+    def test_jsonl_export_verifies_and_catches_edits(self, tmp_path: Path) -> None:
+        """The JSONL export verifies on its own and an edited line is caught."""
+        p = tmp_path / "a.db"
+        rec = fill(p, 5)
+        out = tmp_path / "a.jsonl"
+        out.write_text("".join(r.to_json() + "\n" for r in rec.records()), encoding="utf-8")
+        assert verify_jsonl(out).ok
+        lines = out.read_text(encoding="utf-8").splitlines()
+        lines[2] = lines[2].replace('"c2"', '"cX"')
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        r = verify_jsonl(out)
+        assert not r.ok and r.first_bad_seq == 3
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """Verifying a file that does not exist is an AuditError, not a traceback."""
+        with pytest.raises(AuditError):
+            verify(tmp_path / "none.db")
+
+    def test_memory_recorder_chain(self) -> None:
+        """The in-memory recorder builds the same verifiable chain."""
+        rec = MemoryRecorder(verify_each=True)
+        for i in range(20):
+            rec.append("decision", {"i": i})
+        assert rec.verify().ok and len(rec) == 20
+
+
+def _writer(path: str, n: int, tag: str) -> None:
+    rec = SQLiteRecorder(path)
+    for i in range(n):
+        rec.append("decision", {"correlation_id": f"{tag}-{i}", "run_id": tag})
+    rec.close()
+
+
+class TestConcurrency:
+    def test_four_processes_times_500(self, tmp_path: Path) -> None:
+        """4 processes × 500 decisions written at once give a clean chain of exactly 2,000 records."""
+        p = str(tmp_path / "c.db")
+        SQLiteRecorder(p).close()
+        ctx = multiprocessing.get_context("spawn")
+        procs = [ctx.Process(target=_writer, args=(p, 500, f"p{k}")) for k in range(4)]
+        for pr in procs:
+            pr.start()
+        for pr in procs:
+            pr.join(timeout=300)
+            assert pr.exitcode == 0
+        r = verify(p)
+        assert r.ok and r.count == 2000
+        with db(Path(p)) as c:
+            ids = {row[0] for row in c.execute("SELECT correlation_id FROM audit")}
+        assert len(ids) == 2000
+
+    def test_threads_share_one_recorder(self, tmp_path: Path) -> None:
+        """8 threads appending through one recorder lose nothing."""
+        p = tmp_path / "t.db"
+        rec = SQLiteRecorder(p)
+        threads = [threading.Thread(target=lambda k=k: [rec.append("decision", {"k": k, "i": i})
+                                                         for i in range(50)]) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        r = verify(p)
+        assert r.ok and r.count == 400
+
+
+class TestCli:
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "airs_plugins", *args], capture_output=True, text=True,
+                              timeout=120, check=False)
+
+    def test_verify_exit_codes(self, tmp_path: Path) -> None:
+        """airs audit verify exits 0 on a clean trail and 1 naming the first bad record."""
+        p = tmp_path / "a.db"
+        fill(p, 4).close()
+        ok = self.run("audit", "verify", str(p))
+        assert ok.returncode == 0 and "OK: 4 records" in ok.stdout
+        with db(p) as c:
+            c.execute("DELETE FROM audit WHERE seq = 2")
+        bad = self.run("audit", "verify", str(p))
+        assert bad.returncode == 1 and "record 2" in bad.stderr
+
+    def test_tail_and_export(self, tmp_path: Path) -> None:
+        """tail prints the newest records; export --jsonl writes every record, which then verifies."""
+        p = tmp_path / "a.db"
+        fill(p, 6).close()
+        tail = self.run("audit", "tail", str(p), "-n", "2")
+        assert tail.returncode == 0 and len(tail.stdout.strip().splitlines()) == 2
+        out = tmp_path / "x.jsonl"
+        exp = self.run("audit", "export", str(p), "--jsonl", "-o", str(out))
+        assert exp.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 6
+        assert self.run("audit", "verify", str(out)).returncode == 0
+
+    def test_tail_missing_file_is_one_line(self, tmp_path: Path) -> None:
+        """A missing audit file is a one-line error with exit 2."""
+        r = self.run("audit", "tail", str(tmp_path / "missing.db"))
+        assert r.returncode == 2 and "no audit database" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,90 @@
+"""The airs CLI: scan, policy, help, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def airs(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "airs_plugins", *args], capture_output=True, text=True,
+                          input=stdin, timeout=120, check=False)
+
+
+class TestScan:
+    def test_hello_is_allowed(self) -> None:
+        """airs scan --json "hello" prints a Decision with action allow and exits 0."""
+        r = airs("scan", "--json", "hello")
+        assert r.returncode == 0
+        d = json.loads(r.stdout)
+        assert d["action"] == "allow" and d["policy_hash"].startswith("sha256:")
+
+    def test_stdin(self) -> None:
+        """Text can come from stdin."""
+        r = airs("scan", "--json", stdin="hello from stdin")
+        assert r.returncode == 0 and json.loads(r.stdout)["action"] == "allow"
+
+    def test_denied_tool_blocks(self, tmp_path: Path) -> None:
+        """A tool call to a denied tool is block (and still exit 0: a Decision was printed)."""
+        pol = tmp_path / "p.yaml"
+        pol.write_text("tools:\n  drop_db:\n    allow: false\n", encoding="utf-8")
+        r = airs("scan", "--json", "--policy", str(pol), "--channel", "tool_call", "--tool", "drop_db", "{}")
+        assert r.returncode == 0 and json.loads(r.stdout)["action"] == "block"
+
+    def test_bad_policy_is_one_line(self, tmp_path: Path) -> None:
+        """A wrong type deep in a tool's config prints one line naming the field and exits 2."""
+        pol = tmp_path / "p.yaml"
+        pol.write_text("tools:\n  send_money:\n    rules:\n      max_arg_bytes: ten\n", encoding="utf-8")
+        r = airs("scan", "--policy", str(pol), "hello")
+        assert r.returncode == 2
+        assert r.stderr.strip().count("\n") == 0
+        assert "tools.send_money.rules.max_arg_bytes" in r.stderr and "Traceback" not in r.stderr
+
+    def test_audit_option_records(self, tmp_path: Path) -> None:
+        """--audit appends the decision to a SQLite trail that verifies."""
+        db = tmp_path / "a.db"
+        assert airs("scan", "--audit", str(db), "hello").returncode == 0
+        v = airs("audit", "verify", str(db))
+        assert v.returncode == 0 and "1 records" in v.stdout
+
+    def test_human_output_lists_findings(self, tmp_path: Path) -> None:
+        """Without --json the decision prints as text with the action first."""
+        pol = tmp_path / "p.yaml"
+        pol.write_text("tools:\n  drop_db:\n    allow: false\n", encoding="utf-8")
+        r = airs("scan", "--policy", str(pol), "--channel", "tool_call", "--tool", "drop_db", "{}")
+        assert r.stdout.startswith("BLOCK") and "tool.policy" in r.stdout
+
+
+class TestPolicy:
+    def test_schema_prints_json_schema(self) -> None:
+        """airs policy schema prints the shipped JSON Schema."""
+        r = airs("policy", "schema")
+        assert r.returncode == 0 and json.loads(r.stdout)["title"] == "airs-plugins policy"
+
+    def test_validate(self, tmp_path: Path) -> None:
+        """validate prints OK and the hash for a good file, one error line and exit 2 for a bad one."""
+        good = tmp_path / "g.yaml"
+        good.write_text("tools:\n  a: {risk_tier: HIGH}\n", encoding="utf-8")
+        r = airs("policy", "validate", str(good))
+        assert r.returncode == 0 and "policy_hash=sha256:" in r.stdout
+        bad = tmp_path / "b.yaml"
+        bad.write_text("tools:\n  a: {risk_tier: HUGE}\n", encoding="utf-8")
+        r = airs("policy", "validate", str(bad))
+        assert r.returncode == 2 and "tools.a.risk_tier" in r.stderr
+
+
+class TestHelp:
+    @pytest.mark.parametrize("args", [(), ("scan",), ("policy",), ("policy", "validate"), ("audit",),
+                                      ("audit", "verify"), ("audit", "tail"), ("audit", "export"), ("demo",)])
+    def test_help_everywhere(self, args: tuple[str, ...]) -> None:
+        """--help works on every command and exits 0."""
+        r = airs(*args, "--help")
+        assert r.returncode == 0 and "usage:" in r.stdout
+
+    def test_usage_error_exits_2(self) -> None:
+        """An unknown command is a usage error with exit 2."""
+        assert airs("frobnicate").returncode == 2

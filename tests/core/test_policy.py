@@ -1,0 +1,103 @@
+"""Policy loading: schema, error paths, defaults, hash."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from airs_plugins import Policy, PolicyError, RiskTier, Shield
+from airs_plugins._policy import generate_schema, load_policy, schema
+
+
+class TestSchema:
+    def test_shipped_schema_matches_models(self) -> None:
+        """schema.json in the package is exactly what the models generate (regenerate it when they change)."""
+        assert schema() == json.loads(json.dumps(generate_schema()))
+
+    def test_default_policy_validates_against_schema(self) -> None:
+        """The embedded default, dumped to JSON, passes the shipped schema and reloads to the same hash."""
+        dumped = Policy().model_dump(mode="json")
+        assert load_policy(dumped).hash == Policy().hash
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("data", "path"),
+        [
+            ({"tools": {"send_money": {"risk_tier": "HUGE"}}}, "tools.send_money.risk_tier"),
+            ({"tools": {"x": {"rules": {"max_arg_bytes": "ten"}}}}, "tools.x.rules.max_arg_bytes"),
+            ({"checks": [{"id": "a"}, {"id": "b"}, {"id": "c", "bands": {"high": "x"}}]}, "checks[2].bands.high"),
+            ({"tiers": {"HIGH": {"fail_mode": "explode"}}}, "tiers.HIGH.fail_mode"),
+            ({"tools": {"x": {"unknown_key": 1}}}, "tools.x"),
+            ({"mode": 3}, "mode"),
+        ],
+    )
+    def test_error_names_the_path(self, data: dict[str, object], path: str) -> None:
+        """A bad field gives one PolicyError whose path is dotted with list indexes."""
+        with pytest.raises(PolicyError) as info:
+            load_policy(data)
+        assert info.value.path == path
+        assert path in str(info.value)
+        assert "\n" not in str(info.value)
+
+    def test_band_order_is_checked(self) -> None:
+        """low above high is rejected with the bands' path."""
+        with pytest.raises(PolicyError) as info:
+            load_policy({"checks": [{"id": "x", "bands": {"low": 0.9, "high": 0.1}}]})
+        assert info.value.path.startswith("checks[0].bands")
+
+    def test_yaml_file_error_names_file_and_path(self, tmp_path: Path) -> None:
+        """A YAML file with a wrong type deep in a tool's config names the file and the field."""
+        p = tmp_path / "airs.yaml"
+        p.write_text("tools:\n  shell:\n    rules:\n      shell_deny: 7\n", encoding="utf-8")
+        with pytest.raises(PolicyError) as info:
+            load_policy(p)
+        assert info.value.path == "tools.shell.rules.shell_deny"
+        assert str(p) in str(info.value)
+
+    def test_invalid_yaml_syntax(self, tmp_path: Path) -> None:
+        """Broken YAML is one PolicyError with a line number, not a traceback."""
+        p = tmp_path / "bad.yaml"
+        p.write_text("tools: [unclosed\n", encoding="utf-8")
+        with pytest.raises(PolicyError, match="invalid YAML"):
+            load_policy(p)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing file is a PolicyError naming it."""
+        with pytest.raises(PolicyError, match="cannot read"):
+            load_policy(tmp_path / "nope.yaml")
+
+
+class TestDefaults:
+    def test_default_shield_needs_no_file(self) -> None:
+        """Shield.default() works with no file and puts the policy hash in every decision."""
+        shield = Shield.default()
+        d = shield.check_input("hello")
+        assert d.policy_hash == shield.policy_hash == Policy().hash
+
+    def test_unknown_tool_is_medium_unknown(self) -> None:
+        """Unknown tools default to MEDIUM with side effect unknown."""
+        p = Policy()
+        assert p.tool("anything").risk_tier is RiskTier.MEDIUM
+        assert p.tool("anything").side_effect.value == "unknown"
+
+    def test_partial_tiers_are_filled(self) -> None:
+        """Overriding one tier keeps the defaults of the others."""
+        p = load_policy({"tiers": {"LOW": {"judge_sampling": 0.5}}})
+        assert p.tiers[RiskTier.LOW].judge_sampling == 0.5
+        assert p.tiers[RiskTier.CRITICAL].approvers == 2
+
+    def test_hash_changes_with_content_only(self) -> None:
+        """The same policy hashes the same whatever the key order; any change changes the hash."""
+        a = load_policy({"tools": {"a": {"risk_tier": "HIGH"}, "b": {}}})
+        b = load_policy({"tools": {"b": {}, "a": {"risk_tier": "HIGH"}}})
+        c = load_policy({"tools": {"a": {"risk_tier": "LOW"}, "b": {}}})
+        assert a.hash == b.hash != c.hash
+
+    def test_json_file(self, tmp_path: Path) -> None:
+        """JSON policy files load too."""
+        p = tmp_path / "p.json"
+        p.write_text(json.dumps({"tools": {"drop_db": {"allow": False}}}), encoding="utf-8")
+        assert Shield.from_policy(p).check_tool_call("drop_db", {}).action.value == "block"
