@@ -13,6 +13,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("langgraph-checkpoint-sqlite", ">=3.1,<4"),
     ),
     "llamaindex": (("llama-index-core", ">=0.14,<0.15"),),
+    "otel": (("opentelemetry-api", ">=1.25"), ("opentelemetry-sdk", ">=1.25")),
 }
 
 

@@ -31,7 +31,9 @@ class View:
             return (self.base + start, self.base + end)
         n = len(self.offsets) - 1
         s = self.offsets[min(max(start, 0), n)]
-        e = self.offsets[min(max(end, 0), n)] if end > start else s
+        # the end is one past the last matched character's origin, so characters removed between
+        # the match and the next kept character (zero-width, bidi) are not pulled into the span
+        e = self.offsets[min(max(end - 1, 0), n)] + 1 if end > start else s
         return (self.base + s, self.base + max(e, s))
 
 

@@ -189,7 +189,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         from .checks.limits import call_signature
 
         name = subject.tool_name or ""
-        recent = tuple(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR) + (now,)
+        recent = (*(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR), now)
         update["tool_calls"] = {**ctx.tool_calls, name: recent}
         sig = call_signature(name, subject.payload)
         update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
@@ -210,7 +210,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
             injected_values=tuple(sorted(injected)),
             at=now,
         )
-        update["observations"] = (ctx.observations + (obs,))[-_MAX_OBSERVATIONS:]
+        update["observations"] = (*ctx.observations, obs)[-_MAX_OBSERVATIONS:]
     if not update:
         return ctx
     return ctx.model_copy(update=update)

@@ -142,8 +142,15 @@ class Shield:
                        max_scan_bytes=self.policy.max_scan_bytes)
 
     def subject_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
-                            tool_call_id: str | None = None, channel: Channel = Channel.TOOL_RESULT,
-                            **ids: str | None) -> Subject:
+                            tool_call_id: str | None = None, **ids: str | None) -> Subject:
+        return self._result_subject(name, output, context, tool_call_id, Channel.TOOL_RESULT, ids)
+
+    def subject_retrieved(self, text: str, *, source: str = "retriever", context: ContextIn = None,
+                          **ids: str | None) -> Subject:
+        return self._result_subject(source, text, context, None, Channel.RETRIEVED, ids)
+
+    def _result_subject(self, name: str, output: Any, context: ContextIn, tool_call_id: str | None,
+                        channel: Channel, ids: Mapping[str, str | None]) -> Subject:
         tool = self.policy.tool(name)
         return Subject(channel=channel, payload=_safe_text(stringify(output)), tool_name=name,
                        tool_call_id=tool_call_id, source=name, risk_tier=tool.risk_tier,
@@ -181,8 +188,7 @@ class Shield:
 
     def check_retrieved(self, text: str, *, source: str = "retriever", context: ContextIn = None,
                         **ids: str | None) -> Decision:
-        return self.check(self.subject_tool_result(source, text, context=context,
-                                                   channel=Channel.RETRIEVED, **ids))
+        return self.check(self.subject_retrieved(text, source=source, context=context, **ids))
 
     # -- async API -----------------------------------------------------------------------------
     async def acheck(self, subject: Subject) -> Decision:
@@ -215,8 +221,7 @@ class Shield:
 
     async def acheck_retrieved(self, text: str, *, source: str = "retriever", context: ContextIn = None,
                                **ids: str | None) -> Decision:
-        return await self.acheck(self.subject_tool_result(source, text, context=context,
-                                                          channel=Channel.RETRIEVED, **ids))
+        return await self.acheck(self.subject_retrieved(text, source=source, context=context, **ids))
 
     # -- drivers' shared parts -----------------------------------------------------------------
     def _start(self, subject: Subject) -> Generator[JudgeRequest, JudgeVerdict, Decision]:
@@ -229,6 +234,7 @@ class Shield:
 
     def _judge_sync(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
+        assert judge is not None  # decide() only asks when a judge is attached
         timeout = request.budget_ms / 1000
         future = _judge_pool().submit(judge.evaluate, request)
         try:
@@ -241,6 +247,7 @@ class Shield:
 
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
+        assert judge is not None  # decide() only asks when a judge is attached
         timeout = request.budget_ms / 1000
         try:
             if hasattr(judge, "aevaluate"):
@@ -355,7 +362,8 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
     if first.type not in request.allowed_decisions:
         return Action.BLOCK, f"decision {first.type!r} is not allowed for this request; denied"
     if first.type == "reject":
-        return Action.BLOCK, f"rejected by {first.reviewer or 'reviewer'}: {first.reason or first.message or ''}".strip()
+        why = first.reason or first.message or ""
+        return Action.BLOCK, f"rejected by {first.reviewer or 'reviewer'}: {why}".strip()
     if first.type == "respond":
         return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
     approvers = {a.reviewer or f"anonymous-{i}" for i, a in enumerate(answers) if a.type in ("approve", "edit")}

@@ -25,7 +25,7 @@ class TestRegistry:
 
     def test_unknown_id_lists_known(self) -> None:
         """An unknown check id raises UnknownCheckError naming the known ids."""
-        with pytest.raises(UnknownCheckError, match="tool.policy"):
+        with pytest.raises(UnknownCheckError, match=r"tool\.policy"):
             Shield.from_policy({"checks": [{"id": "no.such.check"}]})
 
     def test_entry_point_plugin_loads(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,7 +53,7 @@ class TestRegistry:
         """A named plugin that fails to import raises CheckLoadError at Shield construction."""
         make_plugin(tmp_path, "broken.check", "does_not_exist_mod:Nope")
         monkeypatch.syspath_prepend(str(tmp_path))
-        with pytest.raises(CheckLoadError, match="broken.check"):
+        with pytest.raises(CheckLoadError, match=r"broken\.check"):
             Shield.from_policy({"checks": [{"id": "broken.check"}]})
 
     def test_unnamed_broken_plugin_is_not_loaded(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import sys
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path

@@ -34,7 +34,7 @@ def register_check(check_id: str) -> Callable[[F], F]:
 
     def deco(factory: F) -> F:
         if getattr(factory, "id", check_id) in ("", None):
-            factory.id = check_id
+            setattr(factory, "id", check_id)  # noqa: B010 - F is a generic callable
         _REGISTRY[check_id] = factory
         return factory
 

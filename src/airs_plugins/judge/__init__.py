@@ -78,7 +78,7 @@ class CallableJudge:
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-            getattr(fn, "__call__", None))
+            type(fn).__call__)
 
     def evaluate(self, request: JudgeRequest) -> JudgeVerdict:
         out = self.fn(request.subject, request.findings)

@@ -1,0 +1,334 @@
+"""The L1 normaliser: one pass per subject builds every view the text checks scan.
+
+Views (each maps its offsets back to the original payload):
+
+* ``raw`` - the payload itself (lone surrogates replaced one-for-one, so offsets hold);
+* ``norm`` - NFKC, Latin diacritics folded to their base letter, zero-width / bidi / tag / variation
+  characters removed; only built when it differs from ``raw``;
+* ``fold`` - ``norm`` with homoglyphs (Cyrillic/Greek look-alikes) and leetspeak folded to Latin,
+  character for character, so it shares ``norm``'s offsets; built when the text mixes scripts or
+  digits inside words;
+* ``spaced`` - letter-spaced runs (``i g n o r e``) collapsed;
+* ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
+* ``base64`` / ``hex`` / ``url`` - bounded decodes of embedded segments that decode to text; their
+  spans collapse to the encoded region;
+* ``rot13`` - the whole text rotated (cheap; only attack patterns are run on it).
+
+Work is bounded: per-character normalisation covers at most ``max_scan_bytes`` non-ASCII characters
+and decoding at most :data:`MAX_DECODED` segments, so a 10 MB string costs linear time in C-level
+operations plus a bounded Python loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import unicodedata
+import urllib.parse
+
+import re2
+
+from .._normalize import ScanText, View
+
+MAX_DECODED = 12
+_MIN_B64 = 20
+_REMOVE_RANGES = (
+    (0x200B, 0x200F),  # zero-width space/joiners, LRM/RLM
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x2064),  # word joiner, invisible operators
+    (0x2066, 0x2069),  # bidi isolates
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # BOM / zero-width no-break space
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x180E, 0x180E),  # Mongolian vowel separator
+    (0x0300, 0x036F),  # combining diacritics (Zalgo text)
+    (0xE0000, 0xE007F),  # tag characters (decoded separately)
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+_BIDI_OVERRIDES = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+_ZERO_WIDTH = frozenset((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E))
+
+# Cyrillic and Greek letters that render like Latin ones. Only used in the ``fold`` view, so Russian
+# and Greek text keep their own letters in ``norm`` for the multilingual patterns.
+_CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ɡ": "g", "ɑ": "a", "ı": "i", "ȷ": "j", "ℓ": "l",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+    "χ": "x", "γ": "y", "ω": "w",
+}
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+_FOLD_TABLE = str.maketrans({**_CONFUSABLES, **{k.upper(): v for k, v in _CONFUSABLES.items()
+                                               if k.upper() != k}, **_LEET})
+_ROT13 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                       "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm")
+
+_opts = re2.Options()
+_opts.max_mem = 32 << 20
+_NON_ASCII = re2.compile(r"[^\x00-\x7f]+", options=_opts)
+_LEETISH = re2.compile(r"[A-Za-z][013457@$]+[A-Za-z]|\b[013457@$][A-Za-z]{2,}", options=_opts)
+_MIXED_SCRIPT = re2.compile(r"[A-Za-z][\x{0370}-\x{03FF}\x{0400}-\x{04FF}]|"
+                            r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}][A-Za-z]", options=_opts)
+_SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_opts)
+_B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
+_HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
+_URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
+_TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
+
+_char_cache: dict[str, str] = {}
+
+
+def _removable(cp: int) -> bool:
+    return any(lo <= cp <= hi for lo, hi in _REMOVE_RANGES)
+
+
+def _map_char(ch: str) -> str:
+    cached = _char_cache.get(ch)
+    if cached is not None:
+        return cached
+    cp = ord(ch)
+    if _removable(cp):
+        out = ""
+    else:
+        out = unicodedata.normalize("NFKC", ch)
+        folded = []
+        for c in out:
+            base = unicodedata.normalize("NFKD", c)[:1]
+            # Latin letters with diacritics become their ASCII base; CJK, Arabic etc. stay intact
+            folded.append(base if base.isascii() and base.isalpha() and c.isalpha() else c)
+        out = "".join(folded)
+    if len(_char_cache) < 65536:
+        _char_cache[ch] = out
+    return out
+
+
+def scrub_surrogates(text: str) -> str:
+    """Replace lone surrogates one-for-one so that UTF-8 encoding works and offsets are unchanged."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]] | None:
+    """NFKC + folding + removals, with per-character offsets; None when nothing changes."""
+    parts: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    changed = False
+    spent = 0
+    invisible_in_word = 0
+    n = len(text)
+    for m in _NON_ASCII.finditer(text):
+        s, e = m.start(), m.end()
+        if s > pos:
+            parts.append(text[pos:s])
+            offsets.extend(range(pos, s))
+        if spent >= budget:
+            flags.add("normalisation_truncated")
+            parts.append(text[s:e])
+            offsets.extend(range(s, e))
+            pos = e
+            continue
+        spent += e - s
+        for i in range(s, e):
+            ch = text[i]
+            out = _map_char(ch)
+            if out == ch:
+                parts.append(ch)
+                offsets.append(i)
+                continue
+            changed = True
+            if not out:
+                cp = ord(ch)
+                if cp in _BIDI_OVERRIDES:
+                    flags.add("bidi")
+                elif cp in _ZERO_WIDTH:
+                    prev_c = text[i - 1] if i > 0 else " "
+                    next_c = text[i + 1] if i + 1 < n else " "
+                    if prev_c.isascii() and prev_c.isalnum() and next_c.isascii() and next_c.isalnum():
+                        invisible_in_word += 1
+                continue
+            parts.append(out)
+            offsets.extend([i] * len(out))
+        pos = e
+    if not changed:
+        return None
+    if pos < n:
+        parts.append(text[pos:])
+        offsets.extend(range(pos, n))
+    if invisible_in_word:
+        flags.add("zero_width")
+        if invisible_in_word >= 3:
+            flags.add("zero_width_many")
+    offsets.append(n)
+    return "".join(parts), offsets
+
+
+def _collapse_spaced(text: str, offsets: list[int] | None) -> tuple[str, list[int]] | None:
+    parts: list[str] = []
+    new_offsets: list[int] = []
+    pos = 0
+    found = False
+    for m in _SPACED.finditer(text):
+        s, e = m.start(), m.end()
+        found = True
+        parts.append(text[pos:s])
+        new_offsets.extend(range(pos, s))
+        run = m.group(0)
+        gap = 0
+        for j, ch in enumerate(run):
+            if ch.isalpha():
+                if gap >= 2:  # a wider gap separates words: keep one space
+                    parts.append(" ")
+                    new_offsets.append(s + j - 1)
+                parts.append(ch)
+                new_offsets.append(s + j)
+                gap = 0
+            else:
+                gap += 1
+        pos = e
+    if not found:
+        return None
+    parts.append(text[pos:])
+    new_offsets.extend(range(pos, len(text)))
+    new_offsets.append(len(text))
+    if offsets is not None:
+        new_offsets = [offsets[i] for i in new_offsets]
+    return "".join(parts), new_offsets
+
+
+def _printable_text(data: bytes) -> str | None:
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(decoded) < 8:
+        return None
+    good = sum(1 for c in decoded if c.isprintable() or c in "\n\r\t")
+    letters = sum(1 for c in decoded if c.isalpha())
+    if good < 0.95 * len(decoded) or letters < 0.5 * len(decoded) or " " not in decoded:
+        return None
+    return decoded
+
+
+def _decode_b64(segment: str) -> str | None:
+    core = segment.rstrip("=")
+    if len(core) < _MIN_B64 or core.isalpha() and (core.islower() or core.isupper()):
+        return None
+    if all(c in "0123456789abcdefABCDEF" for c in core):
+        return None  # hex digests are not base64 text
+    padded = core + "=" * (-len(core) % 4)
+    try:
+        if "-" in core or "_" in core:
+            raw = base64.urlsafe_b64decode(padded)
+        else:
+            raw = base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return _printable_text(raw)
+
+
+def _decode_hex(segment: str) -> str | None:
+    digits = "".join(c for c in segment.replace("\\x", "") if c in "0123456789abcdefABCDEF")
+    if len(digits) % 2:
+        digits = digits[:-1]
+    try:
+        raw = bytes.fromhex(digits)
+    except ValueError:
+        return None
+    return _printable_text(raw)
+
+
+def _decode_url(segment: str) -> str | None:
+    decoded = urllib.parse.unquote_plus(segment)
+    return decoded if decoded != segment and decoded.isprintable() else None
+
+
+def _decoded_views(text: str, limit: int) -> list[View]:
+    views: list[View] = []
+    region = text[:limit]
+    for name, pattern, decoder in (("base64", _B64, _decode_b64), ("hex", _HEX, _decode_hex),
+                                   ("url", _URLENC, _decode_url)):
+        for m in pattern.finditer(region):
+            if len(views) >= MAX_DECODED:
+                return views
+            segment = m.group(0)
+            decoded = decoder(segment[:limit])
+            if decoded:
+                views.append(View(name, decoded, span_of_origin=(m.start(), m.end())))
+    return views
+
+
+def _tag_views(text: str, flags: set[str]) -> list[View]:
+    views: list[View] = []
+    for m in _TAGS.finditer(text):
+        s, e = m.start(), m.end()
+        # emoji subdivision flags (England, Scotland, Wales) are tag sequences after U+1F3F4
+        if s > 0 and text[s - 1] == "\U0001f3f4" and e - s <= 8:
+            continue
+        decoded = "".join(chr(ord(c) - 0xE0000) for c in m.group(0) if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+        if decoded.strip():
+            flags.add("unicode_tags")
+            views.append(View("tags", decoded, span_of_origin=(s, e)))
+        if len(views) >= MAX_DECODED:
+            break
+    return views
+
+
+def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
+    """Build the views of ``text`` (see the module docstring)."""
+    text = scrub_surrogates(text)
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    oversized = size > max_scan_bytes
+    flags: set[str] = set()
+    views: list[View] = [View("raw", text)]
+    norm_text, norm_offsets = text, None
+    if not text.isascii():
+        views.extend(_tag_views(text, flags))
+        normalised = _normalise(text, max_scan_bytes, flags)
+        if normalised is not None:
+            norm_text, offs = normalised
+            norm_offsets = offs
+            views.append(View("norm", norm_text, offsets=offs))
+    if _MIXED_SCRIPT.search(norm_text) or _LEETISH.search(norm_text):
+        folded = norm_text.translate(_FOLD_TABLE)
+        if folded != norm_text:
+            if _MIXED_SCRIPT.search(norm_text):
+                flags.add("homoglyph")
+            views.append(View("fold", folded, offsets=norm_offsets))
+    if _SPACED.search(norm_text):
+        spaced = _collapse_spaced(norm_text, norm_offsets)
+        if spaced is not None:
+            flags.add("letter_spacing")
+            views.append(View("spaced", spaced[0], offsets=spaced[1]))
+    decoded = _decoded_views(text, max_scan_bytes)
+    if decoded:
+        flags.add("encoded")
+        views.extend(decoded)
+    views.append(View("rot13", norm_text.translate(_ROT13), offsets=norm_offsets))
+    return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
+
+
+ATTACK_ONLY_VIEWS = frozenset({"rot13"})
+"""Views that only attack patterns scan (rotating benign text yields nothing but noise)."""
+DECODED_VIEWS = frozenset({"base64", "hex", "url", "tags", "rot13"})
+
+
+def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:
+    """The views a check scans: data checks skip rotated text; attack checks get everything.
+
+    When ``norm`` exists ``raw`` is skipped for attack scanning, since ``norm`` holds the same text
+    with obfuscation removed.
+    """
+    names = {v.name for v in scan.views}
+    out = []
+    for v in scan.views:
+        if v.name in ATTACK_ONLY_VIEWS and not attack:
+            continue
+        if attack and v.name == "raw" and "norm" in names:
+            continue
+        out.append(v)
+    return tuple(out)

@@ -1,0 +1,232 @@
+"""``AIRSCallbackHandler``: audit and fail-closed abort for existing chains and graphs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.outputs import LLMResult
+
+from .._context import is_suppressed
+from .._decision import Decision, RunContext, digest_text
+from .._errors import Blocked
+from .._shield import Shield
+from ._translate import message_text
+
+
+class AIRSCallbackHandler(BaseCallbackHandler):
+    """Audit every LLM, chat-model, tool, retriever and chain event; abort runs the Shield blocks.
+
+    Attach it to what you already have: ``chain.invoke(x, config={"callbacks": [handler]})``,
+    ``chain.with_config(callbacks=[handler])``, or the same ``config`` on a LangGraph /
+    ``create_agent`` invoke (it reaches the nested model, tool and retriever runs).
+
+    What a callback **can** do:
+
+    * record each event (start/end/error of chains, LLMs and chat models, tools, retrievers) in the
+      flight recorder with its ``run_id`` and ``parent_run_id``, and a Decision for each input,
+      tool call, tool result, retrieved document and output;
+    * keep one ``RunContext`` per root run, so content read by a tool or retriever taints the later
+      tool calls of the same run;
+    * **abort the whole run** (``enforce=True``): it raises :class:`airs_plugins.Blocked` carrying
+      the Decision when an input, a tool call, a tool result, a retrieved document or an output is
+      blocked, or when a tool call needs approval. This works because it is a *sync* handler with
+      ``raise_error = True``; an async handler's errors are swallowed on sync paths.
+
+    What it **cannot** do: change arguments, outputs or messages (return values are ignored), so
+    it cannot redact; return a graceful "blocked" ToolMessage and let the agent carry on; pause for
+    a human approval (an abort is the only outcome); stop a tool result or an output that was
+    already produced, other than by aborting before the next step sees it. For those, use
+    ``AIRSMiddleware``, ``guard_tools`` or the LangGraph nodes. Streaming tokens are not audited
+    one by one; the final output is. Everything is skipped inside ``airs_plugins._context.suppressed()``.
+    """
+
+    run_inline = True
+
+    def __init__(self, shield: Shield, *, enforce: bool = True) -> None:
+        super().__init__()
+        self.shield = shield
+        self.enforce = enforce
+        self.raise_error = enforce
+        self._lock = threading.Lock()
+        self._root: dict[UUID, UUID] = {}
+        self._contexts: dict[UUID, RunContext] = {}
+        self._seen_inputs: dict[UUID, set[str]] = {}
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
+        with self._lock:
+            root = self._root.get(parent_run_id, parent_run_id) if parent_run_id is not None else run_id
+            self._root[run_id] = root
+            return root
+
+    def _audit(self, event: str, run_id: UUID, parent_run_id: UUID | None, **body: Any) -> None:
+        self.shield.record("callback", {"event": event, "run_id": str(run_id),
+                                        "parent_run_id": str(parent_run_id) if parent_run_id else None, **body})
+
+    def _decide(self, root: UUID, method: str, *args: Any, **kwargs: Any) -> Decision:
+        with self._lock:
+            ctx = self._contexts.get(root) or RunContext(run_id=root.hex)
+        decision: Decision = getattr(self.shield, method)(*args, context=ctx, **kwargs)
+        with self._lock:
+            self._contexts[root] = decision.context
+        if self.enforce and (decision.blocked or decision.needs_approval):
+            raise Blocked(decision)
+        return decision
+
+    def _input_once(self, root: UUID, text: str) -> None:
+        key = digest_text(text)
+        with self._lock:
+            seen = self._seen_inputs.setdefault(root, set())
+            if key in seen:
+                return
+            seen.add(key)
+        self._decide(root, "check_input", text)
+
+    def _forget(self, run_id: UUID, parent_run_id: UUID | None) -> None:
+        if parent_run_id is None:
+            with self._lock:
+                self._contexts.pop(run_id, None)
+                self._seen_inputs.pop(run_id, None)
+                self._root = {k: v for k, v in self._root.items() if v != run_id}
+
+    # -- chains --------------------------------------------------------------------------------
+    def on_chain_start(self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
+                       parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        self._root_of(run_id, parent_run_id)
+        self._audit("chain_start", run_id, parent_run_id, name=_name(serialized, kwargs))
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        self._audit("chain_end", run_id, parent_run_id)
+        self._forget(run_id, parent_run_id)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
+                       **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        self._audit("chain_error", run_id, parent_run_id, error=type(error).__name__)
+        self._forget(run_id, parent_run_id)
+
+    # -- models --------------------------------------------------------------------------------
+    def on_chat_model_start(self, serialized: dict[str, Any] | None, messages: list[list[BaseMessage]], *,
+                            run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        self._audit("chat_model_start", run_id, parent_run_id, name=_name(serialized, kwargs),
+                    messages=sum(len(batch) for batch in messages))
+        for batch in messages:
+            humans = [m for m in batch if isinstance(m, HumanMessage)]
+            if humans:
+                self._input_once(root, message_text(humans[-1]))
+
+    def on_llm_start(self, serialized: dict[str, Any] | None, prompts: list[str], *, run_id: UUID,
+                     parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        self._audit("llm_start", run_id, parent_run_id, name=_name(serialized, kwargs), prompts=len(prompts))
+        for prompt in prompts:
+            self._input_once(root, prompt)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, parent_run_id: UUID | None = None,
+                   **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        texts = [_generation_text(g) for batch in response.generations for g in batch]
+        self._audit("llm_end", run_id, parent_run_id, generations=len(texts))
+        for text in texts:
+            if text.strip():
+                self._decide(root, "check_output", text)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
+                     **kwargs: Any) -> None:
+        if not is_suppressed():
+            self._audit("llm_error", run_id, parent_run_id, error=type(error).__name__)
+
+    # -- tools ---------------------------------------------------------------------------------
+    def on_tool_start(self, serialized: dict[str, Any] | None, input_str: str, *, run_id: UUID,
+                      parent_run_id: UUID | None = None, inputs: dict[str, Any] | None = None,
+                      **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        name = _name(serialized, kwargs)
+        self._audit("tool_start", run_id, parent_run_id, name=name)
+        self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str))
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
+                    **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        name = str(kwargs.get("name") or "tool")
+        self._audit("tool_end", run_id, parent_run_id, name=name)
+        self._decide(root, "check_tool_result", name, message_text(output))
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
+                      **kwargs: Any) -> None:
+        if not is_suppressed():
+            self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
+
+    # -- retrievers ----------------------------------------------------------------------------
+    def on_retriever_start(self, serialized: dict[str, Any] | None, query: str, *, run_id: UUID,
+                           parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        self._root_of(run_id, parent_run_id)
+        self._audit("retriever_start", run_id, parent_run_id, name=_name(serialized, kwargs))
+
+    def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, parent_run_id: UUID | None = None,
+                         **kwargs: Any) -> None:
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        self._audit("retriever_end", run_id, parent_run_id, documents=len(documents))
+        for doc in documents:
+            source = str((getattr(doc, "metadata", None) or {}).get("source", "retriever"))
+            self._decide(root, "check_retrieved", str(getattr(doc, "page_content", doc)), source=source)
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
+                           **kwargs: Any) -> None:
+        if not is_suppressed():
+            self._audit("retriever_error", run_id, parent_run_id, error=type(error).__name__)
+
+
+def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
+    if kwargs.get("name"):
+        return str(kwargs["name"])
+    if serialized:
+        if serialized.get("name"):
+            return str(serialized["name"])
+        ids = serialized.get("id")
+        if isinstance(ids, list) and ids:
+            return str(ids[-1])
+    return "unknown"
+
+
+def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, Any]:
+    if isinstance(inputs, Mapping):
+        return dict(inputs)
+    try:
+        parsed = json.loads(input_str)
+    except ValueError:
+        return {"input": input_str}
+    return dict(parsed) if isinstance(parsed, Mapping) else {"input": input_str}
+
+
+def _generation_text(generation: Any) -> str:
+    message = getattr(generation, "message", None)
+    if message is not None:
+        return message_text(message)
+    return str(getattr(generation, "text", "") or "")

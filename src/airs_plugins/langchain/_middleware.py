@@ -1,0 +1,256 @@
+"""``AIRSMiddleware`` for LangChain v1 ``create_agent``: every hook as a sync and an async twin."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, NotRequired
+
+from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from .._context import is_suppressed
+from .._decision import Action, ApprovalRequest, Decision
+from .._shield import Shield
+from ._enforce import ask_human, enforcing, refusal, tool_call_flow
+from ._flow import Ask, Flow, adrive, drive
+from ._translate import (
+    CHECKED_KEY,
+    CONTEXT_KEY,
+    DECISIONS_KEY,
+    OUTPUT_KEY,
+    context_in,
+    context_out,
+    current_config,
+    decision_record,
+    is_ours,
+    merge_context,
+    merge_decisions,
+    merge_ids,
+    message_text,
+    state_get,
+    thread_id_of,
+    tool_call_parts,
+)
+
+INPUT_REFUSAL = "I can't help with that request: it was blocked by the AIRS input guardrail."
+OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
+
+
+def _keep_pending(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any] | None:
+    return right
+
+
+class AIRSAgentState(AgentState[Any]):
+    """``AgentState`` plus the AIRS keys (plain dicts; see ``_translate`` for the reducers)."""
+
+    airs_context: NotRequired[Annotated[dict[str, Any] | None, merge_context]]
+    airs_decisions: NotRequired[Annotated[dict[str, Any], merge_decisions]]
+    airs_checked: NotRequired[Annotated[list[str], merge_ids]]
+    airs_output: NotRequired[Annotated[dict[str, Any] | None, _keep_pending]]
+
+
+def _thread_id() -> str | None:
+    return thread_id_of(current_config())
+
+
+def input_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
+    """Check every human message not checked yet (the new input of this invoke, usually one)."""
+    checked = set(state_get(state, CHECKED_KEY) or ())
+    messages = list(state_get(state, "messages") or ())
+    new = [m for m in messages if isinstance(m, HumanMessage) and m.id and m.id not in checked]
+    if not new:
+        return None
+    ctx = context_in(state, _thread_id())
+    replaced: list[Any] = []
+    for message in new:
+        text = message_text(message)
+        d: Decision = yield Ask("check_input", (text,), {"context": ctx})
+        ctx = d.context
+        ids = [m.id for m in new if m.id]
+        end = {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
+        if d.blocked:
+            return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **end}
+        if d.needs_approval:
+            request = shield.approval_request(d, payload_preview=text)
+            answer = ask_human(request.model_dump(mode="json"))
+            final = shield.resolve_approval(request, answer) if answer is not None else None
+            if final is None or not final.allowed:
+                said = final.approval.message if final is not None and final.approval is not None else None
+                reply = said if final is not None and final.approval is not None and \
+                    final.approval.type == "respond" else INPUT_REFUSAL
+                return {"messages": [*replaced, refusal(reply or INPUT_REFUSAL)], **end}
+        elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
+            replaced.append(HumanMessage(content=d.redacted, id=message.id))
+    update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [m.id for m in new if m.id]}
+    if replaced:
+        update["messages"] = replaced
+    return update
+
+
+def output_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
+    """Guard the model's last message and decide each of its tool calls before any of them runs."""
+    messages = list(state_get(state, "messages") or ())
+    last = messages[-1] if messages else None
+    if not isinstance(last, AIMessage) or is_ours(last):
+        return None
+    ctx = context_in(state, _thread_id())
+    update: dict[str, Any] = {}
+    text = message_text(last)
+    if text.strip():
+        d: Decision = yield Ask("check_output", (text,), {"context": ctx})
+        ctx = d.context
+        if d.blocked:
+            return {"messages": [refusal(OUTPUT_REFUSAL, replace=last)], "jump_to": "end",
+                    CONTEXT_KEY: context_out(ctx)}
+        if d.enforced and d.action is Action.REDACT and d.redacted is not None:
+            update["messages"] = [last.model_copy(update={"content": d.redacted})]
+        if d.needs_approval and not last.tool_calls:
+            request = shield.approval_request(d, payload_preview=text)
+            update[OUTPUT_KEY] = {"message_id": last.id, "request": request.model_dump(mode="json")}
+    records: dict[str, Any] = {}
+    for call in last.tool_calls:
+        name, args, call_id = tool_call_parts(call)
+        td: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+        ctx = td.context
+        request = shield.approval_request(td, tool_args=args) if td.needs_approval else None
+        records[call_id] = decision_record(td, args, request=request)
+    if records:
+        update[DECISIONS_KEY] = records
+    update[CONTEXT_KEY] = context_out(ctx)
+    return update
+
+
+def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
+    """Ask a human about a final answer the output guard held for approval (reads state only)."""
+    pending = state_get(state, OUTPUT_KEY)
+    if not isinstance(pending, Mapping) or not pending.get("request"):
+        return None
+    messages = list(state_get(state, "messages") or ())
+    target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == pending.get("message_id")),
+                  None)
+    if target is None:
+        return {OUTPUT_KEY: None}
+    request = ApprovalRequest.model_validate(pending["request"])
+    answer = ask_human(pending["request"])
+    final = shield.resolve_approval(request, answer) if answer is not None else None
+    if final is not None and final.allowed:
+        return {OUTPUT_KEY: None}
+    if final is not None and final.approval is not None and final.approval.type == "respond":
+        return {OUTPUT_KEY: None, "messages": [refusal(final.approval.message or "", replace=target)]}
+    return {OUTPUT_KEY: None, "messages": [refusal(OUTPUT_REFUSAL, replace=target)]}
+
+
+class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
+    """Runtime security for ``create_agent(..., middleware=[AIRSMiddleware(shield)])``.
+
+    * ``before_agent``/``before_model``: input guard on new human messages; block ⇒ a refusal and
+      ``jump_to: "end"``; redact ⇒ the message is rewritten; require_approval ⇒ ``interrupt()``.
+    * ``after_model``: output guard (block ⇒ the answer is replaced and the run ends; a final
+      answer needing approval is held for ``after_agent``), then one decision per tool call, kept in
+      state as ``airs_decisions`` before any tool runs.
+    * ``wrap_tool_call``: enforces the recorded decision where the tool runs (block ⇒ error
+      ToolMessage, redact/edit ⇒ ``request.override``, require_approval ⇒ ``interrupt()`` with the
+      ``ApprovalRequest`` JSON; resume with ``Command(resume=ApprovalDecision JSON)`` or LangChain's
+      ``{"decisions": [...]}``), runs it at most once via the execution ledger, then guards the
+      result (redaction, withholding, taint).
+    * ``after_agent``: the human review of a held final answer.
+
+    The run's ``RunContext`` lives in state as ``airs_context``, so taint and caps survive a resume
+    after a restart when the agent has a checkpointer. Ungated tool calls of the same turn run
+    without waiting for the human's answer on the gated ones.
+    """
+
+    state_schema = AIRSAgentState
+
+    def __init__(self, shield: Shield, judge: Any = None, *, guard_input: bool = True,
+                 guard_output: bool = True) -> None:
+        super().__init__()
+        if judge is not None:
+            shield.attach_judge(judge)
+        self.shield = shield
+        self.guard_input = guard_input
+        self.guard_output = guard_output
+
+    # -- input ---------------------------------------------------------------------------------
+    def _input(self, state: Any) -> dict[str, Any] | None:
+        if not self.guard_input or is_suppressed():
+            return None
+        return drive(input_flow(self.shield, state), self.shield)
+
+    async def _ainput(self, state: Any) -> dict[str, Any] | None:
+        if not self.guard_input or is_suppressed():
+            return None
+        return await adrive(input_flow(self.shield, state), self.shield)
+
+    @hook_config(can_jump_to=["end"])
+    def before_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return self._input(state)
+
+    @hook_config(can_jump_to=["end"])
+    async def abefore_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return await self._ainput(state)
+
+    @hook_config(can_jump_to=["end"])
+    def before_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return self._input(state)
+
+    @hook_config(can_jump_to=["end"])
+    async def abefore_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return await self._ainput(state)
+
+    # -- output and tool-call decisions --------------------------------------------------------
+    @hook_config(can_jump_to=["end"])
+    def after_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        if not self.guard_output or is_suppressed():
+            return None
+        return drive(output_flow(self.shield, state), self.shield)
+
+    @hook_config(can_jump_to=["end"])
+    async def aafter_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        if not self.guard_output or is_suppressed():
+            return None
+        return await adrive(output_flow(self.shield, state), self.shield)
+
+    def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return None if is_suppressed() else final_answer_review(self.shield, state)
+
+    async def aafter_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        return self.after_agent(state, runtime)
+
+    # -- tool execution ------------------------------------------------------------------------
+    def _flow(self, request: ToolCallRequest) -> Flow[Any]:
+        config = getattr(request.runtime, "config", None) or current_config()
+        thread_id = thread_id_of(config)
+        return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
+                              context=context_in(request.state, thread_id),
+                              records=state_get(request.state, DECISIONS_KEY))
+
+    def wrap_tool_call(self, request: ToolCallRequest,
+                       handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+        if is_suppressed():
+            return handler(request)
+
+        def run(call: dict[str, Any]) -> Any:
+            with enforcing(call.get("id") or ""):
+                return handler(request.override(tool_call=call))  # type: ignore[arg-type]
+
+        return drive(self._flow(request), self.shield, run).as_command()
+
+    async def awrap_tool_call(
+        self, request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        if is_suppressed():
+            return await handler(request)
+
+        async def run(call: dict[str, Any]) -> Any:
+            with enforcing(call.get("id") or ""):
+                return await handler(request.override(tool_call=call))  # type: ignore[arg-type]
+
+        return (await adrive(self._flow(request), self.shield, run)).as_command()
+
+
+__all__ = ["AIRSAgentState", "AIRSMiddleware"]

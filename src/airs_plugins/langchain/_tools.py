@@ -1,0 +1,156 @@
+"""``guard_tools``: enforcement at the ``BaseTool`` boundary, for legacy agents and ToolNode-only users."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.types import Command
+from pydantic import ConfigDict, PrivateAttr
+
+from .._context import is_suppressed
+from .._decision import RunContext
+from .._shield import Shield
+from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
+from ._flow import adrive, drive
+from ._translate import context_in, current_config, merge_context, thread_id_of
+
+
+class _Contexts:
+    """Per-thread ``RunContext`` for tools that cannot see graph state (process memory only)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[str, dict[str, Any]] = {}
+
+    def get(self, thread_id: str | None) -> RunContext:
+        with self._lock:
+            raw = self._by_thread.get(thread_id or "")
+        return context_in({"airs_context": raw}, thread_id)
+
+    def put(self, thread_id: str | None, ctx: Mapping[str, Any] | None) -> None:
+        if ctx is None:
+            return
+        with self._lock:
+            key = thread_id or ""
+            self._by_thread[key] = merge_context(self._by_thread.get(key), ctx) or dict(ctx)
+
+
+class GuardedTool(BaseTool):
+    """A tool with the same name, description and schema whose every run goes through the Shield.
+
+    A blocked or rejected call returns an error ToolMessage (or its text, outside a tool call) and
+    never runs the inner tool; ``require_approval`` calls LangGraph's ``interrupt()`` when running
+    inside a graph (resume with the ApprovalDecision JSON) and is denied outside one. Each run is
+    claimed in ``shield.ledger`` so a replay after a resume returns the recorded result.
+
+    A tool cannot see the graph state, so this wrapper keeps the run's ``RunContext`` (taint, caps)
+    per thread id in process memory: taint survives a resume in the same process, not a restart.
+    Use ``AIRSMiddleware`` or the LangGraph nodes for taint that must survive a restart. When a
+    middleware or ``SecureToolNode`` already enforces the call, the wrapper passes it through.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    inner: BaseTool
+    shield: Any
+    _contexts: _Contexts = PrivateAttr(default_factory=_Contexts)
+
+    def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None) -> None:
+        super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
+                         args_schema=inner.args_schema, return_direct=inner.return_direct,
+                         response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
+                         handle_validation_error=inner.handle_validation_error, tags=inner.tags,
+                         metadata=inner.metadata)
+        if contexts is not None:
+            self._contexts = contexts
+
+    # BaseTool requires these; ``run``/``arun`` below never reach them.
+    def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        return self.inner._run(*args, **kwargs)
+
+    async def _arun(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        return await self.inner._arun(*args, **kwargs)
+
+    def _visible(self, tool_input: Any) -> dict[str, Any]:
+        """The arguments the model chose (injected state/runtime arguments are not the model's)."""
+        if not isinstance(tool_input, Mapping):
+            return {"input": tool_input}
+        schema = self.inner.tool_call_schema
+        fields = getattr(schema, "model_fields", None)
+        if isinstance(fields, Mapping):
+            return {k: v for k, v in tool_input.items() if k in fields}
+        return dict(tool_input)
+
+    def _merged(self, tool_input: Any, args: Mapping[str, Any]) -> Any:
+        if not isinstance(tool_input, Mapping):
+            return args.get("input", tool_input)
+        visible = self._visible(tool_input)
+        return {**{k: v for k, v in tool_input.items() if k not in visible}, **args}
+
+    def _prepare(self, tool_input: Any, config: Any, tool_call_id: str | None) -> tuple[dict[str, Any], str | None]:
+        thread_id = thread_id_of(config) or thread_id_of(current_config())
+        call = {"name": self.name, "args": self._visible(tool_input),
+                "id": tool_call_id or f"airs-{uuid.uuid4().hex}", "type": "tool_call"}
+        return call, thread_id
+
+    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
+        self._contexts.put(thread_id, outcome.context)
+        if outcome.command is not None:
+            update = outcome.command.update
+            if isinstance(update, Mapping):
+                kept = [m for m in update.get("messages", [])
+                        if not (isinstance(m, ToolMessage) and m.tool_call_id == outcome.message.tool_call_id)]
+                return Command(graph=outcome.command.graph, goto=outcome.command.goto,
+                               update={**update, "messages": [*kept, outcome.message]})
+        if tool_call_id is not None:
+            return outcome.message
+        return outcome.message.content
+
+    def run(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
+            color: str | None = "green", callbacks: Any = None, *, config: Any = None,
+            tool_call_id: str | None = None, **kwargs: Any) -> Any:
+        passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
+                       "config": config, "tool_call_id": tool_call_id, **kwargs}
+        if is_suppressed() or already_enforced(tool_call_id or ""):
+            return self.inner.run(tool_input, **passthrough)
+        call, thread_id = self._prepare(tool_input, config, tool_call_id)
+
+        def go(c: dict[str, Any]) -> Any:
+            with enforcing(c["id"]):
+                return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
+
+        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
+                              records=None)
+        return self._finish(drive(flow, self.shield, go), thread_id, tool_call_id)
+
+    async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
+                   color: str | None = "green", callbacks: Any = None, *, config: Any = None,
+                   tool_call_id: str | None = None, **kwargs: Any) -> Any:
+        passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
+                       "config": config, "tool_call_id": tool_call_id, **kwargs}
+        if is_suppressed() or already_enforced(tool_call_id or ""):
+            return await self.inner.arun(tool_input, **passthrough)
+        call, thread_id = self._prepare(tool_input, config, tool_call_id)
+
+        async def go(c: dict[str, Any]) -> Any:
+            with enforcing(c["id"]):
+                return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
+
+        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
+                              records=None)
+        return self._finish(await adrive(flow, self.shield, go), thread_id, tool_call_id)
+
+
+def guard_tools(tools: Iterable[BaseTool], shield: Shield) -> list[BaseTool]:
+    """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
+
+    The wrapped tools share one per-thread context, so a result read by one tool taints the next
+    outward call of another. Name, description and argument schema are preserved.
+    """
+    contexts = _Contexts()
+    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts) for t in tools]

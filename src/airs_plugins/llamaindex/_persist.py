@@ -1,0 +1,82 @@
+"""Pause a guarded run, persist its context signed, restore it later (possibly in another process).
+
+An agent context keeps its memory only under ``JsonPickleSerializer`` (``JsonSerializer`` silently
+drops it), and unpickling runs code chosen by whoever wrote the blob. So the serialized context is
+wrapped in an HMAC envelope (:mod:`airs_plugins._signing`) and a blob whose signature fails is refused
+before anything is unpickled.
+
+A waiter event is not re-emitted after a restore; the pending approval requests are read back from
+``ctx.store`` with :func:`pending_approvals`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llama_index.core.workflow import Context, JsonPickleSerializer
+
+from .. import _signing
+from ._events import ApprovalRequired
+from .._decision import ApprovalRequest
+from ._state import PENDING_KEY, StoreState
+
+PURPOSE = "airs_plugins.llamaindex.context/v1"
+
+
+def _context_of(obj: Any) -> Any:
+    ctx = getattr(obj, "ctx", None)  # a WorkflowHandler
+    return ctx if ctx is not None else obj
+
+
+def save_context(handler_or_ctx: Any, *, key: bytes | str | None = None) -> str:
+    """Serialize a run's context with ``JsonPickleSerializer`` and sign it (key or ``AIRS_CONTEXT_KEY``)."""
+    ctx = _context_of(handler_or_ctx)
+    data = ctx.to_dict(serializer=JsonPickleSerializer())
+    return _signing.sign(json.dumps(data), key=key, purpose=PURPOSE)
+
+
+def load_context(workflow: Any, blob: str | bytes, *, key: bytes | str | None = None) -> Context:
+    """Verify the signature of ``blob`` and only then rebuild the context for ``workflow``.
+
+    Raises :class:`~airs_plugins._signing.SignatureError` when the blob was altered or the key differs.
+    """
+    payload = _signing.verify(blob, key=key, purpose=PURPOSE)
+    _preload_tokenizer()
+    return Context.from_dict(workflow, json.loads(payload), serializer=JsonPickleSerializer())
+
+
+async def pending_approvals(handler_or_ctx: Any) -> list[ApprovalRequired]:
+    """The approval requests a (restored) run is waiting on, as the events to show a reviewer.
+
+    Pass the handler of a running run, or a context from :func:`load_context` before it is run.
+    A restored context is read from its snapshot rather than through ``ctx.store``, so nothing is
+    unpickled or re-serialized before the run is resumed.
+    """
+    if getattr(handler_or_ctx, "ctx", None) is not None:
+        state = StoreState(handler_or_ctx.ctx)
+        return [ApprovalRequired.from_request(r) for r in await state.all_pending()]
+    return [ApprovalRequired.from_request(r) for r in _snapshot_pending(handler_or_ctx.to_dict())]
+
+
+def _snapshot_pending(data: dict[str, Any]) -> list[ApprovalRequest]:
+    state = data.get("state") or {}
+    values = (state.get("state_data") or {}).get("_data") or {}
+    raw = values.get(PENDING_KEY)
+    if raw is None:
+        return []
+    # our values are plain JSON, which JsonPickleSerializer stores as JSON text (never as a pickle)
+    table = json.loads(raw) if isinstance(raw, str) else raw
+    return [ApprovalRequest.model_validate(v) for v in (table or {}).values()]
+
+
+def _preload_tokenizer() -> None:
+    """Agent memory pickles LlamaIndex's tiktoken tokenizer. Unpickling it in a fresh process asks
+    tiktoken for the encoding, which downloads it unless LlamaIndex has already loaded it from the copy
+    bundled in the package; load it first so a restore works offline."""
+    try:
+        from llama_index.core.utils import get_tokenizer
+
+        get_tokenizer()
+    except Exception:  # noqa: S110 - without tiktoken there is nothing to preload; the load reports the rest
+        pass
