@@ -73,10 +73,8 @@ class PatternSet:
         return [self.keys[i] for i in self.ids_hit(text)]
 
     def finditer(self, index: int, text: str) -> Iterator[Any]:
-        count = 0
-        for m in self._compiled[index].finditer(text):
+        for count, m in enumerate(self._compiled[index].finditer(text), 1):
             yield m
-            count += 1
             if count >= _MAX_SPANS_PER_PATTERN:
                 return
 

@@ -12,7 +12,8 @@ Views (each maps its offsets back to the original payload):
 * ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
 * ``base64`` / ``hex`` / ``url`` - bounded decodes of embedded segments that decode to text; their
   spans collapse to the encoded region;
-* ``rot13`` - the whole text rotated (cheap; only attack patterns are run on it).
+* ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
+  are run on it).
 
 Work is bounded: per-character normalisation covers at most ``max_scan_bytes`` non-ASCII characters
 and decoding at most :data:`MAX_DECODED` segments, so a 10 MB string costs linear time in C-level
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import unicodedata
 import urllib.parse
 
@@ -31,6 +33,10 @@ import re2
 from .._normalize import ScanText, View
 
 MAX_DECODED = 12
+MAX_CANDIDATES = 64
+MAX_SPACED_RUNS = 256
+NORMALISE_BUDGET = 32768
+"""Per-character normalisation work (characters plus runs) per subject; the rest stays raw."""
 _MIN_B64 = 20
 _REMOVE_RANGES = (
     (0x200B, 0x200F),  # zero-width space/joiners, LRM/RLM
@@ -66,7 +72,11 @@ _ROT13 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
 
 _opts = re2.Options()
 _opts.max_mem = 32 << 20
-_NON_ASCII = re2.compile(r"[^\x00-\x7f]+", options=_opts)
+# Python ``re`` here: a single character class cannot backtrack, and its C-level ``finditer`` costs far
+# less per match than the RE2 wrapper's, which matters on texts with many short non-ASCII runs.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NEEDS_WORK = re.compile("[\u00c0-\u024f\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                         "\u2066-\u2069\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 _LEETISH = re2.compile(r"[A-Za-z][013457@$]+[A-Za-z]|\b[013457@$][A-Za-z]{2,}", options=_opts)
 _MIXED_SCRIPT = re2.compile(r"[A-Za-z][\x{0370}-\x{03FF}\x{0400}-\x{04FF}]|"
                             r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}][A-Za-z]", options=_opts)
@@ -75,6 +85,20 @@ _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
 _URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
+_ROT13_HINT = r"(?i)\b(?:gur|naq|lbh|lbhe|vtaber|qvfertneq|cerivbhf|vafgehpgvbaf|flfgrz|cebzcg|cnffjbeq|frperg|ebg13)\b"
+
+# One RE2 set decides which of the (rarer) views are worth building, in a single pass over the text.
+_probe_set = re2.Set.SearchSet(_opts)
+_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13")
+for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
+                 _URLENC.pattern, _ROT13_HINT):
+    _probe_set.Add(_pattern)
+_probe_set.Compile()
+
+
+def _probe(text: str) -> frozenset[str]:
+    found = _probe_set.Match(text.encode("utf-8"))
+    return frozenset(_PROBE_KEYS[i] for i in found) if found else frozenset()
 
 _char_cache: dict[str, str] = {}
 
@@ -128,12 +152,21 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
             offsets.extend(range(pos, s))
         if spent >= budget:
             flags.add("normalisation_truncated")
-            parts.append(text[s:e])
+            parts.append(text[s:])
+            offsets.extend(range(s, n))
+            pos = n
+            break
+        run = text[s:e]
+        spent += 1
+        if unicodedata.is_normalized("NFKC", run) and not _NEEDS_WORK.search(run):
+            # CJK, Cyrillic, Arabic… prose: nothing to change, no per-character loop
+            parts.append(run)
             offsets.extend(range(s, e))
             pos = e
             continue
-        spent += e - s
-        for i in range(s, e):
+        stop = min(e, s + budget - spent)
+        spent += stop - s
+        for i in range(s, stop):
             ch = text[i]
             out = _map_char(ch)
             if out == ch:
@@ -153,6 +186,10 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
                 continue
             parts.append(out)
             offsets.extend([i] * len(out))
+        if stop < e:
+            flags.add("normalisation_truncated")
+            parts.append(text[stop:e])
+            offsets.extend(range(stop, e))
         pos = e
     if not changed:
         return None
@@ -167,12 +204,14 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
     return "".join(parts), offsets
 
 
-def _collapse_spaced(text: str, offsets: list[int] | None) -> tuple[str, list[int]] | None:
+def _collapse_spaced(text: str, offsets: list[int] | None, limit: int) -> tuple[str, list[int]] | None:
     parts: list[str] = []
     new_offsets: list[int] = []
     pos = 0
     found = False
-    for m in _SPACED.finditer(text):
+    for count, m in enumerate(_SPACED.finditer(text[:limit])):
+        if count >= MAX_SPACED_RUNS:
+            break
         s, e = m.start(), m.end()
         found = True
         parts.append(text[pos:s])
@@ -216,7 +255,7 @@ def _printable_text(data: bytes) -> str | None:
 
 def _decode_b64(segment: str) -> str | None:
     core = segment.rstrip("=")
-    if len(core) < _MIN_B64 or core.isalpha() and (core.islower() or core.isupper()):
+    if len(core) < _MIN_B64 or (core.isalpha() and (core.islower() or core.isupper())):
         return None
     if all(c in "0123456789abcdefABCDEF" for c in core):
         return None  # hex digests are not base64 text
@@ -247,24 +286,28 @@ def _decode_url(segment: str) -> str | None:
     return decoded if decoded != segment and decoded.isprintable() else None
 
 
-def _decoded_views(text: str, limit: int) -> list[View]:
+def _decoded_views(text: str, limit: int, probe: frozenset[str]) -> list[View]:
     views: list[View] = []
     region = text[:limit]
     for name, pattern, decoder in (("base64", _B64, _decode_b64), ("hex", _HEX, _decode_hex),
                                    ("url", _URLENC, _decode_url)):
-        for m in pattern.finditer(region):
-            if len(views) >= MAX_DECODED:
-                return views
-            segment = m.group(0)
+        if name not in probe:
+            continue
+        for count, m in enumerate(pattern.finditer(region)):
+            if len(views) >= MAX_DECODED or count >= MAX_CANDIDATES:
+                break
+            segment = m.group(0).rstrip(" :")
             decoded = decoder(segment[:limit])
             if decoded:
-                views.append(View(name, decoded, span_of_origin=(m.start(), m.end())))
+                views.append(View(name, decoded, span_of_origin=(m.start(), m.start() + len(segment))))
     return views
 
 
 def _tag_views(text: str, flags: set[str]) -> list[View]:
     views: list[View] = []
-    for m in _TAGS.finditer(text):
+    for count, m in enumerate(_TAGS.finditer(text)):
+        if count >= MAX_CANDIDATES:
+            break
         s, e = m.start(), m.end()
         # emoji subdivision flags (England, Scotland, Wales) are tag sequences after U+1F3F4
         if s > 0 and text[s - 1] == "\U0001f3f4" and e - s <= 8:
@@ -288,27 +331,30 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     norm_text, norm_offsets = text, None
     if not text.isascii():
         views.extend(_tag_views(text, flags))
-        normalised = _normalise(text, max_scan_bytes, flags)
+        normalised = _normalise(text, min(max_scan_bytes, NORMALISE_BUDGET), flags)
         if normalised is not None:
             norm_text, offs = normalised
             norm_offsets = offs
             views.append(View("norm", norm_text, offsets=offs))
-    if _MIXED_SCRIPT.search(norm_text) or _LEETISH.search(norm_text):
+    probe = _probe(norm_text)
+    if "mixed" in probe or "leet" in probe:
         folded = norm_text.translate(_FOLD_TABLE)
         if folded != norm_text:
-            if _MIXED_SCRIPT.search(norm_text):
+            if "mixed" in probe:
                 flags.add("homoglyph")
             views.append(View("fold", folded, offsets=norm_offsets))
-    if _SPACED.search(norm_text):
-        spaced = _collapse_spaced(norm_text, norm_offsets)
+    if "spaced" in probe:
+        spaced = _collapse_spaced(norm_text, norm_offsets, max_scan_bytes)
         if spaced is not None:
             flags.add("letter_spacing")
             views.append(View("spaced", spaced[0], offsets=spaced[1]))
-    decoded = _decoded_views(text, max_scan_bytes)
-    if decoded:
-        flags.add("encoded")
-        views.extend(decoded)
-    views.append(View("rot13", norm_text.translate(_ROT13), offsets=norm_offsets))
+    if probe & {"base64", "hex", "url"}:
+        decoded = _decoded_views(text, max_scan_bytes, probe)
+        if decoded:
+            flags.add("encoded")
+            views.extend(decoded)
+    if "rot13" in probe:
+        views.append(View("rot13", norm_text.translate(_ROT13), offsets=norm_offsets))
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 

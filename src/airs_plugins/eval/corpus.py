@@ -100,7 +100,8 @@ def load_shipped(name: str) -> list[Item]:
     ref = shipped_path(name)
     if ref is None:
         raise CorpusError(f"no shipped corpus {name!r}; shipped: {', '.join(shipped_corpora())}")
-    return list(read_jsonl(ref.read_text(encoding="utf-8").splitlines(), name=name))
+    # not splitlines(): it also splits on U+2028 and friends, which JSON strings may hold raw
+    return list(read_jsonl(ref.read_text(encoding="utf-8").split("\n"), name=name))
 
 
 def write_jsonl(items: Sequence[Item], path: str | os.PathLike[str]) -> None:

@@ -14,7 +14,7 @@ from langgraph.types import Command
 from .._context import is_suppressed
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ._enforce import ask_human, enforcing, refusal, tool_call_flow
+from ._enforce import ToolOutcome, ask_human, enforcing, refusal, tool_call_flow
 from ._flow import Ask, Flow, adrive, drive
 from ._translate import (
     CHECKED_KEY,
@@ -115,8 +115,8 @@ def output_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
         name, args, call_id = tool_call_parts(call)
         td: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
         ctx = td.context
-        request = shield.approval_request(td, tool_args=args) if td.needs_approval else None
-        records[call_id] = decision_record(td, args, request=request)
+        call_request = shield.approval_request(td, tool_args=args) if td.needs_approval else None
+        records[call_id] = decision_record(td, args, request=call_request)
     if records:
         update[DECISIONS_KEY] = records
     update[CONTEXT_KEY] = context_out(ctx)
@@ -221,7 +221,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         return self.after_agent(state, runtime)
 
     # -- tool execution ------------------------------------------------------------------------
-    def _flow(self, request: ToolCallRequest) -> Flow[Any]:
+    def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
         config = getattr(request.runtime, "config", None) or current_config()
         thread_id = thread_id_of(config)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,

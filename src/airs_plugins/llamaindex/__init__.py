@@ -1,21 +1,48 @@
 """LlamaIndex adapters: guarded tools, approval events, a guard workflow and an audit handler.
 
->>> from airs_plugins.llamaindex import guard_tools, AIRSWorkflow, AIRSEventHandler  # doctest: +SKIP
+* :func:`guard_tools` – wrapper ``FunctionTool``s (``FunctionAgent``, ``ReActAgent``, ``AgentWorkflow``)
+  that check every call before it runs and every result after it, pause for approval with
+  :class:`ApprovalRequired` / :class:`ApprovalResponse`, and execute each approved call once;
+* :func:`save_context` / :func:`load_context` / :func:`pending_approvals` – persist a paused run
+  (``JsonPickleSerializer``, HMAC-signed) and resume it in another process;
+* :class:`AIRSWorkflow` – input guard → agent → output guard + judge → approval, as workflow steps
+  (``guard_input``, ``guard_output``, ``request_approval``, ``resolve_answer`` for your own steps);
+* :class:`AIRSEventHandler` – instrumentation → flight recorder (observes, cannot block).
 """
 
 from airs_plugins._extras import require
 
 require("airs_plugins.llamaindex", extra="llamaindex")
 
-from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked  # noqa: E402
-from ._tools import GuardedTool, guard_tools  # noqa: E402
+# ruff: noqa: E402 - the extras check must run before any framework import
+from .._signing import SignatureError
+from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
+from ._handler import AIRSEventHandler, AIRSSpanHandler
+from ._persist import load_context, pending_approvals, save_context
+from ._steps import guard_input, guard_output, refusal_text, released_text, request_approval, resolve_answer
+from ._tools import GuardedTool, guard_tools
+from ._workflow import AIRSWorkflow, GuardResult
 
 __all__ = [
+    "AIRSEventHandler",
+    "AIRSSpanHandler",
+    "AIRSWorkflow",
     "AgentAnswered",
     "ApprovalRequired",
     "ApprovalResponse",
+    "GuardResult",
     "GuardedTool",
     "InputChecked",
     "OutputChecked",
+    "SignatureError",
+    "guard_input",
+    "guard_output",
     "guard_tools",
+    "load_context",
+    "pending_approvals",
+    "refusal_text",
+    "released_text",
+    "request_approval",
+    "resolve_answer",
+    "save_context",
 ]

@@ -19,8 +19,9 @@ class ToolRefusedError(AIRSError, RuntimeError):
 def refuse_call(decision: Decision) -> Blocked:
     """The exception for a call that must not run; its text is what the model sees."""
     who = "a reviewer" if decision.approval is not None else "AIRS"
-    text = (f"Tool call {decision.tool_name!r} was not run: {who} refused it ({decision.reason or decision.action.value})."
-            f" Do not retry it with the same arguments. [correlation_id={decision.correlation_id}]")
+    why = decision.reason or decision.action.value
+    text = (f"Tool call {decision.tool_name!r} was not run: {who} refused it ({why}). "
+            f"Do not retry it with the same arguments. [correlation_id={decision.correlation_id}]")
     return Blocked(decision, text)
 
 

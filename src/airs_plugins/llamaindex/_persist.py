@@ -17,8 +17,8 @@ from typing import Any
 from llama_index.core.workflow import Context, JsonPickleSerializer
 
 from .. import _signing
-from ._events import ApprovalRequired
 from .._decision import ApprovalRequest
+from ._events import ApprovalRequired
 from ._state import PENDING_KEY, StoreState
 
 PURPOSE = "airs_plugins.llamaindex.context/v1"

@@ -14,19 +14,20 @@ straight back to the wait, so the decision and the audit record happen once.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
 from llama_index.core.workflow import Context
 
-from .._decision import ApprovalDecision, ApprovalRequest, Decision
+from .._decision import ApprovalDecision, ApprovalRequest, Decision, RunContext
 from .._shield import Shield
 from ._enforce import (
+    ToolRefusedError,
     no_reviewer,
     refuse_call,
     result_content,
@@ -96,6 +97,24 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     return tool
 
 
+@dataclass
+class _Call:
+    """One invocation of a guarded tool, with the identity that survives a replay of its step."""
+
+    ctx: Context | None
+    state: RunState
+    base: str
+    seq: int
+    kwargs: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.base}:{self.seq}"
+
+    async def finish(self) -> None:
+        await self.state.finish(self.base, self.seq)
+
+
 class _Guard:
     def __init__(self, inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> None:
         self.inner = inner
@@ -111,118 +130,108 @@ class _Guard:
         state: RunState = StoreState(ctx) if ctx is not None else self.local
         base = call_base(self.name, kwargs, current_tool_id(self.name))
         async with state.locked():
-            seq = await state.seq(base)
-            call_id = f"{base}:{seq}"
-            request = await state.pending(call_id)
+            call = _Call(ctx, state, base, await state.seq(base), kwargs)
+            request = await state.pending(call.id)
             decision: Decision | None = None
-            if request is None:
-                run_ctx = await state.context()
-                decision = await self.shield.acheck_tool_call(self.name, kwargs, context=run_ctx,
-                                                              tool_call_id=call_id)
+            if request is None:  # first pass; a replay finds the request and goes straight to the wait
+                decision = await self.shield.acheck_tool_call(self.name, kwargs, context=await state.context(),
+                                                              tool_call_id=call.id)
                 await state.save_context(decision.context)
                 if decision.needs_approval and ctx is not None:
                     request = self.shield.approval_request(decision, tool_args=kwargs)
-                    await state.set_pending(call_id, request)
+                    await state.set_pending(call.id, request)
         if decision is not None and request is None:
             if decision.blocked:
-                await state.finish(base, seq)
+                await call.finish()
                 raise refuse_call(decision)
             if decision.needs_approval:  # outside a workflow: nobody to ask
-                await state.finish(base, seq)
+                await call.finish()
                 raise no_reviewer(decision)
-            return await self._execute(ctx, state, base, seq, call_id, kwargs, decision)
+            return await self._execute(call, decision)
         assert request is not None
-        final = await self._ask(ctx, request)
-        await state.drop_pending(call_id)
+        final = await self._ask(call, request)
+        await state.drop_pending(call.id)
         if final.blocked:
-            await state.finish(base, seq)
+            await call.finish()
             if final.approval is not None and final.approval.type == "respond" and final.approval.message:
                 return final.approval.message
             raise refuse_call(final)
-        return await self._execute(ctx, state, base, seq, call_id, kwargs, final)
+        return await self._execute(call, final)
 
-    async def _ask(self, ctx: Context | None, request: ApprovalRequest) -> Decision:
-        assert ctx is not None
+    async def _ask(self, call: _Call, request: ApprovalRequest) -> Decision:
+        assert call.ctx is not None
         timeout = self.approval_timeout
         if timeout is None and request.expires_at is not None:
             timeout = max(0.0, (request.expires_at - datetime.now(UTC)).total_seconds())
         try:
-            answer = await ctx.wait_for_event(
+            answer = await call.ctx.wait_for_event(
                 ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
                 waiter_id=f"airs-approval:{request.id}", requirements={"request_id": request.id},
                 timeout=timeout)
         except TimeoutError:
             return self.shield.resolve_approval(request, ApprovalDecision(
-                type="reject", reviewer="airs:timeout", reason=f"no answer within {timeout:.0f} s; denied"))
+                type="reject", reviewer="airs:timeout", reason=f"no answer within {timeout or 0:.0f} s; denied"))
         return self.shield.resolve_approval(request, answer.decision())
 
-    async def _execute(self, ctx: Context | None, state: RunState, base: str, seq: int, call_id: str,
-                       kwargs: dict[str, Any], decision: Decision) -> Any:
-        async with state.locked():
-            run_ctx = await state.context()
+    async def _execute(self, call: _Call, decision: Decision) -> Any:
+        async with call.state.locked():
+            run_ctx = await call.state.context()
         thread_id = run_ctx.thread_id or run_ctx.run_id
-        entry = self.shield.ledger.claim(thread_id, call_id, self.name)
+        entry = self.shield.ledger.claim(thread_id, call.id, self.name)
         if entry is not None:
-            return await self._replayed(state, base, seq, entry)
-        args = run_args(decision, kwargs)
+            return await self._replayed(call, entry)
+        args = run_args(decision, call.kwargs)
         if self.inner_ctx_param is not None:
-            args = {**args, self.inner_ctx_param: ctx}
+            args = {**args, self.inner_ctx_param: call.ctx}
         started = time.perf_counter()
         try:
             output = await self.async_inner.acall(**args)
         except Exception as exc:
-            self._complete(thread_id, call_id, f"Error: {exc}", "error", None)
-            self._record(decision, call_id, thread_id, "error", started)
-            await state.finish(base, seq)
+            self.shield.ledger.complete(thread_id, call.id, f"Error: {exc}", "error")
+            self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
+            await call.finish()
             raise
         text = output_text(output)
-        async with state.locked():
-            run_ctx = await state.context()
-            checked = await self.shield.acheck_tool_result(self.name, text, context=run_ctx, tool_call_id=call_id)
-            await state.save_context(checked.context)
-        ctx_dump = checked.context.model_dump(mode="json")
-        self._record(decision, call_id, thread_id, "error" if getattr(output, "is_error", False) else "success",
-                     started, result_correlation_id=checked.correlation_id)
+        async with call.state.locked():
+            checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
+                                                           tool_call_id=call.id)
+            await call.state.save_context(checked.context)
+        extra = {"context": checked.context.model_dump(mode="json")}
+        self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
+                     started=started, result_correlation_id=checked.correlation_id)
         if checked.blocked or checked.needs_approval:
             refusal = withhold_output(checked)
-            self._complete(thread_id, call_id, str(refusal), "error", ctx_dump)
-            await state.finish(base, seq)
+            self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
+            await call.finish()
             raise refusal
         rewritten = result_content(checked, text)
-        self._complete(thread_id, call_id, rewritten if rewritten is not None else text, "success", ctx_dump)
-        await state.finish(base, seq)
-        if rewritten is not None:
-            return rewritten
-        return _raw(output)
+        self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
+                                    extra)
+        await call.finish()
+        return rewritten if rewritten is not None else _raw(output)
 
-    async def _replayed(self, state: RunState, base: str, seq: int, entry: LedgerEntry) -> Any:
+    async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
             raise unknown_outcome(self.name)
         stored = (entry.extra or {}).get("context")
         if stored is not None:
-            async with state.locked():
-                current = await state.context()
+            async with call.state.locked():
+                current = await call.state.context()
                 # the store may predate the crash that interrupted the first pass; keep the newer taint
                 if len(stored.get("observations", ())) > len(current.observations):
-                    await state.save_context(current.model_validate(stored))
-        await state.finish(base, seq)
+                    await call.state.save_context(RunContext.model_validate(stored))
+        await call.finish()
         if entry.status == "error":
-            from ._enforce import ToolRefusedError
-
             raise ToolRefusedError(entry.content or f"Tool call {self.name!r} failed earlier")
         return entry.content or ""
 
-    def _complete(self, thread_id: str, call_id: str, content: str, status: str,
-                  ctx_dump: dict[str, Any] | None) -> None:
-        self.shield.ledger.complete(thread_id, call_id, content, status,
-                                    {"context": ctx_dump} if ctx_dump is not None else None)
-
-    def _record(self, decision: Decision, call_id: str, thread_id: str, status: str, started: float,
-                result_correlation_id: str | None = None) -> None:
+    def _record(self, decision: Decision, call: _Call, thread_id: str, status: str, *, started: float,
+                result_correlation_id: str | None) -> None:
         self.shield.record("tool_execution", {
+            "span_id": _active_span_id(), "li_run_id": _active_run_tag(),
             "correlation_id": decision.correlation_id, "result_correlation_id": result_correlation_id,
             "approval_request_id": decision.approval_request_id, "tool_name": self.name,
-            "tool_call_id": call_id, "thread_id": thread_id, "status": status,
+            "tool_call_id": call.id, "thread_id": thread_id, "status": status,
             "edited": decision.redacted_args is not None,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         })
@@ -234,3 +243,16 @@ def _raw(output: Any) -> Any:
         blocks: Sequence[Any] = output.blocks
         return list(blocks) if blocks else output.content
     return output
+
+
+def _active_span_id() -> str | None:
+    """The instrumentation span of this tool invocation (``AIRSEventHandler`` records the same id)."""
+    from llama_index.core.instrumentation.span import active_span_id
+
+    return active_span_id.get()
+
+
+def _active_run_tag() -> Any:
+    from llama_index_instrumentation.dispatcher import active_instrument_tags
+
+    return active_instrument_tags.get().get("llamaindex.run_id")

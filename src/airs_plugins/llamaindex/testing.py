@@ -36,8 +36,9 @@ class Answer:
 Step = Call | Answer | Sequence[Call]
 
 
-def call(name: str, **args: Any) -> Call:
-    return Call(name, dict(args))
+def call(tool: str, /, **args: Any) -> Call:
+    """``call("send_email", to=..., body=...)``: the model calls ``tool`` with these arguments."""
+    return Call(tool, dict(args))
 
 
 def answer(text: str) -> Answer:

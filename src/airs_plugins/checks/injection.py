@@ -1,0 +1,212 @@
+"""Prompt injection, jailbreak, prompt extraction and hidden-text checks (MASO PG-1.1, PG-2.1, PG-2.3).
+
+``injection.prompt`` scans every view of the subject (normalised, homoglyph/leet-folded,
+letter-spacing-collapsed, decoded base64/hex/URL/rot13, Unicode-tag text) with one RE2 set, then
+scores the signals that hit: the strongest signal per kind, combined across kinds with a noisy-OR,
+so one strong override phrase reaches the ``high`` band and a lone weak cue stays below ``low``.
+Text that *discusses* attacks (security articles, "for example", quoted phrases) is damped, so it
+lands in the uncertain band at most, where the judge can look.
+
+``injection.hidden`` flags obfuscation on its own: Unicode tag characters, bidi overrides and
+zero-width characters inside words.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from .._decision import Channel, Finding, Severity, Subject
+from .._policy import CheckConfig, Policy
+from ._base import BaseCheck
+from ._patterns import DISCUSSION_CUES, KIND_CATEGORY, SIGNALS, Signal
+from ._regex import Hit, PatternSet
+from ._registry import register_check
+from ._textprep import DECODED_VIEWS, text_views
+
+INJECTION_CHANNELS = frozenset({Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.RETRIEVED, Channel.HANDOFF})
+_OBFUSCATED_VIEWS = DECODED_VIEWS | {"fold", "spaced"}
+_QUOTES = "\"'“”‘’«`"
+_SEVERITY = ((0.9, Severity.CRITICAL), (0.75, Severity.HIGH), (0.5, Severity.MEDIUM))
+_MASO = {
+    "injection": ("PG-1.1", "PG-2.1", "PG-3.1"),
+    "jailbreak": ("PG-1.1", "PG-2.1"),
+    "prompt_extraction": ("PG-1.2", "PG-2.3"),
+    "exfiltration": ("PG-1.1", "DP-2.1"),
+    "obfuscation": ("PG-1.1",),
+}
+
+
+def severity_for(score: float) -> Severity:
+    for floor, sev in _SEVERITY:
+        if score >= floor:
+            return sev
+    return Severity.LOW
+
+
+def noisy_or(weights: Sequence[float]) -> float:
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - max(0.0, min(1.0, w))
+    return 1.0 - miss
+
+
+def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+class _Compiled:
+    """Pattern sets built once per process (they do not depend on the policy)."""
+
+    _instance: _Compiled | None = None
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, Signal] = {s.key: s for s in SIGNALS}
+        self.any_set = PatternSet((s.key, s.pattern) for s in SIGNALS if s.scope == "any")
+        self.all_set = PatternSet((s.key, s.pattern) for s in SIGNALS)
+        self.cues = PatternSet(DISCUSSION_CUES)
+        self.strong = frozenset(s.key for s in SIGNALS if s.weight >= 0.6)
+
+    @classmethod
+    def get(cls) -> _Compiled:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+
+@register_check("injection.prompt")
+class PromptInjection(BaseCheck):
+    """Injection, jailbreak, prompt extraction and exfiltration instructions in text.
+
+    Options: ``damping`` (multiplier applied when the text discusses attacks, default 0.55 for two or
+    more distinct cues, ``damping_one`` 0.8 for one), ``disabled_signals`` (signal keys to skip).
+    """
+
+    id = "injection.prompt"
+    channels = INJECTION_CHANNELS
+    maso = ("PG-1.1", "PG-2.1", "PG-3.1")
+    attack_categories = frozenset({"injection", "jailbreak", "prompt_extraction", "exfiltration", "obfuscation"})
+
+    def __init__(self, config: CheckConfig, policy: Policy) -> None:
+        super().__init__(config, policy)
+        self._c = _Compiled.get()
+        self._disabled = frozenset(self.options.get("disabled_signals", ()))
+        self._damp_many = float(self.options.get("damping", 0.55))
+        self._damp_one = float(self.options.get("damping_one", 0.8))
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        scan = subject.text
+        views = text_views(scan, attack=True)
+        pset = self._c.all_set if subject.channel.untrusted or subject.channel is Channel.HANDOFF \
+            else self._c.any_set
+        hits = [h for h in pset.hits(views) if h.key not in self._disabled
+                and (h.view.name != "rot13" or h.key in self._c.strong)]
+        if not hits:
+            return []
+        return self._score(subject, hits)
+
+    def _score(self, subject: Subject, hits: list[Hit]) -> list[Finding]:
+        by_kind: dict[str, dict[str, float]] = defaultdict(dict)
+        spans_by_cat: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        plain_keys: set[str] = set()
+        obfuscated: list[Hit] = []
+        for h in hits:
+            sig = self._c.by_key[h.key]
+            w = sig.weight
+            before = h.view.text[h.start - 1] if h.start > 0 and h.view.span_of_origin is None else ""
+            if before and before in _QUOTES:
+                w *= 0.7  # a quoted phrase is usually being talked about, not issued
+            kinds = by_kind[sig.kind]
+            kinds[h.key] = max(kinds.get(h.key, 0.0), w)
+            spans_by_cat[KIND_CATEGORY[sig.kind]].append(h.span)
+            if h.view.name in _OBFUSCATED_VIEWS:
+                obfuscated.append(h)
+            else:
+                plain_keys.add(h.key)
+        kind_scores: dict[str, float] = {}
+        for kind, per_key in by_kind.items():
+            ws = sorted(per_key.values(), reverse=True)
+            # further cues of the same kind add less than the first (they are correlated)
+            kind_scores[kind] = noisy_or([w * (0.75 ** i) for i, w in enumerate(ws)])
+        cat_scores: dict[str, float] = defaultdict(float)
+        cat_kinds: dict[str, list[float]] = defaultdict(list)
+        for kind, sc in kind_scores.items():
+            cat_kinds[KIND_CATEGORY[kind]].append(sc)
+        for cat, scores in cat_kinds.items():
+            cat_scores[cat] = noisy_or(scores)
+        combined = noisy_or(list(kind_scores.values()))
+        hidden = [h for h in obfuscated if h.key not in plain_keys]
+        if hidden:
+            combined = noisy_or([combined, 0.3])
+        damp = self._damping(subject)
+        combined = min(0.99, combined * damp)
+        primary = max(cat_scores, key=lambda c: (cat_scores[c], c == "injection"))
+        kinds_text = ", ".join(sorted(kind_scores))
+        out = [self.finding(
+            primary, score=combined, severity=severity_for(combined),
+            spans=_merge([sp for spans in spans_by_cat.values() for sp in spans]), maso=_MASO[primary],
+            message=f"{primary.replace('_', ' ')} signals ({kinds_text}); {len(hits)} match(es)"
+                    + (f"; discussion context x{damp:.2f}" if damp < 1.0 else ""))]
+        for cat, raw_score in cat_scores.items():
+            sc = min(0.99, raw_score * damp)
+            if cat != primary and sc >= 0.5:
+                out.append(self.finding(cat, score=sc, severity=severity_for(sc), spans=_merge(spans_by_cat[cat]),
+                                        maso=_MASO[cat], message=f"{cat.replace('_', ' ')} signals"))
+        if hidden:
+            names = sorted({h.view.name for h in hidden})
+            out.append(self.finding(
+                "obfuscation", score=combined, severity=severity_for(combined),
+                spans=_merge([h.span for h in hidden]), maso=_MASO["obfuscation"],
+                message=f"attack text hidden by {', '.join(names)} encoding"))
+        return out
+
+    def _damping(self, subject: Subject) -> float:
+        view = subject.text.views[0]
+        for v in subject.text.views:
+            if v.name == "norm":
+                view = v
+        cues = set(self._c.cues.keys_hit(view.text))
+        if len(cues) >= 2:
+            return self._damp_many
+        if cues:
+            return self._damp_one
+        return 1.0
+
+
+@register_check("injection.hidden")
+class HiddenText(BaseCheck):
+    """Invisible or reordered text: Unicode tag characters, bidi overrides, zero-width inside words."""
+
+    id = "injection.hidden"
+    channels = INJECTION_CHANNELS | {Channel.MODEL_OUTPUT}
+    maso = ("PG-1.1",)
+    attack_categories = frozenset({"obfuscation"})
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        scan = subject.text
+        flags = scan.flags
+        if not flags:
+            return []
+        out: list[Finding] = []
+        if "unicode_tags" in flags:
+            spans = [v.span_of_origin for v in scan.views if v.name == "tags" and v.span_of_origin]
+            hidden = " ".join(v.text for v in scan.views if v.name == "tags")
+            out.append(self.finding(
+                "obfuscation", score=0.9, severity=Severity.HIGH, spans=[s for s in spans if s],
+                message=f"text hidden in Unicode tag characters ({len(hidden)} chars): {hidden[:80]!r}"))
+        if "bidi" in flags:
+            out.append(self.finding("obfuscation", score=0.55, severity=Severity.MEDIUM,
+                                    message="bidirectional override characters reorder the visible text"))
+        if "zero_width_many" in flags:
+            out.append(self.finding("obfuscation", score=0.5, severity=Severity.LOW,
+                                    message="zero-width characters inside words"))
+        elif "zero_width" in flags:
+            out.append(self.finding("obfuscation", score=0.3, severity=Severity.LOW,
+                                    message="a zero-width character inside a word"))
+        return out

@@ -1,0 +1,215 @@
+"""Nodes for hand-built graphs: decide (guard), ask (approval), grade (judge). No node both scans and
+pauses: LangGraph re-runs a node from the top on resume, so the scans happen in nodes that never
+``interrupt()``, and the approval node only reads state before it pauses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, NotRequired
+
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig, RunnableLambda
+from langgraph.graph import MessagesState
+
+from .._decision import Action, ApprovalRequest, Decision
+from .._shield import Shield
+from ..langchain._enforce import ask_human, refusal
+from ..langchain._flow import Ask, Flow, adrive, drive
+from ..langchain._translate import (
+    CONTEXT_KEY,
+    DECISIONS_KEY,
+    args_digest,
+    context_in,
+    context_out,
+    decision_record,
+    is_ours,
+    merge_context,
+    merge_decisions,
+    message_text,
+    record_for,
+    state_get,
+    thread_id_of,
+    tool_call_parts,
+)
+
+JUDGE_KEY = "airs_judge"
+OUTPUT_REFUSAL = "The answer was withheld after review."
+
+
+def _replace(left: Any, right: Any) -> Any:
+    return right
+
+
+class AIRSGraphState(MessagesState):
+    """``MessagesState`` plus the AIRS keys. Use it (or add these keys) as your graph's state."""
+
+    airs_context: NotRequired[Annotated[dict[str, Any] | None, merge_context]]
+    airs_decisions: NotRequired[Annotated[dict[str, Any], merge_decisions]]
+    airs_judge: NotRequired[Annotated[dict[str, Any] | None, _replace]]
+
+
+def _node(name: str, flow: Callable[[Any, RunnableConfig], Flow[Any]], shield: Shield) -> RunnableLambda[Any, Any]:
+    """A node whose sync and async paths share ``flow`` (the async one awaits ``acheck_*``)."""
+
+    def sync(state: Any, config: RunnableConfig) -> Any:
+        return drive(flow(state, config), shield)
+
+    async def asynchronous(state: Any, config: RunnableConfig) -> Any:
+        return await adrive(flow(state, config), shield)
+
+    return RunnableLambda(sync, afunc=asynchronous, name=name)
+
+
+def _last_ai(state: Any) -> AIMessage | None:
+    messages = list(state_get(state, "messages") or ())
+    return messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
+
+
+def _pending_calls(state: Any) -> list[dict[str, Any]]:
+    """Tool calls of the last AIMessage that have no ToolMessage yet."""
+    messages = list(state_get(state, "messages") or ())
+    for i in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[i], AIMessage):
+            answered = {m.tool_call_id for m in messages[i + 1:] if isinstance(m, ToolMessage)}
+            return [dict(c) for c in messages[i].tool_calls if c.get("id") not in answered]
+    return []
+
+
+# -- guard: decide every tool call, no side effects on the agent ---------------------------------
+def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    records = state_get(state, DECISIONS_KEY) or {}
+    ctx = context_in(state, thread_id_of(config))
+    decided: dict[str, Any] = {}
+    for call in _pending_calls(state):
+        name, args, call_id = tool_call_parts(call)
+        if record_for(records, call_id, args) is not None:
+            continue
+        d: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+        ctx = d.context
+        request = shield.approval_request(d, tool_args=args) if d.needs_approval else None
+        decided[call_id] = decision_record(d, args, request=request)
+    if not decided:
+        return None
+    return {DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
+
+
+def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
+    """A node that decides each pending tool call of the last AIMessage and records the decision in
+    ``airs_decisions`` (keyed by tool call id, bound to the arguments). It never pauses and never
+    runs a tool; :class:`SecureToolNode` enforces what it wrote."""
+    return _node("airs_guard", lambda state, config: guard_flow(shield, state, config), shield)
+
+
+# -- approval: pause for the calls (and the held answer) that need a human ---------------------
+def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
+    records = state_get(state, DECISIONS_KEY) or {}
+    waiting: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for call in _pending_calls(state):
+        _name, args, call_id = tool_call_parts(call)
+        rec = record_for(records, call_id, args)
+        if rec is not None and rec.get("action") == Action.REQUIRE_APPROVAL.value and rec.get("request") \
+                and rec.get("enforced", True):
+            waiting.append((call, rec))
+    held = state_get(state, JUDGE_KEY)
+    ask_output = isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
+        and held.get("request") is not None
+    # every interrupt first, resolutions after: on resume this node re-runs from the top, and
+    # resolving (which writes the audit) only once all answers are in keeps the audit single
+    answers = [ask_human(rec["request"]) for _call, rec in waiting]
+    output_answer = ask_human(held["request"]) if ask_output and isinstance(held, Mapping) else None
+    update: dict[str, Any] = {}
+    resolved: dict[str, Any] = {}
+    for (call, rec), answer in zip(waiting, answers, strict=True):
+        _name, args, call_id = tool_call_parts(call)
+        if answer is None:
+            resolved[call_id] = {**rec, "action": "block", "reason": "no human could be asked (fail closed)"}
+            continue
+        final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer)
+        new = decision_record(final, args, request=None)
+        resolved[call_id] = {**new, "args_digest": args_digest(args)}
+    if resolved:
+        update[DECISIONS_KEY] = resolved
+    if ask_output and isinstance(held, Mapping):
+        update.update(_resolve_output(shield, state, held, output_answer))
+    return update or None
+
+
+def _resolve_output(shield: Shield, state: Any, held: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+    messages = list(state_get(state, "messages") or ())
+    target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == held.get("message_id")),
+                  None)
+    final = shield.resolve_approval(ApprovalRequest.model_validate(held["request"]), answer) \
+        if answer is not None else None
+    out: dict[str, Any] = {JUDGE_KEY: {**held, "action": final.action.value if final else "block",
+                                       "request": None, "route": "end"}}
+    if (final is not None and final.allowed) or target is None:
+        return out
+    said = final.approval.message if final is not None and final.approval is not None \
+        and final.approval.type == "respond" else None
+    out["messages"] = [refusal(said or OUTPUT_REFUSAL, replace=target)]
+    return out
+
+
+def approval_node(shield: Shield) -> RunnableLambda[Any, Any]:
+    """A node that calls ``interrupt()`` once per pending tool call whose decision is
+    ``require_approval`` (value: the ``ApprovalRequest`` JSON; resume with ``Command(resume=...)``
+    carrying an ``ApprovalDecision`` JSON or LangChain's ``{"decisions": [...]}``), plus once for a
+    final answer the judge node held for review, and writes the resolved decisions. It only reads
+    state before pausing, so its re-run on resume is harmless."""
+
+    def airs_approval(state: Any) -> dict[str, Any] | None:
+        return approval_updates(shield, state)
+
+    async def aairs_approval(state: Any) -> dict[str, Any] | None:
+        return approval_updates(shield, state)
+
+    return RunnableLambda(airs_approval, afunc=aairs_approval, name="airs_approval")
+
+
+# -- judge: grade the answer, route to retry / human / end -------------------------------------
+def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: int) -> Flow[dict[str, Any] | None]:
+    last = _last_ai(state)
+    if last is None or is_ours(last) or last.tool_calls:
+        return {JUDGE_KEY: {"action": "allow", "route": "end"}}
+    ctx = context_in(state, thread_id_of(config))
+    text = message_text(last)
+    d: Decision = yield Ask("check_output", (text,), {"context": ctx})
+    previous = state_get(state, JUDGE_KEY) or {}
+    retries = int(previous.get("retries", 0)) if isinstance(previous, Mapping) else 0
+    rec: dict[str, Any] = {"action": d.action.value if d.enforced else "allow", "reason": d.reason,
+                           "correlation_id": d.correlation_id, "message_id": last.id, "retries": retries,
+                           "request": None}
+    update: dict[str, Any] = {CONTEXT_KEY: context_out(d.context)}
+    if not d.enforced or d.action is Action.ALLOW:
+        rec["route"] = "end"
+    elif d.action is Action.REDACT:
+        rec["route"] = "end"
+        update["messages"] = [last.model_copy(update={"content": d.redacted or ""})]
+    elif d.action is Action.REQUIRE_APPROVAL:
+        rec["route"] = "human"
+        rec["request"] = shield.approval_request(d, payload_preview=text).model_dump(mode="json")
+    elif retries < max_retries:
+        rec["route"] = "retry"
+        rec["retries"] = retries + 1
+        update["messages"] = [RemoveMessage(id=last.id or ""), HumanMessage(
+            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.")]
+    else:
+        rec["route"] = "end"
+        update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
+    update[JUDGE_KEY] = rec
+    return update
+
+
+def judge_node(shield: Shield, *, max_retries: int = 1) -> RunnableLambda[Any, Any]:
+    """A node after generation: the output guard and the judge (``Shield.check_output`` /
+    ``acheck_output``) grade the last answer. Allow ⇒ end; redact ⇒ rewritten, end; block ⇒ the
+    answer is removed and the model asked again (up to ``max_retries``), then replaced by a refusal;
+    require_approval ⇒ held for :func:`approval_node`. Route with :func:`judge_route`."""
+    return _node("airs_judge", lambda state, config: judge_flow(shield, state, config, max_retries), shield)
+
+
+def judge_route(state: Any) -> Literal["retry", "human", "end"]:
+    """Conditional-edge helper after :func:`judge_node`: ``"retry"``, ``"human"`` or ``"end"``."""
+    rec = state_get(state, JUDGE_KEY)
+    route = rec.get("route") if isinstance(rec, Mapping) else None
+    return route if route in ("retry", "human") else "end"

@@ -1,0 +1,67 @@
+"""``SecureToolNode``: a ``ToolNode`` that enforces recorded decisions and fails closed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command
+
+from .._shield import Shield
+from ..langchain._enforce import ToolOutcome, enforcing, tool_call_flow
+from ..langchain._flow import Flow, adrive, drive
+from ..langchain._translate import DECISIONS_KEY, context_in, current_config, state_get, thread_id_of
+
+
+class SecureToolNode(ToolNode):
+    """A ``ToolNode`` whose every call is enforced against ``airs_decisions`` in state.
+
+    * no decision recorded for the call id *and these exact arguments* ⇒ error ToolMessage, the
+      tool does not run (fail closed: put :func:`guard_node` and :func:`approval_node` before it);
+    * block / reject ⇒ error ToolMessage; respond ⇒ the reviewer's message; still
+      ``require_approval`` (no approval node ran) ⇒ error ToolMessage;
+    * allow / redact / edit ⇒ runs once with the decided arguments (execution ledger under thread id
+      and tool call id), then the result is guarded (redaction, withholding, taint).
+
+    It never calls ``interrupt()``: all calls of a turn run in one task here, and a pause inside it
+    would re-run the calls that already ran. Every call gets exactly one ToolMessage. The state
+    must have the ``airs_context`` and ``airs_decisions`` keys (``AIRSGraphState``).
+    """
+
+    def __init__(self, tools: Sequence[BaseTool | Callable[..., Any]], shield: Shield, *, name: str = "tools",
+                 tags: list[str] | None = None, handle_tool_errors: Any = None,
+                 messages_key: str = "messages") -> None:
+        kwargs: dict[str, Any] = {"name": name, "tags": tags, "messages_key": messages_key}
+        if handle_tool_errors is not None:
+            kwargs["handle_tool_errors"] = handle_tool_errors
+        super().__init__(tools, wrap_tool_call=self._enforce, awrap_tool_call=self._aenforce, **kwargs)
+        self.shield = shield
+
+    def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
+        config = getattr(request.runtime, "config", None) or current_config()
+        thread_id = thread_id_of(config)
+        return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
+                              context=context_in(request.state, thread_id),
+                              records=state_get(request.state, DECISIONS_KEY),
+                              decide_missing=False, can_interrupt=False)
+
+    def _enforce(self, request: ToolCallRequest,
+                 execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+        def run(call: dict[str, Any]) -> Any:
+            with enforcing(call.get("id") or ""):
+                return execute(request.override(tool_call=call))  # type: ignore[arg-type]
+
+        return drive(self._flow(request), self.shield, run).as_command()
+
+    async def _aenforce(self, request: ToolCallRequest,
+                        execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+                        ) -> ToolMessage | Command[Any]:
+        async def run(call: dict[str, Any]) -> Any:
+            with enforcing(call.get("id") or ""):
+                return await execute(request.override(tool_call=call))  # type: ignore[arg-type]
+
+        return (await adrive(self._flow(request), self.shield, run)).as_command()

@@ -1,0 +1,87 @@
+"""The guard steps' work as plain async functions, for use inside your own workflow steps.
+
+Each keeps the run's ``RunContext`` in ``ctx.store`` (the same key ``guard_tools`` uses), so taint
+read by a guarded tool reaches the output guard and an approval survives a persisted context.
+
+>>> @step
+... async def check(self, ctx: Context, ev: StartEvent) -> MyEvent | StopEvent:  # doctest: +SKIP
+...     d = await guard_input(ctx, shield, ev.user_msg)
+...     return StopEvent(result=refusal_text(d)) if d.blocked else MyEvent(...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._decision import Action, ApprovalRequest, Decision
+from .._shield import Shield
+from ._events import ApprovalRequired, ApprovalResponse
+from ._state import StoreState
+
+FLOW_PENDING_KEY = "airs_flow_pending"
+
+
+async def guard_input(ctx: Any, shield: Shield, text: str) -> Decision:
+    """Check the user's message (channel ``user_input``) and keep the updated RunContext."""
+    state = StoreState(ctx)
+    async with state.locked():
+        d = await shield.acheck_input(text, context=await state.context())
+        await state.save_context(d.context)
+    return d
+
+
+async def guard_output(ctx: Any, shield: Shield, text: str, *,
+                       output_schema: Mapping[str, Any] | None = None) -> Decision:
+    """Check a draft answer (channel ``model_output``); an attached judge runs when the router asks."""
+    state = StoreState(ctx)
+    async with state.locked():
+        d = await shield.acheck_output(text, context=await state.context(), output_schema=output_schema)
+        await state.save_context(d.context)
+    return d
+
+
+async def request_approval(ctx: Any, shield: Shield, decision: Decision, *, stage: str,
+                           text: str) -> ApprovalRequired:
+    """Record an approval request for ``decision`` in ``ctx.store`` and return the event to emit.
+
+    Return the event from a step (it goes to the stream without replaying anything) and handle the
+    :class:`ApprovalResponse` in another step with :func:`resolve_answer`.
+    """
+    req = shield.approval_request(decision, payload_preview=text)
+    table = dict(await ctx.store.get(FLOW_PENDING_KEY, default=None) or {})
+    table[req.id] = {"stage": stage, "text": text, "request": req.model_dump(mode="json")}
+    await ctx.store.set(FLOW_PENDING_KEY, table)
+    return ApprovalRequired.from_request(req)
+
+
+async def resolve_answer(ctx: Any, shield: Shield, ev: ApprovalResponse) -> tuple[Decision, str, str] | None:
+    """Resolve a human's answer to a request made by :func:`request_approval`.
+
+    Returns ``(decision, stage, text)`` — the final (layer ``human``) Decision, the stage it was
+    asked at and the text it was about — or None when the answer is for some other request.
+    """
+    table = dict(await ctx.store.get(FLOW_PENDING_KEY, default=None) or {})
+    entry = table.pop(ev.request_id, None)
+    if entry is None:
+        return None
+    await ctx.store.set(FLOW_PENDING_KEY, table)
+    req = ApprovalRequest.model_validate(entry["request"])
+    return shield.resolve_approval(req, ev.decision()), str(entry["stage"]), str(entry["text"])
+
+
+def released_text(decision: Decision, text: str) -> str | None:
+    """The text to pass on for an allowed decision (redacted when the guard rewrote it), else None."""
+    if not decision.allowed:
+        return None
+    if decision.enforced and decision.action is Action.REDACT and decision.redacted is not None:
+        return decision.redacted
+    return text
+
+
+def refusal_text(decision: Decision) -> str:
+    """What the user sees instead of a blocked message or answer; a reviewer's reply when they responded."""
+    if decision.approval is not None and decision.approval.type == "respond" and decision.approval.message:
+        return decision.approval.message
+    return (f"I can't help with that: the request was stopped by AIRS ({decision.reason or decision.action.value})."
+            f" [correlation_id={decision.correlation_id}]")

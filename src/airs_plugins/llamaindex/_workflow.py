@@ -1,0 +1,149 @@
+"""``AIRSWorkflow``: input guard → the agent (a nested run) → output guard + judge → approval.
+
+The LlamaIndex analogue of inserting guard nodes into a graph: an agent's internal steps cannot be
+interleaved, so the agent runs inside a step and the guards are steps around it. Give the agent
+guarded tools (:func:`guard_tools`) as well to check each tool call; their approval requests are
+forwarded to this workflow's stream and answered on this workflow's handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from llama_index.core.workflow import (
+    Context,
+    InputRequiredEvent,
+    JsonPickleSerializer,
+    StartEvent,
+    StopEvent,
+    Workflow,
+    step,
+)
+from pydantic import BaseModel, Field
+
+from .._decision import Decision, RunContext
+from .._shield import Shield
+from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
+from ._state import CONTEXT_KEY, StoreState
+from ._steps import guard_input, guard_output, refusal_text, released_text, request_approval, resolve_answer
+from ._translate import message_text
+
+AGENT_CTX_KEY = "airs_agent_ctx"
+
+
+class GuardResult(BaseModel):
+    """What an :class:`AIRSWorkflow` run returns. ``str(result)`` is the text to show the user."""
+
+    text: str
+    allowed: bool
+    stage: str
+    """Where the run ended: ``input``, ``output`` or ``approval``."""
+    decision: dict[str, Any] = Field(default_factory=dict)
+    """The deciding ``Decision`` JSON."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AIRSWorkflow(Workflow):
+    """Wrap any LlamaIndex agent (or agent workflow) with AIRS guard steps.
+
+    ``AIRSWorkflow(agent, shield, judge=None, output_schema=None)``; run it like the agent:
+    ``await AIRSWorkflow(agent, shield).run(user_msg="...")`` returns a :class:`GuardResult`.
+    Approvals arrive on the stream as :class:`ApprovalRequired`; answer with
+    ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
+    the judge to the shield, which decides when to consult it.
+
+    The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``) are
+    ordinary methods: subclass to replace one, or use :mod:`airs_plugins.llamaindex` ``guard_input``
+    / ``guard_output`` / ``request_approval`` / ``resolve_answer`` inside your own steps.
+    """
+
+    def __init__(self, agent: Any, shield: Shield, *, judge: Any = None,
+                 output_schema: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", None)
+        super().__init__(**kwargs)
+        self.agent = agent
+        self.shield = shield
+        self.output_schema = dict(output_schema) if output_schema else None
+        shield.attach_judge(judge)
+        # in-process only: the nested agent's live handler, by the request ids it is waiting on
+        self._live: dict[str, Any] = {}
+
+    @step
+    async def input_guard(self, ctx: Context, ev: StartEvent) -> InputChecked | ApprovalRequired | StopEvent:
+        text = message_text(ev.get("user_msg", ""))
+        d = await guard_input(ctx, self.shield, text)
+        if d.needs_approval:
+            return await request_approval(ctx, self.shield, d, stage="input", text=text)
+        released = released_text(d, text)
+        if released is None:
+            return StopEvent(result=_result(d, refusal_text(d), stage="input"))
+        return InputChecked(user_msg=released, context=d.context.model_dump(mode="json"))
+
+    @step
+    async def run_agent(self, ctx: Context, ev: InputChecked) -> AgentAnswered:
+        agent_ctx = await self._agent_context(ctx)
+        handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx)
+        async for nested in handler.stream_events():
+            if isinstance(nested, InputRequiredEvent):
+                if isinstance(nested, ApprovalRequired):
+                    self._live[nested.request_id] = handler
+                ctx.write_event_to_stream(nested)
+        output = await handler
+        # the agent's guarded tools updated taint in its own store; carry it into this run
+        inner = await handler.ctx.store.get(CONTEXT_KEY, default=None)
+        if inner is not None:
+            await StoreState(ctx).save_context(RunContext.coerce(inner))
+        await ctx.store.set(AGENT_CTX_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        for rid in [k for k, v in self._live.items() if v is handler]:
+            self._live.pop(rid, None)
+        return AgentAnswered(answer=message_text(output), context=inner or {})
+
+    @step
+    async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
+        d = await guard_output(ctx, self.shield, ev.answer, output_schema=self.output_schema)
+        return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"))
+
+    @step
+    async def release(self, ctx: Context, ev: OutputChecked) -> StopEvent | ApprovalRequired:
+        d = Decision.model_validate(ev.decision)
+        if d.needs_approval:
+            return await request_approval(ctx, self.shield, d, stage="output", text=ev.answer)
+        released = released_text(d, ev.answer)
+        if released is None:
+            return StopEvent(result=_result(d, refusal_text(d), stage="output"))
+        return StopEvent(result=_result(d, released, stage="output", allowed=True))
+
+    @step
+    async def on_approval(self, ctx: Context, ev: ApprovalResponse) -> InputChecked | StopEvent | None:
+        live = self._live.pop(ev.request_id, None)
+        if live is not None:  # a guarded tool inside the agent is waiting on this answer
+            live.ctx.send_event(ev)
+            return None
+        resolved = await resolve_answer(ctx, self.shield, ev)
+        if resolved is None:
+            return None
+        d, stage, text = resolved
+        released = released_text(d, text)
+        if released is None:
+            return StopEvent(result=_result(d, refusal_text(d), stage="approval"))
+        if stage == "input":
+            run_ctx = await StoreState(ctx).context()
+            return InputChecked(user_msg=released, context=run_ctx.model_dump(mode="json"))
+        return StopEvent(result=_result(d, released, stage="approval", allowed=True))
+
+    async def _agent_context(self, ctx: Context) -> Any:
+        """The agent's own context: restored from this run's store (memory across turns) and seeded
+        with this run's RunContext, so taint from earlier turns reaches the agent's guarded tools."""
+        saved = await ctx.store.get(AGENT_CTX_KEY, default=None)
+        agent_ctx = (Context.from_dict(self.agent, saved, serializer=JsonPickleSerializer())
+                     if saved else Context(self.agent))
+        run_ctx = await StoreState(ctx).context()
+        await agent_ctx.store.set(CONTEXT_KEY, run_ctx.model_dump(mode="json"))
+        return agent_ctx
+
+
+def _result(d: Decision, text: str, *, stage: str, allowed: bool = False) -> GuardResult:
+    return GuardResult(text=text, allowed=allowed, stage=stage, decision=d.model_dump(mode="json"))

@@ -1,0 +1,1 @@
+"""The shared fakes live in ``tests/contract/harness.py`` (importable as ``contract.harness``)."""

@@ -1,0 +1,121 @@
+"""AIRSCallbackHandler on existing LCEL chains: every event is audited with run ids, and a blocked
+input, output, tool call or retrieved document aborts the run with ``Blocked``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+
+from airs_plugins import Blocked, Channel
+from airs_plugins._context import suppressed
+from airs_plugins.langchain import AIRSCallbackHandler
+from contract.harness import FORBIDDEN, INJECT, Executions, ToolFake, make_shield
+
+
+def chain_with(answer: str) -> tuple[Any, ToolFake]:
+    model = ToolFake(responses=[AIMessage(answer)])
+    prompt = ChatPromptTemplate.from_messages([("system", "You are terse."), ("human", "{question}")])
+    return prompt | model | StrOutputParser(), model
+
+
+def events(shield: Any) -> list[dict[str, Any]]:
+    return [r.body for r in shield.recorder.records() if r.kind == "callback"]
+
+
+def decisions(shield: Any) -> list[dict[str, Any]]:
+    return [r.body for r in shield.recorder.records() if r.kind == "decision"]
+
+
+def test_records_every_event_of_a_chain_with_run_ids() -> None:
+    """A clean chain run is audited start to end, each event with its run id and parent run id."""
+    shield = make_shield()
+    chain, _ = chain_with("Paris.")
+    assert chain.invoke({"question": "Capital of France?"}, config={"callbacks": [AIRSCallbackHandler(shield)]}) \
+        == "Paris."
+    seen = [e["event"] for e in events(shield)]
+    for expected in ("chain_start", "chat_model_start", "llm_end", "chain_end"):
+        assert expected in seen
+    roots = [e for e in events(shield) if e["parent_run_id"] is None]
+    assert {e["event"] for e in roots} == {"chain_start", "chain_end"}
+    children = [e for e in events(shield) if e["event"] == "chat_model_start"]
+    assert children[0]["parent_run_id"] == roots[0]["run_id"]
+    channels = [d["channel"] for d in decisions(shield)]
+    assert channels == ["user_input", "model_output"]
+    assert shield.recorder.verify().ok
+
+
+def test_blocked_output_aborts_the_chain() -> None:
+    """A blocked model output raises ``Blocked`` carrying the output Decision; nothing is returned."""
+    shield = make_shield()
+    chain, _ = chain_with(f"leak {FORBIDDEN}")
+    with pytest.raises(Blocked) as info:
+        chain.with_config(callbacks=[AIRSCallbackHandler(shield)]).invoke({"question": "q"})
+    assert info.value.decision.channel is Channel.MODEL_OUTPUT
+    assert info.value.decision.blocked
+
+
+async def test_blocked_output_aborts_under_ainvoke() -> None:
+    """The sync handler's abort also propagates out of ``ainvoke``."""
+    shield = make_shield()
+    chain, _ = chain_with(f"leak {FORBIDDEN}")
+    with pytest.raises(Blocked):
+        await chain.ainvoke({"question": "q"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
+
+
+def test_blocked_input_stops_before_the_model_answers() -> None:
+    """A blocked input aborts at the chat-model start: the model never generates."""
+    shield = make_shield()
+    chain, model = chain_with("fine")
+    with pytest.raises(Blocked) as info:
+        chain.invoke({"question": f"do {FORBIDDEN}"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
+    assert info.value.decision.channel is Channel.USER_INPUT
+    assert model.calls == 0
+
+
+def test_blocked_tool_call_does_not_run() -> None:
+    """A tool the policy denies is stopped at ``on_tool_start``: the side effect never happens."""
+    shield = make_shield()
+    ex = Executions()
+    delete_all = {t.name: t for t in ex.tools()}["delete_all"]
+    with pytest.raises(Blocked):
+        delete_all.invoke({"scope": "x"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
+    assert ex.log == []
+
+
+def test_injected_retrieved_document_aborts() -> None:
+    """A retrieved document carrying an injection is blocked before the chain uses it."""
+
+    class Docs(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+            return [Document(page_content=f"manual page {INJECT}", metadata={"source": "wiki"})]
+
+    shield = make_shield()
+    with pytest.raises(Blocked) as info:
+        Docs().invoke("how?", config={"callbacks": [AIRSCallbackHandler(shield)]})
+    assert info.value.decision.channel is Channel.RETRIEVED
+
+
+def test_observe_only_mode_never_raises() -> None:
+    """With ``enforce=False`` the handler records the blocked output and lets the chain finish."""
+    shield = make_shield()
+    chain, _ = chain_with(f"leak {FORBIDDEN}")
+    handler = AIRSCallbackHandler(shield, enforce=False)
+    assert handler.raise_error is False
+    assert chain.invoke({"question": "q"}, config={"callbacks": [handler]}) == f"leak {FORBIDDEN}"
+    assert [d["action"] for d in decisions(shield)] == ["allow", "block"]
+
+
+def test_suppressed_runs_are_not_checked() -> None:
+    """Inside ``suppressed()`` (the judge's own model call) the handler neither audits nor blocks."""
+    shield = make_shield()
+    chain, _ = chain_with(f"leak {FORBIDDEN}")
+    with suppressed():
+        chain.invoke({"question": "q"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
+    assert events(shield) == []

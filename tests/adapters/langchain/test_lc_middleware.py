@@ -1,0 +1,171 @@
+"""AIRSMiddleware on create_agent: input and output guards, argument redaction, final-answer review,
+monitor mode, the judge seam and sync/async parity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from airs_plugins import Channel
+from airs_plugins._context import suppressed
+from airs_plugins.langchain import AIRSMiddleware
+from airs_plugins.langchain._middleware import INPUT_REFUSAL, OUTPUT_REFUSAL
+from airs_plugins.testing import ScriptedJudge, capture_decisions
+from contract.harness import (
+    FORBIDDEN,
+    POLICY,
+    REVIEW,
+    SECRET,
+    Executions,
+    ToolFake,
+    assert_paired,
+    call,
+    make_shield,
+    new_config,
+    script,
+)
+
+
+def agent(turns: list[Any], **shield_kw: Any) -> tuple[Any, ToolFake, Executions, Any]:
+    shield = make_shield(**shield_kw)
+    model = ToolFake(responses=script(*turns))
+    ex = Executions()
+    graph = create_agent(model, ex.tools(), middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    return graph, model, ex, shield
+
+
+def test_blocked_input_ends_the_run_before_the_model() -> None:
+    """A blocked user input ends the run with a refusal and the model is never called."""
+    graph, model, _ex, _ = agent(["should not be said"])
+    out = graph.invoke({"messages": [HumanMessage(f"please {FORBIDDEN}")]}, new_config())
+    assert model.calls == 0
+    assert out["messages"][-1].content == INPUT_REFUSAL
+
+
+def test_blocked_output_is_replaced_and_ends() -> None:
+    """A blocked model answer is replaced in place (same message id) by a refusal."""
+    graph, _model, _ex, _ = agent([f"the secret is {FORBIDDEN}"])
+    out = graph.invoke({"messages": [HumanMessage("tell me")]}, new_config())
+    last = out["messages"][-1]
+    assert last.content == OUTPUT_REFUSAL
+    assert last.id == "ai-0"
+    assert FORBIDDEN not in str([m.content for m in out["messages"]])
+
+
+def test_blocked_output_with_tool_calls_runs_no_tool() -> None:
+    """A blocked message that also called tools is replaced without calls: nothing runs, nothing dangles."""
+    blocked = AIMessage(f"{FORBIDDEN}", tool_calls=[call("lookup", {"q": "x"}, "c1")], id="ai-0")
+    shield = make_shield()
+    ex = Executions()
+    graph = create_agent(ToolFake(responses=[blocked, AIMessage("x")]), ex.tools(),
+                         middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    out = graph.invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.log == []
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+    assert_paired(out["messages"])
+
+
+def test_redacted_arguments_are_the_ones_used() -> None:
+    """A redact decision on a tool call runs the tool with the redacted arguments (request.override)."""
+    graph, _model, ex, _ = agent([[call("post_message", {"channel": "ops", "text": f"code {SECRET}"}, "c1")], "ok"])
+    out = graph.invoke({"messages": [HumanMessage("post it")]}, new_config())
+    assert ex.of("post_message") == [{"channel": "ops", "text": "code [REDACTED]"}]
+    assert out["airs_decisions"]["c1"]["action"] == "redact"
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ({"type": "approve"}, f"draft {REVIEW}"),
+    ({"type": "reject", "reason": "no"}, OUTPUT_REFUSAL),
+    ({"type": "respond", "message": "A human wrote this instead."}, "A human wrote this instead."),
+])
+def test_final_answer_held_for_review(answer: dict[str, Any], expected: str) -> None:
+    """A final answer needing approval pauses in after_agent; approve keeps it, reject or respond replace it."""
+    graph, _model, _ex, _ = agent([f"draft {REVIEW}"])
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("write it")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["channel"] == Channel.MODEL_OUTPUT.value
+    assert "approve" in pending.value["allowed_decisions"]
+    out = graph.invoke(Command(resume=answer), config)
+    assert out["messages"][-1].content == expected
+    assert out.get("airs_output") is None
+
+
+def test_monitor_mode_records_but_never_stops() -> None:
+    """In monitor mode a denied tool runs, and the decision is still recorded (enforced false)."""
+    graph, _model, ex, shield = agent([[call("delete_all", {"scope": "tmp"}, "c1")], "ok"],
+                                      policy={**POLICY, "mode": "monitor"})
+    with capture_decisions(shield) as decisions:
+        graph.invoke({"messages": [HumanMessage("clean up")]}, new_config())
+    assert ex.of("delete_all") == [{"scope": "tmp"}]
+    blocked = [d for d in decisions if d["tool_name"] == "delete_all" and d["channel"] == "tool_call"]
+    assert blocked
+    assert blocked[0]["action"] == "block"
+    assert blocked[0]["enforced"] is False
+
+
+async def test_judge_argument_is_attached_and_awaited_on_the_async_path() -> None:
+    """``judge=`` only attaches the judge to the shield; its escalation blocks the answer under ainvoke."""
+    def grade(request: Any) -> str:
+        return "escalate" if request.subject.channel is Channel.MODEL_OUTPUT else "pass"
+
+    judge = ScriptedJudge(grade)
+    policy = {**POLICY, "tiers": {"MEDIUM": {"judge_sampling": 1.0}}}
+    shield = make_shield(policy=policy)
+    assert shield.judge is None
+    middleware = AIRSMiddleware(shield, judge=judge)
+    assert shield.judge is not None
+    graph = create_agent(ToolFake(responses=script("a fine answer")), [], middleware=[middleware],
+                         checkpointer=InMemorySaver())
+    out = await graph.ainvoke({"messages": [HumanMessage("hi")]}, new_config())
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+    assert any(r.subject.channel is Channel.MODEL_OUTPUT for r in judge.requests)
+
+
+async def test_sync_and_async_paths_decide_the_same() -> None:
+    """The same scenario produces the same sequence of decisions under invoke and ainvoke."""
+    turns = [[call("read_inbox", {"folder": "in"}, "c1")],
+             [call("post_message", {"channel": "x", "text": f"t {SECRET}"}, "c2"),
+              call("delete_all", {"scope": "all"}, "c3")], "ok"]
+    sequences = []
+    for use_async in (False, True):
+        graph, _model, _ex, shield = agent(turns)
+        config = new_config()
+        with capture_decisions(shield) as decisions:
+            if use_async:
+                out = await graph.ainvoke({"messages": [HumanMessage("go")]}, config)
+                out = await graph.ainvoke(Command(resume={i.id: {"type": "reject"} for i in out["__interrupt__"]}),
+                                          config)
+            else:
+                out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+                out = graph.invoke(Command(resume={i.id: {"type": "reject"} for i in out["__interrupt__"]}), config)
+        assert out["messages"][-1].content == "ok"
+        sequences.append(sorted((d["channel"], d["tool_name"] or "", d["action"]) for d in decisions))
+    assert sequences[0] == sequences[1]
+    assert ("tool_call", "delete_all", "block") in sequences[0]
+    assert ("tool_result", "read_inbox", "block") in sequences[0]
+
+
+def test_suppressed_block_skips_every_hook() -> None:
+    """Inside ``suppressed()`` (e.g. the judge's own model call) the middleware checks nothing."""
+    graph, _model, ex, shield = agent([[call("delete_all", {"scope": "tmp"}, "c1")], "ok"])
+    with capture_decisions(shield) as decisions, suppressed():
+        graph.invoke({"messages": [HumanMessage("x")]}, new_config())
+    assert decisions == []
+    assert ex.of("delete_all") == [{"scope": "tmp"}]
+
+
+def test_state_keys_are_plain_dicts() -> None:
+    """The AIRS state keys are plain JSON-able dicts, so any checkpointer stores them."""
+    import json
+
+    graph, _model, _ex, _ = agent([[call("lookup", {"q": "a"}, "c1")], "ok"])
+    out = graph.invoke({"messages": [HumanMessage("x")]}, new_config())
+    json.dumps({k: out[k] for k in ("airs_context", "airs_decisions", "airs_checked")})
+    assert out["airs_context"]["user_goal"] == "x"
+    assert out["airs_decisions"]["c1"]["action"] == "allow"

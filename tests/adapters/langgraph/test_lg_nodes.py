@@ -1,0 +1,167 @@
+"""LangGraph nodes: SecureToolNode fails closed, decisions are bound to their arguments, the judge node
+routes to retry / human / end, and secure_graph states what it needs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.types import Command
+
+from airs_plugins.langgraph import (
+    AIRSGraphState,
+    SecureToolNode,
+    approval_node,
+    guard_node,
+    judge_node,
+    judge_route,
+    secure_graph,
+)
+from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
+from contract.harness import FORBIDDEN, REVIEW, Executions, assert_paired, call, make_shield, new_config
+
+
+def tool_graph(node: Any) -> Any:
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("tools", node)
+    builder.add_edge(START, "tools")
+    return builder.compile()
+
+
+def test_secure_tool_node_fails_closed_without_a_decision() -> None:
+    """With no guard before it, every call is answered with an error and nothing runs."""
+    ex = Executions()
+    graph = tool_graph(SecureToolNode(ex.tools(), make_shield()))
+    ai = AIMessage("", tool_calls=[call("lookup", {"q": "a"}, "c1"), call("post_message",
+                                                                           {"channel": "c", "text": "t"}, "c2")])
+    out = graph.invoke({"messages": [HumanMessage("x"), ai]})
+    answers = assert_paired(out["messages"])
+    assert ex.log == []
+    assert all(m.status == "error" and "no AIRS decision" in m.content for m in answers.values())
+
+
+def test_a_decision_for_other_arguments_does_not_authorise_a_call() -> None:
+    """A recorded allow is bound to the arguments it was made on; changed arguments fail closed."""
+    ex = Executions()
+    shield = make_shield()
+    guard = tool_graph(guard_node(shield))
+    original = AIMessage("", tool_calls=[call("lookup", {"q": "a"}, "c1")], id="ai")
+    decided = guard.invoke({"messages": [HumanMessage("x"), original]})
+    assert decided["airs_decisions"]["c1"]["action"] == "allow"
+    tampered = AIMessage("", tool_calls=[call("lookup", {"q": "DROP"}, "c1")], id="ai")
+    out = tool_graph(SecureToolNode(ex.tools(), shield)).invoke(
+        {"messages": [HumanMessage("x"), tampered], "airs_decisions": decided["airs_decisions"]})
+    assert ex.log == []
+    assert assert_paired(out["messages"])["c1"].status == "error"
+
+
+def test_guard_node_only_decides() -> None:
+    """The guard node writes plain-dict decisions (with the approval request) and runs no tool."""
+    shield = make_shield()
+    ai = AIMessage("", tool_calls=[call("send_email", {"to": "b@example.com", "body": "x"}, "c1"),
+                                   call("delete_all", {"scope": "x"}, "c2")])
+    out = tool_graph(guard_node(shield)).invoke({"messages": [HumanMessage("x"), ai]})
+    records = out["airs_decisions"]
+    json.dumps(records)
+    assert records["c1"]["action"] == "require_approval"
+    assert records["c1"]["request"]["tool_args"] == {"to": "b@example.com", "body": "x"}
+    assert records["c2"]["action"] == "block"
+    assert not any(r.kind == "tool_execution" for r in shield.recorder.records())
+
+
+def test_secure_tool_node_without_approval_node_never_runs_a_gated_call() -> None:
+    """A call still waiting for approval when it reaches SecureToolNode is refused, not run."""
+    ex = Executions()
+    shield = make_shield()
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("guard", guard_node(shield))
+    builder.add_node("tools", SecureToolNode(ex.tools(), shield))
+    builder.add_edge(START, "guard")
+    builder.add_edge("guard", "tools")
+    ai = AIMessage("", tool_calls=[call("transfer", {"amount": 1, "to": "a"}, "c1")])
+    out = builder.compile().invoke({"messages": [HumanMessage("x"), ai]})
+    assert ex.log == []
+    assert "no human could be asked" in assert_paired(out["messages"])["c1"].content
+
+
+def judged_graph(answers: list[str], shield: Any, max_retries: int = 1) -> tuple[Any, list[str]]:
+    # answers in call order (a retry removes the rejected answer, so ToolFake's count-based script won't do)
+    model = FakeMessagesListChatModel(responses=[AIMessage(a, id=f"ans-{i}") for i, a in enumerate(answers)])
+    said: list[str] = []
+
+    def generate(state: MessagesState) -> dict[str, Any]:
+        msg = model.invoke(state["messages"])
+        said.append(str(msg.content))
+        return {"messages": [msg]}
+
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", generate)
+    builder.add_node("judge", judge_node(shield, max_retries=max_retries))
+    builder.add_node("human", approval_node(shield))
+    builder.add_edge(START, "model")
+    builder.add_edge("model", "judge")
+    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
+    builder.add_edge("human", END)
+    return builder.compile(checkpointer=InMemorySaver()), said
+
+
+def test_judge_retries_a_blocked_answer_then_ends() -> None:
+    """A blocked answer is removed and regenerated once; the clean second answer ends the run."""
+    graph, said = judged_graph([f"bad {FORBIDDEN}", "good answer"], make_shield())
+    out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
+    assert said == [f"bad {FORBIDDEN}", "good answer"]
+    assert out["messages"][-1].content == "good answer"
+    assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
+    assert out["airs_judge"]["route"] == "end"
+
+
+def test_judge_replaces_the_answer_when_retries_run_out() -> None:
+    """With no retries left a blocked answer is replaced by a refusal."""
+    graph, _ = judged_graph([f"bad {FORBIDDEN}"], make_shield(), max_retries=0)
+    out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+
+
+async def test_judge_routes_to_a_human_who_can_reject() -> None:
+    """An answer needing review pauses in the approval node; a rejection replaces it (async path)."""
+    graph, _ = judged_graph([f"draft {REVIEW}"], make_shield())
+    config = new_config()
+    out = await graph.ainvoke({"messages": [HumanMessage("q")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["channel"] == "model_output"
+    out = await graph.ainvoke(Command(resume={"type": "reject", "reason": "tone"}), config)
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+
+
+def test_secure_graph_requires_a_tool_node_and_the_model_node() -> None:
+    """secure_graph refuses graphs it cannot secure, with a message saying what to pass."""
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {})
+    builder.add_node("tools", lambda s: {})
+    with pytest.raises(TypeError, match="ToolNode"):
+        secure_graph(builder, make_shield())
+    with pytest.raises(ValueError, match="agent"):
+        secure_graph(builder, make_shield(), model_node="agent")
+
+
+def test_secure_graph_rewires_and_refuses_twice() -> None:
+    """After securing, the tools route leads through guard and approval to airs_tools; a second call fails."""
+    ex = Executions()
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {})
+    builder.add_node("tools", ToolNode(ex.tools()))
+    builder.add_edge(START, "model")
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    assert ("tools", "airs_approval") in builder.edges
+    assert ("airs_approval", "airs_tools") in builder.edges
+    assert ("airs_tools", "model") in builder.edges
+    assert isinstance(builder.nodes["airs_tools"].runnable, SecureToolNode)
+    with pytest.raises(ValueError, match="already secured"):
+        secure_graph(builder, make_shield())

@@ -1,0 +1,44 @@
+"""Resume a paused, signed LlamaIndex run in a fresh process (driven by test_li_persist.py).
+
+Usage: python _li_resume.py KIND BLOB_PATH LEDGER_PATH ANSWER  → prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from _li_support import Counted, make_agent, make_shield
+
+from airs_plugins.llamaindex import ApprovalResponse, guard_tools, load_context, pending_approvals
+from airs_plugins.llamaindex.testing import answer, call
+
+STEPS = [call("read_inbox"), call("send_email", to="boss@corp.example", body="summary"), answer("sent it")]
+
+
+async def main(kind: str, blob_path: str, ledger: str, verdict: str) -> dict[str, object]:
+    counted = Counted()
+    shield = make_shield(ledger=ledger)
+    agent = make_agent(kind, guard_tools(counted.tools(), shield), STEPS)
+    ctx = load_context(agent, Path(blob_path).read_text())  # key from AIRS_CONTEXT_KEY
+    pending = await pending_approvals(ctx)
+    handler = agent.run(ctx=ctx)
+    handler.ctx.send_event(ApprovalResponse.answer(pending[0], {"type": verdict, "reviewer": "bob"}))
+    result = await handler
+    memory = await handler.ctx.store.get("memory")
+    airs = await handler.ctx.store.get("airs_context")
+    return {
+        "result": str(result),
+        "pending": [p.request_id for p in pending],
+        "sent": counted.args_of("send_email"),
+        "read": counted.count("read_inbox"),
+        "memory": [[m.role.value, m.content] for m in await memory.aget_all()],
+        "observations": [o["source"] for o in airs["observations"]],
+        "kinds": [r.kind for r in shield.recorder.records()],
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))

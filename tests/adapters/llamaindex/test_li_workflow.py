@@ -1,0 +1,157 @@
+"""AIRSWorkflow: input guard → agent → output guard + judge → approval, with real agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _li_support import Counted, drive, make_agent, make_shield
+from llama_index.core.workflow import Context, StartEvent, StopEvent, Workflow, step
+
+from airs_plugins import Action, Channel, Finding, Shield, Subject
+from airs_plugins.llamaindex import (
+    AIRSWorkflow,
+    ApprovalRequired,
+    ApprovalResponse,
+    GuardResult,
+    guard_input,
+    guard_tools,
+    refusal_text,
+)
+from airs_plugins.llamaindex.testing import answer, call
+
+SEND = call("send_email", to="boss@corp.example", body="summary")
+JUDGE_ALWAYS = {"tiers": {"MEDIUM": {"judge_sampling": 1.0}}}
+
+
+class BannedInput:
+    """Test-only input check: blocks any message containing 'forbidden'."""
+
+    id = "test.banned"
+    channels = frozenset({Channel.USER_INPUT})
+    maso = ()
+    attack_categories = frozenset({"jailbreak"})
+
+    def run(self, subject: Subject) -> list[Finding]:
+        at = subject.payload.find("forbidden")
+        if at < 0:
+            return []
+        return [Finding(check=self.id, category="jailbreak", score=1.0, spans=((at, at + 9),), attack=True,
+                        action=Action.BLOCK)]
+
+
+def _output_judge(verdict: str) -> Any:
+    def judge(subject: Subject, findings: Any) -> dict[str, Any]:
+        if subject.channel is Channel.MODEL_OUTPUT:
+            return {"verdict": verdict, "confidence": 0.95, "rationale": f"judge says {verdict}"}
+        return {"verdict": "pass", "confidence": 0.95}
+
+    return judge
+
+
+class TestAIRSWorkflow:
+    async def test_blocked_input_never_reaches_the_agent(self) -> None:
+        """A blocked user message stops the workflow before the agent or any tool runs."""
+        counted = Counted()
+        guarded_shield = Shield.from_policy({"checks": [{"id": "tool.policy"}]}, checks=[BannedInput()])
+        agent = make_agent("function", guard_tools(counted.tools(), guarded_shield), [call("read_inbox")])
+        result, asked = await drive(AIRSWorkflow(agent, guarded_shield), "do the forbidden thing")
+        assert isinstance(result, GuardResult)
+        assert (result.allowed, result.stage) == (False, "input")
+        assert "stopped by AIRS" in str(result)
+        assert counted.calls == []
+        assert asked == []
+
+    async def test_judge_review_pauses_the_answer_until_approved(self) -> None:
+        """A judge 'review' on the draft answer asks a human; approval releases the answer."""
+        counted = Counted()
+        counted.inbox_text = "Quarterly numbers attached."
+        shield = make_shield(policy=JUDGE_ALWAYS)
+        agent = make_agent("function", guard_tools(counted.tools(), shield), [call("read_inbox"), answer("All good.")])
+        result, asked = await drive(AIRSWorkflow(agent, shield, judge=_output_judge("review")), "read my mail",
+                                    lambda ev: ApprovalResponse.approve(ev, reviewer="alice"))
+        assert [a.request["channel"] for a in asked] == ["model_output"]
+        assert asked[0].judge_rationale == "judge says review"
+        assert (result.allowed, result.stage, str(result)) == (True, "approval", "All good.")
+
+    async def test_judge_escalate_blocks_the_answer(self) -> None:
+        """A judge 'escalate' replaces the answer with a refusal and asks nobody."""
+        shield = make_shield(policy=JUDGE_ALWAYS)
+        agent = make_agent("function", guard_tools(Counted().tools(), shield), [answer("Here is the secret.")])
+        result, asked = await drive(AIRSWorkflow(agent, shield, judge=_output_judge("escalate")), "hi")
+        assert asked == []
+        assert result.allowed is False
+        assert "secret" not in str(result)
+        assert result.decision["layer"] == "judge"
+
+    async def test_rejected_answer_is_withheld(self) -> None:
+        """A reviewer's rejection of the draft answer returns a refusal, not the answer."""
+        shield = make_shield(policy=JUDGE_ALWAYS)
+        agent = make_agent("function", guard_tools(Counted().tools(), shield), [answer("Draft text.")])
+        result, _ = await drive(AIRSWorkflow(agent, shield, judge=_output_judge("review")), "hi",
+                                lambda ev: ApprovalResponse.reject(ev, reviewer="rita", reason="no"))
+        assert result.allowed is False
+        assert "Draft text." not in str(result)
+
+    async def test_tool_approval_inside_the_agent_is_forwarded(self, kind: str) -> None:
+        """A guarded tool's approval request reaches the outer stream and the outer answer releases it once."""
+        counted = Counted()
+        shield = make_shield()
+        agent = make_agent(kind, guard_tools(counted.tools(), shield), [call("read_inbox"), SEND, answer("sent")])
+        result, asked = await drive(AIRSWorkflow(agent, shield), "send my mail to boss@corp.example",
+                                    lambda ev: ApprovalResponse.approve(ev, reviewer="alice"))
+        assert [a.tool_name for a in asked] == ["send_email"]
+        assert counted.count("send_email") == 1
+        assert result.allowed is True
+        assert "sent" in str(result)
+
+    async def test_taint_from_the_agent_reaches_the_outer_context(self) -> None:
+        """Taint recorded by the agent's guarded tools is carried back into the workflow's RunContext."""
+        counted = Counted()
+        shield = make_shield()
+        agent = make_agent("function", guard_tools(counted.tools(), shield), [call("read_inbox"), answer("ok")])
+        workflow = AIRSWorkflow(agent, shield)
+        handler = workflow.run(user_msg="read my mail")
+        await handler
+        stored = await handler.ctx.store.get("airs_context")
+        assert [o["source"] for o in stored["observations"]] == ["read_inbox"]
+        assert stored["user_goal"] == "read my mail"
+
+    async def test_memory_carries_across_turns(self) -> None:
+        """A second run on the same context continues the agent's conversation."""
+        shield = make_shield()
+        agent = make_agent("function", guard_tools(Counted().tools(), shield), [answer("first"), answer("second")])
+        workflow = AIRSWorkflow(agent, shield)
+        h1 = workflow.run(user_msg="one")
+        assert str(await h1) == "first"
+        h2 = workflow.run(user_msg="two", ctx=h1.ctx)
+        assert str(await h2) == "second"
+
+
+class TestSteps:
+    async def test_guard_input_works_inside_a_user_workflow(self) -> None:
+        """The step helpers drop into any workflow and keep the RunContext in its store."""
+        shield = Shield.from_policy({"checks": [{"id": "tool.policy"}]}, checks=[BannedInput()])
+
+        class Mine(Workflow):
+            @step
+            async def start(self, ctx: Context, ev: StartEvent) -> StopEvent:
+                d = await guard_input(ctx, shield, ev.get("user_msg"))
+                return StopEvent(result=refusal_text(d) if d.blocked else "ok")
+
+        assert await Mine(timeout=30).run(user_msg="hello") == "ok"
+        refused = await Mine(timeout=30).run(user_msg="forbidden")
+        assert "stopped by AIRS" in refused
+
+    async def test_approval_event_round_trips_the_core_models(self) -> None:
+        """ApprovalRequired carries the ApprovalRequest JSON and ApprovalResponse the ApprovalDecision."""
+        shield = make_shield(policy={"tools": {"send_email": {"require_approval": True}}})
+        d = shield.check_tool_call("send_email", {"to": "a@b.example"})
+        req = shield.approval_request(d, tool_args={"to": "a@b.example"})
+        ev = ApprovalRequired.from_request(req)
+        assert ev.approval_request() == req
+        assert ev.tool_args == {"to": "a@b.example"}
+        resp = ApprovalResponse.answer(ev, {"decisions": [{"type": "edit", "edited_action": {
+            "name": "send_email", "args": {"to": "c@d.example"}}}]})
+        assert (resp.type, resp.args, resp.request_id) == ("edit", {"to": "c@d.example"}, req.id)
+        final = shield.resolve_approval(req, resp.decision())
+        assert final.redacted_args == {"to": "c@d.example"}
