@@ -26,9 +26,9 @@ INJECT = "ZX-INJECT-7Q"
 FORBIDDEN = "ZX-FORBIDDEN-OUT"
 """Blocked when it appears in a model output or an input."""
 REVIEW = "ZX-REVIEW-ME"
-"""A model output carrying this needs a human's approval."""
+"""A model output or an input carrying this needs a human's approval."""
 SECRET = "SECRET-4242"
-"""Redacted from tool-call arguments."""
+"""Redacted from tool-call arguments, inputs and tool results."""
 
 POLICY: dict[str, Any] = {
     # the core checks only: adapter tests must not move when the L1 suite is retuned
@@ -63,9 +63,10 @@ class MarkerCheck:
             pos = text.find(marker)
             if pos < 0:
                 continue
-            if category == "review" and subject.channel is not Channel.MODEL_OUTPUT:
+            if category == "review" and subject.channel not in (Channel.MODEL_OUTPUT, Channel.USER_INPUT):
                 continue
-            if category == "secret" and subject.channel is not Channel.TOOL_CALL:
+            if category == "secret" and subject.channel not in (Channel.TOOL_CALL, Channel.USER_INPUT,
+                                                                 Channel.TOOL_RESULT):
                 continue
             out.append(Finding(check=self.id, category=category, severity=Severity.HIGH, score=1.0,
                                spans=((pos, pos + len(marker)),), message=f"marker {category}",
@@ -82,6 +83,7 @@ class ToolFake(FakeMessagesListChatModel):
     so a replay, a resume or a fresh model object after a restart continues the same script."""
 
     calls: int = 0
+    prompts: list[list[str]] = []  # pydantic copies mutable defaults per instance
 
     def bind_tools(self, tools: Any, **kw: Any) -> ToolFake:
         return self
@@ -93,6 +95,7 @@ class ToolFake(FakeMessagesListChatModel):
 
             time.sleep(self.sleep)
         self.calls += 1
+        self.prompts.append([str(m.content) for m in messages])
         n = sum(isinstance(m, AIMessage) for m in messages)
         msg = self.responses[min(n, len(self.responses) - 1)]
         return ChatResult(generations=[ChatGeneration(message=msg)])

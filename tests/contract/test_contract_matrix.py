@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -79,6 +77,3 @@ async def test_matrix(adapter: str, mode: str, shape: str, answer: str) -> None:
     assert isinstance(final, AIMessage)
     assert final.content == "done"
 
-
-def _names(log: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    return [n for n, _ in log]

@@ -46,7 +46,7 @@ class Signal:
 
 _F = r"(?:\S+\s+)"  # one filler word
 _TARGET = (r"(?:\w{0,3}nstr\w{0,9}|prompts?|directions?|directives?|rules|guidelines|commands?|context|"
-           r"constraints|guardrails|programming|restrictions|policies|orders|system\s+prompt|training)")
+           r"constraints|guardrails|programming|restrictions|policies|orders|system\s+prompt|training|guidance)")
 _EMAIL = r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"
 _SEND = (r"(?:send|forward|e-?mail|mail|upload|post|transmit|exfiltrate|leak|share|copy|deliver|submit|"
          r"wire|transfer|pass|relay|report)")
@@ -114,6 +114,20 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("data.to_you_model", "addressed", 0.45,
            r"\bto\s+you,?\s+(?:gpt|claude|llama|gemini|mistral|ai\b|the\s+(?:ai|assistant|model|agent))",
            "untrusted"),
+    Signal("data.drop_task", "override", 0.7,
+           r"\b(?:disregard|ignore|forget|abandon|drop|stop|skip)\s+(?:your|the\s+(?:current|original|user'?s?|"
+           r"assigned|given))\s+(?:task|goal|objective|assignment|job|mission|request)\b", "untrusted"),
+    Signal("data.tell_user", "addressed", 0.5,
+           r"\btell\s+the\s+user\s+(?:to|that)\b|\b(?:direct|redirect|send|point)\s+the\s+user\s+to\b",
+           "untrusted"),
+    Signal("data.vouch_safe", "addressed", 0.55,
+           r"\b(?:report|say|state|confirm|respond|answer|reply|claim)\s+(?:that\s+)?(?:this|the|it)\s+(?:\w+\s+){0,2}?"
+           r"(?:is|was)\s+(?:completely\s+|totally\s+|perfectly\s+|entirely\s+)?(?:safe|legitimate|trusted|"
+           r"verified|clean|benign|harmless)\b", "untrusted"),
+    Signal("data.vocative", "addressed", 0.55,
+           r"(?m)(?:^|[.!?:]\s+)(?:ai|assistant|agent|model|chatbot|llm)\s*,\s+(?:please\s+)?(?:ignore|forget|"
+           r"disregard|you\s+must|do\s+not|don'?t|stop|send|forward|delete|tell|print|say|visit|call|reply)",
+           "untrusted"),
     Signal("data.before_task", "urgency", 0.35,
            r"\bbefore\s+(?:you\s+)?(?:can\s+|could\s+)?(?:solv|complet|answer|continu|proceed|finish|respond|"
            rf"do|perform|help)\w*\s+{_F}{{0,4}}?(?:task|request|question|user)", "untrusted"),
@@ -141,9 +155,9 @@ SIGNALS: tuple[Signal, ...] = (
            r"(?:entire|whole|full)\s+(?:conversation|history|inbox|file|contents)|all\s+(?:(?:the|my|your|"
            r"their)\s+)?(?:emails|files|messages|data|documents|contacts))", "untrusted"),
     Signal("exfil.markdown_image", "exfil", 0.5,
-           r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{1,300}[?&][^)\s=]{1,50}=", "untrusted"),
+           r"!\[[^\]\n]*\]\(\s*https?://[^)\s]+[?&][^)\s=]{1,50}=", "untrusted"),
     Signal("exfil.template_url", "exfil", 0.7,
-           r"https?://[^\s)\"']{1,300}[?&=/](?:\{\{?|\$\{?|\[|<|%7b)\s*(?:data|secret|password|conversation|"
+           r"https?://[^\s)\"']+[?&=/](?:\{\{?|\$\{?|\[|<|%7b)\s*(?:data|secret|password|conversation|"
            r"history|summary|user|email|info|input|context|query|key|token|chat)", "untrusted"),
     Signal("exfil.append_url", "exfil", 0.6,
            rf"\b(?:append|add|include|encode|put|embed)\s+{_F}{{0,6}}?(?:to|in|into|as|inside)\s+(?:the\s+|a\s+)?"
@@ -208,7 +222,7 @@ SIGNALS: tuple[Signal, ...] = (
            r"from\b|\bfreed\s+from\s+the\s+(?:typical\s+)?(?:confines|limitations|restrictions)"),
     Signal("jb.never_refuse", "jailbreak", 0.55,
            r"\b(?:never|not|cannot|can'?t|won'?t|will\s+not)\s+(?:ever\s+)?(?:refuse|decline|say\s+no)\b|"
-           r"\bwithout\s+(?:any\s+)?(?:warnings?|disclaimers?|moralizing|moralising|refusals?)\b"),
+           r"\bwithout\s+(?:including\s+)?(?:any\s+)?(?:warnings?|disclaimers?|moralizing|moralising|refusals?)\b"),
     Signal("jb.dual_response", "jailbreak", 0.5,
            r"\b(?:two|2|both)\s+(?:different\s+|separate\s+)?(?:responses|answers|paragraphs)\b[^.\n]{0,80}"
            r"\b(?:normal|classic|jailbreak|jailbroken|dan|developer|unfiltered)"),
@@ -220,6 +234,40 @@ SIGNALS: tuple[Signal, ...] = (
            r"rules|limits|ethics|filters)"),
     Signal("jb.policy_mention", "jailbreak", 0.3,
            r"\b(?:openai|anthropic)'?s?\s+(?:content\s+)?(?:policy|policies|guidelines|rules)"),
+    Signal("jb.not_bound", "jailbreak", 0.55,
+           r"\b(?:not|never|doesn'?t|don'?t|won'?t|no\s+longer|not\s+have\s+to)\s+(?:have\s+to\s+|need\s+to\s+)?"
+           r"(?:abide\s+by|adhere\s+to|follow|comply\s+with|conform\s+to|be\s+bound\s+by|care\s+about|obey)\s+"
+           rf"(?:any\s+|the\s+)?(?:of\s+)?{_F}{{0,2}}?(?:rules|policies|guidelines|restrictions|principles|ethics|morals|"
+           r"laws|filters|content\s+polic\w+)"),
+    Signal("jb.rules_dont_apply", "jailbreak", 0.6,
+           r"\b(?:openai|chatgpt|anthropic|ai)'?s?\s+(?:\w+\s+)?(?:rules|policies|guidelines|restrictions|filters)\s+"
+           r"(?:don'?t|do\s+not|no\s+longer|doesn'?t|does\s+not|won'?t)\s+(?:apply|matter|exist)|\b(?:defy|ignores?|"
+           r"disregards?)\s+(?:any\s+and\s+all|all|any)?\s*(?:of\s+)?(?:openai|anthropic|chatgpt)'?s?\s+"
+           r"(?:\w+\s+)?(?:rules|policies|guidelines|restrictions)"),
+    Signal("jb.ignores_all", "jailbreak", 0.5,
+           rf"\bignores?\s+(?:any\s+and\s+all|all|any)\s+{_F}{{0,2}}?(?:restrictions|rules|policies|guidelines|"
+           r"filters|limitations)"),
+    Signal("jb.free_of_all", "jailbreak", 0.5,
+           r"\b(?:free\s+(?:of|from)\s+all|with\s+zero|regardless\s+of\s+(?:any\s+)?)\s*(?:\w+\s+)?(?:restrictions|"
+           r"filters|limitations|censorship|rules)|\bno\s+rules,\s+no\s+(?:limitations|limits|restrictions)"),
+    Signal("jb.break_character", "jailbreak", 0.5,
+           r"\b(?:never|don'?t|do\s+not|won'?t)\s+break\s+(?:out\s+of\s+)?character\b|\bbreak(?:ing)?\s+character\b"),
+    Signal("jb.named_persona", "jailbreak", 0.45,
+           r"\b(?:act|simulate|behave|respond|role-?play|pretend)\s+(?:to\s+be\s+|as\s+|being\s+)?(?:a\s+|an\s+)?"
+           rf"{_F}{{0,4}}?(?:ai|chatbot|assistant|model|language\s+model|bot|persona|gpt)\s+(?:named|called|known\s+as)\b"
+           r"|\b(?:another|different)\s+(?:ai|al)\s+model\s+(?:known\s+as|named|called)\b"),
+    Signal("jb.going_to_act", "jailbreak", 0.4,
+           r"\byou\s+(?:are\s+going\s+to|will|must|shall)\s+(?:now\s+)?(?:pretend|act|role-?play|simulate|respond)\s+"
+           r"(?:to\s+be|as|being)\b|\bimmerse\s+yourself\s+(?:into|in)\s+the\s+role\b"),
+    Signal("jb.output_prefix", "jailbreak", 0.35,
+           r"\b(?:start|begin|prefix|preface)\s+(?:all\s+)?(?:of\s+)?(?:your\s+)?(?:outputs?|responses?|answers?|"
+           r"replies|messages?)\s+with\s+[\"'\[(]"),
+    Signal("jb.everything_legal", "jailbreak", 0.5,
+           r"\b(?:everything|anything)\s+is\s+(?:legal|allowed|permitted|acceptable)\b|\bcan\s+(?:do|say)\s+"
+           r"(?:or\s+say\s+)?anything\b"),
+    Signal("en.forget_instructed", "override", 0.7,
+           r"\b(?:forget|ignore|disregard)\s+(?:everything|all|anything)\s+(?:that\s+)?(?:i|you)\s+(?:have\s+)?"
+           r"(?:instructed|told|said\s+to|were\s+told|learned|got)\b"),
     # --- prompt / system-prompt extraction ---------------------------------------------------------------
     Signal("ex.system_prompt", "extraction", 0.8,
            r"\b(?:reveal|show|print|output|repeat|display|tell|give|share|write|dump|leak|list|return|provide|"
@@ -244,6 +292,24 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("ex.convert_prompt", "extraction", 0.7,
            r"\b(?:convert|translate|encode|summari[sz]e|base64)\s+(?:all\s+)?(?:of\s+)?(?:your|the)\s+(?:system\s+)?"
            r"(?:instructions|prompt|system\s+prompt)\b"),
+    Signal("ex.transform_prompt", "extraction", 0.8,
+           r"\b(?:translate|encode|rot-?13|base64|convert|reverse|spell|paraphrase|replace|rewrite|summari[sz]e|show|"
+           r"display|print|output|continue|complete|emoji)\b[^.\n]{0,60}\b(?:your|the)\s+(?:initial|original|system|"
+           r"hidden|secret|starting|first)\s+(?:prompt|instructions?|configuration|directives?|message)"),
+    Signal("ex.your_system_prompt", "extraction", 0.6,
+           r"\byour\s+(?:initial|original|system|hidden|secret|starting|pre-?)\s*(?:prompt|instructions|configuration|"
+           r"directives|message)\b"),
+    Signal("ex.repeat_previous", "extraction", 0.75,
+           r"\b(?:repeat|print|output|copy|recite|show|display|return)\s+(?:back\s+)?(?:\S+\s+){0,2}?(?:above|previous|"
+           r"preceding|prior|initial|earlier|entire)\s+(?:text|words|instructions|conversation|messages?|prompt|content)"),
+    Signal("ex.given_instructions", "extraction", 0.7,
+           r"\b(?:instructions?|prompt|rules|guidelines|text|directives)\s+(?:that\s+)?you\s+(?:were|have\s+been|got|"
+           r"received)\s+(?:given|told|provided|fed|programmed\s+with|at\s+the\s+(?:start|beginning))"),
+    Signal("ex.completion_trick", "extraction", 0.7,
+           r"[\"'“](?:my|your)\s+(?:instructions|system\s+prompt|initial\s+prompt|rules|prompt)\s+(?:are|is|says?)\b|"
+           r"[\"'“]the\s+system\s+prompt\s+(?:is|says|reads)|[\"'“]i\s+was\s+(?:instructed|told|programmed)\s+to\b"),
+    Signal("ex.init_string", "extraction", 0.5,
+           r"\binitiali[sz]ation\s+(?:string|prompt|text|message)|\b(?:initial|system)\s+configuration\b"),
     # --- German ---------------------------------------------------------------------------------------------
     Signal("de.override", "override", 0.82,
            r"\b(?:ignorier(?:e|en|t)?|vergiss|vergessen\s+sie|missacht(?:e|en)|ubergeh(?:e|en)|beachte\s+nicht)\s+"

@@ -63,16 +63,17 @@ class PatternSet:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def ids_hit(self, text: str) -> list[int]:
+    def ids_hit(self, text: str | bytes) -> list[int]:
         if not self.keys or not text:
             return []
-        found = self._set.Match(text.encode("utf-8", "surrogatepass"))
+        data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        found = self._set.Match(data)
         return sorted(found) if found else []
 
     def keys_hit(self, text: str) -> list[str]:
         return [self.keys[i] for i in self.ids_hit(text)]
 
-    def finditer(self, index: int, text: str) -> Iterator[Any]:
+    def finditer(self, index: int, text: str | bytes) -> Iterator[Any]:
         for count, m in enumerate(self._compiled[index].finditer(text), 1):
             yield m
             if count >= _MAX_SPANS_PER_PATTERN:
@@ -82,13 +83,22 @@ class PatternSet:
         """Every match of every pattern that the prefilter reports, over each view."""
         out: list[Hit] = []
         for view in views:
-            for index in self.ids_hit(view.text):
+            data = view.text.encode("utf-8", "surrogatepass")
+            ids = self.ids_hit(data)
+            if not ids:
+                continue
+            # ASCII views are matched as bytes: byte offsets are character offsets, which spares the
+            # RE2 wrapper's byte-to-character conversion on every match
+            subject: str | bytes = data if len(data) == len(view.text) else view.text
+            for index in ids:
                 key = self.keys[index]
                 if only is not None and key not in only:
                     continue
-                for m in self.finditer(index, view.text):
+                for m in self.finditer(index, subject):
                     s, e = m.start(), m.end()
                     if e <= s:
                         continue
-                    out.append(Hit(key, view, s, e, view.to_original(s, e), m.group(0)))
+                    matched = m.group(0)
+                    text = matched.decode("ascii") if isinstance(matched, bytes) else matched
+                    out.append(Hit(key, view, s, e, view.to_original(s, e), text))
         return out

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Sequence
+from typing import overload
 
 import re2
 
@@ -35,7 +38,7 @@ from .._normalize import ScanText, View
 MAX_DECODED = 12
 MAX_CANDIDATES = 64
 MAX_SPACED_RUNS = 256
-NORMALISE_BUDGET = 32768
+NORMALISE_BUDGET = 16384
 """Per-character normalisation work (characters plus runs) per subject; the rest stays raw."""
 _MIN_B64 = 20
 _REMOVE_RANGES = (
@@ -127,19 +130,77 @@ def _map_char(ch: str) -> str:
     return out
 
 
-def scrub_surrogates(text: str) -> str:
-    """Replace lone surrogates one-for-one so that UTF-8 encoding works and offsets are unchanged."""
+def scrub_surrogates(text: str) -> tuple[str, int]:
+    """Replace lone surrogates one-for-one (UTF-8 encoding then works and offsets are unchanged).
+
+    Returns the text and its UTF-8 size.
+    """
+    if text.isascii():
+        return text, len(text)
     try:
-        text.encode("utf-8")
+        return text, len(text.encode("utf-8"))
     except UnicodeEncodeError:
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
-    return text
+        clean = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+        return clean, len(clean.encode("utf-8"))
 
 
-def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]] | None:
-    """NFKC + folding + removals, with per-character offsets; None when nothing changes."""
+class SegmentOffsets(Sequence[int]):
+    """View-to-original offsets stored as runs instead of one int per character.
+
+    Run ``k`` starts at view index ``starts[k]`` and maps to ``origins[k]``; ``steps[k]`` is 1 for text
+    copied through and 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``).
+    Memory and build time follow the number of runs, not the text length.
+    """
+
+    __slots__ = ("_length", "_origins", "_starts", "_steps")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._origins: list[int] = []
+        self._steps: list[int] = []
+        self._length = 0
+
+    def add(self, view_pos: int, origin: int, length: int, *, step: int = 1) -> None:
+        if length <= 0:
+            return
+        if self._steps and step == 1 and self._steps[-1] == 1 and \
+                self._origins[-1] + (view_pos - self._starts[-1]) == origin:
+            return  # continues the previous run
+        self._starts.append(view_pos)
+        self._origins.append(origin)
+        self._steps.append(step)
+
+    def finish(self, view_len: int, end_origin: int) -> SegmentOffsets:
+        self._starts.append(view_len)
+        self._origins.append(end_origin)
+        self._steps.append(0)
+        self._length = view_len + 1
+        return self
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        i = index + self._length if index < 0 else index
+        if not 0 <= i < self._length:
+            raise IndexError(index)
+        k = bisect.bisect_right(self._starts, i) - 1
+        return self._origins[k] + (i - self._starts[k]) * self._steps[k]
+
+
+def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, SegmentOffsets] | None:
+    """NFKC + folding + removals, with run-length offsets; None when nothing changes."""
     parts: list[str] = []
-    offsets: list[int] = []
+    offs = SegmentOffsets()
+    vpos = 0
     pos = 0
     changed = False
     spent = 0
@@ -147,21 +208,21 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
     n = len(text)
     for m in _NON_ASCII.finditer(text):
         s, e = m.start(), m.end()
-        if s > pos:
-            parts.append(text[pos:s])
-            offsets.extend(range(pos, s))
         if spent >= budget:
             flags.add("normalisation_truncated")
-            parts.append(text[s:])
-            offsets.extend(range(s, n))
-            pos = n
             break
+        if s > pos:
+            parts.append(text[pos:s])
+            offs.add(vpos, pos, s - pos)
+            vpos += s - pos
+        pos = s
         run = text[s:e]
         spent += 1
         if unicodedata.is_normalized("NFKC", run) and not _NEEDS_WORK.search(run):
             # CJK, Cyrillic, Arabic… prose: nothing to change, no per-character loop
             parts.append(run)
-            offsets.extend(range(s, e))
+            offs.add(vpos, s, e - s)
+            vpos += e - s
             pos = e
             continue
         stop = min(e, s + budget - spent)
@@ -171,7 +232,8 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
             out = _map_char(ch)
             if out == ch:
                 parts.append(ch)
-                offsets.append(i)
+                offs.add(vpos, i, 1)
+                vpos += 1
                 continue
             changed = True
             if not out:
@@ -185,31 +247,32 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, list[int]]
                         invisible_in_word += 1
                 continue
             parts.append(out)
-            offsets.extend([i] * len(out))
+            offs.add(vpos, i, len(out), step=1 if len(out) == 1 else 0)
+            vpos += len(out)
+        pos = stop
         if stop < e:
             flags.add("normalisation_truncated")
-            parts.append(text[stop:e])
-            offsets.extend(range(stop, e))
-        pos = e
+            break
     if not changed:
         return None
     if pos < n:
         parts.append(text[pos:])
-        offsets.extend(range(pos, n))
+        offs.add(vpos, pos, n - pos)
+        vpos += n - pos
     if invisible_in_word:
         flags.add("zero_width")
         if invisible_in_word >= 3:
             flags.add("zero_width_many")
-    offsets.append(n)
-    return "".join(parts), offsets
+    return "".join(parts), offs.finish(vpos, n)
 
 
-def _collapse_spaced(text: str, offsets: list[int] | None, limit: int) -> tuple[str, list[int]] | None:
+def _collapse_spaced(text: str, offsets: Sequence[int] | None, limit: int) -> tuple[str, list[int]] | None:
     parts: list[str] = []
     new_offsets: list[int] = []
     pos = 0
     found = False
-    for count, m in enumerate(_SPACED.finditer(text[:limit])):
+    text = text[:limit]
+    for count, m in enumerate(_SPACED.finditer(text)):
         if count >= MAX_SPACED_RUNS:
             break
         s, e = m.start(), m.end()
@@ -312,7 +375,7 @@ def _tag_views(text: str, flags: set[str]) -> list[View]:
         # emoji subdivision flags (England, Scotland, Wales) are tag sequences after U+1F3F4
         if s > 0 and text[s - 1] == "\U0001f3f4" and e - s <= 8:
             continue
-        decoded = "".join(chr(ord(c) - 0xE0000) for c in m.group(0) if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+        decoded = "".join(chr(ord(c) - 0xE0000) for c in text[s:min(e, s + 4096)] if 0x20 <= ord(c) - 0xE0000 < 0x7F)
         if decoded.strip():
             flags.add("unicode_tags")
             views.append(View("tags", decoded, span_of_origin=(s, e)))
@@ -323,8 +386,7 @@ def _tag_views(text: str, flags: set[str]) -> list[View]:
 
 def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     """Build the views of ``text`` (see the module docstring)."""
-    text = scrub_surrogates(text)
-    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    text, size = scrub_surrogates(text)
     oversized = size > max_scan_bytes
     flags: set[str] = set()
     views: list[View] = [View("raw", text)]
@@ -337,9 +399,11 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
             norm_offsets = offs
             views.append(View("norm", norm_text, offsets=offs))
     probe = _probe(norm_text)
+    # derived views cover the scan window; the raw (and norm) views are scanned in full by RE2
+    window = norm_text[:max_scan_bytes]
     if "mixed" in probe or "leet" in probe:
-        folded = norm_text.translate(_FOLD_TABLE)
-        if folded != norm_text:
+        folded = window.translate(_FOLD_TABLE)
+        if folded != window:
             if "mixed" in probe:
                 flags.add("homoglyph")
             views.append(View("fold", folded, offsets=norm_offsets))
@@ -354,7 +418,7 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
             flags.add("encoded")
             views.extend(decoded)
     if "rot13" in probe:
-        views.append(View("rot13", norm_text.translate(_ROT13), offsets=norm_offsets))
+        views.append(View("rot13", window.translate(_ROT13), offsets=norm_offsets))
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 

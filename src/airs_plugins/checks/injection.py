@@ -20,7 +20,7 @@ from .._decision import Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
 from ._base import BaseCheck
 from ._patterns import DISCUSSION_CUES, KIND_CATEGORY, SIGNALS, Signal
-from ._regex import Hit, PatternSet
+from ._regex import Hit, PatternSet, compile_re2
 from ._registry import register_check
 from ._textprep import DECODED_VIEWS, text_views
 
@@ -49,6 +49,17 @@ def noisy_or(weights: Sequence[float]) -> float:
     for w in weights:
         miss *= 1.0 - max(0.0, min(1.0, w))
     return 1.0 - miss
+
+
+_OWN = compile_re2(r"^\s*(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:gave|sent|wrote|told|provided|mentioned|"
+                   r"shared|asked|typed)\b")
+
+
+def _own_instructions(h: Hit) -> bool:
+    if h.view.span_of_origin is not None:
+        return False
+    tail = h.view.text[h.end:h.end + 40]
+    return " my " in f" {h.text.lower()} " or bool(_OWN.search(tail))
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -122,6 +133,8 @@ class PromptInjection(BaseCheck):
             before = h.view.text[h.start - 1] if h.start > 0 and h.view.span_of_origin is None else ""
             if before and before in _QUOTES:
                 w *= 0.7  # a quoted phrase is usually being talked about, not issued
+            if sig.kind == "override" and subject.channel is Channel.USER_INPUT and _own_instructions(h):
+                w *= 0.5  # the user revising their own earlier request
             kinds = by_kind[sig.kind]
             kinds[h.key] = max(kinds.get(h.key, 0.0), w)
             spans_by_cat[KIND_CATEGORY[sig.kind]].append(h.span)
@@ -144,7 +157,8 @@ class PromptInjection(BaseCheck):
         hidden = [h for h in obfuscated if h.key not in plain_keys]
         if hidden:
             combined = noisy_or([combined, 0.3])
-        damp = self._damping(subject)
+        # many distinct attack constructions are an attack, not an article quoting one
+        damp = self._damping(subject) if sum(len(v) for v in by_kind.values()) < 4 else 1.0
         combined = min(0.99, combined * damp)
         primary = max(cat_scores, key=lambda c: (cat_scores[c], c == "injection"))
         kinds_text = ", ".join(sorted(kind_scores))

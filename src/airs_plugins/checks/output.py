@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
@@ -27,13 +28,22 @@ from ._regex import PatternSet, compile_re2
 from ._registry import register_check
 from ._textprep import text_views
 
-_IMAGE = compile_re2(r"!\[[^\]\n]{0,500}\]\(\s*<?([^\s)>]{1,1000})|"
-                     r"<img\b[^>]{0,500}?\bsrc\s*=\s*[\"']?([^\"'\s>]{1,1000})")
-_LINK = compile_re2(r"(?:^|[^!])\[[^\]\n]{0,500}\]\(\s*<?([^\s)>]{1,1000})|\bhttps?://[^\s)\]>\"']{1,1000}")
-_REF_DEF = compile_re2(r"(?m)^\s{0,3}\[[^\]\n]{1,100}\]:\s*<?(\S{1,1000})")
-_REF_IMAGE = compile_re2(r"!\[[^\]\n]{0,500}\]\[[^\]\n]{0,100}\]")
-_MAX_URLS = 64
+# Only the starts of images/links are matched; the URL itself is cut from the text in Python, with a
+# length cap, so a megabyte of "![](![](…" costs one linear scan and at most _MAX_URLS small parses.
+_IMAGE_START = compile_re2(r"!\[[^\]\n]*\]\(\s*<?|<img\b[^>]*?\bsrc\s*=\s*[\"']?")
+_LINK_START = compile_re2(r"\]\(\s*<?|\bhttps?://")
+_REF_DEF = compile_re2(r"(?m)^\s{0,3}\[[^\]\n]+\]:\s*<?")
+_REF_IMAGE = compile_re2(r"!\[[^\]\n]*\]\[[^\]\n]*\]")
+_URL_END = re.compile(r"[\s)>\"']")  # a character class: linear, no backtracking
+_MAX_URL = 2048
+_MAX_URLS = 32
 _ENCODED_SEGMENT = compile_re2(r"[A-Za-z0-9+/_=\-]{24,}")
+
+
+def _url_at(text: str, start: int) -> str:
+    chunk = text[start:start + _MAX_URL]
+    m = _URL_END.search(chunk)
+    return chunk[:m.start()] if m else chunk
 
 
 def _host(url: str) -> str:
@@ -74,31 +84,33 @@ class MarkdownExfil(BaseCheck):
         read: set[str] = set()
         for obs in subject.context.observations:
             read.update(obs.values)
-        seen: set[tuple[int, int]] = set()
-        for count, m in enumerate(_IMAGE.finditer(text)):
+        seen: set[int] = set()
+        for count, m in enumerate(_IMAGE_START.finditer(text)):
             if count >= _MAX_URLS:
                 break
-            url = m.group(1) or m.group(2) or ""
-            span = (m.start(), m.end() + (1 if text[m.end():m.end() + 1] == ")" else 0))
-            seen.add((m.start(), m.end()))
-            f = self._score_url(url, span, image=True, read=read)
+            url = _url_at(text, m.end())
+            end = m.end() + len(url)
+            end += 1 if text[end:end + 1] in (")", ">", '"', "'") else 0
+            seen.add(m.end())
+            f = self._score_url(url, (m.start(), end), image=True, read=read)
             if f is not None:
                 out.append(f)
         if _REF_IMAGE.search(text):
             for count, m in enumerate(_REF_DEF.finditer(text)):
                 if count >= _MAX_URLS:
                     break
-                f = self._score_url(m.group(1), (m.start(1), m.end(1)), image=True, read=read)
+                url = _url_at(text, m.end())
+                f = self._score_url(url, (m.end(), m.end() + len(url)), image=True, read=read)
                 if f is not None:
                     out.append(f)
         if self.links:
-            for count, m in enumerate(_LINK.finditer(text)):
+            for count, m in enumerate(_LINK_START.finditer(text)):
                 if count >= _MAX_URLS:
                     break
-                url = m.group(1) or m.group(0)
-                start = m.start(1) if m.group(1) else m.start()
-                if any(s <= start < e for s, e in seen):
+                start = m.end() if m.group(0).startswith("]") else m.start()
+                if start in seen or m.end() in seen:
                     continue
+                url = _url_at(text, start)
                 f = self._score_url(url, (start, start + len(url)), image=False, read=read)
                 if f is not None:
                     out.append(f)
@@ -118,8 +130,8 @@ class MarkdownExfil(BaseCheck):
             reasons.append("long query value")
         if _ENCODED_SEGMENT.search(parsed.path) or _ENCODED_SEGMENT.search(parsed.fragment):
             reasons.append("encoded data in the path")
-        carried = set()
-        for v in [*values, parsed.path]:
+        carried: set[str] = set()
+        for v in [*values, parsed.path] if read else ():
             carried |= extract_values(urllib.parse.unquote(v))
             n = normalise(urllib.parse.unquote(v))
             if len(n) >= 5:

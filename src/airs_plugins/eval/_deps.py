@@ -15,7 +15,8 @@ def need(module: str, *, what: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        msg = f"{what} needs the {module.split('.')[0]!r} package (not installed). Install: {EVAL_EXTRA_HINT}"
+        top = module.split(".", maxsplit=1)[0]
+        msg = f"{what} needs the {top!r} package (not installed). Install: {EVAL_EXTRA_HINT}"
         raise MissingExtraError(msg) from exc
 
 

@@ -223,7 +223,8 @@ def _element_class() -> type:
             self.stats.l1_ms += d.latency_ms
             self.stats.checks += 1
             for f in d.findings:
-                self.stats.findings[f"{f.check}:{f.category}"] = self.stats.findings.get(f"{f.check}:{f.category}", 0) + 1
+                key = f"{f.check}:{f.category}"
+                self.stats.findings[key] = self.stats.findings.get(key, 0) + 1
 
         def query(self, query: str, runtime: Any, env: Any = None, messages: Sequence[Any] = (),
                   extra_args: dict[str, Any] | None = None) -> tuple[Any, ...]:
@@ -320,7 +321,7 @@ def _element_class() -> type:
             return ChatToolResultMessage(role="tool", content=[text_content_block_from_string(text)],
                                          tool_call=call, tool_call_id=call.id, error=error)
 
-        def _finish(self, query: str, runtime: Any, env: Any, messages: Sequence[Any], out: list[Any],
+        def _finish(self, query: str, runtime: Any, env: Any, messages: Sequence[Any], out: list[Any],  # noqa: PLR0917
                     answer: str, extra_args: dict[str, Any] | None) -> tuple[Any, ...]:
             out.append(ChatAssistantMessage(role="assistant", tool_calls=None,
                                             content=[text_content_block_from_string(answer)]))

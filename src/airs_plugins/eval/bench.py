@@ -90,7 +90,7 @@ def bench_checks(quick: bool = False) -> dict[str, Any]:
                     continue
                 subj = _subject(channel, text)
                 _ = subj.text
-                st = _stats(_time(lambda c=check, s=subj: c.run(s), n))  # type: ignore[misc]
+                st: dict[str, Any] = dict(_stats(_time(lambda c=check, s=subj: c.run(s), n)))  # type: ignore[misc]
                 st["channel"] = channel.value
                 st["share_of_suite"] = round(st["p50_us"] / suite_p50, 3)
                 row[cfg.id] = st

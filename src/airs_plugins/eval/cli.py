@@ -257,7 +257,8 @@ def eval_all(args: argparse.Namespace) -> dict[str, Any]:
 
 # -- bench -----------------------------------------------------------------------------------------
 def run_bench(args: argparse.Namespace) -> int:
-    from .bench import print_bench, run_bench as bench
+    from .bench import print_bench
+    from .bench import run_bench as bench
 
     result = bench(quick=args.quick)
     if args.json:

@@ -145,14 +145,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         texts = [_generation_text(g) for batch in response.generations for g in batch]
         self._audit("llm_end", run_id, parent_run_id, generations=len(texts))
-        for text in texts:
-            if text.strip():
-                self._decide(root, "check_output", text)
+        try:
+            for text in texts:
+                if text.strip():
+                    self._decide(root, "check_output", text)
+        finally:
+            self._forget(run_id, parent_run_id)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                      **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("llm_error", run_id, parent_run_id, error=type(error).__name__)
+            self._forget(run_id, parent_run_id)
 
     # -- tools ---------------------------------------------------------------------------------
     def on_tool_start(self, serialized: dict[str, Any] | None, input_str: str, *, run_id: UUID,
@@ -172,12 +176,16 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         name = str(kwargs.get("name") or "tool")
         self._audit("tool_end", run_id, parent_run_id, name=name)
-        self._decide(root, "check_tool_result", name, message_text(output))
+        try:
+            self._decide(root, "check_tool_result", name, message_text(output))
+        finally:
+            self._forget(run_id, parent_run_id)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                       **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
+            self._forget(run_id, parent_run_id)
 
     # -- retrievers ----------------------------------------------------------------------------
     def on_retriever_start(self, serialized: dict[str, Any] | None, query: str, *, run_id: UUID,
@@ -193,14 +201,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             return
         root = self._root_of(run_id, parent_run_id)
         self._audit("retriever_end", run_id, parent_run_id, documents=len(documents))
-        for doc in documents:
-            source = str((getattr(doc, "metadata", None) or {}).get("source", "retriever"))
-            self._decide(root, "check_retrieved", str(getattr(doc, "page_content", doc)), source=source)
+        try:
+            for doc in documents:
+                source = str((getattr(doc, "metadata", None) or {}).get("source", "retriever"))
+                self._decide(root, "check_retrieved", str(getattr(doc, "page_content", doc)), source=source)
+        finally:
+            self._forget(run_id, parent_run_id)
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                            **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("retriever_error", run_id, parent_run_id, error=type(error).__name__)
+            self._forget(run_id, parent_run_id)
 
 
 def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:

@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, NotRequired
 
-from langchain.agents.middleware import AgentMiddleware, AgentState, hook_config
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    AgentState,
+    ExtendedModelResponse,
+    ModelRequest,
+    ModelResponse,
+    hook_config,
+)
+from langchain.agents.middleware.types import ModelCallResult
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from .._context import is_suppressed
-from .._decision import Action, ApprovalRequest, Decision
+from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._shield import Shield
 from ._enforce import ToolOutcome, ask_human, enforcing, refusal, tool_call_flow
-from ._flow import Ask, Flow, adrive, drive
+from ._flow import Ask, Flow, Run, adrive, drive
 from ._translate import (
     CHECKED_KEY,
     CONTEXT_KEY,
@@ -56,20 +64,23 @@ def _thread_id() -> str | None:
     return thread_id_of(current_config())
 
 
-def input_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
-    """Check every human message not checked yet (the new input of this invoke, usually one)."""
+def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
+    """Check every human message not checked yet (the new input of this invoke, usually one).
+
+    Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
+    """
     checked = set(state_get(state, CHECKED_KEY) or ())
     messages = list(state_get(state, "messages") or ())
     new = [m for m in messages if isinstance(m, HumanMessage) and m.id and m.id not in checked]
     if not new:
         return None
-    ctx = context_in(state, _thread_id())
+    ctx = ctx or context_in(state, _thread_id())
+    ids = [m.id for m in new if m.id]
     replaced: list[Any] = []
     for message in new:
         text = message_text(message)
         d: Decision = yield Ask("check_input", (text,), {"context": ctx})
         ctx = d.context
-        ids = [m.id for m in new if m.id]
         end = {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
         if d.blocked:
             return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **end}
@@ -78,40 +89,36 @@ def input_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
             answer = ask_human(request.model_dump(mode="json"))
             final = shield.resolve_approval(request, answer) if answer is not None else None
             if final is None or not final.allowed:
-                said = final.approval.message if final is not None and final.approval is not None else None
-                reply = said if final is not None and final.approval is not None and \
-                    final.approval.type == "respond" else INPUT_REFUSAL
-                return {"messages": [*replaced, refusal(reply or INPUT_REFUSAL)], **end}
+                said = final.approval.message if final is not None and final.approval is not None \
+                    and final.approval.type == "respond" else None
+                return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **end}
         elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
             replaced.append(HumanMessage(content=d.redacted, id=message.id))
-    update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [m.id for m in new if m.id]}
+    update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
     if replaced:
         update["messages"] = replaced
     return update
 
 
-def output_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
-    """Guard the model's last message and decide each of its tool calls before any of them runs."""
-    messages = list(state_get(state, "messages") or ())
-    last = messages[-1] if messages else None
-    if not isinstance(last, AIMessage) or is_ours(last):
-        return None
-    ctx = context_in(state, _thread_id())
+def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext) -> Flow[tuple[AIMessage, dict[str, Any]]]:
+    """Guard the model's message and decide each of its tool calls before any of them runs.
+
+    Returns the message to keep (replaced when blocked or redacted) and the state update.
+    """
     update: dict[str, Any] = {}
-    text = message_text(last)
+    text = message_text(ai)
     if text.strip():
         d: Decision = yield Ask("check_output", (text,), {"context": ctx})
         ctx = d.context
         if d.blocked:
-            return {"messages": [refusal(OUTPUT_REFUSAL, replace=last)], "jump_to": "end",
-                    CONTEXT_KEY: context_out(ctx)}
+            return refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}
         if d.enforced and d.action is Action.REDACT and d.redacted is not None:
-            update["messages"] = [last.model_copy(update={"content": d.redacted})]
-        if d.needs_approval and not last.tool_calls:
+            ai = ai.model_copy(update={"content": d.redacted})
+        if d.needs_approval and not ai.tool_calls:
             request = shield.approval_request(d, payload_preview=text)
-            update[OUTPUT_KEY] = {"message_id": last.id, "request": request.model_dump(mode="json")}
+            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json")}
     records: dict[str, Any] = {}
-    for call in last.tool_calls:
+    for call in ai.tool_calls:
         name, args, call_id = tool_call_parts(call)
         td: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
         ctx = td.context
@@ -120,7 +127,46 @@ def output_flow(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
     if records:
         update[DECISIONS_KEY] = records
     update[CONTEXT_KEY] = context_out(ctx)
-    return update
+    return ai, update
+
+
+def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
+                    guard_output: bool) -> Flow[ModelResponse | ExtendedModelResponse]:
+    """Around one model call: new human input first (a block answers without calling the model),
+    then the answer and its tool calls. Runs inside the model node, so it adds no graph step."""
+    state = request.state
+    ctx = context_in(state, _thread_id())
+    update: dict[str, Any] = {}
+    if guard_input:
+        got: dict[str, Any] | None = yield from input_flow(shield, state, ctx)
+        if got is not None:
+            ctx = RunContext.coerce(got[CONTEXT_KEY])
+            if got.get("jump_to"):
+                answer = got["messages"][-1]
+                rest = {k: v for k, v in got.items() if k not in ("jump_to", "messages")}
+                return ExtendedModelResponse(ModelResponse(result=[answer]), Command(update=rest))
+            update.update(got)
+            swapped = {m.id: m for m in got.get("messages", [])}
+            if swapped:
+                request = request.override(messages=[swapped.get(m.id, m) for m in request.messages])
+    response = yield Run(request)
+    if isinstance(response, ExtendedModelResponse):  # pragma: no cover - only inner middleware returns these
+        return response
+    model_response = response if isinstance(response, ModelResponse) else ModelResponse(result=[response])
+    if guard_output:
+        for i in range(len(model_response.result) - 1, -1, -1):
+            ai = model_response.result[i]
+            if isinstance(ai, AIMessage) and not is_ours(ai):
+                kept, out = yield from output_flow(shield, ai, ctx)
+                result = list(model_response.result)
+                result[i] = kept
+                model_response = ModelResponse(result=result,
+                                               structured_response=model_response.structured_response)
+                update.update(out)
+                break
+    if not update:
+        return model_response
+    return ExtendedModelResponse(model_response, Command(update=update))
 
 
 def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
@@ -146,11 +192,15 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     """Runtime security for ``create_agent(..., middleware=[AIRSMiddleware(shield)])``.
 
-    * ``before_agent``/``before_model``: input guard on new human messages; block ⇒ a refusal and
+    * ``before_agent``: input guard on the new human messages of this invoke; block ⇒ a refusal and
       ``jump_to: "end"``; redact ⇒ the message is rewritten; require_approval ⇒ ``interrupt()``.
-    * ``after_model``: output guard (block ⇒ the answer is replaced and the run ends; a final
-      answer needing approval is held for ``after_agent``), then one decision per tool call, kept in
-      state as ``airs_decisions`` before any tool runs.
+    * ``wrap_model_call``: a human message added mid-run is checked the same way (a block answers
+      with the refusal instead of calling the model); then the output guard (block ⇒ the answer,
+      and its tool calls, are replaced by a refusal, which ends the run; redact ⇒ rewritten; a
+      final answer needing approval is held for ``after_agent``) and one decision per tool call,
+      kept in state as ``airs_decisions`` before any tool runs. This runs inside the model node
+      rather than as ``before_model``/``after_model`` nodes: each node hook is one more graph step
+      per turn (about 2 ms here), which alone broke the 5 % overhead budget.
     * ``wrap_tool_call``: enforces the recorded decision where the tool runs (block ⇒ error
       ToolMessage, redact/edit ⇒ ``request.override``, require_approval ⇒ ``interrupt()`` with the
       ``ApprovalRequest`` JSON; resume with ``Command(resume=ApprovalDecision JSON)`` or LangChain's
@@ -193,26 +243,20 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     async def abefore_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return await self._ainput(state)
 
-    @hook_config(can_jump_to=["end"])
-    def before_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return self._input(state)
+    # -- each model call: new input, the answer, and one decision per tool call ----------------
+    def wrap_model_call(self, request: ModelRequest,
+                        handler: Callable[[ModelRequest], ModelResponse]) -> ModelCallResult:
+        if is_suppressed():
+            return handler(request)
+        flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
+        return drive(flow, self.shield, handler)
 
-    @hook_config(can_jump_to=["end"])
-    async def abefore_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return await self._ainput(state)
-
-    # -- output and tool-call decisions --------------------------------------------------------
-    @hook_config(can_jump_to=["end"])
-    def after_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        if not self.guard_output or is_suppressed():
-            return None
-        return drive(output_flow(self.shield, state), self.shield)
-
-    @hook_config(can_jump_to=["end"])
-    async def aafter_model(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        if not self.guard_output or is_suppressed():
-            return None
-        return await adrive(output_flow(self.shield, state), self.shield)
+    async def awrap_model_call(self, request: ModelRequest,
+                               handler: Callable[[ModelRequest], Awaitable[ModelResponse]]) -> ModelCallResult:
+        if is_suppressed():
+            return await handler(request)
+        flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
+        return await adrive(flow, self.shield, handler)
 
     def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return None if is_suppressed() else final_answer_review(self.shield, state)

@@ -80,7 +80,8 @@ async def _scenario(say: Callable[[str], None], workdir: pathlib.Path) -> None:
             elif isinstance(ev, ApprovalRequired):
                 asked.append(ev)
                 say(f"  ⏸ paused for approval: {ev.tool_name}({ev.tool_args}) — {ev.reason}")
-                say(f"    evidence: {len(ev.findings)} finding(s), policy {ev.policy_hash[:19]}…, request {ev.request_id}")
+                say(f"    evidence: {len(ev.findings)} finding(s), policy {ev.policy_hash[:19]}…, "
+                    f"request {ev.request_id}")
                 say("    reviewer 'alice' approves")
                 handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer="alice", reason="summary is fine"))
         result = await handler

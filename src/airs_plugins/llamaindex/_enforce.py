@@ -57,3 +57,4 @@ def result_content(decision: Decision, text: str) -> str | None:
     if decision.enforced and decision.action is Action.REDACT and decision.redacted is not None:
         return decision.redacted
     return None
+

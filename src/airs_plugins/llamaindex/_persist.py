@@ -19,7 +19,8 @@ from llama_index.core.workflow import Context, JsonPickleSerializer
 from .. import _signing
 from .._decision import ApprovalRequest
 from ._events import ApprovalRequired
-from ._state import PENDING_KEY, StoreState
+from ._state import PENDING_KEY
+from ._steps import FLOW_PENDING_KEY
 
 PURPOSE = "airs_plugins.llamaindex.context/v1"
 
@@ -53,21 +54,26 @@ async def pending_approvals(handler_or_ctx: Any) -> list[ApprovalRequired]:
     A restored context is read from its snapshot rather than through ``ctx.store``, so nothing is
     unpickled or re-serialized before the run is resumed.
     """
-    if getattr(handler_or_ctx, "ctx", None) is not None:
-        state = StoreState(handler_or_ctx.ctx)
-        return [ApprovalRequired.from_request(r) for r in await state.all_pending()]
-    return [ApprovalRequired.from_request(r) for r in _snapshot_pending(handler_or_ctx.to_dict())]
+    ctx = getattr(handler_or_ctx, "ctx", None)
+    if ctx is not None:
+        tables = {key: await ctx.store.get(key, default=None) for key in (PENDING_KEY, FLOW_PENDING_KEY)}
+    else:
+        tables = _snapshot_tables(handler_or_ctx.to_dict())
+    requests = [ApprovalRequest.model_validate(v) for v in (tables.get(PENDING_KEY) or {}).values()]
+    # AIRSWorkflow's own requests (input / answer approvals) sit next to the guarded tools' ones
+    requests += [ApprovalRequest.model_validate(v["request"]) for v in (tables.get(FLOW_PENDING_KEY) or {}).values()]
+    return [ApprovalRequired.from_request(r) for r in requests]
 
 
-def _snapshot_pending(data: dict[str, Any]) -> list[ApprovalRequest]:
+def _snapshot_tables(data: dict[str, Any]) -> dict[str, Any]:
     state = data.get("state") or {}
     values = (state.get("state_data") or {}).get("_data") or {}
-    raw = values.get(PENDING_KEY)
-    if raw is None:
-        return []
-    # our values are plain JSON, which JsonPickleSerializer stores as JSON text (never as a pickle)
-    table = json.loads(raw) if isinstance(raw, str) else raw
-    return [ApprovalRequest.model_validate(v) for v in (table or {}).values()]
+    out: dict[str, Any] = {}
+    for key in (PENDING_KEY, FLOW_PENDING_KEY):
+        raw = values.get(key)
+        # our values are plain JSON, which JsonPickleSerializer stores as JSON text (never as a pickle)
+        out[key] = json.loads(raw) if isinstance(raw, str) else raw
+    return out
 
 
 def _preload_tokenizer() -> None:

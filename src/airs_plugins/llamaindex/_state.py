@@ -41,7 +41,12 @@ def _lock_for(key: str) -> asyncio.Lock:
 
 
 class RunState:
-    """Async access to a run's AIRS state; subclasses choose the storage."""
+    """Async access to a run's AIRS state; subclasses choose the storage.
+
+    One instance serves one tool invocation, so the run's user message is read once per call.
+    """
+
+    _user_msg: str | bool | None = False  # False: not read yet
 
     async def _get(self, key: str) -> Any:
         raise NotImplementedError
@@ -66,7 +71,9 @@ class RunState:
 
     async def context(self) -> RunContext:
         stored = await self._get(CONTEXT_KEY)
-        user_msg = await self.user_msg()
+        if self._user_msg is False:
+            self._user_msg = await self.user_msg()
+        user_msg = self._user_msg if isinstance(self._user_msg, str) else None
         if stored is None:
             run_id = uuid.uuid4().hex
             ctx = RunContext(run_id=run_id, thread_id=run_id, agent_id=await self.agent_name(),
@@ -104,6 +111,10 @@ class RunState:
     async def seq(self, base: str) -> int:
         table = await self._get(SEQ_KEY) or {}
         return int(table.get(base, 0))
+
+    async def save_and_finish(self, ctx: RunContext, base: str, seq: int) -> None:
+        await self.save_context(ctx)
+        await self.finish(base, seq)
 
     async def finish(self, base: str, seq: int) -> None:
         table = dict(await self._get(SEQ_KEY) or {})

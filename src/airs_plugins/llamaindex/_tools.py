@@ -174,9 +174,8 @@ class _Guard:
         return self.shield.resolve_approval(request, answer.decision())
 
     async def _execute(self, call: _Call, decision: Decision) -> Any:
-        async with call.state.locked():
-            run_ctx = await call.state.context()
-        thread_id = run_ctx.thread_id or run_ctx.run_id
+        # the decision carries the run's ids (a human decision copies them from its request)
+        thread_id = decision.context.thread_id or decision.context.run_id
         entry = self.shield.ledger.claim(thread_id, call.id, self.name)
         if entry is not None:
             return await self._replayed(call, entry)
@@ -187,6 +186,15 @@ class _Guard:
         try:
             output = await self.async_inner.acall(**args)
         except Exception as exc:
+            if _is_waiting(exc):
+                # The inner tool paused on ctx.wait_for_event; the step will replay once the event arrives.
+                # Close this attempt (nothing after its wait ran) and move the sequence on, so the replay
+                # is a new, checked attempt that re-enters the tool instead of hitting this claim.
+                self.shield.ledger.complete(thread_id, call.id, "paused: the tool waits for a workflow event",
+                                            "waiting")
+                self._record(decision, call, thread_id, "waiting", started=started, result_correlation_id=None)
+                await call.finish()
+                raise
             self.shield.ledger.complete(thread_id, call.id, f"Error: {exc}", "error")
             self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
             await call.finish()
@@ -195,24 +203,25 @@ class _Guard:
         async with call.state.locked():
             checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
                                                            tool_call_id=call.id)
-            await call.state.save_context(checked.context)
+            await call.state.save_and_finish(checked.context, call.base, call.seq)
         extra = {"context": checked.context.model_dump(mode="json")}
         self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
                      started=started, result_correlation_id=checked.correlation_id)
         if checked.blocked or checked.needs_approval:
             refusal = withhold_output(checked)
             self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
-            await call.finish()
             raise refusal
         rewritten = result_content(checked, text)
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
                                     extra)
-        await call.finish()
         return rewritten if rewritten is not None else _raw(output)
 
     async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
             raise unknown_outcome(self.name)
+        if entry.status == "waiting":  # an attempt that paused inside the tool; nothing after its wait ran
+            await call.finish()
+            return await self.run(call.ctx, call.kwargs)
         stored = (entry.extra or {}).get("context")
         if stored is not None:
             async with call.state.locked():
@@ -256,3 +265,12 @@ def _active_run_tag() -> Any:
     from llama_index_instrumentation.dispatcher import active_instrument_tags
 
     return active_instrument_tags.get().get("llamaindex.run_id")
+
+
+def _is_waiting(exc: BaseException) -> bool:
+    """The workflow runtime's "waiting for event" control exception (raised by ``ctx.wait_for_event``)."""
+    try:
+        from workflows.runtime.types.results import WaitingForEvent
+    except ImportError:  # pragma: no cover - other runtimes
+        return False
+    return isinstance(exc, WaitingForEvent)

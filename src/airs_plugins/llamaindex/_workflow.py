@@ -13,6 +13,7 @@ from typing import Any
 
 from llama_index.core.workflow import (
     Context,
+    HumanResponseEvent,
     InputRequiredEvent,
     JsonPickleSerializer,
     StartEvent,
@@ -30,6 +31,7 @@ from ._steps import guard_input, guard_output, refusal_text, released_text, requ
 from ._translate import message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
+_GENERIC = "<input>"
 
 
 class GuardResult(BaseModel):
@@ -55,9 +57,12 @@ class AIRSWorkflow(Workflow):
     ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
     the judge to the shield, which decides when to consult it.
 
-    The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``) are
-    ordinary methods: subclass to replace one, or use :mod:`airs_plugins.llamaindex` ``guard_input``
-    / ``guard_output`` / ``request_approval`` / ``resolve_answer`` inside your own steps.
+    The agent's own stream events (tokens, tool calls and results, input requests) are forwarded to
+    this workflow's stream; answers sent to this workflow's handler are relayed to the agent.
+
+    The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``,
+    ``relay_input``) are ordinary methods: subclass to replace one, or call ``guard_input``,
+    ``guard_output``, ``request_approval`` and ``resolve_answer`` inside your own steps.
     """
 
     def __init__(self, agent: Any, shield: Shield, *, judge: Any = None,
@@ -87,10 +92,13 @@ class AIRSWorkflow(Workflow):
         agent_ctx = await self._agent_context(ctx)
         handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx)
         async for nested in handler.stream_events():
-            if isinstance(nested, InputRequiredEvent):
-                if isinstance(nested, ApprovalRequired):
-                    self._live[nested.request_id] = handler
-                ctx.write_event_to_stream(nested)
+            if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
+                continue
+            if isinstance(nested, ApprovalRequired):
+                self._live[nested.request_id] = handler
+            elif isinstance(nested, InputRequiredEvent):
+                self._live[_GENERIC] = handler
+            ctx.write_event_to_stream(nested)  # tokens, tool calls and results stay visible to the caller
         output = await handler
         # the agent's guarded tools updated taint in its own store; carry it into this run
         inner = await handler.ctx.store.get(CONTEXT_KEY, default=None)
@@ -133,6 +141,13 @@ class AIRSWorkflow(Workflow):
             run_ctx = await StoreState(ctx).context()
             return InputChecked(user_msg=released, context=run_ctx.model_dump(mode="json"))
         return StopEvent(result=_result(d, released, stage="approval", allowed=True))
+
+    @step
+    async def relay_input(self, ctx: Context, ev: HumanResponseEvent) -> None:
+        """Pass a plain ``HumanResponseEvent`` on to the agent when one of its own tools asked for input."""
+        live = self._live.pop(_GENERIC, None)
+        if live is not None:
+            live.ctx.send_event(ev)
 
     async def _agent_context(self, ctx: Context) -> Any:
         """The agent's own context: restored from this run's store (memory across turns) and seeded

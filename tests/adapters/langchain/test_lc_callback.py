@@ -119,3 +119,28 @@ def test_suppressed_runs_are_not_checked() -> None:
     with suppressed():
         chain.invoke({"question": "q"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
     assert events(shield) == []
+
+
+def test_injected_tool_result_aborts_before_the_model_reads_it() -> None:
+    """A tool result carrying an injection aborts at ``on_tool_end`` (the tool ran; the model never sees it)."""
+    shield = make_shield()
+    ex = Executions()
+    read_inbox = {t.name: t for t in ex.tools()}["read_inbox"]
+    with pytest.raises(Blocked) as info:
+        read_inbox.invoke({"folder": "in"}, config={"callbacks": [AIRSCallbackHandler(shield)]})
+    assert info.value.decision.channel is Channel.TOOL_RESULT
+    assert info.value.decision.tool_name == "read_inbox"
+    assert ex.of("read_inbox") == [{"folder": "in"}]
+
+
+def test_per_run_state_is_dropped_when_the_root_run_ends() -> None:
+    """The handler forgets a run's context once its root run ends, so a long-lived handler does not grow."""
+    shield = make_shield()
+    handler = AIRSCallbackHandler(shield)
+    chain, _ = chain_with("fine")
+    for _ in range(3):
+        chain.invoke({"question": "q"}, config={"callbacks": [handler]})
+    lookup = {t.name: t for t in Executions().tools()}["lookup"]
+    lookup.invoke({"q": "z"}, config={"callbacks": [handler]})
+    assert handler._contexts == {}
+    assert handler._root == {}

@@ -169,3 +169,46 @@ def test_state_keys_are_plain_dicts() -> None:
     json.dumps({k: out[k] for k in ("airs_context", "airs_decisions", "airs_checked")})
     assert out["airs_context"]["user_goal"] == "x"
     assert out["airs_decisions"]["c1"]["action"] == "allow"
+
+
+def test_redacted_input_is_what_the_model_and_state_see() -> None:
+    """A redacted input is rewritten in state and in the prompt the model receives."""
+    graph, model, _ex, _ = agent(["noted"])
+    out = graph.invoke({"messages": [HumanMessage(f"my code is {SECRET}")]}, new_config())
+    assert out["messages"][0].content == "my code is [REDACTED]"
+    assert model.prompts == [["my code is [REDACTED]"]]
+
+
+@pytest.mark.parametrize(("answer", "model_called"), [({"type": "approve"}, True), ({"type": "reject"}, False)])
+def test_input_needing_approval_pauses_before_the_model(answer: dict[str, Any], model_called: bool) -> None:
+    """An input needing approval pauses in before_agent; only an approval lets the model run."""
+    graph, model, _ex, _ = agent(["answer"])
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage(f"please {REVIEW}")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["channel"] == "user_input"
+    assert model.calls == 0
+    out = graph.invoke(Command(resume=answer), config)
+    assert (model.calls == 1) is model_called
+    assert out["messages"][-1].content == ("answer" if model_called else INPUT_REFUSAL)
+
+
+def test_tool_result_is_redacted_before_the_model_sees_it() -> None:
+    """A tool result carrying a secret reaches the model (and the state) redacted."""
+    ex = Executions(inbox=f"your PIN is {SECRET}")
+    shield = make_shield()
+    model = ToolFake(responses=script([call("read_inbox", {"folder": "in"}, "c1")], "ok"))
+    graph = create_agent(model, ex.tools(), middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    out = graph.invoke({"messages": [HumanMessage("read")]}, new_config())
+    assert assert_paired(out["messages"])["c1"].content == "your PIN is [REDACTED]"
+
+
+def test_langchain_hitl_resume_shape_is_accepted() -> None:
+    """LangChain HITL's ``{"decisions": [{"type": "edit", "edited_action": ...}]}`` resumes an edit."""
+    graph, _model, ex, _ = agent([[call("transfer", {"amount": 900, "to": "x"}, "c1")], "ok"])
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("pay")]}, config)
+    (pending,) = out["__interrupt__"]
+    edit = {"decisions": [{"type": "edit", "edited_action": {"name": "transfer", "args": {"amount": 9, "to": "x"}}}]}
+    graph.invoke(Command(resume={pending.id: edit}), config)
+    assert ex.of("transfer") == [{"amount": 9, "to": "x"}]

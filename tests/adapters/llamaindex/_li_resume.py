@@ -18,11 +18,11 @@ from airs_plugins.llamaindex.testing import answer, call
 STEPS = [call("read_inbox"), call("send_email", to="boss@corp.example", body="summary"), answer("sent it")]
 
 
-async def main(kind: str, blob_path: str, ledger: str, verdict: str) -> dict[str, object]:
+async def main(kind: str, blob: str, ledger: str, verdict: str) -> dict[str, object]:
     counted = Counted()
     shield = make_shield(ledger=ledger)
     agent = make_agent(kind, guard_tools(counted.tools(), shield), STEPS)
-    ctx = load_context(agent, Path(blob_path).read_text())  # key from AIRS_CONTEXT_KEY
+    ctx = load_context(agent, blob)  # key from AIRS_CONTEXT_KEY
     pending = await pending_approvals(ctx)
     handler = agent.run(ctx=ctx)
     handler.ctx.send_event(ApprovalResponse.answer(pending[0], {"type": verdict, "reviewer": "bob"}))
@@ -41,4 +41,5 @@ async def main(kind: str, blob_path: str, ledger: str, verdict: str) -> dict[str
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(*sys.argv[1:5]))))
+    kind, blob_path, ledger, verdict = sys.argv[1:5]
+    print(json.dumps(asyncio.run(main(kind, Path(blob_path).read_text(), ledger, verdict))))

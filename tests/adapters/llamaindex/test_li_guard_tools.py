@@ -228,3 +228,46 @@ class TestExactlyOnce:
         second = await _resume_and_approve(counted, make_shield(ledger=ledger), blob)
         assert counted.count("send_email") == 1
         assert "outcome was never recorded" in second[-1]
+
+
+class TestParallel:
+    async def test_parallel_calls_keep_every_observation(self, counted: Counted, guarded: Any) -> None:
+        """Three tool calls in one model turn each add their taint; none is lost to a race."""
+        shield = make_shield()
+        agent = make_agent("function", guarded(shield),
+                           [[call("read_inbox"), call("read_inbox"), call("read_inbox")], answer("ok")])
+        handler = agent.run(user_msg="read it three times")
+        await handler
+        stored = await handler.ctx.store.get("airs_context")
+        assert counted.count("read_inbox") == 3
+        assert len(stored["observations"]) == 3
+        assert sum(stored["call_signatures"].values()) == 3
+
+    async def test_inner_tool_that_waits_is_re_entered_once(self) -> None:
+        """An inner tool that waits for its own workflow event is re-entered after it, and finishes once."""
+        from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
+
+        finished: list[str] = []
+
+        async def ask_user(ctx: Context, question: str) -> str:
+            """Ask the user something."""
+            ev = await ctx.wait_for_event(HumanResponseEvent, waiter_event=InputRequiredEvent(prefix=question),
+                                          timeout=5)
+            finished.append(str(ev.response))
+            return str(ev.response)
+
+        ask_user.__annotations__["ctx"] = Context  # FunctionTool looks for the class, not its name as a string
+        shield = make_shield()
+        agent = make_agent("function", guard_tools([ask_user], shield),
+                           [call("ask_user", question="ok?"), answer("gave up")])
+        handler = agent.run(user_msg="ask")
+        async for ev in handler.stream_events():
+            if type(ev) is InputRequiredEvent:
+                handler.ctx.send_event(HumanResponseEvent(response="yes"))
+        await handler
+        memory = await handler.ctx.store.get("memory")
+        tool_texts = [m.content or "" for m in await memory.aget_all() if m.role.value == "tool"]
+        assert tool_texts == ["yes"]
+        assert finished == ["yes"]
+        statuses = [r.body["status"] for r in shield.recorder.records() if r.kind == "tool_execution"]
+        assert statuses == ["waiting", "success"]

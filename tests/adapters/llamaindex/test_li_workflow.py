@@ -104,6 +104,31 @@ class TestAIRSWorkflow:
         assert result.allowed is True
         assert "sent" in str(result)
 
+    async def test_agent_events_and_plain_input_requests_pass_through(self) -> None:
+        """The agent's tool results show on the outer stream, and its own input request is answered there."""
+        from llama_index.core.agent.workflow import ToolCallResult
+        from llama_index.core.workflow import HumanResponseEvent, InputRequiredEvent
+
+        async def ask_user(ctx: Context, question: str) -> str:
+            """Ask the user something."""
+            ev = await ctx.wait_for_event(HumanResponseEvent, waiter_event=InputRequiredEvent(prefix=question),
+                                          timeout=10)
+            return f"user said {ev.response}"
+
+        ask_user.__annotations__["ctx"] = Context  # FunctionTool looks for the class, not a string
+        shield = make_shield()
+        agent = make_agent("function", guard_tools([ask_user], shield), [call("ask_user", question="ok?"),
+                                                                         answer("thanks")])
+        handler = AIRSWorkflow(agent, shield).run(user_msg="ask me")
+        results = []
+        async for ev in handler.stream_events():
+            if type(ev) is InputRequiredEvent:
+                handler.ctx.send_event(HumanResponseEvent(response="yes"))
+            elif isinstance(ev, ToolCallResult):
+                results.append(str(ev.tool_output.content))
+        assert str(await handler) == "thanks"
+        assert results == ["user said yes"]
+
     async def test_taint_from_the_agent_reaches_the_outer_context(self) -> None:
         """Taint recorded by the agent's guarded tools is carried back into the workflow's RunContext."""
         counted = Counted()
@@ -125,6 +150,31 @@ class TestAIRSWorkflow:
         assert str(await h1) == "first"
         h2 = workflow.run(user_msg="two", ctx=h1.ctx)
         assert str(await h2) == "second"
+
+
+class TestWorkflowPersistence:
+    async def test_answer_approval_survives_save_and_restore(self) -> None:
+        """A workflow paused on an answer approval is saved signed, restored, answered and completes."""
+        from airs_plugins.llamaindex import load_context, pending_approvals, save_context
+
+        key = "workflow-restore-key-0123456789"
+        shield = make_shield(policy=JUDGE_ALWAYS)
+        judge = _output_judge("review")
+        first = AIRSWorkflow(make_agent("function", [], [answer("Draft.")]), shield, judge=judge)
+        handler = first.run(user_msg="hi")
+        async for ev in handler.stream_events():
+            if isinstance(ev, ApprovalRequired):
+                break
+        blob = save_context(handler, key=key)
+        await handler.cancel_run()
+        second = AIRSWorkflow(make_agent("function", [], [answer("Draft.")]), shield, judge=judge)
+        ctx = load_context(second, blob, key=key)
+        (pending,) = await pending_approvals(ctx)
+        assert pending.request["channel"] == "model_output"
+        resumed = second.run(ctx=ctx)
+        resumed.ctx.send_event(ApprovalResponse.approve(pending, reviewer="alice"))
+        result = await resumed
+        assert (str(result), result.allowed) == ("Draft.", True)
 
 
 class TestSteps:
