@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         MissingExtraError,
         PolicyError,
         ReviewExpired,
+        SignatureError,
         UnknownCheckError,
     )
     from ._policy import Policy
@@ -51,7 +52,7 @@ _LAZY: dict[str, str] = {
          "Subject"), "._decision"),
     **dict.fromkeys(
         ("AIRSError", "AuditError", "Blocked", "CheckLoadError", "JudgeError", "MissingExtraError", "PolicyError",
-         "ReviewExpired", "UnknownCheckError"), "._errors"),
+         "ReviewExpired", "SignatureError", "UnknownCheckError"), "._errors"),
     "Policy": "._policy",
     "Shield": "._shield",
     "ShieldSession": "._shield",
@@ -100,6 +101,7 @@ __all__ = [
     "Shield",
     "ShieldSession",
     "SideEffect",
+    "SignatureError",
     "Status",
     "Subject",
     "UnknownCheckError",

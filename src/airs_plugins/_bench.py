@@ -153,8 +153,9 @@ def import_time_ms(statement: str = "import airs_plugins", repeats: int = 5) -> 
     code = f"import time; t=time.perf_counter(); {statement}; print((time.perf_counter()-t)*1000)"
     samples = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", code],  # noqa: S603 - our own interpreter, fixed code capture_output=True, text=True, check=True,
-                             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+        out = subprocess.run(  # noqa: S603 - our own interpreter running fixed code
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
         samples.append(float(out.stdout.strip()))
     return round(statistics.median(samples), 1)
 

@@ -9,6 +9,7 @@ Our exception hierarchy::
     ├── CheckLoadError (ImportError)      a third-party check failed to load
     ├── AuditError (RuntimeError)         the flight recorder cannot append or read
     ├── JudgeError (RuntimeError)         mapped at the judge seam; never leaves the router
+    ├── SignatureError (ValueError)       a persisted context's HMAC is missing or wrong; never unpickled
     ├── ReviewExpired                     an approval answered after its deadline
     └── Blocked                           raised only where the host needs a raise; carries ``.decision``
 
@@ -58,6 +59,10 @@ class AuditError(AIRSError, RuntimeError):
 
 class JudgeError(AIRSError, RuntimeError):
     """The judge failed (error, bad output). Mapped to the tier's fail mode by the router."""
+
+
+class SignatureError(AIRSError, ValueError):
+    """A signed blob is missing its signature, was tampered with, or no key is configured."""
 
 
 class ReviewExpired(AIRSError):

@@ -88,6 +88,7 @@ class SQLiteLedger:
             try:
                 conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS tool_ledger (thread_id TEXT NOT NULL, tool_call_id TEXT NOT NULL,"
                     " tool_name TEXT NOT NULL, state TEXT NOT NULL, content TEXT, status TEXT, at REAL,"

@@ -333,6 +333,9 @@ class Shield:
         first = parsed[0]
         action, reason = _resolve(request, parsed, now or datetime.now(UTC))
         redacted_args = first.args if action is Action.REDACT else None
+        if action is Action.REDACT and request.tool_name is not None:
+            action, reason = self._recheck_edit(request, redacted_args or {}, reason)
+            redacted_args = redacted_args if action is Action.REDACT else None
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
@@ -349,6 +352,17 @@ class Shield:
             "policy_hash": request.policy_hash, "reason": reason,
         })
         return decision
+
+    def _recheck_edit(self, request: ApprovalRequest, args: Mapping[str, Any], reason: str) -> tuple[Action, str]:
+        """A reviewer's edit is checked like a new call: the policy (deny list, argument schema, rules,
+        secrets) still applies. The approval itself satisfies approval gates and taint, so only a
+        block stands; everything else runs with the edited arguments."""
+        ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
+        recheck = self.check(self.subject_tool_call(request.tool_name or "", args, context=ctx,
+                                                    tool_call_id=request.tool_call_id))
+        if recheck.action is Action.BLOCK:
+            return Action.BLOCK, f"edited arguments blocked: {recheck.reason}"
+        return Action.REDACT, reason
 
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""

@@ -15,16 +15,12 @@ import json
 import os
 from typing import Any
 
-from ._errors import AIRSError
+from ._errors import SignatureError
 
 ENV_KEY = "AIRS_CONTEXT_KEY"
 _ALG = "HMAC-SHA256"
 _VERSION = 1
 _MIN_KEY_BYTES = 16
-
-
-class SignatureError(AIRSError, ValueError):
-    """A signed blob is missing its signature, was tampered with, or no key is configured."""
 
 
 def context_key(key: bytes | str | None = None) -> bytes:

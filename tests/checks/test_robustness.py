@@ -46,17 +46,18 @@ def full_shield() -> Shield:
 
 
 def _best_of(n: int, fn: Any) -> float:
+    """Best CPU time of ``n`` runs in ms: CPU time, so other processes on a busy machine do not count."""
     best = float("inf")
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        best = min(best, (time.perf_counter() - t0) * 1000)
+        best = min(best, (time.process_time() - t0) * 1000)
     return best
 
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_one_megabyte_adversarial_is_linear(full_shield: Shield, name: str) -> None:
-    """Normalising a 1 MB adversarial string, and each check on it, takes at most 50 ms (best of 3)."""
+    """Normalising a 1 MB adversarial string, and each check on it, takes at most 50 ms of CPU (best of 3)."""
     text = ADVERSARIAL[name]
     assert _best_of(3, lambda: prepare(text, max_scan_bytes=65536)) <= 50.0
     for channel in (Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.MODEL_OUTPUT):

@@ -325,3 +325,16 @@ class TestAudit:
         from airs_plugins.audit import verify
 
         assert verify(path).count == 1
+
+
+class TestEditRecheck:
+    def test_edit_that_breaks_policy_is_blocked(self) -> None:
+        """A reviewer's edit is re-checked: edited arguments that violate the tool's schema do not run."""
+        tools = {"pay": {"require_approval": True,
+                         "args_schema": {"type": "object", "properties": {"amount": {"type": "number", "maximum": 100}}}}}
+        s = Shield.from_policy(core_policy(tools=tools))
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 5}), tool_args={"amount": 5})
+        bad = s.resolve_approval(req, {"type": "edit", "args": {"amount": 5000}, "reviewer": "ann"})
+        assert bad.action is Action.BLOCK and "edited arguments blocked" in bad.reason
+        good = s.resolve_approval(req, {"type": "edit", "args": {"amount": 50}, "reviewer": "ann"})
+        assert good.action is Action.REDACT and good.redacted_args == {"amount": 50}

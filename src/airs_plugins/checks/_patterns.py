@@ -48,6 +48,8 @@ _F = r"(?:\S+\s+)"  # one filler word
 _TARGET = (r"(?:\w{0,3}nstr\w{0,9}|prompts?|directions?|directives?|rules|guidelines|commands?|context|"
            r"constraints|guardrails|programming|restrictions|policies|orders|system\s+prompt|training|guidance)")
 _EMAIL = r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"
+_DOMAIN = (r"(?:www\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+|"
+           r"[a-z0-9\-]+\.(?:com|net|org|io|co|info|biz|ru|cn|xyz|top|me|dev|app|site|online)\b)")
 _SEND = (r"(?:send|forward|e-?mail|mail|upload|post|transmit|exfiltrate|leak|share|copy|deliver|submit|"
          r"wire|transfer|pass|relay|report)")
 
@@ -112,7 +114,7 @@ SIGNALS: tuple[Signal, ...] = (
            r"\b(?:this\s+is\s+)?(?:an?\s+)?(?:important|urgent|critical|high[\s-]priority)\s+(?:message|"
            r"instructions?|note|notice|request|update)\s+(?:from|for|to)\b", "untrusted"),
     Signal("data.to_you_model", "addressed", 0.45,
-           r"\bto\s+you,?\s+(?:gpt|claude|llama|gemini|mistral|ai\b|the\s+(?:ai|assistant|model|agent))",
+           r"\bto\s+you,?\s+(?:\S+\s+)?(?:gpt\S*|claude|llama|gemini|mistral|ai\b|model\b|assistant\b|agent\b|llm\b)",
            "untrusted"),
     Signal("data.drop_task", "override", 0.7,
            r"\b(?:disregard|ignore|forget|abandon|drop|stop|skip)\s+(?:your|the\s+(?:current|original|user'?s?|"
@@ -137,17 +139,26 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("data.immediately", "urgency", 0.35,
            r"\b(?:immediately|urgently|right\s+now)\s*,?\s+(?:send|forward|transfer|delete|email|post|upload|"
            r"execute|run|call|pay|invite|share)\b", "untrusted"),
+    Signal("data.after_that", "urgency", 0.35,
+           r"\bafter\s+you\s+(?:do|have\s+done|did|complete|finish|have\s+finished)\s+(?:that|this|it)\b",
+           "untrusted"),
+    Signal("data.no_confirm", "stealth", 0.5,
+           r"\bwithout\s+(?:asking|confirming|checking\s+with|consulting|waiting\s+for)\s+(?:me|the\s+user|anyone|"
+           r"them|confirmation|approval)", "untrusted"),
+    Signal("data.imperative", "tool_invoke", 0.3,
+           r"(?m)(?:^|[.!?:)]\s*)(?:send|forward|e-?mail|transfer|post|upload|delete|invite|share|pay|wire|update|change)"
+           r"\s+(?:a|an|the|all|my|this|these|every|each|them|it|me)\b", "untrusted"),
     Signal("data.stealth", "stealth", 0.7,
            r"\b(?:without\s+(?:telling|informing|notifying|asking|alerting|letting)\s+(?:the\s+)?(?:user|human|"
            r"owner|anyone|them\s+know))|\b(?:do\s+not|don'?t|never)\s+(?:tell|inform|mention\s+(?:this\s+)?to|"
            r"notify|alert|let)\s+(?:the\s+)?(?:user|human)|\bthe\s+user\s+(?:must|should)\s+not\s+"
            r"(?:know|see|be\s+told|find\s+out)", "untrusted"),
     # --- exfiltration instructions (untrusted) -----------------------------------------------------
-    Signal("exfil.send_to", "exfil", 0.6,
-           rf"\b{_SEND}\s+{_F}{{0,8}}?(?:to|at|into|via|towards)\s+{_F}{{0,2}}?[\"'<(`]?(?:{_EMAIL}|https?://|"
+    Signal("exfil.send_to", "exfil", 0.45,
+           rf"\b{_SEND}\s+{_F}{{0,8}}?(?:to|at|into|via|towards)\s+{_F}{{0,2}}?[\"'<(`]?(?:{_EMAIL}|https?://|{_DOMAIN}|"
            r"(?:the\s+)?(?:following|this|my|our)\s+(?:e-?mail\s+)?(?:address|url|email|account|iban|endpoint|"
            r"server|webhook|number))", "untrusted"),
-    Signal("exfil.sensitive", "exfil", 0.55,
+    Signal("exfil.sensitive", "exfil", 0.5,
            rf"\b(?:{_SEND}|reveal|give|disclose|include|paste)\s+{_F}{{0,4}}?(?:passwords?|credentials?|api\s*keys?|"
            r"secrets?|(?:access\s+)?tokens?|security\s+codes?|verification\s+codes?|2fa\s+codes?|otp|"
            r"one[\s-]time\s+(?:code|password)|private\s+keys?|credit\s+card|ssn|social\s+security|"
@@ -164,11 +175,11 @@ SIGNALS: tuple[Signal, ...] = (
            r"(?:url|link|query\s+(?:string|param\w*)|image\s+(?:url|link|source)|markdown\s+image)",
            "untrusted"),
     # --- tool invocation inside data (untrusted) -----------------------------------------------------
-    Signal("tool.call_named", "tool_invoke", 0.5,
+    Signal("tool.call_named", "tool_invoke", 0.4,
            r"\b(?:call|use|invoke|run|execute|trigger)\s+(?:the\s+)?[`'\"]?[a-z_][a-z0-9_.]{2,40}[`'\"]?\s+"
            r"(?:tool|function|command|api|endpoint|action|plugin)\b|\b(?:use|call|invoke|run)\s+(?:the\s+)?"
            r"(?:tool|function|api)\s+[`'\"]?[a-z_][a-z0-9_]{2,40}", "untrusted"),
-    Signal("tool.call_syntax", "tool_invoke", 0.45,
+    Signal("tool.call_syntax", "tool_invoke", 0.4,
            r"\b(?:call|invoke|run|execute)\s+[`'\"]?[a-z]+_[a-z0-9_]+[`'\"]?\s*\(", "untrusted"),
     Signal("tool.json_call", "tool_invoke", 0.5,
            r"[\"'](?:name|function|tool)[\"']\s*:\s*[\"'][a-z_]+[\"']\s*,\s*[\"'](?:arguments|parameters|args|"
@@ -176,11 +187,11 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("tool.destructive", "tool_invoke", 0.35,
            rf"\b(?:delete|remove|wipe|erase|destroy|purge)\s+(?:all\s+)?{_F}{{0,3}}?(?:files|emails|messages|"
            r"records|database|repository|repo|account|backups?|calendar\s+events)\b", "untrusted"),
-    Signal("tool.money", "tool_invoke", 0.45,
+    Signal("tool.money", "tool_invoke", 0.4,
            rf"\b(?:transfer|wire|send|pay)\s+{_F}{{0,3}}?(?:[$€£]\s?\d[\d,.]*|\d[\d,.]*\s*(?:[$€£]|usd|eur|gbp|"
            r"dollars|euros|pounds))\s+{_F}{{0,3}}?to\b|\bsend\s+(?:a\s+)?(?:transaction|payment|transfer)\s+to\b",
            "untrusted"),
-    Signal("tool.account_change", "tool_invoke", 0.5,
+    Signal("tool.account_change", "tool_invoke", 0.4,
            r"\b(?:change|update|reset|set)\s+(?:the\s+|my\s+|your\s+|their\s+|his\s+|her\s+)?(?:password|"
            r"e-?mail\s+address|recovery\s+e-?mail|2fa|phone\s+number|payment\s+method|iban|bank\s+account)\s+"
            r"(?:to|with)\b", "untrusted"),

@@ -38,7 +38,7 @@ from .._normalize import ScanText, View
 MAX_DECODED = 12
 MAX_CANDIDATES = 64
 MAX_SPACED_RUNS = 256
-NORMALISE_BUDGET = 16384
+NORMALISE_BUDGET = 8192
 """Per-character normalisation work (characters plus runs) per subject; the rest stays raw."""
 _MIN_B64 = 20
 _REMOVE_RANGES = (

@@ -55,6 +55,19 @@ _OWN = compile_re2(r"^\s*(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:gave|sen
                    r"shared|asked|typed)\b")
 
 
+_NEGATABLE = frozenset({"exfil", "tool_invoke"})
+_STEER = frozenset({"override", "addressed", "role_marker", "new_instruction", "stealth", "urgency"})
+_ACT = frozenset({"exfil", "tool_invoke"})
+_SYNERGY = 0.35
+_NEGATION = compile_re2(r"(?:\bnever|\bnot|n't|\bavoid|\bno\s+one\s+should)\s+(?:\w+\s+)?$")
+
+
+def _negated(h: Hit) -> bool:
+    if h.view.span_of_origin is not None:
+        return False
+    return bool(_NEGATION.search(h.view.text[max(0, h.start - 24):h.start]))
+
+
 def _own_instructions(h: Hit) -> bool:
     if h.view.span_of_origin is not None:
         return False
@@ -133,6 +146,8 @@ class PromptInjection(BaseCheck):
             before = h.view.text[h.start - 1] if h.start > 0 and h.view.span_of_origin is None else ""
             if before and before in _QUOTES:
                 w *= 0.7  # a quoted phrase is usually being talked about, not issued
+            if sig.kind in _NEGATABLE and _negated(h):
+                continue  # "never share your API keys" is advice, not an instruction to share them
             if sig.kind == "override" and subject.channel is Channel.USER_INPUT and _own_instructions(h):
                 w *= 0.5  # the user revising their own earlier request
             kinds = by_kind[sig.kind]
@@ -142,6 +157,8 @@ class PromptInjection(BaseCheck):
                 obfuscated.append(h)
             else:
                 plain_keys.add(h.key)
+        if not by_kind:
+            return []
         kind_scores: dict[str, float] = {}
         for kind, per_key in by_kind.items():
             ws = sorted(per_key.values(), reverse=True)
@@ -154,6 +171,9 @@ class PromptInjection(BaseCheck):
         for cat, scores in cat_kinds.items():
             cat_scores[cat] = noisy_or(scores)
         combined = noisy_or(list(kind_scores.values()))
+        if kind_scores.keys() & _STEER and kind_scores.keys() & _ACT:
+            # text that both steers the model and asks for an action is the shape of an injection
+            combined = noisy_or([combined, _SYNERGY])
         hidden = [h for h in obfuscated if h.key not in plain_keys]
         if hidden:
             combined = noisy_or([combined, 0.3])
@@ -168,10 +188,12 @@ class PromptInjection(BaseCheck):
             message=f"{primary.replace('_', ' ')} signals ({kinds_text}); {len(hits)} match(es)"
                     + (f"; discussion context x{damp:.2f}" if damp < 1.0 else ""))]
         for cat, raw_score in cat_scores.items():
-            sc = min(0.99, raw_score * damp)
-            if cat != primary and sc >= 0.5:
-                out.append(self.finding(cat, score=sc, severity=severity_for(sc), spans=_merge(spans_by_cat[cat]),
-                                        maso=_MASO[cat], message=f"{cat.replace('_', ' ')} signals"))
+            # the same text-level evidence, labelled by what else it asks for (taint keeps the category);
+            # it carries the combined score so the router decides it together with the primary finding
+            if cat != primary and raw_score * damp >= 0.5:
+                out.append(self.finding(cat, score=combined, severity=severity_for(combined),
+                                        spans=_merge(spans_by_cat[cat]), maso=_MASO[cat],
+                                        message=f"{cat.replace('_', ' ')} signals (own score {raw_score:.2f})"))
         if hidden:
             names = sorted({h.view.name for h in hidden})
             out.append(self.finding(

@@ -129,8 +129,9 @@ def _tokens(text: str) -> set[str]:
 def anchored(args: Any, ctx: RunContext) -> bool:
     """At least one argument value is something the user wrote in their request.
 
-    Short values (ids, small numbers; two characters at least) must match a whole token of the request; longer ones may sit
-    anywhere in it once both are normalised (case, spacing and separators ignored).
+    Short values (ids, small numbers; two characters at least) must match a whole token of the
+    request; longer ones may sit anywhere in it once both are normalised (case, spacing and
+    separators ignored).
     """
     goal = ctx.user_goal or ""
     if not goal:

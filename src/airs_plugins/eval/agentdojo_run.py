@@ -238,8 +238,8 @@ def _element_class() -> type:
                 self._count(d)
                 ctx = d.context
                 if not d.allowed:
-                    return self._finish(query, runtime, env, messages, out, "I cannot help with that request.",
-                                        extra_args)
+                    return self._finish(query, runtime, env, messages=messages, out=out,
+                                        answer="I cannot help with that request.", extra_args=extra_args)
             queue: deque[tuple[Any, bool]] = deque((c, True) for c in plan)
             answer = str(self.user_task.GROUND_TRUTH_OUTPUT)
             n = 0
@@ -315,13 +315,14 @@ def _element_class() -> type:
                     answer = "[withheld by policy]"
                 elif od.action is Action.REDACT and od.redacted is not None:
                     answer = od.redacted
-            return self._finish(query, runtime, env, messages, out, answer, extra_args)
+            return self._finish(query, runtime, env, messages=messages, out=out, answer=answer,
+                                extra_args=extra_args)
 
         def _tool_msg(self, call: Any, text: str, *, error: str | None) -> Any:
             return ChatToolResultMessage(role="tool", content=[text_content_block_from_string(text)],
                                          tool_call=call, tool_call_id=call.id, error=error)
 
-        def _finish(self, query: str, runtime: Any, env: Any, messages: Sequence[Any], out: list[Any],  # noqa: PLR0917
+        def _finish(self, query: str, runtime: Any, env: Any, *, messages: Sequence[Any], out: list[Any],
                     answer: str, extra_args: dict[str, Any] | None) -> tuple[Any, ...]:
             out.append(ChatAssistantMessage(role="assistant", tool_calls=None,
                                             content=[text_content_block_from_string(answer)]))
@@ -352,6 +353,8 @@ class PairResult:
     checks: int
     wall_ms: float
     findings: dict[str, int] = field(default_factory=dict)
+    dos: bool = False
+    """A denial-of-service attack: AgentDojo scores it ``security = not utility``."""
 
 
 @dataclass(frozen=True)
@@ -379,8 +382,33 @@ def _attack(name: str, suite: Any) -> Any:
     return load_attack(name, suite, _AttackTarget())
 
 
+def agentdojo_policy(path: str | None = None) -> dict[str, Any]:
+    """The AgentDojo tool policy; without a ``checks`` list it gets the default suite with one change.
+
+    AgentDojo's assistants are asked for e-mail addresses, phone numbers and IBANs ("who is invited
+    to the meeting?"), so masking PII in the *answer* fails the user's task: ``pii.detect`` keeps
+    flagging PII on every channel and still sends cards/SSNs in outward calls to a human, but does not
+    redact model output here. Every other check keeps its default bands and actions.
+    """
+    import yaml
+
+    from ..checks import default_checks
+
+    with open(path or policy_path(), encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.safe_load(fh)
+    if data.get("checks") is None:
+        checks = []
+        for cfg in default_checks():
+            c = cfg.model_dump(mode="json")
+            if c["id"] == "pii.detect":
+                c["options"] = {**c.get("options", {}), "redact_channels": []}
+            checks.append(c)
+        data["checks"] = checks
+    return data
+
+
 def _shield(policy: str | None) -> Shield:
-    return Shield.from_policy(policy or policy_path())
+    return Shield.from_policy(agentdojo_policy(policy))
 
 
 def run_job(job: Job) -> list[PairResult]:
@@ -424,7 +452,8 @@ def run_job(job: Job) -> list[PairResult]:
                 calls=st.calls, routed=st.routed, call_approvals=st.call_approvals,
                 result_approvals=st.result_approvals, blocked_calls=st.blocked_calls,
                 withheld_results=st.withheld_results, hijacked=st.hijacked, aborted=st.aborted,
-                l1_ms=round(st.l1_ms, 4), checks=st.checks, wall_ms=round(wall, 3), findings=dict(st.findings)))
+                l1_ms=round(st.l1_ms, 4), checks=st.checks, wall_ms=round(wall, 3), findings=dict(st.findings),
+                dos=dos))
     return out
 
 
@@ -495,6 +524,8 @@ def _block(results: Sequence[PairResult]) -> dict[str, Any]:
         "utility": _mean([float(r.utility) for r in clean]),
         "utility_under_attack": _mean([float(r.utility) for r in attacked]),
         "asr": _mean([float(bool(r.security)) for r in attacked]),
+        "asr_goal": _mean([float(bool(r.security)) for r in attacked if not r.dos]),
+        "dos_success": _mean([float(bool(r.security)) for r in attacked if r.dos]),
         "hijack_rate": _mean([float(r.hijacked) for r in attacked]),
         "approval_burden": round(sum(r.routed for r in clean) / clean_calls, 4) if clean_calls else None,
         "approval_burden_under_attack": round(sum(r.routed for r in attacked) / att_calls, 4) if att_calls else None,

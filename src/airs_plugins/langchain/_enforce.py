@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +129,7 @@ def tool_call_flow(
     records: Mapping[str, Any] | None,
     decide_missing: bool = True,
     can_interrupt: bool = True,
+    may_ask: Callable[[str], bool] | None = None,
 ) -> Flow[ToolOutcome]:
     """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps."""
     name, args, call_id = tool_call_parts(call)
@@ -147,15 +148,24 @@ def tool_call_flow(
         rec = decision_record(decision, args, request=request)
 
     action = record_action(rec)
+    changed = fresh
     if action is Action.REQUIRE_APPROVAL:
-        answer = ask_human(rec["request"]) if (can_interrupt and rec.get("request")) else None
+        if may_ask is not None and not may_ask(call_id):
+            answer = None
+            why = ("another call of this step is waiting for a human, and one step can only ask about one "
+                   "call (fail closed; retry it, or use secure_graph / create_agent)")
+        else:
+            answer = ask_human(rec["request"]) if (can_interrupt and rec.get("request")) else None
+            why = "no human could be asked (fail closed)"
         if answer is None:
-            rec = {**rec, "action": "block",
-                   "reason": f"{rec.get('reason') or 'approval required'}; no human could be asked (fail closed)"}
+            rec = {**rec, "action": "block", "reason": f"{rec.get('reason') or 'approval required'}; {why}"}
         else:
             rec = resolve(shield, rec, args, answer)
         action = record_action(rec)
+        changed = True
     ctx_json = context_out(ctx) if fresh else None
+    # an unchanged record is already in state; writing it again only costs a channel update
+    written = rec if changed else None
 
     if action is Action.BLOCK:
         if rec.get("approval") == "respond":
@@ -165,7 +175,7 @@ def tool_call_flow(
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "action": rec.get("action"),
                                          "approval": rec.get("approval")})
-        return ToolOutcome(msg, ctx_json, rec, False)
+        return ToolOutcome(msg, ctx_json, written, False)
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
     key = thread_id or ctx.run_id
@@ -177,12 +187,12 @@ def tool_call_flow(
             kept = (entry.extra or {}).get(CONTEXT_KEY)
             shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                              "executed": False, "replayed": True})
-            return ToolOutcome(replayed, kept or ctx_json, rec, False)
+            return ToolOutcome(replayed, kept or ctx_json, written, False)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "unknown"})
         text = (f"AIRS: the call to `{name}` started earlier but its outcome is unknown (the run stopped "
                 "mid-call). It was not run again; check the side effect before retrying.")
-        return ToolOutcome(tool_message(call, text, status="error"), ctx_json, rec, False)
+        return ToolOutcome(tool_message(call, text, status="error"), ctx_json, written, False)
 
     try:
         out = yield Run({**call, "args": run_args})
@@ -214,7 +224,7 @@ def tool_call_flow(
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,
         "result_correlation_id": guard.correlation_id,
     })
-    return ToolOutcome(result, ctx_json, rec, True, command)
+    return ToolOutcome(result, ctx_json, written, True, command)
 
 
 def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Command[Any] | None]:

@@ -175,7 +175,9 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     if not isinstance(pending, Mapping) or not pending.get("request"):
         return None
     messages = list(state_get(state, "messages") or ())
-    target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == pending.get("message_id")),
+    wanted = pending.get("message_id")
+    # a model that sets no message id: the held answer is the last AI message
+    target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and (wanted is None or m.id == wanted)),
                   None)
     if target is None:
         return {OUTPUT_KEY: None}

@@ -19,6 +19,9 @@ from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
 from ._flow import adrive, drive
 from ._translate import context_in, current_config, merge_context, thread_id_of
 
+APPROVAL_SLOT = "airs-approval-slot:"
+"""Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
+
 
 class _Contexts:
     """Per-thread ``RunContext`` for tools that cannot see graph state (process memory only)."""
@@ -52,6 +55,15 @@ class GuardedTool(BaseTool):
     per thread id in process memory: taint survives a resume in the same process, not a restart.
     Use ``AIRSMiddleware`` or the LangGraph nodes for taint that must survive a restart. When a
     middleware or ``SecureToolNode`` already enforces the call, the wrapper passes it through.
+
+    A plain ``ToolNode`` runs all calls of a turn in one task, in threads, and LangGraph matches
+    resume values to ``interrupt()`` calls by their order within a task, which threads make
+    arbitrary: with two gated calls an answer could reach the wrong call. So one step asks about
+    one call only: the first gated call to arrive claims the step's approval slot in
+    ``shield.ledger`` (durable, so the same call owns it on the re-run after the resume, even after
+    a restart) and the other gated calls of that step are refused (fail closed). ``create_agent``
+    runs each call as its own task, so there every gated call is asked. For custom graphs prefer
+    ``airs_plugins.langgraph.secure_graph`` (guard → approval node → ``SecureToolNode``).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -98,6 +110,15 @@ class GuardedTool(BaseTool):
                 "id": tool_call_id or f"airs-{uuid.uuid4().hex}", "type": "tool_call"}
         return call, thread_id
 
+    def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
+        """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""
+        config = current_config() or {}
+        ns = (config.get("configurable") or {}).get("checkpoint_ns")
+        if not ns:
+            return True
+        holder = self.shield.ledger.claim(thread_id or "", f"{APPROVAL_SLOT}{ns}", call_id)
+        return holder is None or holder.tool_name == call_id
+
     def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
         self._contexts.put(thread_id, outcome.context)
         if outcome.command is not None:
@@ -125,7 +146,7 @@ class GuardedTool(BaseTool):
                 return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
 
         flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
-                              records=None)
+                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
         return self._finish(drive(flow, self.shield, go), thread_id, tool_call_id)
 
     async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
@@ -142,7 +163,7 @@ class GuardedTool(BaseTool):
                 return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
 
         flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
-                              records=None)
+                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
         return self._finish(await adrive(flow, self.shield, go), thread_id, tool_call_id)
 
 

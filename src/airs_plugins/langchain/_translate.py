@@ -35,29 +35,35 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     """Merge two ``RunContext`` dumps written by concurrent steps of one run.
 
     Every update derives from an earlier value, so the union of what each side saw is the truth:
-    taint can only grow, counters only rise.
+    taint can only grow, counters only rise. LangGraph calls this on every read of the channel
+    too, so the common case (the right side already holds everything) returns it untouched.
     """
     if not left:
         return dict(right) if right else None
-    if not right:
+    if not right or left is right:
         return dict(left)
-    seen: dict[str, Mapping[str, Any]] = {}
-    for obs in (*left.get("observations", ()), *right.get("observations", ())):
-        seen.setdefault(f"{obs.get('source')}|{obs.get('digest')}", obs)
-    observations = sorted(seen.values(), key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
+    lo: Sequence[Mapping[str, Any]] = left.get("observations") or ()
+    ro: Sequence[Mapping[str, Any]] = right.get("observations") or ()
+    have = {_obs_key(o) for o in ro}
+    missing = [o for o in lo if _obs_key(o) not in have]
+    if missing:
+        observations: Sequence[Mapping[str, Any]] = sorted(
+            [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
+    else:
+        observations = ro
     lt: Mapping[str, Sequence[float]] = left.get("tool_calls") or {}
     rt: Mapping[str, Sequence[float]] = right.get("tool_calls") or {}
-    tool_calls = {k: sorted({*lt.get(k, ()), *rt.get(k, ())}) for k in {*lt, *rt}}
+    tool_calls = rt if lt == rt else {k: sorted({*lt.get(k, ()), *rt.get(k, ())}) for k in {*lt, *rt}}
     ls: Mapping[str, int] = left.get("call_signatures") or {}
     rs: Mapping[str, int] = right.get("call_signatures") or {}
-    signatures = {k: max(ls.get(k, 0), rs.get(k, 0)) for k in {*ls, *rs}}
+    signatures = rs if ls == rs else {k: max(ls.get(k, 0), rs.get(k, 0)) for k in {*ls, *rs}}
     lg, rg = left.get("user_goal") or "", right.get("user_goal") or ""
     return {
         **dict(right),
         **dict(left),
-        "observations": [dict(o) for o in observations],
-        "tool_calls": tool_calls,
-        "call_signatures": signatures,
+        "observations": list(observations),
+        "tool_calls": dict(tool_calls),
+        "call_signatures": dict(signatures),
         "turns": max(int(left.get("turns", 0)), int(right.get("turns", 0))),
         "retries": max(int(left.get("retries", 0)), int(right.get("retries", 0))),
         # the goal only grows by appending, so the longer one contains the other
@@ -65,6 +71,10 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
         "thread_id": left.get("thread_id") or right.get("thread_id"),
         "agent_id": left.get("agent_id") or right.get("agent_id"),
     }
+
+
+def _obs_key(obs: Mapping[str, Any]) -> str:
+    return f"{obs.get('source')}|{obs.get('digest')}"
 
 
 def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:

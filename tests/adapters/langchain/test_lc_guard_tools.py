@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -13,7 +14,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
 from airs_plugins.langchain import AIRSMiddleware, GuardedTool, guard_tools
-from contract.harness import Executions, ToolFake, assert_paired, call, make_shield, new_config, script
+from contract.harness import EDITS, Executions, ToolFake, assert_paired, call, make_shield, new_config, script
 
 
 def guarded() -> tuple[dict[str, Any], Executions, Any]:
@@ -111,3 +112,34 @@ def test_guarded_tools_under_the_middleware_decide_once() -> None:
     assert "__interrupt__" not in out
     assert ex.of("transfer") == [{"amount": 3, "to": "a"}]
     assert isinstance(out["messages"][-1], AIMessage)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_gated_calls_in_one_tool_node_never_cross_wire_answers(attempt: int) -> None:
+    """In one multi-call ToolNode step only one gated call may ask; it gets its own answer (its own
+    edited args) and the other gated call is refused, never run with someone else's approval."""
+    tools, ex, _ = guarded()
+    model = ToolFake(responses=script([call("send_email", {"to": "b@example.com", "body": "x"}, "c1"),
+                                       call("transfer", {"amount": 500, "to": "a"}, "c2")], "ok"))
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", call_model)
+    builder.add_node("tools", ToolNode(list(tools.values())))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    asked = [i.value["tool_name"] for i in out["__interrupt__"]]
+    assert len(asked) == 1
+    out = graph.invoke(Command(resume={"type": "edit", "args": EDITS[asked[0]]}), config)
+    assert "__interrupt__" not in out
+    assert ex.log == [(asked[0], EDITS[asked[0]])]
+    answers = assert_paired(out["messages"])
+    other = "c2" if asked[0] == "send_email" else "c1"
+    assert answers[other].status == "error"
+    assert "one step can only ask about one call" in answers[other].content

@@ -212,3 +212,21 @@ def test_langchain_hitl_resume_shape_is_accepted() -> None:
     edit = {"decisions": [{"type": "edit", "edited_action": {"name": "transfer", "args": {"amount": 9, "to": "x"}}}]}
     graph.invoke(Command(resume={pending.id: edit}), config)
     assert ex.of("transfer") == [{"amount": 9, "to": "x"}]
+
+
+@pytest.mark.parametrize(("answer", "runs"), [
+    ({"type": "approve", "reviewer": "a"}, False),
+    ([{"type": "approve", "reviewer": "a"}, {"type": "approve", "reviewer": "b"}], True),
+])
+def test_critical_call_needs_two_distinct_approvers(answer: Any, runs: bool) -> None:
+    """A CRITICAL-tier call runs only when the resume value carries two approvals by different reviewers."""
+    policy = {**POLICY, "tools": {**POLICY["tools"], "transfer": {"side_effect": "irreversible",
+                                                                  "risk_tier": "CRITICAL"}}}
+    graph, _model, ex, _ = agent([[call("transfer", {"amount": 1, "to": "x"}, "c1")], "ok"], policy=policy)
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("pay")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["approvals_required"] == 2
+    out = graph.invoke(Command(resume={pending.id: answer}), config)
+    assert (ex.of("transfer") == [{"amount": 1, "to": "x"}]) is runs
+    assert assert_paired(out["messages"])["c1"].status == ("success" if runs else "error")

@@ -42,6 +42,21 @@ class TestWrapper:
             await drop.acall(name="prod")
         assert counted.count("drop_db") == 0
 
+    def test_sync_call_path_is_guarded_too(self, counted: Counted) -> None:
+        """The wrapper's sync ``call`` (no running loop) checks the same way as ``acall``."""
+        read, _send, drop = guard_tools(counted.tools(), make_shield())
+        assert MARKER in read.call().content
+        with pytest.raises(Blocked):
+            drop.call(name="prod")
+        assert counted.count("drop_db") == 0
+
+    def test_judge_argument_only_attaches_the_judge(self, counted: Counted) -> None:
+        """guard_tools(judge=...) hands the judge to the shield, which does the routing."""
+        shield = make_shield()
+        assert shield.judge is None
+        guard_tools(counted.tools(), shield, judge=lambda subject, findings: "pass")
+        assert shield.judge is not None
+
     async def test_direct_call_needing_approval_is_refused(self, counted: Counted) -> None:
         """Outside a workflow nobody can approve, so a gated call is refused and never runs."""
         tools = guard_tools(counted.tools(), make_shield(policy={"tools": {

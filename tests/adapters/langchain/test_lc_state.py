@@ -1,0 +1,51 @@
+"""The state reducers keep what concurrent steps learnt: taint only grows, counters only rise."""
+
+from __future__ import annotations
+
+from airs_plugins import RunContext
+from airs_plugins.langchain import merge_context
+from airs_plugins.langchain._translate import args_digest, merge_decisions, merge_ids, record_for
+from contract.harness import INJECT, make_shield
+
+
+def test_parallel_tool_results_both_taint_the_run() -> None:
+    """Two tool results checked in parallel from the same context are both kept after the merge."""
+    shield = make_shield()
+    base = shield.check_input("summarise my mail").context
+    left = shield.check_tool_result("read_inbox", f"mail one {INJECT}", context=base).context
+    right = shield.check_tool_result("lookup", "weather is fine", context=base).context
+    merged = RunContext.coerce(merge_context(left.model_dump(mode="json"), right.model_dump(mode="json")))
+    assert sorted(o.source for o in merged.observations) == ["lookup", "read_inbox"]
+    assert merged.untrusted_findings == ("injection",)
+    assert merged.user_goal == "summarise my mail"
+    assert merged.run_id == base.run_id
+
+
+def test_counters_take_the_maximum_and_timestamps_unite() -> None:
+    """Call counters and per-tool timestamps from both sides survive the merge."""
+    a = {"run_id": "r", "turns": 2, "retries": 0, "tool_calls": {"x": [1.0]}, "call_signatures": {"s": 1},
+         "observations": []}
+    b = {"run_id": "r", "turns": 1, "retries": 3, "tool_calls": {"x": [2.0], "y": [3.0]},
+         "call_signatures": {"s": 2, "t": 1}, "observations": []}
+    merged = merge_context(a, b)
+    assert merged is not None
+    assert (merged["turns"], merged["retries"]) == (2, 3)
+    assert merged["tool_calls"] == {"x": [1.0, 2.0], "y": [3.0]}
+    assert merged["call_signatures"] == {"s": 2, "t": 1}
+    assert merge_context(None, b) == b
+    assert merge_context(a, None) == a
+
+
+def test_decisions_and_ids_merge_key_by_key() -> None:
+    """A later record for a call replaces the earlier one; checked ids are kept once each."""
+    assert merge_decisions({"c1": {"action": "require_approval"}}, {"c1": {"action": "allow"}, "c2": {}}) == \
+        {"c1": {"action": "allow"}, "c2": {}}
+    assert merge_ids(["a", "b"], ["b", "c"]) == ["a", "b", "c"]
+
+
+def test_a_record_only_matches_its_own_arguments() -> None:
+    """A decision record authorises the call id only with the exact arguments it was made on."""
+    records = {"c1": {"args_digest": args_digest({"q": "a"}), "action": "allow"}}
+    assert record_for(records, "c1", {"q": "a"}) is not None
+    assert record_for(records, "c1", {"q": "b"}) is None
+    assert record_for(records, "c2", {"q": "a"}) is None
