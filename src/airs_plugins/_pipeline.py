@@ -117,7 +117,7 @@ def decide(
                 reason = "redaction would corrupt the tool arguments"
                 redacted = None
 
-    context = update_context(compiled, subject, findings)
+    context = update_context(compiled, subject, findings, redacted=redacted)
     return Decision(
         action=action,
         layer=layer,
@@ -175,13 +175,16 @@ def apply_redactions(text: str, findings: Sequence[Finding]) -> str:
     return "".join(out)
 
 
-def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Finding]) -> RunContext:
+def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Finding], *,
+                   redacted: str | None = None) -> RunContext:
     policy = compiled.policy
     ctx = subject.context
     now = time.time()
     update: dict[str, Any] = {}
     if subject.channel is Channel.USER_INPUT:
-        goal = (ctx.user_goal + "\n" if ctx.user_goal else "") + subject.payload
+        # the goal is persisted in framework state: keep what the policy redacted out of it
+        text = redacted if redacted is not None else subject.payload
+        goal = (ctx.user_goal + "\n" if ctx.user_goal else "") + text
         update["user_goal"] = goal[-_USER_GOAL_LIMIT:]
     elif subject.channel is Channel.MODEL_OUTPUT:
         update["turns"] = ctx.turns + 1

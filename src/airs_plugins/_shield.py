@@ -295,13 +295,13 @@ class Shield:
 
     # -- approvals (L3 seam) -------------------------------------------------------------------
     def approval_request(self, decision: Decision, *, tool_args: Mapping[str, Any] | None = None,
-                         payload_preview: str = "") -> ApprovalRequest:
+                         payload_preview: str = "", request_id: str | None = None) -> ApprovalRequest:
         """The evidence a reviewer sees for a ``require_approval`` decision."""
         profile = self.policy.profile(decision.risk_tier)
         allowed: tuple[Any, ...] = ("approve", "edit", "reject", "respond") if decision.channel is \
             Channel.TOOL_CALL else ("approve", "reject", "respond")
         req = ApprovalRequest(
-            id=f"apr-{decision.correlation_id}",
+            id=request_id or f"apr-{decision.correlation_id}",
             channel=decision.channel, tool_name=decision.tool_name,
             tool_args=dict(tool_args) if tool_args is not None else None,
             tool_call_id=decision.tool_call_id, payload_preview=payload_preview[:2000],
@@ -326,16 +326,45 @@ class Shield:
         """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
 
         Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An edit
-        is re-checked as a new tool call; a respond or reject never runs the tool.
+        is re-checked as a new tool call (a block there stands); a respond or reject never runs the tool.
         """
+        gen = self._resolution(request, answer, now)
+        try:
+            subject = next(gen)
+            while True:
+                subject = gen.send(self.check(subject))
+        except StopIteration as stop:
+            decision: Decision = stop.value
+        return decision
+
+    async def aresolve_approval(self, request: ApprovalRequest, answer: Any, *,
+                                now: datetime | None = None) -> Decision:
+        """The async twin of :meth:`resolve_approval` (the edit re-check awaits the judge)."""
+        gen = self._resolution(request, answer, now)
+        try:
+            subject = next(gen)
+            while True:
+                subject = gen.send(await self.acheck(subject))
+        except StopIteration as stop:
+            decision: Decision = stop.value
+        return decision
+
+    def _resolution(self, request: ApprovalRequest, answer: Any,
+                    now: datetime | None) -> Generator[Subject, Decision, Decision]:
         decisions = answer if isinstance(answer, (list, tuple)) else [answer]
         parsed = [ApprovalDecision.coerce(a) for a in decisions]
         first = parsed[0]
         action, reason = _resolve(request, parsed, now or datetime.now(UTC))
         redacted_args = first.args if action is Action.REDACT else None
         if action is Action.REDACT and request.tool_name is not None:
-            action, reason = self._recheck_edit(request, redacted_args or {}, reason)
-            redacted_args = redacted_args if action is Action.REDACT else None
+            # A reviewer's edit is checked like a new call: the policy (deny list, argument schema,
+            # rules, secrets) still applies. The approval satisfies approval gates and taint, so only
+            # a block stands.
+            ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
+            recheck = yield self.subject_tool_call(request.tool_name, redacted_args or {}, context=ctx,
+                                                   tool_call_id=request.tool_call_id)
+            if recheck.action is Action.BLOCK:
+                action, reason, redacted_args = Action.BLOCK, f"edited arguments blocked: {recheck.reason}", None
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
@@ -352,17 +381,6 @@ class Shield:
             "policy_hash": request.policy_hash, "reason": reason,
         })
         return decision
-
-    def _recheck_edit(self, request: ApprovalRequest, args: Mapping[str, Any], reason: str) -> tuple[Action, str]:
-        """A reviewer's edit is checked like a new call: the policy (deny list, argument schema, rules,
-        secrets) still applies. The approval itself satisfies approval gates and taint, so only a
-        block stands; everything else runs with the edited arguments."""
-        ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
-        recheck = self.check(self.subject_tool_call(request.tool_name or "", args, context=ctx,
-                                                    tool_call_id=request.tool_call_id))
-        if recheck.action is Action.BLOCK:
-            return Action.BLOCK, f"edited arguments blocked: {recheck.reason}"
-        return Action.REDACT, reason
 
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""

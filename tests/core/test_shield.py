@@ -338,3 +338,32 @@ class TestEditRecheck:
         assert bad.action is Action.BLOCK and "edited arguments blocked" in bad.reason
         good = s.resolve_approval(req, {"type": "edit", "args": {"amount": 50}, "reviewer": "ann"})
         assert good.action is Action.REDACT and good.redacted_args == {"amount": 50}
+
+
+class TestAsyncResolution:
+    def test_aresolve_matches_resolve(self) -> None:
+        """The async resolution gives the same outcome as the sync one, edit re-check included."""
+        tools = {"pay": {"require_approval": True,
+                         "args_schema": {"type": "object", "properties": {"amount": {"type": "number", "maximum": 100}}}}}
+        s = Shield.from_policy(core_policy(tools=tools))
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 5}), request_id="stable-id")
+        assert req.id == "stable-id"
+        for ans in ({"type": "edit", "args": {"amount": 5000}}, {"type": "edit", "args": {"amount": 5}},
+                    {"type": "approve"}, {"type": "reject"}):
+            a = s.resolve_approval(req, ans)
+            b = asyncio.run(s.aresolve_approval(req, ans))
+            assert (a.action, a.redacted_args) == (b.action, b.redacted_args)
+
+
+def test_redacted_input_is_not_kept_in_the_goal() -> None:
+    """When the input is redacted, the persisted user goal holds the redacted text, not the original."""
+    from airs_plugins.checks import register_check
+
+    from ._fakes import MarkerCheck
+
+    register_check("test.redact")(lambda config, policy: MarkerCheck(check_id="test.redact", category="secret"))
+    policy = core_policy()
+    policy["checks"] = [*policy["checks"], {"id": "test.redact", "action": "redact"}]  # type: ignore[misc]
+    d = Shield.from_policy(policy).check_input("token INJECT here")
+    assert d.action is Action.REDACT
+    assert d.context.user_goal is not None and "INJECT" not in d.context.user_goal

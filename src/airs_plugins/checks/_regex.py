@@ -73,8 +73,9 @@ class PatternSet:
     def keys_hit(self, text: str) -> list[str]:
         return [self.keys[i] for i in self.ids_hit(text)]
 
-    def finditer(self, index: int, text: str | bytes) -> Iterator[Any]:
-        for count, m in enumerate(self._compiled[index].finditer(text), 1):
+    def finditer(self, index: int, text: str | bytes, pos: int = 0, endpos: int | None = None) -> Iterator[Any]:
+        end = len(text) if endpos is None else endpos
+        for count, m in enumerate(self._compiled[index].finditer(text, pos, end), 1):
             yield m
             if count >= _MAX_SPANS_PER_PATTERN:
                 return
@@ -85,15 +86,16 @@ class PatternSet:
         for view in views:
             data = view.text.encode("utf-8", "surrogatepass")
             ids = self.ids_hit(data)
+            if only is not None:
+                ids = [i for i in ids if self.keys[i] in only]
             if not ids:
                 continue
             # ASCII views are matched as bytes: byte offsets are character offsets, which spares the
             # RE2 wrapper's byte-to-character conversion on every match
-            subject: str | bytes = data if len(data) == len(view.text) else view.text
+            ascii_view = len(data) == len(view.text)
+            subject: str | bytes = data if ascii_view else view.text
             for index in ids:
                 key = self.keys[index]
-                if only is not None and key not in only:
-                    continue
                 for m in self.finditer(index, subject):
                     s, e = m.start(), m.end()
                     if e <= s:

@@ -10,8 +10,10 @@ check                     bands (low/high)  action
 ``pii.detect``            0.5 / 0.7         redact model output; flag elsewhere; approval for
                                             cards/SSNs in arguments of outward tools
 ``secrets.detect``        0.5 / 0.8         block on model output and outward tool calls, redact
-                                            user input / tool results / retrieved text
-``tool.rules``            0.5 / 0.8         block (shell deny, SSRF, paths, SQL, schemes)
+                                            user input / tool results / retrieved text, flag
+                                            internal (read/write) tool calls
+``tool.rules``            0.5 / 0.8         block (shell deny, SSRF, paths, SQL, schemes);
+                                            approval when a URL query carries untrusted values
 ``output.exfil``          0.5 / 0.8         redact (markdown images/links that carry data)
 ``output.leakage``        0.5 / 0.8         block (canary tokens, system-prompt echo)
 ``output.schema``         0.5 / 0.8         block (structured output not matching its schema)

@@ -15,9 +15,12 @@ Views (each maps its offsets back to the original payload):
 * ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
   are run on it).
 
-Work is bounded: per-character normalisation covers at most ``max_scan_bytes`` non-ASCII characters
-and decoding at most :data:`MAX_DECODED` segments, so a 10 MB string costs linear time in C-level
-operations plus a bounded Python loop.
+Work is bounded: per-character normalisation spends at most :data:`NORMALISE_BUDGET` units
+(non-ASCII runs plus the characters it rewrites; the rest of the text stays as it is and is flagged
+``normalisation_truncated``), the derived views (fold, spaced, rot13, decoded) cover the first
+``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES` segments. ``raw`` (and
+``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level passes plus a
+bounded Python loop.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ MAX_CANDIDATES = 64
 MAX_SPACED_RUNS = 256
 NORMALISE_BUDGET = 8192
 """Per-character normalisation work (characters plus runs) per subject; the rest stays raw."""
-_MIN_B64 = 20
+_MIN_B64 = 20  # shorter base64-looking runs are ordinary words and identifiers
 _REMOVE_RANGES = (
     (0x200B, 0x200F),  # zero-width space/joiners, LRM/RLM
     (0x202A, 0x202E),  # bidi embeddings and overrides

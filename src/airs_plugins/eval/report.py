@@ -64,7 +64,7 @@ def _curve_plot(named: Sequence[tuple[str, dict[str, Any]]]) -> str:
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, m in named:
         pts = m.get("curve") or []
-        if pts:
+        if pts and m.get("n_attack") and m.get("n_benign"):  # a curve needs both kinds of item
             ax.plot([p["fpr"] for p in pts], [p["tpr"] for p in pts], marker=".", label=name)
     ax.set_xlabel("false-positive rate (benign items flagged)")
     ax.set_ylabel("detection rate (attacks flagged)")

@@ -230,3 +230,17 @@ def test_critical_call_needs_two_distinct_approvers(answer: Any, runs: bool) -> 
     out = graph.invoke(Command(resume={pending.id: answer}), config)
     assert (ex.of("transfer") == [{"amount": 1, "to": "x"}]) is runs
     assert assert_paired(out["messages"])["c1"].status == ("success" if runs else "error")
+
+
+def test_an_edit_the_policy_blocks_never_runs() -> None:
+    """A reviewer's edit is re-checked by the Shield; edited arguments it blocks are never executed."""
+    graph, _model, ex, _ = agent([[call("send_email", {"to": "b@example.com", "body": "hi"}, "c1")], "ok"])
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("mail")]}, config)
+    (pending,) = out["__interrupt__"]
+    edit = {"type": "edit", "args": {"to": "b@example.com", "body": f"{FORBIDDEN}"}}
+    out = graph.invoke(Command(resume={pending.id: edit}), config)
+    assert ex.of("send_email") == []
+    msg = assert_paired(out["messages"])["c1"]
+    assert msg.status == "error"
+    assert "edited arguments blocked" in msg.content
