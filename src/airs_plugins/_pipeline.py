@@ -98,8 +98,8 @@ def decide(
             verdict = yield JudgeRequest(subject, tuple(findings), r.judge_reason, remaining,
                                          correlation_id, policy.judge.rubric)
         action, layer, status, reason = _router.apply_judge(r, verdict, profile)
-    elif r.uncertain and action is not Action.ALLOW and layer is Layer.GUARDRAIL:
-        status = Status.SKIPPED
+    elif r.fail_mode_applied:
+        status = Status.SKIPPED  # the judge layer that should have settled this did not run
 
     redacted: str | None = None
     redacted_args: dict[str, Any] | None = None

@@ -29,6 +29,8 @@ class Route:
     ask_judge: bool = False
     judge_reason: str = ""
     redact: tuple[Finding, ...] = field(default=())
+    fail_mode_applied: bool = False
+    """The uncertain band was settled by the tier's fail mode because no judge could be asked."""
 
 
 def finding_action(f: Finding, cfg: CheckConfig | None) -> Action:
@@ -61,7 +63,8 @@ def route(
     for f in findings:
         cfg = configs.get(f.check)
         bands = cfg.bands if cfg is not None else _DEFAULT_BANDS
-        if f.score < bands.low:
+        # a finding that asks for allow is a flag: recorded, never uncertain, never judged
+        if f.score < bands.low or f.action is Action.ALLOW:
             continue
         if f.score >= bands.high:
             decided.append((finding_action(f, cfg), f))
@@ -92,7 +95,7 @@ def route(
             return Route(fail, Layer.GUARDRAIL,
                          f"uncertain finding and no judge; tier fail mode {profile.fail_mode.value}: "
                          f"{top_u.message or top_u.check}",
-                         tuple(f for _, f in decided), tuple(uncertain), redact=redact)
+                         tuple(f for _, f in decided), tuple(uncertain), redact=redact, fail_mode_applied=True)
     if (not uncertain and action is Action.ALLOW and judge_available
             and sampled(correlation_id, profile.judge_sampling)):
         return Route(action, layer, reason, tuple(f for _, f in decided), (), ask_judge=True,

@@ -99,3 +99,19 @@ class TestSampling:
         """Clean traffic at a 100 % sampling tier goes to the judge."""
         r = route([], CFG, prof(judge_sampling=1.0), correlation_id="x", judge_available=True)
         assert r.ask_judge and r.judge_reason == "sampled"
+
+
+def test_allow_finding_is_a_flag_not_uncertain() -> None:
+    """A finding that asks for allow is recorded only: never judged, never the fail mode."""
+    r = route([f("c", 0.6, action=Action.ALLOW)], CFG, prof(fail_mode=FailMode.BLOCK), correlation_id="x",
+              judge_available=True)
+    assert r.action is Action.ALLOW and not r.ask_judge and not r.fail_mode_applied
+
+
+def test_fail_mode_is_marked() -> None:
+    """When the fail mode settles the uncertain band, the route says so (the decision's status is skipped)."""
+    r = route([f("c", 0.6)], CFG, prof(fail_mode=FailMode.REQUIRE_APPROVAL), correlation_id="x",
+              judge_available=False)
+    assert r.fail_mode_applied and r.action is Action.REQUIRE_APPROVAL
+    decided = route([f("c", 0.9), f("r", 0.6)], CFG, prof(), correlation_id="x", judge_available=False)
+    assert not decided.fail_mode_applied

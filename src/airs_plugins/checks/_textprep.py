@@ -83,7 +83,9 @@ _opts.max_mem = 32 << 20
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _NEEDS_WORK = re.compile("[\u00c0-\u024f\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                          "\u2066-\u2069\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
-_LEETISH = re2.compile(r"[A-Za-z][013457@$]+[A-Za-z]|\b[013457@$][A-Za-z]{2,}", options=_opts)
+# two or more digit/symbol substitutions inside one word (``pr3v10us``); a single digit (``mp3``, key ids)
+# is ordinary text and not worth a folded view
+_LEETISH = re2.compile(r"\b[A-Za-z]*[013457@$][A-Za-z]+[013457@$][A-Za-z0-9@$]*", options=_opts)
 _MIXED_SCRIPT = re2.compile(r"[A-Za-z][\x{0370}-\x{03FF}\x{0400}-\x{04FF}]|"
                             r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}][A-Za-z]", options=_opts)
 _SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_opts)
