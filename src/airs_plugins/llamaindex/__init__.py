@@ -15,7 +15,7 @@ from airs_plugins._extras import require
 require("airs_plugins.llamaindex", extra="llamaindex")
 
 # ruff: noqa: E402 - the extras check must run before any framework import
-from .._signing import SignatureError
+from .._errors import SignatureError
 from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
 from ._handler import AIRSEventHandler, AIRSSpanHandler
 from ._persist import load_context, pending_approvals, save_context
