@@ -7,10 +7,10 @@ import concurrent.futures
 import json
 import os
 import uuid
-from collections.abc import Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._decision import (
     Action,
@@ -160,14 +160,7 @@ class Shield:
     # -- sync API ------------------------------------------------------------------------------
     def check(self, subject: Subject) -> Decision:
         """Decide on a prepared subject (the sync driver)."""
-        gen = self._start(subject)
-        try:
-            request = next(gen)
-            while True:
-                request = gen.send(self._judge_sync(request))
-        except StopIteration as stop:
-            decision: Decision = stop.value
-        return self._finish(decision, subject)
+        return self._finish(drive(self._start(subject), self._judge_sync), subject)
 
     def check_input(self, text: str, *, context: ContextIn = None, **ids: str | None) -> Decision:
         return self.check(self.subject_input(text, context=context, **ids))
@@ -192,14 +185,8 @@ class Shield:
 
     # -- async API -----------------------------------------------------------------------------
     async def acheck(self, subject: Subject) -> Decision:
-        gen = self._start(subject)
-        try:
-            request = next(gen)
-            while True:
-                request = gen.send(await self._judge_async(request))
-        except StopIteration as stop:
-            decision: Decision = stop.value
-        return self._finish(decision, subject)
+        """Decide on a prepared subject (the async driver: the judge is awaited)."""
+        return self._finish(await adrive(self._start(subject), self._judge_async), subject)
 
     async def acheck_input(self, text: str, *, context: ContextIn = None, **ids: str | None) -> Decision:
         return await self.acheck(self.subject_input(text, context=context, **ids))
@@ -328,26 +315,12 @@ class Shield:
         Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An edit
         is re-checked as a new tool call (a block there stands); a respond or reject never runs the tool.
         """
-        gen = self._resolution(request, answer, now)
-        try:
-            subject = next(gen)
-            while True:
-                subject = gen.send(self.check(subject))
-        except StopIteration as stop:
-            decision: Decision = stop.value
-        return decision
+        return drive(self._resolution(request, answer, now), self.check)
 
     async def aresolve_approval(self, request: ApprovalRequest, answer: Any, *,
                                 now: datetime | None = None) -> Decision:
         """The async twin of :meth:`resolve_approval` (the edit re-check awaits the judge)."""
-        gen = self._resolution(request, answer, now)
-        try:
-            subject = next(gen)
-            while True:
-                subject = gen.send(await self.acheck(subject))
-        except StopIteration as stop:
-            decision: Decision = stop.value
-        return decision
+        return await adrive(self._resolution(request, answer, now), self.acheck)
 
     def _resolution(self, request: ApprovalRequest, answer: Any,
                     now: datetime | None) -> Generator[Subject, Decision, Decision]:
@@ -385,6 +358,33 @@ class Shield:
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""
         return ShieldSession(self, RunContext.coerce(None, **ids))
+
+
+Y = TypeVar("Y")
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+def drive(gen: Generator[Y, S, R], step: Callable[[Y], S]) -> R:
+    """Run a no-I/O generator to its return value, answering each yielded request with ``step``."""
+    try:
+        request = next(gen)
+        while True:
+            request = gen.send(step(request))
+    except StopIteration as stop:
+        result: R = stop.value
+    return result
+
+
+async def adrive(gen: Generator[Y, S, R], step: Callable[[Y], Awaitable[S]]) -> R:
+    """The async twin of :func:`drive`: each request is answered by awaiting ``step``."""
+    try:
+        request = next(gen)
+        while True:
+            request = gen.send(await step(request))
+    except StopIteration as stop:
+        result: R = stop.value
+    return result
 
 
 def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: datetime) -> tuple[Action, str]:

@@ -11,11 +11,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._decision import ApprovalDecision, ApprovalRequest, Decision, JudgeVerdict, Status
+from ._decision import (
+    Action,
+    ApprovalDecision,
+    ApprovalRequest,
+    Channel,
+    Decision,
+    Finding,
+    JudgeVerdict,
+    Severity,
+    Status,
+    Subject,
+)
 from .audit import AuditRecord, MemoryRecorder
 from .judge import coerce_verdict
 
@@ -23,7 +34,39 @@ if TYPE_CHECKING:
     from ._pipeline import JudgeRequest
     from ._shield import Shield
 
-__all__ = ["AutoReviewer", "MemoryRecorder", "ScriptedJudge", "SlowJudge", "capture_decisions"]
+__all__ = ["AutoReviewer", "KeywordCheck", "MemoryRecorder", "ScriptedJudge", "SlowJudge", "capture_decisions"]
+
+
+class KeywordCheck:
+    """A check with fixed behaviour for tests: flags ``word`` with a fixed score and category.
+
+    Pass it as ``Shield(..., checks=[KeywordCheck("INJECT", 0.95)])`` so a test of routing, taint or
+    an adapter does not depend on how the L1 suite is tuned. ``attack=True`` makes the finding feed
+    taint like an injection; ``action`` overrides the configured action (e.g. ``Action.REDACT``).
+    """
+
+    maso = ("PG-1.1",)
+
+    def __init__(self, word: str, score: float = 0.95, *, category: str = "injection",
+                 check_id: str = "test.keyword", attack: bool = True, action: Action | None = None,
+                 channels: Iterable[Channel] | None = None, redact_label: str = "[X]") -> None:
+        self.word = word
+        self.score = score
+        self.category = category
+        self.id = check_id
+        self.attack_categories = frozenset({category}) if attack else frozenset()
+        self.action = action
+        self.channels = frozenset(channels) if channels is not None else frozenset(Channel)
+        self.redact_label = redact_label
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        pos = subject.payload.find(self.word)
+        if pos < 0:
+            return []
+        return [Finding(check=self.id, category=self.category, severity=Severity.HIGH, score=self.score,
+                        spans=((pos, pos + len(self.word)),), message=f"keyword {self.category}",
+                        maso=self.maso, attack=self.category in self.attack_categories,
+                        redact_label=self.redact_label, action=self.action)]
 
 
 class ScriptedJudge:

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from airs_plugins import Channel, Finding, Severity, Subject
+from airs_plugins import Channel, Finding, Subject
+from airs_plugins.testing import KeywordCheck
 
 
-class MarkerCheck:
-    """Flags the marker text with a fixed score; an attack category so it feeds taint."""
-
-    channels = frozenset(Channel)
-    maso = ("PG-1.1",)
-    attack_categories = frozenset({"injection"})
-
-    def __init__(self, marker: str = "INJECT", score: float = 0.95, check_id: str = "test.marker",
-                 category: str = "injection") -> None:
-        self.marker = marker
-        self.score = score
-        self.id = check_id
-        self.category = category
-
-    def run(self, subject: Subject) -> Sequence[Finding]:
-        pos = subject.payload.find(self.marker)
-        if pos < 0:
-            return []
-        return [Finding(check=self.id, category=self.category, severity=Severity.HIGH, score=self.score,
-                        spans=((pos, pos + len(self.marker)),), message=f"marker {self.marker!r}",
-                        maso=self.maso, attack=self.category in self.attack_categories)]
+def MarkerCheck(marker: str = "INJECT", score: float = 0.95, check_id: str = "test.marker",
+                category: str = "injection") -> KeywordCheck:
+    """The public KeywordCheck with this suite's defaults (an injection-like marker)."""
+    return KeywordCheck(marker, score, category=category, check_id=check_id, redact_label=f"[{category.upper()}]")
 
 
 class ExplodingCheck:
