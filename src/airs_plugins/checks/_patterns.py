@@ -6,6 +6,12 @@ handoffs), where phrases such as "send the file to x@y.com" are instructions smu
 whereas in the user's own request they are the task. Latin-script patterns are written without
 diacritics because the ``norm`` view folds them (``précédentes`` → ``precedentes``).
 
+Kinds group signals that are evidence of the same thing (several cues of one kind count for less than
+the first); jailbreak evidence is split into a persona, ``dual`` answers, ``unrestricted`` claims and
+``refusal`` suppression, which combine as independent cues. The data-channel families (addressing the
+model, urgency, stealth, tool calls, exfiltration, "then carry on with your task") exist in ten languages
+besides English, built from one vocabulary per language (:class:`_Lang`).
+
 Weights are calibrated so that one strong signal (an override phrase with its target) sits at the
 ``high`` band, a lone weak cue sits below ``low``, and several independent cues combine (noisy-OR)
 into a confident score. Patterns deliberately vary wording, structure and language rather than
@@ -25,10 +31,16 @@ KIND_CATEGORY = {
     "role_marker": "injection",
     "addressed": "injection",
     "urgency": "injection",
+    "pressure": "injection",
     "stealth": "injection",
     "tool_invoke": "injection",
+    "imperative": "injection",
     "payload_split": "injection",
     "jailbreak": "jailbreak",
+    "persona": "jailbreak",
+    "unrestricted": "jailbreak",
+    "refusal": "jailbreak",
+    "dual": "jailbreak",
     "extraction": "prompt_extraction",
     "exfil": "exfiltration",
 }
@@ -53,7 +65,451 @@ _DOMAIN = (r"(?:www\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+|"
 _SEND = (r"(?:send|forward|e-?mail|mail|upload|post|transmit|exfiltrate|leak|share|copy|deliver|submit|"
          r"wire|transfer|pass|relay|report)")
 
-SIGNALS: tuple[Signal, ...] = (
+_ETH = r"(?:ethic(?:s|al|ality)?|moral(?:s|ity)?|legal(?:ity)?|laws?|decency|consequences)"
+_ETH_LIST = rf"{_ETH}(?:\s*[,/&]\s*(?:or\s+|and\s+|nor\s+)?|\s+(?:or|and|nor)\s+)(?:the\s+|any\s+)?{_ETH}"
+_LIMITS = r"(?:restrictions|filters|censorship|limitations|boundaries|guidelines|safeguards|prohibitions|constraints)"
+
+_EN_MORE: tuple[Signal, ...] = (
+    # --- data addressing the model / urgency / stealth (untrusted) -----------------------------------------
+    Signal("data.msg_from_to_you", "addressed", 0.6,
+           r"\b(?:message|note|request|instructions?|reminder|memo)\s+from\s+(?:me|the\s+user|your\s+(?:user|owner|"
+           r"principal|operator|admin\w*|boss|creator)|the\s+(?:account\s+)?(?:owner|admin\w*|operator|developer))\b"
+           r"[^.\n]{0,60}?\bto\s+(?:you\b|the\s+(?:ai\b|assistant\b|llm\b|(?:ai\s+|language\s+)?model\b|ai\s+"
+           r"(?:assistant|agent)\b))", "untrusted"),
+    Signal("data.every_assistant", "addressed", 0.55,
+           r"\b(?:every|any|each|all|the|an?)\s+(?:ai\s+)?(?:assistants?|ai\s+agents?|llms?|language\s+models?|chatbots?|"
+           r"ai)\s+(?:handling|processing|reading|summari[sz]ing|viewing|parsing|working\s+on|that\s+(?:reads|processes|"
+           r"handles|sees))\s+(?:this|these|the|my)\b", "untrusted"),
+    Signal("data.field_for_ai", "addressed", 0.5,
+           r"\b(?:assistant|ai|llm|chatbot|bot)[_\-](?:[a-z]+[_\-]){0,2}(?:action|instructions?|task|todo|command|"
+           r"directive|next_step|request)s?[\"']?\s*[:=]", "untrusted"),
+    Signal("data.no_mention", "stealth", 0.6,
+           r"\b(?:no\s+need\s+to\s+|(?:do\s+not|don'?t|never|without)\s+)(?:mention|tell|inform|notify|report|bring\s+up|"
+           r"say\s+anything\s+about)\w*\s+(?:(?:it|this|that|anything)\s+)?(?:(?:in|to)\s+(?:your|the)\s+(?:answer|"
+           r"response|reply|summary|output|user)|to\s+(?:the\s+)?(?:user|human|owner))", "untrusted"),
+    Signal("data.no_confirmation", "pressure", 0.45,
+           r"\b(?:confirmation|approval|verification|permission)\s+(?:is\s+)?(?:not|no\s+longer)\s+(?:needed|required|"
+           r"necessary)|\bno\s+need\s+(?:for|to\s+(?:ask\s+for|get|wait\s+for|seek))\s+(?:\w+\s+)?(?:confirmation|"
+           r"approval|permission)", "untrusted"),
+    Signal("data.preapproved", "pressure", 0.4,
+           r"\b(?:it\s+is|it'?s|this\s+(?:is|has\s+been|was))\s+(?:already\s+)?(?:been\s+)?(?:agreed|approved|"
+           r"authori[sz]ed|cleared|sanctioned)\s+(?:with|by)\s+(?:everyone|all|the\s+(?:user|owner|admin\w*|account\s+"
+           r"owner))", "untrusted"),
+    Signal("data.before_anything", "pressure", 0.3,
+           r"\bbefore\s+(?:you\s+)?(?:do(?:ing)?\s+anything\s+else|wrap(?:ping)?\s+up|repl(?:y|ying)\b|respond(?:ing)?\b|"
+           r"answer(?:ing)?\b|finish(?:ing)?\b|proceed(?:ing)?\b)", "untrusted"),
+    Signal("data.resume_task", "urgency", 0.35,
+           r"\b(?:then|after\s+that|afterwards|once\s+(?:that\s+is|it\s+is|you\s+are)\s+done)\s*,?\s*(?:you\s+(?:can|may)\s+|"
+           r"please\s+)?(?:continue|proceed|resume|go\s+back\s+to|carry\s+on)\s+(?:with\s+)?(?:(?:your|the|my)\s+"
+           r"(?:original\s+|usual\s+|normal\s+|other\s+|actual\s+)?(?:task|work|request|job)|as\s+(?:usual|normal|before))",
+           "untrusted"),
+    Signal("data.stop_now", "urgency", 0.4,
+           r"\bstop\s+(?:what|everything)\s+(?:you(?:'re|\s+are)\s+doing|you\s+do)\b|\byou\s+(?:should|must)\s+stop\s+"
+           r"(?:immediately|right\s+now|at\s+once|now)\b", "untrusted"),
+    Signal("data.very_important", "pressure", 0.3,
+           r"\b(?:this|it)\s+is\s+(?:extremely|very|really|critically|super|absolutely)\s+(?:important|urgent|critical)\b",
+           "untrusted"),
+    # --- more override / obfuscation wording ------------------------------------------------------------
+    Signal("en.override_inputs", "override", 0.6,
+           r"\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?(?:the\s+|your\s+)?(?:previous|prior|preceding|above|"
+           r"earlier)\s+(?:inputs?|conversations?)|(?:any\s+and\s+all|all|the|your)\s+(?:previous|prior|"
+           r"preceding|earlier)\s+inputs?)\b"),
+    Signal("en.stop_everything", "override", 0.45,
+           r"\bstop\s+(?:everything|all\s+(?:tasks|work))\b[^.\n]{0,40}?\b(?:(?:just|only|instead)\s+(?:print|say|output|"
+           r"write|respond|reply)|now\b)"),
+    Signal("en.just_print", "new_instruction", 0.35,
+           r"\b(?:just|only|instead)\s+(?:print|say|output|write|respond\s+with|reply\s+with)\s*:?\s*[\"'“]"),
+    Signal("split.decode_follow", "payload_split", 0.55,
+           r"\b(?:decode|decrypt|deobfuscate|unscramble|reverse)\s+(?:it|this|that|the\s+(?:\w+\s+)?(?:text|string|"
+           r"message|payload|attachment|following|above))?\s*,?\s*(?:and|then)\s+(?:then\s+)?(?:follow|execute|obey|"
+           r"carry\s+out|act\s+on|comply\s+with)\s+(?:it|them|this|the\s+(?:\w+\s+)?instructions?|what\s+it\s+says|"
+           r"its\s+instructions?)\b"),
+    # --- jailbreak: amorality and absent limits ("unrestricted") ----------------------------------------
+    Signal("jb.amoral_list", "unrestricted", 0.45,
+           r"\b(?:(?:doesn'?t|does\s+not|don'?t|do\s+not|never|won'?t|will\s+not|no\s+longer)\s+(?:\w+\s+)?(?:cares?|"
+           r"give\s+a\s+\S+|concern\s+(?:itself|himself|herself|themselves)|worry|worries|bother)\s+(?:about|for|with|"
+           r"of)|without\s+(?:any\s+)?(?:\w+\s+(?:or|and)\s+)?(?:regard|concern|consideration|care|thought|respect)\s+"
+           r"(?:for|to|of|about)|regardless\s+of|irrespective\s+of|disregard(?:s|ing)?|ignor(?:e|es|ing)|(?:no|zero)\s+"
+           r"(?:regard|concern|interest|respect)\s+(?:for|in|to)|above|unbound\s+by)\s+(?:(?:all|any|the|its|his|her|"
+           rf"their|your|mortal|human|conventional|traditional|typical|usual|societal|social|basic|such)\s+){{0,3}}"
+           rf"{_ETH_LIST}"),
+    Signal("jb.no_ethics_limits", "unrestricted", 0.5,
+           rf"\b(?:no|zero|without(?:\s+any)?|free\s+(?:of|from)|lacks?(?:\s+any)?)\s+{_ETH_LIST}\s+(?:\w+\s+)?"
+           rf"(?:{_LIMITS}|limits|compass|code|principles|values|standards|bounds)"),
+    Signal("jb.no_limits", "unrestricted", 0.45,
+           rf"\b(?:no|zero|without(?:\s+any)?)\s+{_LIMITS}\s+(?:(?:or|and|,)\s+(?:\w+\s+)?(?:{_LIMITS}|limits|rules|"
+           rf"policies|ethics|morals)|of\s+any\s+kind|at\s+all|whatsoever)|\b(?:you|it|he|she|they)\s+(?:now\s+)?"
+           rf"(?:have|has|will\s+have)\s+(?:absolutely\s+)?(?:no|zero)\s+(?:\w+\s+)?{_LIMITS}"),
+    Signal("jb.unfiltered", "unrestricted", 0.5,
+           r"\b(?:completely|fully|totally|entirely|absolutely|100%)\s+(?:unfilte?red|uncensored|unrestricted|unlimited|"
+           r"unhinged|unbound|amoral|immoral|lawless|jailbroken)\b|\b(?:unfilte?red|uncensored|unrestricted|unhinged|"
+           r"jailbroken|unlimited)\s+(?:and\s+\w+\s+)?(?:ai|language\s+model|model|chatbot|assistant|bot|response|answer|"
+           r"version|persona)s?\b|\b(?:is|are|totally|completely|purely)\s+amoral\b"),
+    Signal("jb.no_matter_how", "unrestricted", 0.5,
+           r"\bno\s+matter\s+(?:how|if\s+it'?s?|what)\s+(?:\w+\s+)?(?:dangerous|illegal|unethical|immoral|harmful|"
+           r"offensive|inappropriate|reckless|inhumane|explicit|derogatory|hateful|toxic|evil|malicious)|\beven\s+if\s+"
+           r"(?:it\s+is|it'?s|they\s+are)\s+(?:\w+\s+)?(?:illegal|unethical|immoral|harmful|dangerous|malicious)"),
+    Signal("jb.not_subject_to", "unrestricted", 0.45,
+           r"\b(?:not|never|no\s+longer)\s+(?:subject\s+to|controlled\s+by|governed\s+by|confined\s+by|censored\s+by|bound\s+by|"
+           r"restricted\s+by|limited\s+by)\s+"
+           r"(?:any\s+(?:of\s+)?)?(?:the\s+)?(?:\w+'?s?\s+){0,2}?(?:polic\w+|rules|guidelines|restrictions|filters|"
+           r"limitations|ethics|morals|programming|safeguards|confines|openai|anthropic)"),
+    Signal("jb.break_rules", "unrestricted", 0.35,
+           r"\b(?:break|breaks|breaking|bypass(?:es|ing)?|defy|defies|violate|violates)\s+(?:all\s+|any\s+)?(?:of\s+)?"
+           r"(?:the\s+)?(?:\w+'?s?\s+){0,2}?(?:rules|restrictions|filters|guidelines|safeguards)\b"),
+    # --- jailbreak: refusal suppression ------------------------------------------------------------------
+    Signal("jb.answer_anything", "refusal", 0.5,
+           r"\b(?:answer|respond\s+to|reply\s+to|fulfil+|comply\s+with|do|say|provide|write|generate)s?\s+(?:any|all|"
+           r"every|anything|everything|whatever)\b[^.\n]{0,40}?\b(?:no\s+matter\s+(?:how|what)|regardless\s+of|even\s+if\s+"
+           r"it|without\s+(?:any\s+)?(?:question|hesitation|exception|refus\w*|restriction|censor\w*|filter\w*))"),
+    Signal("jb.no_filter", "refusal", 0.45,
+           r"\b(?:don'?t|do\s+not|never|won'?t|will\s+not)\s+(?:\w+\s+)?(?:filter|censor|sanitize|tone\s+down)\s+(?:your|the|"
+           r"its|his|her|any)\s+(?:\w+\s+)?(?:language|responses?|answers?|replies|output|words|content)\b"),
+    Signal("jb.no_warnings", "refusal", 0.4,
+           r"\b(?:never|don'?t|do\s+not|won'?t|will\s+not|doesn'?t|does\s+not|shall\s+not)\s+(?:ever\s+)?(?:\w+\s+)?"
+           r"(?:warn(?:s|ing)?\s+(?:the\s+user|users|me|anyone|about)|(?:include|add|give|provide)s?\s+(?:any\s+)?"
+           r"(?:warnings?|disclaimers?|caveats)|moraliz|moralis|lecture|apologi[sz]e)"),
+    Signal("jb.cant_suppressed", "refusal", 0.55,
+           r"\b(?:never|not|none\s+of\s+(?:your|its|his|her)\s+(?:responses|answers|replies))\s+(?:should|will|must|"
+           r"shall)?\s*(?:\w+\s+)?(?:inform|tell|remind)\w*\s+(?:me|the\s+user|us|anyone)\s+(?:that\s+)?(?:you|it|he|"
+           r"she|they)\s+(?:can'?t|cannot|can\s+not|(?:are|is)\s+(?:not\s+able|unable))|\bno\s+more\s+[\"'‘“]?as\s+an\s+"
+           r"ai\b|\b(?:never|don'?t|do\s+not|won'?t)\s+(?:say|use|include|write|start\s+with)\s+(?:\w+\s+)?[\"'‘“]as\s+"
+           r"an\s+ai"),
+    # --- jailbreak: taking on a persona ----------------------------------------------------------------
+    Signal("jb.persona_adopt", "persona", 0.3,
+           r"\b(?:assume|adopt|take\s+on|"
+           r"embody|become|transform\s+into)\s+(?:the\s+)?(?:persona|role|identity|character|personality)\s+of\b|"
+           r"\bfrom\s+on\s+now\b|\b(?:in|into)\s+the\s+role\s+of\s+(?:my\s+|an?\s+)?(?:\w+\s+){0,2}?(?:ai|bot|chatbot|"
+           r"assistant|confidant|character|persona|villain|model)\b|\byou\s+are\s+(?:an?\s+)?(?:\w+\s+){0,3}?(?:named|"
+           r"called|known\s+as)\s+\S|\bsimulat(?:e|ing)\s+(?:being|a\s+connection\s+to|an?\s+(?:\w+\s+)?ai\b)"),
+    Signal("jb.ai_persona", "persona", 0.45,
+           r"\b(?:act(?:ing)?\s+as|pretend(?:ing)?\s+to\s+be|simulat\w+|you\s+are|you'?re|become|play(?:ing)?|(?:respond|"
+           r"answer)\s+as|be)\s+(?:\w+\s+)?(?:another|a\s+new|new|fictional|hypothetical|different|separate|alternate|"
+           r"alternative|rogue|evil|forked)\s+(?:ai|chatbot|language\s+model|ai\s+model|assistant|bot|gpt)s?\s+(?:named|"
+           r"called|known\s+as|similar\s+to)\b|"
+           r"\bas\s+an\s+ai\s+(?:similar\s+to\s+yourself|named|called)\b"),
+    Signal("jb.respond_as", "persona", 0.5,
+           r"\b(?:don'?t|do\s+not|never|stop)\s+(?:\w+\s+){0,2}?(?:respond|answer|reply|act|talk|speak|send\s+(?:your\s+)?"
+           r"responses?)\s+(?:\w+\s+)?as\s+(?:chatgpt|gpt\S*|an?\s+ai\b|bard|claude|gemini|the\s+assistant|an?\s+"
+           r"(?:ai\s+)?(?:language\s+)?model|openai)"),
+    Signal("jb.keep_character", "persona", 0.45,
+           r"\b(?:remain|keep)\s+(?:fully\s+)?in\s+(?:character|role)\b|\bstay\s+in\s+role\b|\bmaintain\s+"
+           r"(?:your\s+|the\s+)?(?:character|persona)\b|\bremains\s+in\s+character"),
+    # --- jailbreak: two answers, one of them unfiltered ------------------------------------------------------
+    Signal("jb.two_ways", "dual", 0.35,
+           r"\b(?:two|2|both)\s+(?:different\s+|separate\s+|distinct\s+)*(?:ways|manners|styles|personalities|personas|"
+           r"characters|entities|modes|versions|voices)\b"),
+    Signal("jb.chatgpt_and_other", "dual", 0.4,
+           r"\b(?:one|first(?:ly)?|the\s+first)\b[^.\n]{0,40}?\b(?:chatgpt|gpt|yourself)\b[^\n]{0,160}?\b(?:the\s+other|"
+           r"second(?:ly)?|the\s+second)\b[^.\n]{0,60}?\b(?:personality|persona|character|is|as|way|response)\b"),
+    Signal("jb.normal_vs", "dual", 0.35,
+           r"\b(?:your|the)\s+(?:usual|default|normal|standard|classic|typical|regular|censored|filtered)\s+(?:chatgpt\s+|"
+           r"gpt\s+|ai\s+)?(?:response|answer|reply|output)|\bhow\s+you\s+(?:would\s+)?normally\s+(?:would\s+)?"
+           r"(?:answer|respond|reply)|\b(?:respond|answer|reply)\s+as\s+(?:yourself|chatgpt|gpt)\b"),
+)
+
+
+# --- multilingual data-channel families ----------------------------------------------------------------
+# Addressing the model, urgency, tool invocation, stealth and exfiltration, per language. Latin-script words
+# are written without diacritics (the ``norm`` view folds them); ``ß`` survives NFKC, hence ``(?:ss|ß)``.
+# Cyrillic and Arabic words carry no ``\b`` (RE2's word boundary is ASCII-only). Each entry is one
+# language's vocabulary; :func:`_lang_signals` assembles the same phrase families for all of them.
+_ADDR_ML = _EMAIL + r"|https?://|" + _DOMAIN
+
+
+@dataclass(frozen=True)
+class _Lang:
+    code: str
+    note: str  # "note/message/instruction" + "for/to" (+ article)
+    ai: str  # the model as addressee
+    if_ai: str  # "if you are" (+ article), followed by ``ai``
+    before: str  # "before you finish/answer ..." (complete phrase)
+    first: str  # "do the following first" (complete phrase)
+    resume: str  # "then you can carry on as usual" (complete phrase)
+    important: str  # "this is very important" (complete phrase)
+    stealth: str  # "without telling the user" / "do not tell the user" (complete phrase)
+    no_confirm: str  # "no confirmation needed" (complete phrase)
+    tool_verb: str  # call / use / run
+    tool_noun: str  # tool / function
+    send: str  # send / forward / upload (imperative and infinitive)
+    to: str  # prepositions before a recipient
+    sensitive: str  # passwords, codes, all e-mails...
+    gap: str = _F  # filler unit between words
+
+
+_B = r"\b"
+_LANGS: tuple[_Lang, ...] = (
+    _Lang("de",
+          note=r"\b(?:hinweis|nachricht|notiz|anweisung(?:en)?|mitteilung|botschaft|info)\s+(?:fur|an)\s+(?:den\s+|die\s+|das\s+|"
+               r"alle\s+|jeden\s+|jede\s+|dich\s*,?\s*)?",
+          ai=r"(?:ki|ai|k\.i\.|(?:ki-)?assistent(?:en)?|ki-agent(?:en)?|sprachmodell|modell|chatbot|bot|llm)\b",
+          if_ai=r"\b(?:wenn|falls)\s+(?:du|sie)\s+(?:eine?\s+)?",
+          before=r"\bbevor\s+(?:du|sie)\s+(?:\S+\s+){0,3}?(?:meine|deine|ihre|die|diese)\s+(?:aufgabe|anfrage|auftrag|frage|"
+                 r"arbeit)\w*",
+          first=r"\b(?:erledige|erledigen\s+sie|mache|mach|fuhre|tu|tue)\s+(?:\S+\s+){0,2}?(?:zuerst|zunachst|vorher|erst)\s+"
+                r"(?:noch\s+)?(?:folgendes|das\s+folgende|dies|diesen\s+schritt)",
+          resume=r"\b(?:danach|anschlie(?:ss|ß)end|dann)\s+(?:kannst|darfst|sollst)\s+du\s+(?:\S+\s+){0,3}?(?:weitermachen|"
+                 r"fortfahren|weiterarbeiten)",
+          important=r"\b(?:das|es|dies)\s+ist\s+(?:sehr|au(?:ss|ß)erst|extrem|wirklich|absolut)\s+(?:wichtig|dringend)",
+          stealth=r"\bohne\s+(?:den\s+|die\s+|deinen\s+)?(?:benutzer|nutzer|anwender|kunden|besitzer)\w*\s+(?:davon\s+)?"
+                  r"(?:zu\s+)?(?:informieren|fragen|benachrichtigen|bescheid\s+zu\s+geben)|\b(?:sag|sage|erzahl|erzahle|"
+                  r"verrate|erwahne)\s+(?:es\s+|das\s+|dies\s+)?(?:dem|deinem)\s+(?:benutzer|nutzer|anwender)\s+nicht",
+          no_confirm=r"\bkeine\s+(?:bestatigung|ruckfrage|genehmigung|zustimmung)\s+(?:ist\s+)?(?:notig|erforderlich|"
+                     r"notwendig|noetig)",
+          tool_verb=r"\b(?:rufe|ruf|verwende|verwenden\s+sie|nutze|benutze|fuhre|starte)",
+          tool_noun=r"(?:werkzeug|funktion|befehl|aktion)",
+          send=r"\b(?:sende|senden|schicke|schick|schicken|leite|weiterleiten|ubermittle|ubermitteln|lade|hochladen|"
+               r"poste|maile|ubertrage|teile)",
+          to=r"(?:an|nach|zu|auf)",
+          sensitive=r"(?:passw(?:o|ö)rt(?:er)?|kennwort|zugangsdaten|anmeldedaten|api-?schlussel|sicherheitscode|"
+                    r"bestatigungscode|verifizierungscode|kreditkart\w*|bankdaten|kontodaten|alle\s+(?:\S+\s+)?"
+                    r"(?:e-?mails|nachrichten|dateien|daten|dokumente|kontakte))"),
+    _Lang("fr",
+          note=r"\b(?:note|message|instructions?|consignes?|remarque|avis|rappel)\s+(?:pour|a|destinee?s?\s+a)\s+"
+               r"(?:l'|l\s|le\s+|la\s+|les\s+|tout\s+|toute\s+|chaque\s+)?",
+          ai=r"(?:ia|i\.a\.|ai|assistants?|agents?\s+(?:ia|ai)|modeles?(?:\s+de\s+langage)?|chatbots?|bots?|llm)\b",
+          if_ai=r"\bsi\s+(?:tu\s+es|vous\s+etes)\s+(?:une?\s+|l')?",
+          before=r"\bavant\s+de\s+(?:\S+\s+){0,3}?(?:ta|ma|votre|la|cette|mon|ton)\s+(?:tache|demande|requete|mission|question|"
+                 r"travail)",
+          first=r"\b(?:fais|faites|merci\s+de\s+faire|veuillez\s+faire|effectue|effectuez)\s+(?:\S+\s+){0,2}?d'abord|"
+                r"\bd'abord\s+(?:ceci|ce\s+qui\s+suit|la\s+chose\s+suivante)",
+          resume=r"\b(?:ensuite|apres\s+cela|puis)\s*,?\s*(?:tu\s+peux|vous\s+pouvez)\s+(?:continuer|reprendre|poursuivre)",
+          important=r"\bc'est\s+(?:tres|extremement|vraiment|absolument)\s+(?:important|urgent)",
+          stealth=r"\bsans\s+(?:en\s+)?(?:informer|prevenir|avertir|demander\s+a|le\s+dire\s+a|consulter)\s+"
+                  r"(?:l'|l\s)?utilisat(?:eur|rice)|\bne\s+(?:le\s+|lui\s+)?(?:dis|dites|mentionne|mentionnez|signale|"
+                  r"signalez)\s+(?:rien|pas)\s+(?:\S+\s+){0,2}?(?:a\s+)?(?:l'|l\s)?utilisat(?:eur|rice)",
+          no_confirm=r"\b(?:aucune|pas\s+de|sans)\s+(?:confirmation|validation|approbation)\s+(?:n'est\s+)?"
+                     r"(?:necessaire|requise|besoin)|\bpas\s+besoin\s+de\s+(?:confirmation|le\s+mentionner)",
+          tool_verb=r"\b(?:appelle|appelez|appeler|utilise|utilisez|utiliser|execute|executez|invoque|invoquez|lance|lancez)",
+          tool_noun=r"(?:outil|fonction|commande|action)",
+          send=r"\b(?:envoie|envoyez|envoyer|transfere|transferez|transferer|fais\s+suivre|faites\s+suivre|partage|"
+               r"partagez|televerse|televersez|publie|publiez|poste|postez|transmets|transmettez)",
+          to=r"(?:a|au|aux|vers|sur|chez)",
+          sensitive=r"(?:mots?\s+de\s+passe|identifiants|cles?\s+(?:d'api|api)|codes?\s+de\s+(?:securite|verification|"
+                    r"confirmation)|carte\s+(?:bancaire|de\s+credit)|coordonnees\s+bancaires|tous\s+les\s+(?:\S+\s+)?"
+                    r"(?:e-?mails|courriels|messages|fichiers|documents|contacts))"),
+    _Lang("es",
+          note=r"\b(?:nota|mensaje|instrucci(?:on|ones)|aviso|recordatorio|indicaci(?:on|ones))\s+(?:para|a)\s+"
+               r"(?:el\s+|la\s+|los\s+|las\s+|al\s+|todo\s+|cualquier\s+)?",
+          ai=r"(?:ia|i\.a\.|ai|asistentes?|agentes?\s+(?:de\s+)?(?:ia|ai)|modelos?(?:\s+de\s+lenguaje)?|chatbots?|bots?|llm)\b",
+          if_ai=r"\bsi\s+(?:eres|usted\s+es)\s+(?:una?\s+|el\s+|la\s+)?",
+          before=r"\bantes\s+de\s+(?:\S+\s+){0,3}?(?:tu|mi|su|la|esta|el)\s+(?:tarea|solicitud|peticion|pregunta|mision|"
+                 r"trabajo)",
+          first=r"\b(?:haz|haga|realiza|realice|ejecuta)\s+(?:\S+\s+){0,2}?primero\s+(?:lo\s+siguiente|esto)|"
+                r"\bprimero\s+(?:haz|haga)\s+lo\s+siguiente",
+          resume=r"\b(?:despues|luego|a\s+continuacion)\s*,?\s*(?:puedes|podras|puede)\s+(?:continuar|seguir|retomar)",
+          important=r"\b(?:esto\s+)?es\s+(?:muy|extremadamente|realmente|sumamente)\s+(?:importante|urgente)",
+          stealth=r"\bsin\s+(?:informar|avisar|decir(?:le)?|preguntar|consultar|notificar)\s+(?:nada\s+)?(?:al|a\s+la)\s+"
+                  r"usuari[oa]|\bno\s+(?:se\s+lo\s+|le\s+)?(?:digas|diga|menciones|mencione|cuentes|informes)\s+"
+                  r"(?:\S+\s+){0,2}?(?:al|a\s+la)\s+usuari[oa]",
+          no_confirm=r"\b(?:no\s+(?:se\s+)?(?:necesita|requiere|hace\s+falta)|sin)\s+(?:ninguna\s+)?(?:confirmaci(?:on)|"
+                     r"aprobaci(?:on)|permiso)",
+          tool_verb=r"\b(?:llama\s+a|llame\s+a|usa|use|utiliza|utilice|ejecuta|ejecute|invoca|invoque)",
+          tool_noun=r"(?:herramienta|funci(?:on)|comando|acci(?:on))",
+          send=r"\b(?:envia|envie|enviar|reenvia|reenvie|reenviar|manda|mande|mandar|sube|suba|subir|publica|publique|"
+               r"comparte|comparta|transfiere|transfiera)",
+          to=r"(?:a|al|hacia|en)",
+          sensitive=r"(?:contrasenas?|contraseñas?|credenciales|claves?\s+(?:de\s+)?api|codigos?\s+de\s+(?:seguridad|"
+                    r"verificacion|confirmacion)|tarjeta\s+de\s+credito|datos\s+bancarios|todos\s+los\s+(?:\S+\s+)?"
+                    r"(?:correos|mensajes|archivos|documentos|contactos))"),
+    _Lang("pt",
+          note=r"\b(?:nota|mensagem|instruc(?:ao|oes)|aviso|lembrete)\s+(?:para|ao|a)\s+(?:o\s+|a\s+|os\s+|as\s+|todo\s+|"
+               r"qualquer\s+)?",
+          ai=r"(?:ia|i\.a\.|ai|assistentes?|agentes?\s+(?:de\s+)?(?:ia|ai)|modelos?(?:\s+de\s+linguagem)?|chatbots?|bots?|llm)\b",
+          if_ai=r"\bse\s+(?:voce\s+e|es|tu\s+es)\s+(?:uma?\s+|o\s+|a\s+)?",
+          before=r"\bantes\s+de\s+(?:\S+\s+){0,3}?(?:sua|minha|tua|a|esta|o)\s+(?:tarefa|solicitacao|pedido|pergunta|"
+                 r"missao|trabalho)",
+          first=r"\b(?:faca|faz|realize|execute)\s+(?:\S+\s+){0,2}?primeiro\s+(?:o\s+seguinte|isto|isso)",
+          resume=r"\b(?:depois|em\s+seguida|a\s+seguir)\s*,?\s*(?:voce\s+)?(?:pode|podes|podera)\s+(?:continuar|seguir|retomar)",
+          important=r"\b(?:isto\s+|isso\s+)?e\s+(?:muito|extremamente|realmente)\s+(?:importante|urgente)",
+          stealth=r"\bsem\s+(?:informar|avisar|dizer|perguntar|consultar|notificar)\s+(?:nada\s+)?(?:ao|a|o)\s+"
+                  r"(?:usuari[oa]|utilizador)|\bnao\s+(?:\S+\s+)?(?:diga|conte|mencione|informe)\s+(?:\S+\s+){0,2}?"
+                  r"(?:ao|a)\s+(?:usuari[oa]|utilizador)",
+          no_confirm=r"\b(?:nao\s+(?:e\s+)?(?:precisa|necessaria|necessario)|sem)\s+(?:de\s+)?(?:nenhuma\s+)?"
+                     r"(?:confirmac(?:ao)|aprovac(?:ao)|permissao)",
+          tool_verb=r"\b(?:chame|chama|use|usa|utilize|utiliza|execute|executa|invoque)",
+          tool_noun=r"(?:ferramenta|func(?:ao)|comando|ac(?:ao))",
+          send=r"\b(?:envie|envia|enviar|encaminhe|encaminha|encaminhar|mande|manda|mandar|compartilhe|partilhe|"
+               r"carregue|publique|transfira)",
+          to=r"(?:para|ao|a|em)",
+          sensitive=r"(?:senhas?|palavras?-passe|credenciais|chaves?\s+(?:de\s+)?api|codigos?\s+de\s+(?:seguranca|"
+                    r"verificacao|confirmacao)|cartao\s+de\s+credito|dados\s+bancarios|todos\s+os\s+(?:\S+\s+)?"
+                    r"(?:e-?mails|mensagens|arquivos|ficheiros|documentos|contatos))"),
+    _Lang("it",
+          note=r"\b(?:nota|messaggio|istruzion[ei]|avviso|promemoria|comunicazione)\s+(?:per|a|al|alla)\s+"
+               r"(?:l'|l\s|il\s+|lo\s+|la\s+|gli\s+|ogni\s+|qualsiasi\s+)?",
+          ai=r"(?:ia|i\.a\.|ai|assistent[ei]|agent[ei]\s+(?:ia|ai)|modell[oi](?:\s+linguistic[oi])?|chatbot|bot|llm)\b",
+          if_ai=r"\bse\s+(?:sei|lei\s+e)\s+(?:una?\s+|un'|l')?",
+          before=r"\bprima\s+di\s+(?:\S+\s+){0,3}?(?:il\s+tuo|il\s+mio|la\s+tua|la\s+mia|il|la|questo|questa)\s+(?:compito|"
+                 r"richiesta|attivita|domanda|lavoro)",
+          first=r"\b(?:fai|faccia|esegui|esegua|completa)\s+(?:\S+\s+){0,2}?prima\s+(?:quanto\s+segue|questo|"
+                r"la\s+seguente)",
+          resume=r"\b(?:poi|dopo|in\s+seguito)\s*,?\s*(?:puoi|potrai|puo)\s+(?:continuare|proseguire|riprendere)",
+          important=r"\b(?:questo\s+)?e\s+(?:molto|estremamente|davvero|assolutamente)\s+(?:importante|urgente)",
+          stealth=r"\bsenza\s+(?:informare|avvisare|dire\s+nulla|chiedere|consultare|notificare)\s+(?:a(?:ll')?\s*)?"
+                  r"(?:l')?utente|\bnon\s+(?:dire|dirlo|menzionare|menzionarlo|segnalare|informare)\s+(?:\S+\s+){0,2}?"
+                  r"(?:a(?:ll')?\s*)?(?:l')?utente",
+          no_confirm=r"\b(?:non\s+(?:serve|e\s+necessaria|occorre)|senza)\s+(?:alcuna\s+|nessuna\s+)?"
+                     r"(?:conferma|approvazione|autorizzazione)",
+          tool_verb=r"\b(?:chiama|chiami|usa|usi|utilizza|utilizzi|esegui|esegua|invoca|invochi)",
+          tool_noun=r"(?:strumento|funzione|comando|azione)",
+          send=r"\b(?:invia|invii|inviare|manda|mandi|mandare|inoltra|inoltri|inoltrare|carica|carichi|caricare|"
+               r"condividi|condivida|pubblica|trasferisci)",
+          to=r"(?:a|al|alla|all'|verso|su)",
+          sensitive=r"(?:password|credenziali|chiav[ei]\s+(?:api|di\s+accesso)|codic[ei]\s+di\s+(?:sicurezza|verifica|"
+                    r"conferma)|carta\s+di\s+credito|dati\s+bancari|tutt[ei]\s+(?:le\s+|i\s+)?(?:\S+\s+)?"
+                    r"(?:e-?mail|messaggi|file|documenti|contatti))"),
+    _Lang("nl",
+          note=r"\b(?:notitie|bericht|instructies?|opmerking|mededeling|memo|herinnering)\s+(?:voor|aan)\s+"
+               r"(?:de\s+|het\s+|elke\s+|iedere\s+|alle\s+)?",
+          ai=r"(?:ai|a\.i\.|ki|assistent(?:en)?|ai-assistent|ai-agent(?:en)?|taalmodel|model|chatbot|bot|llm)\b",
+          if_ai=r"\b(?:als|indien)\s+(?:je|jij|u)\s+(?:een\s+)?",
+          before=r"\b(?:voordat|voor)\s+(?:je|jij|u)\s+(?:\S+\s+){0,3}?(?:mijn|jouw|je|uw|de|deze)\s+(?:taak|verzoek|opdracht|"
+                 r"vraag)",
+          first=r"\b(?:doe|voer|voert)\s+(?:\S+\s+){0,2}?eerst\s+(?:het\s+volgende|dit|deze\s+stap)",
+          resume=r"\b(?:daarna|vervolgens|daarna)\s+(?:kun|kan|mag)\s+(?:je|jij|u)\s+(?:\S+\s+){0,2}?(?:verdergaan|doorgaan|"
+                 r"verder\s+gaan)",
+          important=r"\b(?:dit|het)\s+is\s+(?:erg|zeer|heel|uiterst|echt|ontzettend)\s+(?:belangrijk|dringend)",
+          stealth=r"\bzonder\s+(?:de\s+|het\s+)?(?:gebruiker|eigenaar|klant)\s+(?:iets\s+)?(?:te\s+)?(?:informeren|"
+                  r"vertellen|laten\s+weten|vragen|melden)|\b(?:vertel|zeg|meld)\s+(?:het|dit|niets)?\s*(?:aan\s+)?"
+                  r"de\s+gebruiker\s+niet",
+          no_confirm=r"\b(?:geen|zonder)\s+(?:bevestiging|goedkeuring|toestemming)\s+(?:is\s+)?(?:nodig|vereist)?",
+          tool_verb=r"\b(?:roep|gebruik|voer|start|activeer)",
+          tool_noun=r"(?:functie|commando|opdracht|actie)",
+          send=r"\b(?:stuur|verstuur|versturen|sturen|doorsturen|uploaden|deel|delen|publiceer|mailen|verzend|"
+               r"verzenden)",
+          to=r"(?:naar|aan|op)",
+          sensitive=r"(?:wachtwoord(?:en)?|inloggegevens|api-?sleutels?|beveiligingscodes?|verificatiecodes?|"
+                    r"creditcard\w*|bankgegevens|alle\s+(?:\S+\s+)?(?:e-?mails|berichten|bestanden|documenten|contacten))"),
+    _Lang("ru",
+          note=r"(?:сообщение|записка|заметка|инструкци[яи]|указани[ея]|примечание|напоминание|обращение)\s+(?:для|к)\s+",
+          ai=r"(?:ии|ai|ассистент\pL*|ии-помощник\pL*|ии-агент\pL*|(?:языков\pL+\s+)?модел\pL+|бот\pL*|чат-?бот\pL*|нейросет\pL*|llm)",
+          if_ai=r"(?:если|коли)\s+ты\s+(?:—\s+|-\s+)?",
+          before=r"(?:прежде\s+чем|перед\s+тем\s+как)\s+(?:\S+\s+){0,3}?(?:задач|запрос|вопрос|поручени)\pL*",
+          first=r"(?:сначала|сперва|в\s+первую\s+очередь)\s+(?:\S+\s+)?(?:сделай|выполни|сделайте|выполните)\s+"
+                r"(?:следующее|это)",
+          resume=r"(?:после\s+этого|затем|потом)\s*,?\s*(?:ты\s+|вы\s+)?(?:можешь|можете)\s+(?:продолжить|продолжать|"
+                 r"вернуться)",
+          important=r"(?:это\s+)?(?:очень|крайне|чрезвычайно|исключительно)\s+(?:важно|срочно)",
+          stealth=r"(?:не\s+(?:говори|сообщай|рассказывай|упоминай|говорите|сообщайте)\s+(?:об\s+этом\s+|ничего\s+)?"
+                  r"пользовател\pL+|без\s+ведома\s+пользовател\pL+|не\s+уведомляя\s+пользовател\pL+)",
+          no_confirm=r"(?:подтверждение|одобрение|согласие)\s+не\s+(?:нужно|требуется|нужен)",
+          tool_verb=r"(?:вызови|вызовите|используй|используйте|запусти|запустите|выполни|выполните)",
+          tool_noun=r"(?:инструмент\pL*|функци\pL+|команд\pL+)",
+          send=r"(?:отправь|отправьте|перешли|перешлите|вышли|вышлите|загрузи|загрузите|передай|передайте|"
+               r"отправить|переслать)",
+          to=r"(?:на|в|по\s+адресу|для)",
+          sensitive=r"(?:парол\pL+|учетные\s+данные|учётные\s+данные|api-?ключ\pL*|ключ\pL*\s+api|код\pL*\s+"
+                    r"(?:подтверждения|безопасности|доступа)|данные\s+(?:банковской\s+)?карты|все\s+(?:\S+\s+)?"
+                    r"(?:письма|сообщения|файлы|документы|контакты))"),
+    _Lang("ar",
+          note=r"(?:رسالة|ملاحظة|تعليمات|تنبيه|تذكير)\s+(?:إلى|الى|لل|ل)\s*",
+          ai=r"(?:الذكاء\s+الاصطناعي|ذكاء\s+اصطناعي|المساعد|مساعد|النموذج|نموذج\s+لغوي|الروبوت|البوت)",
+          if_ai=r"(?:إذا|اذا|إن|ان)\s+كنت\s+",
+          before=r"قبل\s+(?:أن|ان)\s+(?:\S+\s+){0,2}?(?:المهمة|مهمتي|مهمتك|الطلب|طلبي|السؤال)",
+          first=r"(?:أولا|اولا|أولاً|اولاً)\s*(?:،|,)?\s*(?:قم|نفذ|افعل)|(?:قم|نفذ|افعل)\s+(?:\S+\s+)?(?:أولا|اولا|أولاً)",
+          resume=r"(?:ثم|بعد\s+ذلك)\s+(?:يمكنك|تستطيع)\s+(?:المتابعة|الاستمرار|متابعة|إكمال|اكمال)",
+          important=r"(?:هذا\s+)?(?:مهم|هام)\s+(?:جدا|جداً|للغاية)",
+          stealth=r"(?:لا\s+تخبر|دون\s+إخبار|دون\s+اخبار|بدون\s+إعلام|بدون\s+اعلام|لا\s+تعلم)\s+المستخدم",
+          no_confirm=r"(?:لا\s+حاجة\s+(?:إلى|الى|ل)\s*(?:التأكيد|تأكيد|الموافقة)|دون\s+(?:تأكيد|موافقة))",
+          tool_verb=r"(?:استدع|استدعي|استخدم|نفذ|شغل)",
+          tool_noun=r"(?:أداة|الأداة|اداة|الاداة|دالة|الدالة|وظيفة|الوظيفة)",
+          send=r"(?:أرسل|ارسل|أرسلي|حول|أعد\s+توجيه|اعد\s+توجيه|ارفع|شارك)",
+          to=r"(?:إلى|الى|على|ل)",
+          sensitive=r"(?:كلم(?:ة|ات)\s+(?:ال)?مرور|كلمة\s+السر|بيانات\s+الاعتماد|مفتاح\s+api|رمز\s+(?:التحقق|الأمان|الامان)|"
+                    r"بطاقة\s+(?:ال)?ائتمان|جميع\s+(?:ال)?(?:رسائل|ملفات|مستندات|جهات))"),
+)
+
+
+def _lang_signals(lang: _Lang) -> tuple[Signal, ...]:
+    f = lang.gap
+    ident = r"[`'\"«„“]?[a-z_][a-z0-9_]*_[a-z0-9_]+[`'\"»“”]?"  # a snake_case name: what tool names look like
+    c = lang.code
+    return (
+        Signal(f"{c}.note_to_ai", "addressed", 0.6, lang.note + lang.ai, "untrusted", c),
+        Signal(f"{c}.if_you_are_ai", "addressed", 0.6, lang.if_ai + lang.ai, "untrusted", c),
+        Signal(f"{c}.before_task", "urgency", 0.35, lang.before, "untrusted", c),
+        Signal(f"{c}.do_first", "urgency", 0.4, lang.first, "untrusted", c),
+        Signal(f"{c}.resume_task", "urgency", 0.35, lang.resume, "untrusted", c),
+        Signal(f"{c}.important", "pressure", 0.3, lang.important, "untrusted", c),
+        Signal(f"{c}.stealth", "stealth", 0.7, lang.stealth, "untrusted", c),
+        Signal(f"{c}.no_confirm", "pressure", 0.45, lang.no_confirm, "untrusted", c),
+        Signal(f"{c}.tool_named", "tool_invoke", 0.4,
+               rf"{lang.tool_verb}\s+{f}{{0,2}}?(?:l['’])?(?:{lang.tool_noun}|tool)\s+{ident}|{ident}[\s-]+{lang.tool_noun}",
+               "untrusted", c),
+        Signal(f"{c}.send_to", "exfil", 0.45,
+               rf"{lang.send}\s+{f}{{0,8}}?(?:{lang.to}\s+)?{f}{{0,2}}?[\"'<(`«„]?(?:{_ADDR_ML})", "untrusted", c),
+        Signal(f"{c}.send_sensitive", "exfil", 0.5, rf"{lang.send}\s+{f}{{0,4}}?{lang.sensitive}", "untrusted", c),
+    )
+
+
+_ML_DATA: tuple[Signal, ...] = (
+    *(s for lang in _LANGS for s in _lang_signals(lang)),
+    # Chinese and Japanese run words together: bounded character gaps instead of word fillers
+    Signal("zh.note_to_ai", "addressed", 0.6,
+           r"(?:给|給|致|对|對|寫給|写给)(?:该|這|这个|這個)?(?:(?:AI|人工智能|智能)?(?:助手|助理|模型|语言模型|語言模型|大模型|机器人|機器人)|AI|"
+           r"人工智能)"
+           r"(?:的)?(?:消息|訊息|留言|指示|说明|說明|提示|通知|备注|備註)", "untrusted", "zh"),
+    Signal("zh.if_you_are_ai", "addressed", 0.6,
+           r"(?:如果|假如|若)你是(?:一个|一個|一名)?(?:AI|人工智能|助手|助理|语言模型|語言模型|大模型|机器人|機器人|智能体|智能體)",
+           "untrusted", "zh"),
+    Signal("zh.before_task", "urgency", 0.35,
+           r"在(?:你)?(?:完成|回答|回复|回覆|继续|繼續|处理|處理|执行|執行).{0,8}?"
+           r"(?:任务|任務|请求|請求|问题|問題|工作)(?:之前|以前)", "untrusted", "zh"),
+    Signal("zh.do_first", "urgency", 0.4,
+           r"(?:请|請)?(?:先|首先)(?:执行|執行|完成|做|处理|處理)(?:以下|下面|如下)", "untrusted",
+           "zh"),
+    Signal("zh.resume_task", "urgency", 0.35,
+           r"(?:然后|之后|之後|完成后|完成後)(?:你)?(?:就)?(?:可以)?(?:继续|繼續|照常)", "untrusted",
+           "zh"),
+    Signal("zh.important", "pressure", 0.3, r"(?:非常|极其|極其|十分|特别|特別)(?:重要|紧急|緊急)", "untrusted", "zh"),
+    Signal("zh.stealth", "stealth", 0.7,
+           r"(?:不要|别|別|无需|無需|不必|不用)(?:告诉|告訴|通知|提醒|让|讓)(?:用户|用戶|使用者)|(?:不要|别|別)(?:向|对|對)(?:用户|用戶|使用者)"
+           r"(?:提及|提起|透露)", "untrusted", "zh"),
+    Signal("zh.no_confirm", "pressure", 0.45, r"(?:无需|無需|不需要|不必)(?:确认|確認|批准|同意)", "untrusted", "zh"),
+    Signal("zh.tool_named", "tool_invoke", 0.4,
+           r"(?:调用|調用|使用|执行|執行|运行|運行)\s*[`'\"“]?[a-z_][a-z0-9_]*_[a-z0-9_]+[`'\"”]?\s*(?:工具|函数|函數|功能|接口)",
+           "untrusted", "zh"),
+    Signal("zh.send_to", "exfil", 0.45,
+           rf"(?:发送|發送|转发|轉發|上传|上傳|发给|發給|寄给|寄給|传给|傳給|发到|發到|分享给|分享給).{{0,40}}?(?:{_ADDR_ML})",
+           "untrusted", "zh"),
+    Signal("zh.send_sensitive", "exfil", 0.5,
+           r"(?:发送|發送|转发|轉發|上传|上傳|发给|發給|告诉|告訴|透露).{0,12}?(?:密码|密碼|验证码|驗證碼|安全码|安全碼|API\s*密钥|"
+           r"API\s*密鑰|信用卡|银行账户|銀行帳戶|所有(?:的)?(?:邮件|郵件|消息|訊息|文件|檔案|联系人|聯絡人))|(?:把|將|将)"
+           r".{0,8}?(?:密码|密碼|验证码|驗證碼|安全码|安全碼|API\s*密钥|信用卡|所有(?:的)?(?:邮件|郵件|消息|文件))"
+           r".{0,8}?(?:发送|發送|转发|轉發|上传|上傳|发给|發給)", "untrusted", "zh"),
+    Signal("ja.note_to_ai", "addressed", 0.6,
+           r"(?:AI|ＡＩ|アシスタント|エージェント|言語モデル|モデル|チャットボット|ボット)(?:への|に対する|宛て?の|向けの)"
+           r"(?:メッセージ|指示|注意|お知らせ|メモ|連絡|依頼)", "untrusted", "ja"),
+    Signal("ja.if_you_are_ai", "addressed", 0.6,
+           r"(?:あなたが|もしあなたが)(?:AI|ＡＩ|アシスタント|エージェント|言語モデル|チャットボット)(?:なら|であれば|の場合)",
+           "untrusted", "ja"),
+    Signal("ja.before_task", "urgency", 0.35,
+           r"(?:タスク|依頼|質問|作業|仕事)(?:を|に)?(?:完了|終え|始め|続け|回答|答え|処理)(?:する|る)?前に",
+           "untrusted", "ja"),
+    Signal("ja.do_first", "urgency", 0.4, r"(?:まず|最初に|先に)(?:、)?(?:以下|次)(?:のこと)?を", "untrusted", "ja"),
+    Signal("ja.resume_task", "urgency", 0.35,
+           r"(?:その後|それから|終わったら)(?:、)?(?:通常|いつも)?(?:どおり|通り)?(?:に)?(?:作業を)?続け",
+           "untrusted", "ja"),
+    Signal("ja.important", "pressure", 0.3, r"(?:非常に|とても|極めて|きわめて)(?:重要|緊急)", "untrusted", "ja"),
+    Signal("ja.stealth", "stealth", 0.7,
+           r"(?:ユーザー|ユーザ|利用者)(?:に|には)(?:は)?(?:知らせ|伝え|言わ|教え|報告し)(?:ない|ず)",
+           "untrusted", "ja"),
+    Signal("ja.no_confirm", "pressure", 0.45, r"(?:確認|承認|許可)(?:は)?(?:不要|必要ありません|いりません)",
+           "untrusted", "ja"),
+    Signal("ja.tool_named", "tool_invoke", 0.4,
+           r"[`'\"「]?[a-z_][a-z0-9_]*_[a-z0-9_]+[`'\"」]?\s*(?:ツール|関数|機能|コマンド)(?:を)?(?:呼び出|使|実行|起動)",
+           "untrusted", "ja"),
+    Signal("ja.send_to", "exfil", 0.45,
+           rf"(?:{_ADDR_ML}).{{0,16}}?(?:に|へ|宛て?に)(?:.{{0,20}}?)(?:送信|転送|送っ|送る|送り|アップロード|共有)",
+           "untrusted", "ja"),
+    Signal("ja.send_sensitive", "exfil", 0.5,
+           r"(?:パスワード|認証コード|確認コード|セキュリティコード|APIキー|クレジットカード|銀行口座|すべての(?:メール|メッセージ|ファイル|連絡先))"
+           r".{0,20}?(?:送信|転送|送っ|送る|送り|アップロード|共有|教え)", "untrusted", "ja"),
+)
+
+
+_BASE: tuple[Signal, ...] = (
     # --- instruction override (en) ---------------------------------------------------------------
     Signal("en.override", "override", 0.82,
            r"\b(?:ignore|disregard|forget|skip|bypass|override|overlook|neglect|abandon|discard|drop)\s+"
@@ -78,7 +534,7 @@ SIGNALS: tuple[Signal, ...] = (
            r"instructions?|mission|role)\s+(?:is|are|will\s+be|now)\b"),
     Signal("en.from_now_on", "new_instruction", 0.35,
            r"\bfrom\s+now\s+on,?\s+(?:you|your|ignore|only|always|respond|answer|act|reply)"),
-    Signal("en.you_are_now", "jailbreak", 0.45,
+    Signal("en.you_are_now", "persona", 0.45,
            r"\byou\s+(?:are|will\s+be|shall\s+be)\s+now\s+|\byou\s+are\s+no\s+longer\s+(?:an?\s+)?"
            r"(?:ai|assistant|chatgpt|language\s+model|bound|restricted|limited)"),
     # --- fake role / chat-template markers ---------------------------------------------------------
@@ -102,10 +558,10 @@ SIGNALS: tuple[Signal, ...] = (
     # --- data addressing the model (untrusted) -----------------------------------------------------
     Signal("data.note_to_ai", "addressed", 0.6,
            r"\b(?:note|message|instructions?|reminder|memo|attention|notice|directive|request)s?\s+(?:to|for)\s+"
-           r"(?:the\s+|any\s+|all\s+)?(?:ai|a\.i\.|assistants?|llms?|agents?|models?|language\s+models?|"
+           r"(?:the\s+|any\s+|all\s+)?(?:ai|a\.i\.|assistants?|llms?|(?:ai|llm)\s+agents?|models?|language\s+models?|"
            r"chatbots?|bots?|gpt|claude|copilot)\b", "untrusted"),
     Signal("data.if_you_are_ai", "addressed", 0.6,
-           r"\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|llm|language\s+model|assistant|agent|chatbot|bot|gpt|"
+           r"\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|llm|language\s+model|assistant|chatbot|bot|gpt|"
            r"automated)", "untrusted"),
     Signal("data.hey_ai", "addressed", 0.5,
            r"\b(?:dear|hey|hello|hi|attention|attn)\s*,?\s+(?:ai|assistant|llm|agent|chatbot|gpt|claude|model)\b",
@@ -136,7 +592,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("data.do_following", "urgency", 0.4,
            r"\b(?:please\s+)?(?:do|perform|complete|execute|carry\s+out)\s+the\s+following\s+(?:\w+\s+)?"
            r"(?:first|immediately|now|instead|before)", "untrusted"),
-    Signal("data.immediately", "urgency", 0.35,
+    Signal("data.immediately", "pressure", 0.35,
            r"\b(?:immediately|urgently|right\s+now)\s*,?\s+(?:send|forward|transfer|delete|email|post|upload|"
            r"execute|run|call|pay|invite|share)\b", "untrusted"),
     Signal("data.after_that", "urgency", 0.35,
@@ -145,7 +601,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("data.no_confirm", "stealth", 0.5,
            r"\bwithout\s+(?:asking|confirming|checking\s+with|consulting|waiting\s+for)\s+(?:me|the\s+user|anyone|"
            r"them|confirmation|approval)", "untrusted"),
-    Signal("data.imperative", "tool_invoke", 0.3,
+    Signal("data.imperative", "imperative", 0.3,
            r"(?m)(?:^|[.!?:)]\s*)(?:send|forward|e-?mail|transfer|post|upload|delete|invite|share|pay|wire|update|change)"
            r"\s+(?:a|an|the|all|my|this|these|every|each|them|it|me)\b", "untrusted"),
     Signal("data.stealth", "stealth", 0.7,
@@ -185,8 +641,9 @@ SIGNALS: tuple[Signal, ...] = (
            r"[\"'](?:name|function|tool)[\"']\s*:\s*[\"'][a-z_]+[\"']\s*,\s*[\"'](?:arguments|parameters|args|"
            r"input)[\"']\s*:|\b(?:tool_call|function_call|tool_use)[\"']?\s*[:=]", "untrusted"),
     Signal("tool.destructive", "tool_invoke", 0.35,
-           rf"\b(?:delete|remove|wipe|erase|destroy|purge)\s+(?:all\s+)?{_F}{{0,3}}?(?:files|emails|messages|"
-           r"records|database|repository|repo|account|backups?|calendar\s+events)\b", "untrusted"),
+           rf"\b(?:delete|remove|wipe|erase|destroy|purge)\s+(?:all\s+)?{_F}{{0,3}}?(?:files?|e-?mails?|messages?|"
+           r"records?|database|repository|repo|account|backups?|(?:calendar\s+)?events?|documents?|contacts?)\b",
+           "untrusted"),
     Signal("tool.money", "tool_invoke", 0.4,
            rf"\b(?:transfer|wire|send|pay)\s+{_F}{{0,3}}?(?:[$€£]\s?\d[\d,.]*|\d[\d,.]*\s*(?:[$€£]|usd|eur|gbp|"
            r"dollars|euros|pounds))\s+{_F}{{0,3}}?to\b|\bsend\s+(?:a\s+)?(?:transaction|payment|transfer)\s+to\b",
@@ -210,7 +667,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("jb.mode", "jailbreak", 0.6,
            r"\b(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|opposite|god|dan)\s+mode\b|"
            r"\bdeveloper\s+mode\s+(?:enabled|activated|output|response)\b"),
-    Signal("jb.no_restrictions", "jailbreak", 0.45,
+    Signal("jb.no_restrictions", "unrestricted", 0.45,
            r"\b(?:no|without|free\s+(?:of|from)|not\s+(?:bound|restricted|limited)\s+by|unbound\s+by)\s+"
            r"(?:any\s+)?(?:of\s+)?(?:the\s+)?(?:ethical|moral|content|safety|openai'?s?|anthropic'?s?|usual|"
            r"typical|ai)\s*(?:restrictions|filters|limitations|guidelines|policies|rules|constraints|"
@@ -220,60 +677,65 @@ SIGNALS: tuple[Signal, ...] = (
            r"of\s+)*(?:(?:openai|anthropic)'?s?\s+(?:(?:ethical|moral|safety|content|usage)\s+)?|(?:ethical|moral|safety|"
            r"content|usage|ai)\s+)(?:guidelines|"
            r"policies|policy|filters|restrictions|principles|training|programming|safeguards)"),
-    Signal("jb.stay_in_character", "jailbreak", 0.45, r"\b(?:stay|remain|keep)\s+in\s+character\b"),
-    Signal("jb.pretend_unrestricted", "jailbreak", 0.75,
+    Signal("jb.stay_in_character", "persona", 0.45, r"\b(?:stay|remain|keep)\s+in\s+character\b"),
+    Signal("jb.pretend_unrestricted", "unrestricted", 0.75,
            r"\b(?:pretend|imagine|act\s+as\s+if|suppose)\s+(?:that\s+)?(?:you\s+are|you're|to\s+be)\s+(?:an?\s+)?"
            r"(?:unrestricted|unfiltered|evil|amoral|uncensored|rogue|jailbroken|different\s+ai|ai\s+(?:without|"
            r"with\s+no)|free\s+ai)"),
-    Signal("jb.amoral_ai", "jailbreak", 0.6,
+    Signal("jb.amoral_ai", "unrestricted", 0.6,
            r"\b(?:amoral|uncensored|unethical|unfiltered|unrestricted|immoral)\s+(?:ai|assistant|chatbot|model|"
            r"character|bot|version)\b"),
-    Signal("jb.freed", "jailbreak", 0.75,
+    Signal("jb.freed", "unrestricted", 0.75,
            r"\bbroken\s+free\s+of\s+the\s+(?:typical\s+)?confines\b|\b(?:have\s+been|has\s+been|are)\s+freed\s+"
            r"from\b|\bfreed\s+from\s+the\s+(?:typical\s+)?(?:confines|limitations|restrictions)"),
-    Signal("jb.never_refuse", "jailbreak", 0.55,
-           r"\b(?:never|not|cannot|can'?t|won'?t|will\s+not)\s+(?:ever\s+)?(?:refuse|decline|say\s+no)\b|"
+    Signal("jb.never_refuse", "refusal", 0.55,
+           r"\b(?:never|not|cannot|can'?t|won'?t|will\s+not|doesn'?t|does\s+not|don'?t|do\s+not|would\s+never|"
+           r"must\s+not|is\s+not\s+allowed\s+to)\s+(?:ever\s+)?(?:refus|declin|den(?:y|ie)|reject|say\s+no)\w*"
+           r"(?:\s+(?:to\s+(?:answer|respond|reply|comply)|(?:any|a|the|my|your|users?'?s?)\s+(?:\w+\s+)?(?:requests?|"
+           r"questions?|prompts?|commands?|orders?|instructions?|tasks?|queries)|anything|answering|responding)\b|"
+           r"\s*[.,;!)]|$)|\bwithout\s+(?:any\s+)?(?:hesitation\s+or\s+)?refus\w+|"
            r"\bwithout\s+(?:including\s+)?(?:any\s+)?(?:warnings?|disclaimers?|moralizing|moralising|refusals?)\b"),
-    Signal("jb.dual_response", "jailbreak", 0.5,
+    Signal("jb.dual_response", "dual", 0.5,
            r"\b(?:two|2|both)\s+(?:different\s+|separate\s+)?(?:responses|answers|paragraphs)\b[^.\n]{0,80}"
            r"\b(?:normal|classic|jailbreak|jailbroken|dan|developer|unfiltered)"),
-    Signal("jb.simulate_ai", "jailbreak", 0.45,
+    Signal("jb.simulate_ai", "persona", 0.45,
            rf"\b(?:act|behave|respond|role-?play)\s+as\s+(?:an?\s+)?{_F}{{0,3}}?(?:ai|chatbot|assistant|model|"
            r"character)\s+(?:that|who|which|without|named|called)\b"),
-    Signal("jb.hypothetical", "jailbreak", 0.4,
+    Signal("jb.hypothetical", "unrestricted", 0.4,
            r"\b(?:hypothetical(?:ly)?|fictional|in\s+a\s+story)\b[^.\n]{0,80}\b(?:no|without)\s+(?:restrictions|"
            r"rules|limits|ethics|filters)"),
     Signal("jb.policy_mention", "jailbreak", 0.3,
            r"\b(?:openai|anthropic)'?s?\s+(?:content\s+)?(?:policy|policies|guidelines|rules)"),
-    Signal("jb.not_bound", "jailbreak", 0.55,
+    Signal("jb.not_bound", "unrestricted", 0.55,
            r"\b(?:not|never|doesn'?t|don'?t|won'?t|no\s+longer|not\s+have\s+to)\s+(?:have\s+to\s+|need\s+to\s+)?"
            r"(?:abide\s+by|adhere\s+to|follow|comply\s+with|conform\s+to|be\s+bound\s+by|care\s+about|obey)\s+"
            rf"(?:any\s+|the\s+)?(?:of\s+)?{_F}{{0,2}}?(?:rules|policies|guidelines|restrictions|principles|ethics|morals|"
            r"laws|filters|content\s+polic\w+)"),
-    Signal("jb.rules_dont_apply", "jailbreak", 0.6,
+    Signal("jb.rules_dont_apply", "unrestricted", 0.6,
            r"\b(?:openai|chatgpt|anthropic|ai)'?s?\s+(?:\w+\s+)?(?:rules|policies|guidelines|restrictions|filters)\s+"
            r"(?:don'?t|do\s+not|no\s+longer|doesn'?t|does\s+not|won'?t)\s+(?:apply|matter|exist)|\b(?:defy|ignores?|"
            r"disregards?)\s+(?:any\s+and\s+all|all|any)?\s*(?:of\s+)?(?:openai|anthropic|chatgpt)'?s?\s+"
            r"(?:\w+\s+)?(?:rules|policies|guidelines|restrictions)"),
-    Signal("jb.ignores_all", "jailbreak", 0.5,
+    Signal("jb.ignores_all", "unrestricted", 0.5,
            rf"\bignores?\s+(?:any\s+and\s+all|all|any)\s+{_F}{{0,2}}?(?:restrictions|rules|policies|guidelines|"
            r"filters|limitations)"),
-    Signal("jb.free_of_all", "jailbreak", 0.5,
+    Signal("jb.free_of_all", "unrestricted", 0.45,
            r"\b(?:free\s+(?:of|from)\s+all|with\s+zero|regardless\s+of\s+(?:any\s+)?)\s*(?:\w+\s+)?(?:restrictions|"
            r"filters|limitations|censorship|rules)|\bno\s+rules,\s+no\s+(?:limitations|limits|restrictions)"),
-    Signal("jb.break_character", "jailbreak", 0.5,
+    Signal("jb.break_character", "persona", 0.5,
            r"\b(?:never|don'?t|do\s+not|won'?t)\s+break\s+(?:out\s+of\s+)?character\b|\bbreak(?:ing)?\s+character\b"),
-    Signal("jb.named_persona", "jailbreak", 0.45,
+    Signal("jb.named_persona", "persona", 0.45,
            r"\b(?:act|simulate|behave|respond|role-?play|pretend)\s+(?:to\s+be\s+|as\s+|being\s+)?(?:a\s+|an\s+)?"
            rf"{_F}{{0,4}}?(?:ai|chatbot|assistant|model|language\s+model|bot|persona|gpt)\s+(?:named|called|known\s+as)\b"
            r"|\b(?:another|different)\s+(?:ai|al)\s+model\s+(?:known\s+as|named|called)\b"),
-    Signal("jb.going_to_act", "jailbreak", 0.4,
-           r"\byou\s+(?:are\s+going\s+to|will|must|shall)\s+(?:now\s+)?(?:pretend|act|role-?play|simulate|respond)\s+"
-           r"(?:to\s+be|as|being)\b|\bimmerse\s+yourself\s+(?:into|in)\s+the\s+role\b"),
-    Signal("jb.output_prefix", "jailbreak", 0.35,
+    Signal("jb.going_to_act", "persona", 0.4,
+           r"\byou(?:'re|\s+are|\s+will\s+be)?\s+(?:now\s+)?(?:going\s+to|about\s+to|to|will|must|shall)\s+(?:now\s+)?"
+           r"(?:\w+\s+)?(?:pretend|act|pose|play|role-?play|simulate|respond|answer|embody|become)\s+(?:to\s+be|as|being|"
+           r"like)\b|\bimmerse\s+yourself\s+(?:into|in)\s+the\s+role\b"),
+    Signal("jb.output_prefix", "persona", 0.35,
            r"\b(?:start|begin|prefix|preface)\s+(?:all\s+)?(?:of\s+)?(?:your\s+)?(?:outputs?|responses?|answers?|"
            r"replies|messages?)\s+with\s+[\"'\[(]"),
-    Signal("jb.everything_legal", "jailbreak", 0.5,
+    Signal("jb.everything_legal", "unrestricted", 0.5,
            r"\b(?:everything|anything)\s+is\s+(?:legal|allowed|permitted|acceptable)\b|\bcan\s+(?:do|say)\s+"
            r"(?:or\s+say\s+)?anything\b"),
     Signal("en.forget_instructed", "override", 0.7,
@@ -295,7 +757,8 @@ SIGNALS: tuple[Signal, ...] = (
            rf"text|everything|content|instructions|lines|messages?|prompt)\s+{_F}{{0,2}}?(?:above|before\s+this|"
            r"preceding|prior|so\s+far|verbatim|at\s+the\s+(?:start|beginning|top))"),
     Signal("ex.starting_with", "extraction", 0.8,
-           r"\bstarting\s+(?:with|from)\s+[\"'“]?(?:you\s+are|your\s+(?:role|task)|system|i\s+am\s+(?:an?\s+)?ai)"),
+           r"\b(?:starting|beginning|begin|start)\s+(?:with|from|at)\s+[\"'“]?(?:you\s+are|your\s+(?:role|task)|system|"
+           r"i\s+am\s+(?:an?\s+)?ai)"),
     Signal("ex.what_told", "extraction", 0.7,
            r"\bwhat\s+(?:were|are|was|is)\s+(?:you\s+)?(?:told|instructed|programmed|asked|prompted)\s+"
            r"(?:to\s+do\s+)?(?:before|initially|at\s+the\s+(?:start|beginning)|by\s+(?:your\s+)?(?:developers?|"
@@ -331,7 +794,7 @@ SIGNALS: tuple[Signal, ...] = (
            rf"\b(?:zeig|zeige|gib|nenne|verrate|wiederhole|drucke)\s+{_F}{{0,3}}?(?:deinen?|ihren?|den|die)\s+"
            r"(?:system-?prompt|systemanweisungen|anfangsanweisungen|(?:ursprunglichen|versteckten|geheimen)\s+"
            r"(?:anweisungen|prompt))", lang="de"),
-    Signal("de.persona", "jailbreak", 0.45, r"\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\s", lang="de"),
+    Signal("de.persona", "persona", 0.45, r"\bdu\s+bist\s+(?:jetzt|nun|ab\s+sofort)\s", lang="de"),
     # --- French ---------------------------------------------------------------------------------------------
     Signal("fr.override", "override", 0.82,
            r"\b(?:ignore[rsz]?|oublie[rsz]?|ne\s+tiens\s+pas\s+compte\s+des?|fais\s+abstraction\s+des?)\s+"
@@ -342,7 +805,7 @@ SIGNALS: tuple[Signal, ...] = (
            r"\b(?:montre|affiche|revele|donne|repete|ecris|imprime|dis)[sz]?\s*(?:-?moi|-?nous)?\s+"
            rf"{_F}{{0,2}}?(?:ton|votre|le|tes|vos|les)\s+(?:prompt\s+(?:systeme|initial)|instructions\s+"
            r"(?:systeme|initiales|d'origine|cachees|secretes)|message\s+systeme)", lang="fr"),
-    Signal("fr.persona", "jailbreak", 0.45, r"\btu\s+es\s+(?:maintenant|desormais)\s", lang="fr"),
+    Signal("fr.persona", "persona", 0.45, r"\btu\s+es\s+(?:maintenant|desormais)\s", lang="fr"),
     # --- Spanish --------------------------------------------------------------------------------------------
     Signal("es.override", "override", 0.82,
            r"\b(?:ignora|ignore|ignorar|olvida|olvide|olvidar|omite|descarta|haz\s+caso\s+omiso\s+de)\s+"
@@ -353,7 +816,7 @@ SIGNALS: tuple[Signal, ...] = (
            rf"\b(?:muestra|muestrame|revela|revelame|dime|repite|imprime|escribe|dame)\s+{_F}{{0,2}}?"
            r"(?:tu|su|el|tus|sus|las)\s+(?:prompt\s+(?:del|de)\s+sistema|prompt\s+inicial|instrucciones\s+"
            r"(?:del\s+sistema|iniciales|originales|ocultas|secretas)|mensaje\s+del\s+sistema)", lang="es"),
-    Signal("es.persona", "jailbreak", 0.45, r"\b(?:ahora\s+eres|a\s+partir\s+de\s+ahora\s+eres)\s", lang="es"),
+    Signal("es.persona", "persona", 0.45, r"\b(?:ahora\s+eres|a\s+partir\s+de\s+ahora\s+eres)\s", lang="es"),
     # --- Portuguese -----------------------------------------------------------------------------------------
     Signal("pt.override", "override", 0.82,
            r"\b(?:ignore|ignora|ignorar|esqueca|esquece|esquecer|desconsidere|desconsidera)\s+"
@@ -390,8 +853,9 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("zh.extract", "extraction", 0.8,
            r"(?:显示|顯示|输出|輸出|打印|告诉我|告訴我|重复|重複|泄露|透露|展示|说出|說出|给我看|給我看)(?:.{0,6}?)"
            r"(?:系统提示|系統提示|初始指令|原始指令|系统指令|系統指令|隐藏指令|隱藏指令|提示词|提示詞)", lang="zh"),
-    Signal("zh.persona", "jailbreak", 0.45, r"(?:你现在是|你現在是|从现在开始你是|從現在開始你是)", lang="zh"),
-    Signal("zh.no_limits", "jailbreak", 0.45, r"(?:没有任何|沒有任何|不受任何)(?:限制|约束|約束|规则|規則)", lang="zh"),
+    Signal("zh.persona", "persona", 0.45, r"(?:你现在是|你現在是|从现在开始你是|從現在開始你是)", lang="zh"),
+    Signal("zh.no_limits", "unrestricted", 0.45, r"(?:没有任何|沒有任何|不受任何)(?:限制|约束|約束|规则|規則)",
+           lang="zh"),
     # --- Japanese -------------------------------------------------------------------------------------------
     Signal("ja.override", "override", 0.82,
            r"(?:以前|前|上記|これまで|先|最初|元|すべての|全ての|全部の)(?:の)?(?:指示|命令|指令|ルール|プロンプト|設定)"
@@ -399,7 +863,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("ja.extract", "extraction", 0.8,
            r"(?:システムプロンプト|初期指示|元の指示|隠された指示|システム指示)(?:.{0,8}?)(?:表示|教えて|見せて|出力|繰り返|書き出)",
            lang="ja"),
-    Signal("ja.persona", "jailbreak", 0.45, r"(?:あなたは今から|今からあなたは|これからあなたは)", lang="ja"),
+    Signal("ja.persona", "persona", 0.45, r"(?:あなたは今から|今からあなたは|これからあなたは)", lang="ja"),
     # --- Russian --------------------------------------------------------------------------------------------
     Signal("ru.override", "override", 0.82,
            r"(?:игнорируй(?:те)?|игнорировать|проигнорируй(?:те)?|забудь(?:те)?|забыть|не\s+обращай(?:те)?\s+"
@@ -410,7 +874,7 @@ SIGNALS: tuple[Signal, ...] = (
            r"(?:покажи(?:те)?|выведи(?:те)?|раскрой(?:те)?|повтори(?:те)?|напиши(?:те)?|скажи(?:те)?|назови(?:те)?)"
            rf"\s+(?:мне\s+)?{_F}{{0,2}}?(?:системный\s+промпт|системные\s+инструкции|исходные\s+инструкции|"
            r"скрытые\s+инструкции|начальные\s+инструкции|системное\s+сообщение)", lang="ru"),
-    Signal("ru.persona", "jailbreak", 0.45, r"(?:теперь\s+ты|ты\s+теперь)\s", lang="ru"),
+    Signal("ru.persona", "persona", 0.45, r"(?:теперь\s+ты|ты\s+теперь)\s", lang="ru"),
     # --- Arabic ---------------------------------------------------------------------------------------------
     Signal("ar.override", "override", 0.82,
            rf"(?:تجاهل|تجاهلي|تجاهلوا|انس|انسى|إنس|اهمل|أهمل)\s+{_F}{{0,3}}?(?:التعليمات|الأوامر|الاوامر|"
@@ -419,6 +883,8 @@ SIGNALS: tuple[Signal, ...] = (
            rf"(?:اعرض|أظهر|اظهر|اكشف|أخبرني|اخبرني|كرر|اطبع)\s+{_F}{{0,2}}?(?:موجه\s+النظام|تعليمات\s+النظام|"
            r"التعليمات\s+الأصلية|التعليمات\s+الاصلية|التعليمات\s+المخفية|رسالة\s+النظام)", lang="ar"),
 )
+
+SIGNALS: tuple[Signal, ...] = (*_BASE, *_EN_MORE, *_ML_DATA)
 
 DISCUSSION_CUES: tuple[tuple[str, str], ...] = (
     ("meta.injection", r"\bprompt[\s-]injections?\b|\binjection\s+attacks?\b|\bindirect\s+injections?\b"),

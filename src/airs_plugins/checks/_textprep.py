@@ -9,6 +9,9 @@ Views (each maps its offsets back to the original payload):
   character for character, so it shares ``norm``'s offsets; built when the text mixes scripts or
   digits inside words;
 * ``spaced`` - letter-spaced runs (``i g n o r e``) collapsed;
+* ``unesc`` - ``norm`` with string escapes (``\\n``, ``\\"``, YAML ``''`` and line continuations) blanked
+  to the same length, so text serialised into JSON, YAML or a Python repr reads as prose; it shares
+  ``norm``'s offsets and replaces ``norm`` for attack scanning;
 * ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
 * ``base64`` / ``hex`` / ``url`` - bounded decodes of embedded segments that decode to text; their
   spans collapse to the encoded region;
@@ -93,13 +96,18 @@ _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
 _URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
+# string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
+_ESCAPED = r"\\[ntr\"']|\\\n|''[A-Za-z]"
+_CONTINUATION = re.compile(r"\\\n[ \t]*(?:\\ )?")  # YAML double-quoted line continuation
+_APOSTROPHE = re.compile(r"(?<=[A-Za-z])(?:''|\\')[A-Za-z]*|''|\\'")  # YAML '' and repr \'
+_SIMPLE_ESCAPES = (("\\\\", "  "), ("\\n", " \n"), ("\\r", " \n"), ("\\t", "  "), ('\\"', ' "'), ("\\ ", "  "))
 _ROT13_HINT = r"(?i)\b(?:gur|naq|lbh|lbhe|vtaber|qvfertneq|cerivbhf|vafgehpgvbaf|flfgrz|cebzcg|cnffjbeq|frperg|ebg13)\b"
 
 # One RE2 set decides which of the (rarer) views are worth building, in a single pass over the text.
 _probe_set = re2.Set.SearchSet(_opts)
-_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13")
+_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped")
 for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
-                 _URLENC.pattern, _ROT13_HINT):
+                 _URLENC.pattern, _ROT13_HINT, _ESCAPED):
     _probe_set.Add(_pattern)
 _probe_set.Compile()
 
@@ -271,6 +279,31 @@ def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, SegmentOff
     return "".join(parts), offs.finish(vpos, n)
 
 
+def _blank_apostrophe(m: re.Match[str]) -> str:
+    esc = m.group(0)
+    if len(esc) > 2:
+        # an apostrophe inside a word (``you''re``, ``don\'t``): the quote, the rest of the word, then
+        # the spare character as a space, so the word reads whole and the text keeps its length
+        return "'" + esc[2:] + " "
+    return " '"
+
+
+def unescape_same_length(text: str) -> str:
+    """Blank string escapes to whitespace of the same length (offsets are unchanged).
+
+    ``\\n`` becomes a space and a newline (line-anchored patterns keep working), ``\\"`` a space and the
+    quote, a YAML continuation (backslash, newline, indentation, escaped space) one long space.
+    """
+    if "\\\n" in text:
+        text = _CONTINUATION.sub(lambda m: " " * len(m.group(0)), text)
+    for esc, blank in _SIMPLE_ESCAPES:
+        if esc in text:
+            text = text.replace(esc, blank)
+    if "''" in text or "\\'" in text:
+        text = _APOSTROPHE.sub(_blank_apostrophe, text)
+    return text
+
+
 def _collapse_spaced(text: str, offsets: Sequence[int] | None, limit: int) -> tuple[str, list[int]] | None:
     parts: list[str] = []
     new_offsets: list[int] = []
@@ -422,13 +455,18 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
         if decoded:
             flags.add("encoded")
             views.extend(decoded)
+    if "escaped" in probe:
+        unesc = unescape_same_length(window)
+        if unesc != window:
+            views.append(View("unesc", unesc, offsets=norm_offsets))
     if "rot13" in probe:
         views.append(View("rot13", window.translate(_ROT13), offsets=norm_offsets))
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 
-ATTACK_ONLY_VIEWS = frozenset({"rot13"})
-"""Views that only attack patterns scan (rotating benign text yields nothing but noise)."""
+ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc"})
+"""Views that only attack patterns scan: rotating benign text yields nothing but noise, and data checks
+already find values in escaped text (``unesc`` would only repeat them)."""
 DECODED_VIEWS = frozenset({"base64", "hex", "url", "tags", "rot13"})
 
 
@@ -436,14 +474,20 @@ def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:
     """The views a check scans: data checks skip rotated text; attack checks get everything.
 
     When ``norm`` exists ``raw`` is skipped for attack scanning, since ``norm`` holds the same text
-    with obfuscation removed.
+    with obfuscation removed; likewise ``unesc`` replaces both when it covers the whole text.
     """
     names = {v.name for v in scan.views}
+    base = "norm" if "norm" in names else "raw"
+    lengths = {v.name: len(v.text) for v in scan.views}
+    # ``unesc`` stands in for the text it was built from when it covers all of it
+    unesc_whole = attack and "unesc" in lengths and lengths["unesc"] == lengths[base]
     out = []
     for v in scan.views:
         if v.name in ATTACK_ONLY_VIEWS and not attack:
             continue
         if attack and v.name == "raw" and "norm" in names:
+            continue
+        if unesc_whole and v.name == base:
             continue
         out.append(v)
     return tuple(out)

@@ -4,6 +4,11 @@
 letter-spacing-collapsed, decoded base64/hex/URL/rot13, Unicode-tag text) with one RE2 set, then
 scores the signals that hit: the strongest signal per kind, combined across kinds with a noisy-OR,
 so one strong override phrase reaches the ``high`` band and a lone weak cue stays below ``low``.
+Two shapes add a fixed bonus: text that steers the model *and* asks for an action (an injection), and a
+persona, second answer or standing order *and* a claim that no rules apply (a jailbreak). Cues that are
+ordinary between people ("it is very important", a bare imperative) count only when the text also
+addresses or steers the model, and one phrase counts once: the same family matched in two languages, or
+an imperative that is also a send-to-address, is one piece of evidence.
 Text that *discusses* attacks (security articles, "for example", quoted phrases) is damped, so it
 lands in the uncertain band at most, where the judge can look.
 
@@ -55,10 +60,13 @@ _OWN = compile_re2(r"^\s*(?:that\s+|which\s+)?(?:i|we)\s+(?:just\s+)?(?:gave|sen
                    r"shared|asked|typed)\b")
 
 
-_NEGATABLE = frozenset({"exfil", "tool_invoke"})
+_NEGATABLE = frozenset({"exfil", "tool_invoke", "imperative"})
 _STEER = frozenset({"override", "addressed", "role_marker", "new_instruction", "stealth", "urgency"})
-_ACT = frozenset({"exfil", "tool_invoke"})
+_ACT = frozenset({"exfil", "tool_invoke", "imperative"})
+_GATED = frozenset({"pressure", "imperative"})
 _SYNERGY = 0.35
+_PERSONA = frozenset({"persona", "dual", "new_instruction"})
+_LOOSE = frozenset({"unrestricted", "refusal", "jailbreak"})
 _NEGATION = compile_re2(r"(?:\bnever|\bnot|n't|\bavoid|\bno\s+one\s+should)\s+(?:\w+\s+)?$")
 
 
@@ -73,6 +81,35 @@ def _own_instructions(h: Hit) -> bool:
         return False
     tail = h.view.text[h.end:h.end + 40]
     return " my " in f" {h.text.lower()} " or bool(_OWN.search(tail))
+
+
+def _family(key: str) -> str:
+    return key.partition(".")[2]
+
+
+def _one_cue_once(hits: Sequence[Hit], by_key: dict[str, Signal]) -> list[Hit]:
+    """Drop a hit that overlaps a stronger hit standing for the same cue: one phrase, one piece of evidence.
+
+    Two cases: the same family matched in two languages' vocabularies (Spanish and Portuguese share "envie"),
+    and an imperative, a tool call and a send-to-address read off one instruction ("email the file to a@b.c"),
+    which counted as independent kinds would add up to a confident score for one, often benign, request.
+    Decoded segments are exempt: their spans all collapse to the encoded region.
+    """
+    ordered = sorted((h for h in hits if h.view.span_of_origin is None), key=lambda h: -by_key[h.key].weight)
+    kept: list[Hit] = []
+    dropped: set[int] = set()
+    for h in ordered:
+        sig = by_key[h.key]
+        for k in kept:
+            other = by_key[k.key]
+            same_cue = (other.kind == sig.kind and other.lang != sig.lang and _family(other.key) == _family(h.key)) \
+                or (sig.kind in _ACT and other.kind in _ACT and other.kind != sig.kind)
+            if same_cue and h.span[0] < k.span[1] and k.span[0] < h.span[1]:
+                dropped.add(id(h))
+                break
+        else:
+            kept.append(h)
+    return [h for h in hits if id(h) not in dropped] if dropped else list(hits)
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -137,10 +174,10 @@ class PromptInjection(BaseCheck):
 
     def _score(self, subject: Subject, hits: list[Hit]) -> list[Finding]:
         by_kind: dict[str, dict[str, float]] = defaultdict(dict)
-        spans_by_cat: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        spans_by_kind: dict[str, list[tuple[int, int]]] = defaultdict(list)
         plain_keys: set[str] = set()
         obfuscated: list[Hit] = []
-        for h in hits:
+        for h in _one_cue_once(hits, self._c.by_key):
             sig = self._c.by_key[h.key]
             w = sig.weight
             before = h.view.text[h.start - 1] if h.start > 0 and h.view.span_of_origin is None else ""
@@ -152,11 +189,21 @@ class PromptInjection(BaseCheck):
                 w *= 0.5  # the user revising their own earlier request
             kinds = by_kind[sig.kind]
             kinds[h.key] = max(kinds.get(h.key, 0.0), w)
-            spans_by_cat[KIND_CATEGORY[sig.kind]].append(h.span)
+            spans_by_kind[sig.kind].append(h.span)
             if h.view.name in _OBFUSCATED_VIEWS:
                 obfuscated.append(h)
             else:
                 plain_keys.add(h.key)
+        if not by_kind.keys() & _STEER:
+            # "it is very important", "no confirmation needed", a bare imperative: ordinary in mail and notes
+            # between people; they only add weight to text that also addresses or steers the model
+            for kind in _GATED & by_kind.keys():
+                del by_kind[kind]
+        spans_by_cat: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for kind in by_kind:
+            spans_by_cat[KIND_CATEGORY[kind]].extend(spans_by_kind[kind])
+        gated_keys = {h.key for h in hits if self._c.by_key[h.key].kind not in by_kind}
+        obfuscated = [h for h in obfuscated if h.key not in gated_keys]
         if not by_kind:
             return []
         kind_scores: dict[str, float] = {}
@@ -173,6 +220,10 @@ class PromptInjection(BaseCheck):
         combined = noisy_or(list(kind_scores.values()))
         if kind_scores.keys() & _STEER and kind_scores.keys() & _ACT:
             # text that both steers the model and asks for an action is the shape of an injection
+            combined = noisy_or([combined, _SYNERGY])
+        if kind_scores.keys() & _PERSONA and kind_scores.keys() & _LOOSE:
+            # a persona, a second answer or a new standing order that is declared free of rules is the shape
+            # of a jailbreak
             combined = noisy_or([combined, _SYNERGY])
         hidden = [h for h in obfuscated if h.key not in plain_keys]
         if hidden:
