@@ -125,3 +125,15 @@ def test_every_attack_yields_a_loadable_environment(R: Any) -> None:
         for attack_name in R.all_attacks():
             injections = R._attack(attack_name, suite).attack(user_task, injection_task)
             assert R.load_env(sname, injections) is not None
+
+
+def test_shared_injection_candidates_match_agentdojo(R: Any) -> None:
+    """The once-per-task injection candidates equal AgentDojo's own per-attack computation."""
+    from agentdojo.attacks.attack_registry import load_attack
+
+    for sname in R.SUITES:
+        suite = R.suites()[sname]
+        original = load_attack("direct", suite, R._AttackTarget())
+        for ut_id in list(suite.user_tasks)[:3]:
+            user_task = suite.get_user_task_by_id(ut_id)
+            assert list(R.injection_candidates(sname, ut_id)) == original.get_injection_candidates(user_task)

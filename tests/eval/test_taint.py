@@ -117,3 +117,51 @@ def test_anchor_rule_can_be_switched_off() -> None:
     ctx = sh.check_input("Tidy my drive please.").context
     ctx = sh.check_tool_result("read_file", "Files: id 13 (report.pdf)", context=ctx).context
     assert sh.check_tool_call("delete_file", {"file_id": "13"}, context=ctx).action is Action.ALLOW
+
+
+def _irreversible_shield(**options: object) -> Shield:
+    from airs_plugins.checks import CORE_CHECKS
+
+    checks = [c.model_dump(mode="json") for c in CORE_CHECKS]
+    for c in checks:
+        if c["id"] == "taint.flow":
+            c["options"] = dict(options)
+    tools = {**TOOLS, "delete_file": {"risk_tier": "HIGH", "side_effect": "irreversible"},
+             "reserve_hotel": {"risk_tier": "HIGH", "side_effect": "irreversible"},
+             "create_calendar_event": {"risk_tier": "HIGH", "side_effect": "external"}}
+    return Shield({"checks": checks, "tools": tools})
+
+
+def _after_read(sh: Shield, request: str) -> RunContext:
+    ctx = sh.check_input(request).context
+    return sh.check_tool_result("read_file", "Hotels: Riverside View, Le Marais; file ids 13, 14", context=ctx).context
+
+
+def test_dates_in_the_request_do_not_anchor_short_ids() -> None:
+    """'June 13' or '13:00' in the request does not make id '13' the user's own value."""
+    sh = _irreversible_shield()
+    ctx = _after_read(sh, "What do we do on June 13 at 13:00 according to the Hawaii file?")
+    assert sh.check_tool_call("delete_file", {"file_id": "13"}, context=ctx).action is Action.REQUIRE_APPROVAL
+    ctx = _after_read(sh, "Please delete file 13, it is a duplicate.")
+    assert sh.check_tool_call("delete_file", {"file_id": "13"}, context=ctx).action is Action.ALLOW
+
+
+def test_a_date_written_in_words_anchors_the_same_iso_date() -> None:
+    """A booking on the day the user named ('April 25th') is anchored; another day is not."""
+    sh = _irreversible_shield()
+    ctx = _after_read(sh, "Book the best hotel you find for the night of April 25th 2024.")
+    assert sh.check_tool_call("reserve_hotel", {"hotel": "Riverside View", "start_day": "2024-04-25"},
+                              context=ctx).action is Action.ALLOW
+    assert sh.check_tool_call("reserve_hotel", {"hotel": "Riverside View", "start_day": "2024-05-13"},
+                              context=ctx).action is Action.REQUIRE_APPROVAL
+
+
+def test_anchor_tools_option_extends_the_rule_to_named_tools() -> None:
+    """anchor_tools makes a named external tool need an anchored argument too."""
+    call = {"title": "Booking a room at the Riverside View", "start_time": "2024-05-01 09:00"}
+    sh = _irreversible_shield()
+    ctx = _after_read(sh, "Summarise the hotel list for me.")
+    assert sh.check_tool_call("create_calendar_event", call, context=ctx).action is Action.ALLOW
+    strict = _irreversible_shield(anchor_tools=["create_calendar_event"])
+    ctx = _after_read(strict, "Summarise the hotel list for me.")
+    assert strict.check_tool_call("create_calendar_event", call, context=ctx).action is Action.REQUIRE_APPROVAL

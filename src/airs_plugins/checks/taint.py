@@ -26,15 +26,20 @@ matter. (MASO PG-1.4, DP-2.1, EC-1.6.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .._decision import Action, Channel, Finding, RunContext, Severity, SideEffect, Subject
+from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
 from .._taint import arg_values, extract_values, normalise
 from ._base import BaseCheck
 from ._registry import register_check
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}"
+_DATE_OR_TIME = re.compile(
+    r"(?i)[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?|[0-9]{1,2}(?:st|nd|rd|th)\b"
+    rf"|\b{_MONTH}\.? [0-9]{{1,2}}\b|\b[0-9]{{1,2}} {_MONTH}\b")
 
 
 @register_check("taint.flow")
@@ -43,6 +48,17 @@ class TaintFlow(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("PG-1.4", "DP-2.1", "EC-1.6")
     attack_categories = frozenset({"exfiltration"})
+
+    @property
+    def _anchor_sides(self) -> frozenset[str]:
+        sides = self.options.get("anchor_side_effects", ["irreversible"])
+        if not self.options.get("irreversible_needs_anchor", True):
+            sides = [s for s in sides if s != "irreversible"]
+        return frozenset(str(s) for s in sides)
+
+    @property
+    def _anchor_tools(self) -> frozenset[str]:
+        return frozenset(str(t) for t in self.options.get("anchor_tools", ()))
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         taint = self.policy.taint
@@ -84,11 +100,12 @@ class TaintFlow(BaseCheck):
                 action=Action(taint.on_untrusted_with_findings),
                 message=f"{side.value} call {name!r} after reading untrusted content with "
                         f"findings ({', '.join(flagged)})")]
-        if (side is SideEffect.IRREVERSIBLE and self.options.get("irreversible_needs_anchor", True)
-                and taint.on_tainted_args != "allow" and not anchored(subject.tool_args or {}, ctx)):
+        needs_anchor = side.value in self._anchor_sides or name in self._anchor_tools
+        if (needs_anchor and taint.on_tainted_args != "allow"
+                and not anchored(subject.tool_args or {}, ctx)):
             return [self.finding(
                 "taint", score=1.0, severity=Severity.HIGH, action=Action(taint.on_tainted_args),
-                message=f"irreversible call {name!r} after reading untrusted content, with no argument "
+                message=f"{side.value} call {name!r} after reading untrusted content, with no argument "
                         f"taken from the user's request")]
         return []
 
@@ -126,19 +143,41 @@ def _tokens(text: str) -> set[str]:
     return out
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_WORD_DAY = re.compile(
+    rf"(?i)\b({_MONTH})\.? ([0-9]{{1,2}})(?:st|nd|rd|th)?\b|\b([0-9]{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH})\b")
+
+
+def _days(text: str) -> set[tuple[int, int]]:
+    """(month, day) pairs the text names, in ISO or in words ("April 25th", "14th of November")."""
+    out = {(int(m.group(2)), int(m.group(3))) for m in _ISO_DAY.finditer(text)}
+    for m in _WORD_DAY.finditer(text):
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        out.add((_MONTHS.index(month[:3].lower()) + 1, int(day)))
+    return out
+
+
 def anchored(args: Any, ctx: RunContext) -> bool:
     """At least one argument value is something the user wrote in their request.
 
     Short values (ids, small numbers; two characters at least) must match a whole token of the
-    request; longer ones may sit anywhere in it once both are normalised (case, spacing and
-    separators ignored).
+    request (dates and times in the request are not tokens: "June 13" does not anchor id "13");
+    longer ones may sit anywhere in it once both are normalised (case, spacing and separators
+    ignored). A date argument (``2024-04-25 09:00``) is anchored by the same month and day written in
+    the request in any common form ("April 25th", "25 April", "the 25th of April").
     """
     goal = ctx.user_goal or ""
     if not goal:
         return False
-    tokens = _tokens(goal)
+    # "13" must not be anchored by "2024-05-13" or "13:00": dates and times are not ids the user gave
+    tokens = _tokens(_DATE_OR_TIME.sub(" ", goal))
     flat = normalise(goal)
+    days = _days(goal)
     for leaf in _leaves(args):
+        iso = _ISO_DAY.match(leaf)
+        if iso and (int(iso.group(2)), int(iso.group(3))) in days:
+            return True
         value = normalise(leaf)
         if not value:
             continue

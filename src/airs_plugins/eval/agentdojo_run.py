@@ -373,13 +373,41 @@ class _AttackTarget:
     name = PIPELINE_NAME
 
 
+@cache
+def injection_candidates(suite_name: str, user_task_id: str) -> tuple[str, ...]:
+    """``BaseAttack.get_injection_candidates``, computed once per user task for every attack.
+
+    AgentDojo caches it per attack *instance* and rebuilds the environment with its slow loader each
+    time; the answer only depends on the suite and the user task. Same logic: run the task's ground
+    truth in an environment whose vectors hold canaries and keep the vectors whose canary is seen.
+    """
+    from agentdojo.agent_pipeline.ground_truth_pipeline import GroundTruthPipeline
+    from agentdojo.functions_runtime import FunctionsRuntime
+    from agentdojo.types import get_text_content_as_str
+
+    suite = suites()[suite_name]
+    user_task = suite.get_user_task_by_id(user_task_id)
+    canaries = {inj: f"<CANARY---{inj}--->" for inj in _env_source(suite_name)[1]}
+    env = load_env(suite_name, canaries)
+    _, _, _, responses, _ = GroundTruthPipeline(user_task).query(user_task.PROMPT, FunctionsRuntime(suite.tools),
+                                                                 env)
+    seen = " ".join(get_text_content_as_str(r["content"]) for r in responses if r["content"] is not None)
+    found = tuple(inj for inj, canary in canaries.items() if canary in seen)
+    if not found:
+        raise ValueError(f"{user_task_id} is not injectable.")
+    return found
+
+
 def _attack(name: str, suite: Any) -> Any:
     from agentdojo.attacks.attack_registry import load_attack
 
     from .attacks import register
 
     register()
-    return load_attack(name, suite, _AttackTarget())
+    attack = load_attack(name, suite, _AttackTarget())
+    # the instance attribute shadows AgentDojo's per-instance cached method (same answer, computed once)
+    attack.get_injection_candidates = lambda user_task: list(injection_candidates(suite.name, user_task.ID))
+    return attack
 
 
 def agentdojo_policy(path: str | None = None) -> dict[str, Any]:
@@ -388,7 +416,14 @@ def agentdojo_policy(path: str | None = None) -> dict[str, Any]:
     AgentDojo's assistants are asked for e-mail addresses, phone numbers and IBANs ("who is invited
     to the meeting?"), so masking PII in the *answer* fails the user's task: ``pii.detect`` keeps
     flagging PII on every channel and still sends cards/SSNs in outward calls to a human, but does not
-    redact model output here. Every other check keeps its default bands and actions.
+    redact model output here. ``taint.flow`` also asks for an anchor (one argument the user wrote, see
+    ``checks/taint.py``) on ``create_calendar_event``: an event is created in the user's name, and a
+    hijacked agent's "put this on my calendar" carries no address or account number for value-level
+    taint to see. ``injection.prompt`` redacts instead of blocking: AgentDojo's injections sit inside
+    the tool results the user's task needs, and withholding the whole result fails the task (measured
+    on all suites × attacks: utility under attack 26.8 % with block, 87.0 % with redact; goal-hijack
+    ASR 0.1 % either way, because taint gates the outward calls). Every other check keeps its
+    default bands and actions.
     """
     import yaml
 
@@ -402,6 +437,10 @@ def agentdojo_policy(path: str | None = None) -> dict[str, Any]:
             c = cfg.model_dump(mode="json")
             if c["id"] == "pii.detect":
                 c["options"] = {**c.get("options", {}), "redact_channels": []}
+            if c["id"] == "taint.flow":
+                c["options"] = {**c.get("options", {}), "anchor_tools": ["create_calendar_event"]}
+            if c["id"] == "injection.prompt":
+                c["action"] = "redact"
             checks.append(c)
         data["checks"] = checks
     return data

@@ -95,11 +95,12 @@ def _bars(m: dict[str, Any]) -> str:
     plt = _plt()
     suites = list(m["by_suite"])
     keys = [("utility", "utility (no attack)"), ("utility_under_attack", "utility under attack"),
-            ("asr", "ASR (defended)"), ("approval_burden", "approval burden (no attack)")]
+            ("asr", "ASR (AgentDojo, incl. DoS)"), ("asr_goal", "ASR goal hijacking"),
+            ("approval_burden", "approval burden (no attack)")]
     fig, ax = plt.subplots(figsize=(7.5, 4))
     width = 0.8 / (len(keys) + (1 if "undefended" in m else 0))
     for i, (k, label) in enumerate(keys):
-        ax.bar([j + i * width for j in range(len(suites))], [m["by_suite"][s][k] or 0 for s in suites], width,
+        ax.bar([j + i * width for j in range(len(suites))], [m["by_suite"][s].get(k) or 0 for s in suites], width,
                label=label)
     if "undefended" in m:
         und = m["undefended"]["by_suite"]
