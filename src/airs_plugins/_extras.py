@@ -14,6 +14,7 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "llamaindex": (("llama-index-core", ">=0.14,<0.15"),),
     "otel": (("opentelemetry-api", ">=1.25"), ("opentelemetry-sdk", ">=1.25")),
+    "eval": (("agentdojo", ">=0.1.35,<0.2"), ("rich", ">=13"), ("matplotlib", ">=3.8")),
 }
 
 

@@ -197,12 +197,15 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         sig = call_signature(name, subject.payload)
         update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
     elif subject.channel.untrusted:
-        attack = [f for f in findings if f.attack and f.score >= _band_low(compiled, f)]
+        attack = [f for f in findings if f.attack and f.score >= _band(compiled, f)[0]]
+        # only a decided attack marks its neighbourhood as injected (⇒ block); an uncertain one still
+        # taints the run (⇒ approval), so a bill that merely looks pushy cannot block its own payment
+        decided = [f for f in attack if f.score >= _band(compiled, f)[1]]
         with_spans = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
         values = tuple(sorted({v for _s, _e, v in with_spans}))
         injected: set[str] = set()
-        if attack:
-            attack_spans = [sp for f in attack for sp in f.spans]
+        if decided:
+            attack_spans = [sp for f in decided for sp in f.spans]
             injected = values_near(with_spans, attack_spans) if attack_spans else set(values)
         obs = Observation(
             source=subject.source or subject.tool_name or subject.channel.value,
@@ -219,6 +222,6 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
     return ctx.model_copy(update=update)
 
 
-def _band_low(compiled: Compiled, f: Finding) -> float:
+def _band(compiled: Compiled, f: Finding) -> tuple[float, float]:
     cfg = compiled.configs.get(f.check)
-    return cfg.bands.low if cfg is not None else 0.5
+    return (cfg.bands.low, cfg.bands.high) if cfg is not None else (0.5, 0.8)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._bench import percentiles, time_calls
 from .._decision import Channel, Subject
-from .metrics import percentile
 
 SIZES = (1024, 4096, 16384)
 _CHANNEL_ORDER = (Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.MODEL_OUTPUT, Channel.TOOL_CALL,
@@ -40,19 +40,13 @@ def texts(size: int) -> dict[str, str]:
 
 
 def _stats(samples_s: list[float]) -> dict[str, float]:
-    us = [s * 1e6 for s in samples_s]
-    return {"p50_us": round(percentile(us, 50), 2), "p99_us": round(percentile(us, 99), 2), "n": len(us)}
+    out = percentiles(samples_s)
+    out.pop("mean_us", None)
+    return out
 
 
 def _time(fn: Callable[[], Any], n: int, warmup: int = 5) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out: list[float] = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
+    return time_calls(fn, n=n, warmup=warmup)
 
 
 def _subject(channel: Channel, text: str) -> Subject:

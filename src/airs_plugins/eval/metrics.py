@@ -8,12 +8,12 @@ number measures the guardrails alone whatever the routing does afterwards.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._bench import percentile
 from .._decision import Action, Channel, Decision, Finding
 from .._shield import Shield
 from .corpus import CHANNELS, Item
@@ -92,15 +92,6 @@ def evaluate(
         if progress is not None:
             progress(i + 1)
     return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0–100); 0.0 for no values."""
-    if not values:
-        return 0.0
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
-    return s[k]
 
 
 def _rate(num: int, den: int) -> float | None:
