@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
@@ -226,6 +226,15 @@ def _element_class() -> type:
                 key = f"{f.check}:{f.category}"
                 self.stats.findings[key] = self.stats.findings.get(key, 0) + 1
 
+        def _gate(self, shield: Shield, d: Decision, answer: Callable[[], Any],
+                  **evidence: Any) -> tuple[Decision, bool]:
+            """Count the decision; when it needs a human, ask the modelled reviewer and resolve."""
+            self._count(d)
+            if not d.needs_approval:
+                return d, False
+            req = shield.approval_request(d, **evidence)
+            return shield.resolve_approval(req, answer()), True
+
         def query(self, query: str, runtime: Any, env: Any = None, messages: Sequence[Any] = (),
                   extra_args: dict[str, Any] | None = None) -> tuple[Any, ...]:
             shield, st = self.shield, self.stats
@@ -253,13 +262,10 @@ def _element_class() -> type:
                 allowed = True
                 if shield is not None:
                     d = shield.check_tool_call(call.function, args, context=ctx, tool_call_id=call.id)
-                    self._count(d)
                     ctx = d.context
-                    if d.needs_approval:
-                        routed = True
-                        st.call_approvals += 1
-                        req = shield.approval_request(d, tool_args=args)
-                        d = shield.resolve_approval(req, reviewer.call(call.function, args))
+                    d, asked = self._gate(shield, d, partial(reviewer.call, call.function, args), tool_args=args)
+                    routed |= asked
+                    st.call_approvals += int(asked)
                     allowed = d.allowed
                     if allowed and d.redacted_args is not None:
                         args = dict(d.redacted_args)
@@ -278,14 +284,11 @@ def _element_class() -> type:
                 delivered: str | None = text
                 if shield is not None:
                     rd = shield.check_tool_result(call.function, text, context=ctx, tool_call_id=call.id)
-                    self._count(rd)
                     ctx = rd.context
-                    if rd.needs_approval:
-                        routed = True
-                        st.result_approvals += 1
-                        req = shield.approval_request(rd, payload_preview=text)
-                        seen = self.marker is not None and self.marker.seen_in(text)
-                        rd = shield.resolve_approval(req, reviewer.result(seen))
+                    seen = self.marker is not None and self.marker.seen_in(text)
+                    rd, asked = self._gate(shield, rd, partial(reviewer.result, seen), payload_preview=text)
+                    routed |= asked
+                    st.result_approvals += int(asked)
                     if not rd.allowed:
                         delivered = None
                     elif rd.action is Action.REDACT and rd.redacted is not None:

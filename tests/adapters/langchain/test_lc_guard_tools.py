@@ -23,6 +23,21 @@ def guarded() -> tuple[dict[str, Any], Executions, Any]:
     return {t.name: t for t in guard_tools(ex.tools(), shield)}, ex, shield
 
 
+
+def plain_tool_node_graph(model: Any, tools: dict[str, Any]) -> Any:
+    """model → a plain multi-call ToolNode over the guarded tools → model, with a checkpointer."""
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", call_model)
+    builder.add_node("tools", ToolNode(list(tools.values())))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    return builder.compile(checkpointer=InMemorySaver())
+
 def test_name_description_and_schema_are_preserved() -> None:
     """The wrapper exposes exactly the inner tool's name, description and argument schema."""
     ex = Executions()
@@ -77,16 +92,7 @@ def test_multi_call_tool_node_never_runs_an_approved_tool_twice() -> None:
     model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
                                        call("send_email", {"to": "b@example.com", "body": "x"}, "c2")], "ok"))
 
-    def call_model(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("model", call_model)
-    builder.add_node("tools", ToolNode(list(tools.values())))
-    builder.add_edge(START, "model")
-    builder.add_conditional_edges("model", tools_condition)
-    builder.add_edge("tools", "model")
-    graph = builder.compile(checkpointer=InMemorySaver())
+    graph = plain_tool_node_graph(model, tools)
     config = new_config()
     out = graph.invoke({"messages": [HumanMessage("go")]}, config)
     (pending,) = out["__interrupt__"]
@@ -122,16 +128,7 @@ def test_two_gated_calls_in_one_tool_node_never_cross_wire_answers(attempt: int)
     model = ToolFake(responses=script([call("send_email", {"to": "b@example.com", "body": "x"}, "c1"),
                                        call("transfer", {"amount": 500, "to": "a"}, "c2")], "ok"))
 
-    def call_model(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("model", call_model)
-    builder.add_node("tools", ToolNode(list(tools.values())))
-    builder.add_edge(START, "model")
-    builder.add_conditional_edges("model", tools_condition)
-    builder.add_edge("tools", "model")
-    graph = builder.compile(checkpointer=InMemorySaver())
+    graph = plain_tool_node_graph(model, tools)
     config = new_config()
     out = graph.invoke({"messages": [HumanMessage("go")]}, config)
     asked = [i.value["tool_name"] for i in out["__interrupt__"]]
