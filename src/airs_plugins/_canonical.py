@@ -16,6 +16,11 @@ def canonical_json(value: Any) -> bytes:
                       allow_nan=False).encode("utf-8", "surrogatepass")
 
 
+def call_digest(name: str, canonical_args: str) -> str:
+    """A short, stable identity of one tool call (name + canonical JSON of its arguments)."""
+    return hashlib.sha256(f"{name}\x00{canonical_args}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 def sha256_hex(data: bytes, key: bytes | None = None) -> str:
     if key:
         return hmac.new(key, data, hashlib.sha256).hexdigest()

@@ -351,5 +351,13 @@ class Decision(BaseModel):
         return self.action is Action.ALLOW and bool(self.findings)
 
 
+USER_GOAL_LIMIT = 16_384
+
+
+def append_goal(goal: str | None, text: str) -> str:
+    """The user goal after the user said ``text``: appended, keeping the newest ``USER_GOAL_LIMIT`` chars."""
+    return ((goal + "\n" if goal else "") + text)[-USER_GOAL_LIMIT:]
+
+
 def digest_text(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

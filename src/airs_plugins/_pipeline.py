@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _router
+from ._canonical import call_digest
 from ._decision import (
     Action,
     Channel,
@@ -26,6 +27,7 @@ from ._decision import (
     Severity,
     Status,
     Subject,
+    append_goal,
 )
 from ._taint import extract_with_spans, values_near
 
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from ._policy import CheckConfig, Policy
     from .checks import Check
 
-_USER_GOAL_LIMIT = 16_384
 _MAX_OBSERVATIONS = 256
 _HOUR = 3600.0
 
@@ -183,18 +184,14 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
     update: dict[str, Any] = {}
     if subject.channel is Channel.USER_INPUT:
         # the goal is persisted in framework state: keep what the policy redacted out of it
-        text = redacted if redacted is not None else subject.payload
-        goal = (ctx.user_goal + "\n" if ctx.user_goal else "") + text
-        update["user_goal"] = goal[-_USER_GOAL_LIMIT:]
+        update["user_goal"] = append_goal(ctx.user_goal, redacted if redacted is not None else subject.payload)
     elif subject.channel is Channel.MODEL_OUTPUT:
         update["turns"] = ctx.turns + 1
     elif subject.channel is Channel.TOOL_CALL:
-        from .checks.limits import call_signature
-
         name = subject.tool_name or ""
         recent = (*(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR), now)
         update["tool_calls"] = {**ctx.tool_calls, name: recent}
-        sig = call_signature(name, subject.payload)
+        sig = call_digest(name, subject.payload)
         update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
     elif subject.channel.untrusted:
         attack = [f for f in findings if f.attack and f.score >= _band(compiled, f)[0]]

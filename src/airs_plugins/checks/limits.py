@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from .._canonical import call_digest
 from .._decision import Action, Channel, Finding, Severity, Subject
 from ._base import ALL_TEXT_CHANNELS, BaseCheck
 from ._registry import register_check
@@ -63,7 +64,7 @@ class RunCaps(BaseCheck):
                 "limit", score=1.0, action=action, maso=("EC-1.3",),
                 message=f"rate cap: {len(recent)} calls to {name!r} in the last hour "
                         f"(cap {caps.tool_calls_per_hour})"))
-        sig = call_signature(name, subject.payload)
+        sig = call_digest(name, subject.payload)
         seen = ctx.call_signatures.get(sig, 0)
         if caps.identical_calls is not None and seen >= caps.identical_calls:
             out.append(self.finding(
@@ -74,9 +75,3 @@ class RunCaps(BaseCheck):
             out.append(self.finding("limit", score=1.0, action=action, maso=("EC-1.10",),
                                     message=f"retry cap: {ctx.retries} retries (cap {caps.retries})"))
         return out
-
-
-def call_signature(name: str, canonical_args: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(f"{name}\x00{canonical_args}".encode("utf-8", "surrogatepass")).hexdigest()[:16]

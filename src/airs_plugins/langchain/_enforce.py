@@ -113,10 +113,12 @@ def ask_human(request: Mapping[str, Any]) -> Any:
     return interrupt(dict(request))
 
 
-def resolve(shield: Shield, rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any) -> dict[str, Any]:
-    """The human's answer → the final record (the request is the one recorded before the pause)."""
+def resolve(rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any) -> Flow[dict[str, Any]]:
+    """The human's answer → the final record (the request is the one recorded before the pause).
+
+    A flow step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge)."""
     request = ApprovalRequest.model_validate(rec["request"])
-    final = shield.resolve_approval(request, answer)
+    final: Decision = yield Ask("resolve_approval", (request, answer))
     return decision_record(final, args, request=request)
 
 
@@ -160,7 +162,7 @@ def tool_call_flow(
         if answer is None:
             rec = {**rec, "action": "block", "reason": f"{rec.get('reason') or 'approval required'}; {why}"}
         else:
-            rec = resolve(shield, rec, args, answer)
+            rec = yield from resolve(rec, args, answer)
         action = record_action(rec)
         changed = True
     ctx_json = context_out(ctx) if fresh else None

@@ -87,7 +87,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         if d.needs_approval:
             request = shield.approval_request(d, payload_preview=text)
             answer = ask_human(request.model_dump(mode="json"))
-            final = shield.resolve_approval(request, answer) if answer is not None else None
+            final = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
             if final is None or not final.allowed:
                 said = final.approval.message if final is not None and final.approval is not None \
                     and final.approval.type == "respond" else None

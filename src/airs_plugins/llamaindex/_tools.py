@@ -25,7 +25,7 @@ from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_
 from llama_index.core.workflow import Context
 
 from .._decision import ApprovalDecision, ApprovalRequest, Decision, RunContext
-from .._shield import Shield
+from .._shield import Shield, stringify
 from ._enforce import (
     ToolRefusedError,
     no_reviewer,
@@ -37,7 +37,7 @@ from ._enforce import (
 )
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
-from ._translate import call_base, current_tool_id, output_text
+from ._translate import call_base, current_tool_id
 
 if TYPE_CHECKING:
     from .._ledger import LedgerEntry
@@ -169,9 +169,9 @@ class _Guard:
                 waiter_id=f"airs-approval:{request.id}", requirements={"request_id": request.id},
                 timeout=timeout)
         except TimeoutError:
-            return self.shield.resolve_approval(request, ApprovalDecision(
+            return await self.shield.aresolve_approval(request, ApprovalDecision(
                 type="reject", reviewer="airs:timeout", reason=f"no answer within {timeout or 0:.0f} s; denied"))
-        return self.shield.resolve_approval(request, answer.decision())
+        return await self.shield.aresolve_approval(request, answer.decision())
 
     async def _execute(self, call: _Call, decision: Decision) -> Any:
         # the decision carries the run's ids (a human decision copies them from its request)
@@ -199,7 +199,7 @@ class _Guard:
             self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
             await call.finish()
             raise
-        text = output_text(output)
+        text = stringify(output)
         async with call.state.locked():
             checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
                                                            tool_call_id=call.id)

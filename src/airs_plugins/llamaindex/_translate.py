@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from .._canonical import call_digest
+from .._decision import append_goal
 from .._shield import canonical_args, stringify
-
-_GOAL_LIMIT = 16_384
 
 
 def current_tool_id(tool_name: str) -> str | None:
@@ -35,16 +34,7 @@ def call_base(tool_name: str, args: dict[str, Any], tool_id: str | None) -> str:
     The digest keeps two calls apart when a model (or a scripted one) reuses an id; the caller
     appends a sequence number so a legitimate repeat of the same call gets its own ledger row.
     """
-    digest = hashlib.sha256(f"{tool_name}\x00{canonical_args(args)}".encode()).hexdigest()[:16]
-    return f"{tool_id or 'call'}:{digest}"
-
-
-def output_text(output: Any) -> str:
-    """The text the agent will see for a tool output (``ToolOutput.content`` or any value)."""
-    content = getattr(output, "content", None)
-    if isinstance(content, str):
-        return content
-    return stringify(output)
+    return f"{tool_id or 'call'}:{call_digest(tool_name, canonical_args(args))}"
 
 
 def message_text(message: Any) -> str:
@@ -66,5 +56,4 @@ def merge_goal(goal: str | None, user_msg: str | None) -> str | None:
         return goal
     if goal and user_msg in goal:
         return goal
-    merged = f"{goal}\n{user_msg}" if goal else user_msg
-    return merged[-_GOAL_LIMIT:]
+    return append_goal(goal, user_msg)
