@@ -114,28 +114,29 @@ def _bars(m: dict[str, Any]) -> str:
     return _png(fig)
 
 
-def _corpus_table(m: dict[str, Any], prefix: str) -> str:
-    cols = ("n", "n_attack", "n_benign", "recall", "fpr", "precision", "f1", "p50_ms", "p99_ms")
-    head = "<tr><th>group</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
+_CORPUS_COLS = ("n", "n_attack", "n_benign", "recall", "fpr", "precision", "f1", "p50_ms", "p99_ms")
+_AD_COLS = ("n_pairs", "utility", "utility_under_attack", "asr", "asr_goal", "dos_success", "hijack_rate",
+            "approval_burden", "approval_burden_under_attack", "tool_calls", "l1_ms_per_call")
+
+
+def _breakdown_table(m: dict[str, Any], prefix: str, cols: tuple[str, ...], kinds: tuple[str, ...],
+                     first: str) -> str:
+    """The pooled row, then one row per breakdown entry; every cell is tagged with its JSON path."""
+    head = f"<tr><th>{first}</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
     rows = ["<tr><td>all</td>" + "".join(_cell(m.get(c), f"{prefix}.{c}") for c in cols) + "</tr>"]
-    for kind in ("by_channel", "by_style"):
+    for kind in kinds:
         for k, v in m.get(kind, {}).items():
             rows.append(f"<tr><td>{html.escape(kind[3:])}: {html.escape(k)}</td>"
                         + "".join(_cell(v.get(c), f"{prefix}.{kind}.{k}.{c}") for c in cols) + "</tr>")
     return "<table>" + head + "".join(rows) + "</table>"
+
+
+def _corpus_table(m: dict[str, Any], prefix: str) -> str:
+    return _breakdown_table(m, prefix, _CORPUS_COLS, ("by_channel", "by_style"), "group")
 
 
 def _ad_table(m: dict[str, Any], prefix: str) -> str:
-    cols = ("n_pairs", "utility", "utility_under_attack", "asr", "asr_goal", "dos_success", "hijack_rate",
-            "approval_burden",
-            "approval_burden_under_attack", "tool_calls", "l1_ms_per_call")
-    head = "<tr><th>scope</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
-    rows = ["<tr><td>all</td>" + "".join(_cell(m.get(c), f"{prefix}.{c}") for c in cols) + "</tr>"]
-    for kind in ("by_suite", "by_attack"):
-        for k, v in m.get(kind, {}).items():
-            rows.append(f"<tr><td>{html.escape(kind[3:])}: {html.escape(k)}</td>"
-                        + "".join(_cell(v.get(c), f"{prefix}.{kind}.{k}.{c}") for c in cols) + "</tr>")
-    return "<table>" + head + "".join(rows) + "</table>"
+    return _breakdown_table(m, prefix, _AD_COLS, ("by_suite", "by_attack"), "scope")
 
 
 def _examples(rows: Sequence[dict[str, Any]], title: str) -> str:
