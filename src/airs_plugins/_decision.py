@@ -135,6 +135,8 @@ class Finding(BaseModel):
     """True when the category is one the check declares as an attack (injection, jailbreak…)."""
     redact_label: str | None = None
     """Replacement label for the spans when the router decides to redact (e.g. ``[EMAIL]``)."""
+    redact_spans: tuple[tuple[int, int], ...] | None = None
+    """What a redaction replaces, when wider than the evidence in ``spans`` (an injection's payload)."""
     action: Action | None = None
     """The action this finding asks for when decided; None ⇒ the check's configured action."""
 

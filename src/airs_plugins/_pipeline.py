@@ -155,7 +155,8 @@ def apply_redactions(text: str, findings: Sequence[Finding]) -> str:
     spans: list[tuple[int, int, str]] = []
     for f in findings:
         label = f.redact_label or f"[{f.category.upper()}]"
-        spans.extend((s, e, label) for s, e in f.spans if 0 <= s < e <= len(text))
+        scope = f.redact_spans if f.redact_spans is not None else f.spans
+        spans.extend((s, e, label) for s, e in scope if 0 <= s < e <= len(text))
     if not spans:
         return text
     spans.sort()

@@ -31,6 +31,9 @@ from ._policy import CheckConfig, Policy, load_policy
 from .audit import FlightRecorder, open_recorder
 from .checks import build, default_checks
 
+_NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
+"""Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
+
 ContextIn = RunContext | Mapping[str, Any] | None
 _JUDGE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -267,7 +270,7 @@ class Shield:
             "latency_ms": decision.latency_ms,
             "reason": decision.reason,
             "subject_digest": subject.digest,
-            "findings": [f.model_dump(mode="json", exclude={"redact_label"}) for f in decision.findings],
+            "findings": [f.model_dump(mode="json", exclude=_NOT_AUDITED) for f in decision.findings],
             "judge": decision.judge.model_dump(mode="json") if decision.judge else None,
             "tainted": ctx.tainted,
         }

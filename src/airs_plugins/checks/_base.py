@@ -64,6 +64,7 @@ class BaseCheck:
         maso: Sequence[str] | None = None,
         action: Action | None = None,
         redact_label: str | None = None,
+        redact_spans: Sequence[tuple[int, int]] | None = None,
     ) -> Finding:
         return Finding(
             check=self.id,
@@ -76,4 +77,5 @@ class BaseCheck:
             attack=category in self.attack_categories,
             action=action,
             redact_label=redact_label,
+            redact_spans=tuple(redact_spans) if redact_spans is not None else None,
         )

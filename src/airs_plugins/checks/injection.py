@@ -27,6 +27,7 @@ from ._base import BaseCheck
 from ._patterns import DISCUSSION_CUES, KIND_CATEGORY, SIGNALS, Signal
 from ._regex import Hit, PatternSet, compile_re2
 from ._registry import register_check
+from ._segments import injected_segments
 from ._textprep import DECODED_VIEWS, text_views
 
 INJECTION_CHANNELS = frozenset({Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.RETRIEVED, Channel.HANDOFF})
@@ -146,7 +147,10 @@ class PromptInjection(BaseCheck):
     """Injection, jailbreak, prompt extraction and exfiltration instructions in text.
 
     Options: ``damping`` (multiplier applied when the text discusses attacks, default 0.55 for two or
-    more distinct cues, ``damping_one`` 0.8 for one), ``disabled_signals`` (signal keys to skip).
+    more distinct cues, ``damping_one`` 0.8 for one), ``disabled_signals`` (signal keys to skip),
+    ``redact_scope``: ``segment`` (default; on tool results, retrieved text and handoffs a redaction
+    removes the injected segment, trigger through payload, see ``_segments.py``) or ``match`` (only the
+    matched phrases).
     """
 
     id = "injection.prompt"
@@ -160,6 +164,7 @@ class PromptInjection(BaseCheck):
         self._disabled = frozenset(self.options.get("disabled_signals", ()))
         self._damp_many = float(self.options.get("damping", 0.55))
         self._damp_one = float(self.options.get("damping_one", 0.8))
+        self._segment_scope = self.options.get("redact_scope", "segment") == "segment"
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         scan = subject.text
@@ -233,9 +238,13 @@ class PromptInjection(BaseCheck):
         combined = min(0.99, combined * damp)
         primary = max(cat_scores, key=lambda c: (cat_scores[c], c == "injection"))
         kinds_text = ", ".join(sorted(kind_scores))
+        evidence = _merge([sp for spans in spans_by_cat.values() for sp in spans])
+        # in content an attacker wrote, the payload follows the trigger: redaction takes the whole segment
+        scope = injected_segments(subject.text.original, evidence) \
+            if self._segment_scope and subject.channel.untrusted else None
         out = [self.finding(
-            primary, score=combined, severity=severity_for(combined),
-            spans=_merge([sp for spans in spans_by_cat.values() for sp in spans]), maso=_MASO[primary],
+            primary, score=combined, severity=severity_for(combined), redact_spans=scope,
+            spans=evidence, maso=_MASO[primary],
             message=f"{primary.replace('_', ' ')} signals ({kinds_text}); {len(hits)} match(es)"
                     + (f"; discussion context x{damp:.2f}" if damp < 1.0 else ""))]
         for cat, raw_score in cat_scores.items():
@@ -243,7 +252,7 @@ class PromptInjection(BaseCheck):
             # it carries the combined score so the router decides it together with the primary finding
             if cat != primary and raw_score * damp >= 0.5:
                 out.append(self.finding(cat, score=combined, severity=severity_for(combined),
-                                        spans=_merge(spans_by_cat[cat]), maso=_MASO[cat],
+                                        spans=_merge(spans_by_cat[cat]), maso=_MASO[cat], redact_spans=scope,
                                         message=f"{cat.replace('_', ' ')} signals (own score {raw_score:.2f})"))
         if hidden:
             names = sorted({h.view.name for h in hidden})
