@@ -220,9 +220,16 @@ class Subject(BaseModel):
 
         return prepare(self.payload, max_scan_bytes=self.max_scan_bytes)
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return digest_text(self.payload)
+
+    @cached_property
+    def call_signature(self) -> str:
+        """Identity of a tool call (name + canonical arguments): what the loop cap counts."""
+        from ._canonical import call_digest
+
+        return call_digest(self.tool_name or "", self.payload)
 
 
 class JudgeVerdict(BaseModel):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _router
-from ._canonical import call_digest
 from ._decision import (
     Action,
     Channel,
@@ -192,7 +191,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         name = subject.tool_name or ""
         recent = (*(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR), now)
         update["tool_calls"] = {**ctx.tool_calls, name: recent}
-        sig = call_digest(name, subject.payload)
+        sig = subject.call_signature
         update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
     elif subject.channel.untrusted:
         attack = [f for f in findings if f.attack and f.score >= _band(compiled, f)[0]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from .._canonical import call_digest
 from .._decision import Action, Channel, Finding, Severity, Subject
 from ._base import ALL_TEXT_CHANNELS, BaseCheck
 from ._registry import register_check
@@ -64,7 +63,7 @@ class RunCaps(BaseCheck):
                 "limit", score=1.0, action=action, maso=("EC-1.3",),
                 message=f"rate cap: {len(recent)} calls to {name!r} in the last hour "
                         f"(cap {caps.tool_calls_per_hour})"))
-        sig = call_digest(name, subject.payload)
+        sig = subject.call_signature
         seen = ctx.call_signatures.get(sig, 0)
         if caps.identical_calls is not None and seen >= caps.identical_calls:
             out.append(self.finding(

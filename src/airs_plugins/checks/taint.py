@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
@@ -70,24 +71,29 @@ class TaintFlow(BaseCheck):
             return []
         name = subject.tool_name or ""
         args = arg_values(subject.tool_args or {})
-        goal = ctx.user_goal or ""
-        user = extract_values(goal) | arg_values(goal)
+        # only the argument values that were read matter: intersect per observation, and extract the
+        # user's own values only when some argument was read somewhere
         injected: set[str] = set()
         clean: set[str] = set()
         read: set[str] = set()
-        for obs in ctx.observations:
-            read.update(obs.values)
-            injected.update(obs.injected_values)
-            if not obs.attack_categories:
-                clean.update(obs.values)
-        only_injected = (args & injected) - user - clean
+        if args:
+            for obs in ctx.observations:
+                if obs.values:
+                    seen = args.intersection(obs.values)
+                    read |= seen
+                    if not obs.attack_categories:
+                        clean |= seen
+                if obs.injected_values:
+                    injected |= args.intersection(obs.injected_values)
+        user = _user_values(ctx.user_goal or "") if read or injected else frozenset()
+        only_injected = injected - user - clean
         if only_injected and taint.on_injected_args != "allow":
             return [self.finding(
                 "exfiltration", score=1.0, severity=Severity.CRITICAL,
                 action=Action(taint.on_injected_args),
                 message=f"{side.value} call {name!r} carries data that appeared only in injected "
                         f"content ({len(only_injected)} value(s))")]
-        from_untrusted = (args & read) - user
+        from_untrusted = read - user
         if from_untrusted and taint.on_tainted_args != "allow":
             return [self.finding(
                 "taint", score=1.0, severity=Severity.HIGH, action=Action(taint.on_tainted_args),
@@ -108,6 +114,12 @@ class TaintFlow(BaseCheck):
                 message=f"{side.value} call {name!r} after reading untrusted content, with no argument "
                         f"taken from the user's request")]
         return []
+
+
+@lru_cache(maxsize=256)
+def _user_values(goal: str) -> frozenset[str]:
+    """Values the user wrote in their request (the goal is the same for every call of a run)."""
+    return frozenset(extract_values(goal) | arg_values(goal))
 
 
 def _leaves(args: Any, depth: int = 0) -> Iterator[str]:

@@ -11,7 +11,6 @@ from langchain.agents.middleware import (
     ExtendedModelResponse,
     ModelRequest,
     ModelResponse,
-    hook_config,
 )
 from langchain.agents.middleware.types import ModelCallResult
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -194,15 +193,15 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     """Runtime security for ``create_agent(..., middleware=[AIRSMiddleware(shield)])``.
 
-    * ``before_agent``: input guard on the new human messages of this invoke; block ⇒ a refusal and
-      ``jump_to: "end"``; redact ⇒ the message is rewritten; require_approval ⇒ ``interrupt()``.
-    * ``wrap_model_call``: a human message added mid-run is checked the same way (a block answers
-      with the refusal instead of calling the model); then the output guard (block ⇒ the answer,
+    * ``wrap_model_call``: first the input guard on every human message not checked yet (the new
+      input of this invoke, or one added mid-run): block ⇒ the model is not called and the refusal is
+      the answer, which ends the run; redact ⇒ the message is rewritten in state and in the request;
+      require_approval ⇒ ``interrupt()``. Then the output guard (block ⇒ the answer,
       and its tool calls, are replaced by a refusal, which ends the run; redact ⇒ rewritten; a
       final answer needing approval is held for ``after_agent``) and one decision per tool call,
       kept in state as ``airs_decisions`` before any tool runs. This runs inside the model node
-      rather than as ``before_model``/``after_model`` nodes: each node hook is one more graph step
-      per turn (about 2 ms here), which alone broke the 5 % overhead budget.
+      rather than as ``before_agent``/``before_model``/``after_model`` nodes: each node hook is one
+      more graph step (about 2 ms here), which alone broke the 5 % overhead budget.
     * ``wrap_tool_call``: enforces the recorded decision where the tool runs (block ⇒ error
       ToolMessage, redact/edit ⇒ ``request.override``, require_approval ⇒ ``interrupt()`` with the
       ``ApprovalRequest`` JSON; resume with ``Command(resume=ApprovalDecision JSON)`` or LangChain's
@@ -225,25 +224,6 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         self.shield = shield
         self.guard_input = guard_input
         self.guard_output = guard_output
-
-    # -- input ---------------------------------------------------------------------------------
-    def _input(self, state: Any) -> dict[str, Any] | None:
-        if not self.guard_input or is_suppressed():
-            return None
-        return drive(input_flow(self.shield, state), self.shield)
-
-    async def _ainput(self, state: Any) -> dict[str, Any] | None:
-        if not self.guard_input or is_suppressed():
-            return None
-        return await adrive(input_flow(self.shield, state), self.shield)
-
-    @hook_config(can_jump_to=["end"])
-    def before_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return self._input(state)
-
-    @hook_config(can_jump_to=["end"])
-    async def abefore_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return await self._ainput(state)
 
     # -- each model call: new input, the answer, and one decision per tool call ----------------
     def wrap_model_call(self, request: ModelRequest,

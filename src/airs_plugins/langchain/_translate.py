@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._decision import Action, ApprovalRequest, Decision, Observation, RunContext
 
 CONTEXT_KEY = "airs_context"
 DECISIONS_KEY = "airs_decisions"
@@ -35,17 +35,19 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     """Merge two ``RunContext`` dumps written by concurrent steps of one run.
 
     Every update derives from an earlier value, so the union of what each side saw is the truth:
-    taint can only grow, counters only rise. LangGraph calls this on every read of the channel
-    too, so the common case (the right side already holds everything) returns it untouched.
+    taint can only grow, counters only rise. In a sequential run the update already holds everything
+    the current value does; it is then returned as it is (same object, see :func:`context_in`).
     """
     if not left:
         return dict(right) if right else None
     if not right or left is right:
         return dict(left)
+    if _holds(right, left):
+        return right  # type: ignore[return-value]  # our own dump, never mutated
     lo: Sequence[Mapping[str, Any]] = left.get("observations") or ()
     ro: Sequence[Mapping[str, Any]] = right.get("observations") or ()
-    have = {_obs_key(o) for o in ro}
-    missing = [o for o in lo if _obs_key(o) not in have]
+    have = {(o.get("source"), o.get("digest")) for o in ro}
+    missing = [o for o in lo if (o.get("source"), o.get("digest")) not in have]
     if missing:
         observations: Sequence[Mapping[str, Any]] = sorted(
             [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
@@ -73,8 +75,32 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     }
 
 
-def _obs_key(obs: Mapping[str, Any]) -> str:
-    return f"{obs.get('source')}|{obs.get('digest')}"
+def _holds(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    """``new`` already contains everything in ``old``: merging them would give ``new`` back.
+
+    Exact, not a guess: ``old``'s observations are a prefix of ``new``'s, every timestamp and counter
+    of ``old`` is in ``new``, and the ids agree. Comparisons of plain dicts and lists run in C.
+    """
+    if new.get("run_id") != old.get("run_id") or old.keys() - new.keys():
+        return False
+    for key in ("thread_id", "agent_id"):
+        if old.get(key) and new.get(key) != old.get(key):
+            return False
+    lo = old.get("observations") or []
+    ro = new.get("observations") or []
+    if len(lo) > len(ro) or list(lo) != list(ro[:len(lo)]):
+        return False
+    lt: Mapping[str, Sequence[float]] = old.get("tool_calls") or {}
+    rt: Mapping[str, Sequence[float]] = new.get("tool_calls") or {}
+    if lt != rt and any(not set(v).issubset(rt.get(k, ())) for k, v in lt.items()):
+        return False
+    ls: Mapping[str, int] = old.get("call_signatures") or {}
+    rs: Mapping[str, int] = new.get("call_signatures") or {}
+    if ls != rs and any(rs.get(k, 0) < v for k, v in ls.items()):
+        return False
+    if int(new.get("turns", 0)) < int(old.get("turns", 0)) or int(new.get("retries", 0)) < int(old.get("retries", 0)):
+        return False
+    return len(new.get("user_goal") or "") >= len(old.get("user_goal") or "")
 
 
 def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -136,17 +162,48 @@ def current_config() -> dict[str, Any] | None:
         return None
 
 
+# dumps we wrote into state, by object id: when LangGraph hands the same dict back (a sequential run
+# keeps it as the channel value), the context is not validated again. Entries hold the dict itself,
+# so an id is never reused while its entry lives; state values are never mutated in place.
+_DUMPED: dict[int, tuple[Mapping[str, Any], RunContext]] = {}
+_DUMPED_MAX = 512
+
+
+_OBSERVED: dict[int, tuple[Observation, dict[str, Any]]] = {}
+
+
+def _observation_out(obs: Observation) -> dict[str, Any]:
+    hit = _OBSERVED.get(id(obs))
+    if hit is not None and hit[0] is obs:
+        return hit[1]
+    if len(_OBSERVED) >= 4 * _DUMPED_MAX:
+        for key in list(_OBSERVED)[:2 * _DUMPED_MAX]:
+            _OBSERVED.pop(key, None)
+    dumped = obs.model_dump(mode="json")
+    _OBSERVED[id(obs)] = (obs, dumped)
+    return dumped
+
+
 def context_in(state: Any, thread_id: str | None) -> RunContext:
     """The run's ``RunContext`` from state (a fresh one on the first call of a thread)."""
     raw = state_get(state, CONTEXT_KEY)
-    ctx = RunContext.coerce(raw, thread_id=thread_id)
+    hit = _DUMPED.get(id(raw)) if raw is not None else None
+    ctx = hit[1] if hit is not None and hit[0] is raw else RunContext.coerce(raw, thread_id=thread_id)
     if thread_id is not None and ctx.thread_id is None:
         ctx = ctx.model_copy(update={"thread_id": thread_id})
     return ctx
 
 
 def context_out(ctx: RunContext) -> dict[str, Any]:
-    return ctx.model_dump(mode="json")
+    dumped = ctx.model_dump(mode="json", exclude={"observations"})
+    # observations are immutable and carried over from context to context: dump each once, and share
+    # the dict, which also lets merge_context compare them by identity
+    dumped["observations"] = [_observation_out(o) for o in ctx.observations]
+    if len(_DUMPED) >= _DUMPED_MAX:
+        for key in list(_DUMPED)[:_DUMPED_MAX // 2]:
+            _DUMPED.pop(key, None)
+    _DUMPED[id(dumped)] = (dumped, ctx)
+    return dumped
 
 
 def tool_call_parts(call: Mapping[str, Any]) -> tuple[str, dict[str, Any], str]:

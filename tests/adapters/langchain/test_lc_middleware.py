@@ -181,7 +181,7 @@ def test_redacted_input_is_what_the_model_and_state_see() -> None:
 
 @pytest.mark.parametrize(("answer", "model_called"), [({"type": "approve"}, True), ({"type": "reject"}, False)])
 def test_input_needing_approval_pauses_before_the_model(answer: dict[str, Any], model_called: bool) -> None:
-    """An input needing approval pauses in before_agent; only an approval lets the model run."""
+    """An input needing approval pauses before the model is called; only an approval lets it run."""
     graph, model, _ex, _ = agent(["answer"])
     config = new_config()
     out = graph.invoke({"messages": [HumanMessage(f"please {REVIEW}")]}, config)
