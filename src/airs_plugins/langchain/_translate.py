@@ -18,7 +18,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._decision import Action, ApprovalRequest, Decision, Observation, RunContext
+from .._context_codec import decode_context, encode_context
+from .._decision import Action, ApprovalRequest, Decision, RunContext
 
 CONTEXT_KEY = "airs_context"
 DECISIONS_KEY = "airs_decisions"
@@ -162,48 +163,16 @@ def current_config() -> dict[str, Any] | None:
         return None
 
 
-# dumps we wrote into state, by object id: when LangGraph hands the same dict back (a sequential run
-# keeps it as the channel value), the context is not validated again. Entries hold the dict itself,
-# so an id is never reused while its entry lives; state values are never mutated in place.
-_DUMPED: dict[int, tuple[Mapping[str, Any], RunContext]] = {}
-_DUMPED_MAX = 512
-
-
-_OBSERVED: dict[int, tuple[Observation, dict[str, Any]]] = {}
-
-
-def _observation_out(obs: Observation) -> dict[str, Any]:
-    hit = _OBSERVED.get(id(obs))
-    if hit is not None and hit[0] is obs:
-        return hit[1]
-    if len(_OBSERVED) >= 4 * _DUMPED_MAX:
-        for key in list(_OBSERVED)[:2 * _DUMPED_MAX]:
-            _OBSERVED.pop(key, None)
-    dumped = obs.model_dump(mode="json")
-    _OBSERVED[id(obs)] = (obs, dumped)
-    return dumped
-
-
 def context_in(state: Any, thread_id: str | None) -> RunContext:
     """The run's ``RunContext`` from state (a fresh one on the first call of a thread)."""
-    raw = state_get(state, CONTEXT_KEY)
-    hit = _DUMPED.get(id(raw)) if raw is not None else None
-    ctx = hit[1] if hit is not None and hit[0] is raw else RunContext.coerce(raw, thread_id=thread_id)
+    ctx = decode_context(state_get(state, CONTEXT_KEY), thread_id=thread_id)
     if thread_id is not None and ctx.thread_id is None:
         ctx = ctx.model_copy(update={"thread_id": thread_id})
     return ctx
 
 
 def context_out(ctx: RunContext) -> dict[str, Any]:
-    dumped = ctx.model_dump(mode="json", exclude={"observations"})
-    # observations are immutable and carried over from context to context: dump each once, and share
-    # the dict, which also lets merge_context compare them by identity
-    dumped["observations"] = [_observation_out(o) for o in ctx.observations]
-    if len(_DUMPED) >= _DUMPED_MAX:
-        for key in list(_DUMPED)[:_DUMPED_MAX // 2]:
-            _DUMPED.pop(key, None)
-    _DUMPED[id(dumped)] = (dumped, ctx)
-    return dumped
+    return encode_context(ctx)
 
 
 def tool_call_parts(call: Mapping[str, Any]) -> tuple[str, dict[str, Any], str]:

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from .._context_codec import decode_context, encode_context
 from .._decision import ApprovalRequest, RunContext
 from ._translate import merge_goal
 
@@ -80,14 +81,17 @@ class RunState:
                              user_goal=merge_goal(None, user_msg))
             await self.save_context(ctx)
             return ctx
-        ctx = RunContext.coerce(stored)
+        ctx = decode_context(stored)
         goal = merge_goal(ctx.user_goal, user_msg)
         if goal != ctx.user_goal:
             ctx = ctx.model_copy(update={"user_goal": goal})
         return ctx
 
-    async def save_context(self, ctx: RunContext) -> None:
-        await self._set(CONTEXT_KEY, ctx.model_dump(mode="json"))
+    async def save_context(self, ctx: RunContext) -> dict[str, Any]:
+        """Store the context; returns the stored dump (the ledger keeps the same one)."""
+        dumped = encode_context(ctx)
+        await self._set(CONTEXT_KEY, dumped)
+        return dumped
 
     async def pending(self, call_id: str) -> ApprovalRequest | None:
         table = await self._get(PENDING_KEY) or {}
@@ -112,9 +116,10 @@ class RunState:
         table = await self._get(SEQ_KEY) or {}
         return int(table.get(base, 0))
 
-    async def save_and_finish(self, ctx: RunContext, base: str, seq: int) -> None:
-        await self.save_context(ctx)
+    async def save_and_finish(self, ctx: RunContext, base: str, seq: int) -> dict[str, Any]:
+        dumped = await self.save_context(ctx)
         await self.finish(base, seq)
+        return dumped
 
     async def finish(self, base: str, seq: int) -> None:
         table = dict(await self._get(SEQ_KEY) or {})

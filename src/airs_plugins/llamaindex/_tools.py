@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
 from llama_index.core.workflow import Context
 
-from .._decision import ApprovalDecision, ApprovalRequest, Decision, RunContext
+from .._context_codec import decode_context
+from .._decision import ApprovalDecision, ApprovalRequest, Decision
 from .._shield import Shield, stringify
 from ._enforce import (
     ToolRefusedError,
@@ -203,8 +204,8 @@ class _Guard:
         async with call.state.locked():
             checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
                                                            tool_call_id=call.id)
-            await call.state.save_and_finish(checked.context, call.base, call.seq)
-        extra = {"context": checked.context.model_dump(mode="json")}
+            dumped = await call.state.save_and_finish(checked.context, call.base, call.seq)
+        extra = {"context": dumped}
         self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
                      started=started, result_correlation_id=checked.correlation_id)
         if checked.blocked or checked.needs_approval:
@@ -228,7 +229,7 @@ class _Guard:
                 current = await call.state.context()
                 # the store may predate the crash that interrupted the first pass; keep the newer taint
                 if len(stored.get("observations", ())) > len(current.observations):
-                    await call.state.save_context(RunContext.model_validate(stored))
+                    await call.state.save_context(decode_context(stored))
         await call.finish()
         if entry.status == "error":
             raise ToolRefusedError(entry.content or f"Tool call {self.name!r} failed earlier")
