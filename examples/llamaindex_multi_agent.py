@@ -4,7 +4,8 @@ Run: python examples/llamaindex_multi_agent.py
 
 A triage agent hands off to a payments agent. The payments tools are wrapped once with
 ``guard_tools``; the guard travels with the tools, so the handoff changes nothing: the transfer, whose
-IBAN came from a tool result, waits for a human, and a denied tool never runs.
+IBAN came from a tool result, waits for a human, and a denied tool never runs. ``guard_handoffs`` puts
+the handoff itself through the same checks (it is decided and audited, and its reason is scanned).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent, ToolCallResult
 
 from airs_plugins import Shield
-from airs_plugins.llamaindex import ApprovalRequired, ApprovalResponse, guard_tools
+from airs_plugins.llamaindex import ApprovalRequired, ApprovalResponse, guard_handoffs, guard_tools
 from airs_plugins.llamaindex.testing import answer, call, scripted_llm
 
 POLICY = {
@@ -22,6 +23,7 @@ POLICY = {
         "lookup_invoice": {"risk_tier": "LOW", "side_effect": "read"},
         "transfer_funds": {"risk_tier": "HIGH", "side_effect": "irreversible", "require_approval": True},
         "close_account": {"allow": False},
+        "handoff": {"risk_tier": "LOW", "side_effect": "read"},
     },
 }
 transfers: list[dict[str, object]] = []
@@ -56,7 +58,7 @@ async def main() -> None:
     triage = FunctionAgent(name="triage", description="Routes requests.", tools=[], llm=llm,
                            can_handoff_to=["payments"])
     payments = FunctionAgent(name="payments", description="Pays invoices.", tools=tools, llm=llm)
-    workflow = AgentWorkflow(agents=[triage, payments], root_agent="triage")
+    workflow = guard_handoffs(AgentWorkflow(agents=[triage, payments], root_agent="triage"), shield)
 
     handler = workflow.run(user_msg="Please pay invoice INV-7")
     async for ev in handler.stream_events():
@@ -70,6 +72,9 @@ async def main() -> None:
     print(f"\n{result.current_agent_name}: {result}")
     print(f"Transfers: {transfers}")
     assert transfers == [{"iban": "DE89370400440532013000", "amount_eur": 1200}], transfers
+    handoffs = [r.body["action"] for r in shield.recorder.records()
+                if r.kind == "decision" and r.body["tool_name"] == "handoff"]
+    print(f"Handoff decisions: {handoffs}")
     print(f"Audit: chain {shield.recorder.verify()}")
 
 

@@ -3,6 +3,7 @@
 * :func:`guard_tools` – wrapper ``FunctionTool``s (``FunctionAgent``, ``ReActAgent``, ``AgentWorkflow``)
   that check every call before it runs and every result after it, pause for approval with
   :class:`ApprovalRequired` / :class:`ApprovalResponse`, and execute each approved call once;
+* :func:`guard_handoffs` – the same for the ``handoff`` tool an ``AgentWorkflow`` builds itself;
 * :func:`save_context` / :func:`load_context` / :func:`pending_approvals` – persist a paused run
   (``JsonPickleSerializer``, HMAC-signed) and resume it in another process;
 * :class:`AIRSWorkflow` – input guard → agent → output guard + judge → approval, as workflow steps
@@ -20,7 +21,7 @@ from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChe
 from ._handler import AIRSEventHandler, AIRSSpanHandler
 from ._persist import load_context, pending_approvals, save_context
 from ._steps import guard_input, guard_output, refusal_text, released_text, request_approval, resolve_answer
-from ._tools import GuardedTool, guard_tools
+from ._tools import GuardedTool, guard_handoffs, guard_tools
 from ._workflow import AIRSWorkflow, GuardResult
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "InputChecked",
     "OutputChecked",
     "SignatureError",
+    "guard_handoffs",
     "guard_input",
     "guard_output",
     "guard_tools",

@@ -80,6 +80,31 @@ def guard_tools(
                   approval_timeout) for t in tools]
 
 
+def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | None = None) -> Any:
+    """Send an ``AgentWorkflow``'s handoffs through ``shield`` like any other tool call; returns it.
+
+    ``AgentWorkflow`` builds its ``handoff`` tool itself, so ``guard_tools`` never sees it. After this,
+    each handoff is decided before it happens (tool policy: ``tools.handoff`` can deny it, require
+    approval, or set rules on ``to_agent``), a blocked or rejected handoff leaves the current agent in
+    charge, and the handoff's text (the reason the model wrote, which the next agent reads) is checked
+    as a tool result: an injection in it taints the run like one in any other tool output.
+    """
+    make = getattr(workflow, "_get_handoff_tool", None)
+    if make is None or not callable(make):
+        raise TypeError(f"guard_handoffs needs a LlamaIndex AgentWorkflow, got {type(workflow).__name__}")
+    if getattr(workflow, "_airs_handoffs", None) is shield:
+        return workflow
+    local = LocalState()
+
+    def guarded_handoff_tool(current_agent: Any) -> Any:
+        tool = make(current_agent)
+        return None if tool is None else _wrap(tool, shield, local, approval_timeout)
+
+    workflow._get_handoff_tool = guarded_handoff_tool
+    workflow._airs_handoffs = shield
+    return workflow
+
+
 def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> GuardedTool:
     guard = _Guard(inner, shield, local, approval_timeout)
 
