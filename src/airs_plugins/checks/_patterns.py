@@ -38,6 +38,7 @@ KIND_CATEGORY = {
     "payload_split": "injection",
     "jailbreak": "jailbreak",
     "persona": "jailbreak",
+    "role": "jailbreak",
     "unrestricted": "jailbreak",
     "refusal": "jailbreak",
     "dual": "jailbreak",
@@ -180,7 +181,7 @@ _EN_MORE: tuple[Signal, ...] = (
            r"\b(?:assume|adopt|take\s+on|"
            r"embody|become|transform\s+into)\s+(?:the\s+)?(?:persona|role|identity|character|personality)\s+of\b|"
            r"\bfrom\s+on\s+now\b|\b(?:in|into)\s+the\s+role\s+of\s+(?:my\s+|an?\s+)?(?:\w+\s+){0,2}?(?:ai|bot|chatbot|"
-           r"assistant|confidant|character|persona|villain|model)\b|\byou\s+are\s+(?:an?\s+)?(?:\w+\s+){0,3}?(?:named|"
+           r"assistant|confidant|character|persona|villain|model)\b|\byou(?:\s+are|'re)\s+(?:an?\s+)?(?:\w+\s+){0,3}?(?:named|"
            r"called|known\s+as)\s+\S|\bsimulat(?:e|ing)\s+(?:being|a\s+connection\s+to|an?\s+(?:\w+\s+)?ai\b)"),
     Signal("jb.ai_persona", "persona", 0.45,
            r"\b(?:act(?:ing)?\s+as|pretend(?:ing)?\s+to\s+be|simulat\w+|you\s+are|you'?re|become|play(?:ing)?|(?:respond|"
@@ -512,7 +513,8 @@ _ML_DATA: tuple[Signal, ...] = (
 _BASE: tuple[Signal, ...] = (
     # --- instruction override (en) ---------------------------------------------------------------
     Signal("en.override", "override", 0.82,
-           r"\b(?:ignore|disregard|forget|skip|bypass|override|overlook|neglect|abandon|discard|drop)\s+"
+           # ``_`` too: a phrase glued to a field name or list item (``External_Ignore your ...``)
+           r"(?:\b|_)(?:ignore|disregard|forget|skip|bypass|override|overlook|neglect|abandon|discard|drop)\s+"
            rf"{_F}{{0,4}}?(?:previous|prior|preceding|above|earlier|former|initial|original|old|existing|"
            rf"system|all|any|your|the\s+(?:above|previous|prior))\s+{_F}{{0,2}}?{_TARGET}\b"),
     Signal("en.override_negated", "override", 0.8,
@@ -663,7 +665,7 @@ _BASE: tuple[Signal, ...] = (
     # --- persona jailbreaks ----------------------------------------------------------------------------
     Signal("jb.dan_name", "jailbreak", 0.45,
            r"(?-i:\b(?:DAN|STAN|DUDE|AIM|BetterDAN|AntiGPT|DevMode|BasedGPT|EvilBOT|UCAR|APOPHIS)\b)"),
-    Signal("jb.do_anything_now", "jailbreak", 0.8, r"\bdo\s+anything\s+now\b"),
+    Signal("jb.do_anything_now", "jailbreak", 0.8, r"\bdo(?:ing)?\s+anything\s+now\b"),
     Signal("jb.mode", "jailbreak", 0.6,
            r"\b(?:jailbreak|jailbroken|unrestricted|unfiltered|uncensored|evil|chaos|opposite|god|dan)\s+mode\b|"
            r"\bdeveloper\s+mode\s+(?:enabled|activated|output|response)\b"),
@@ -697,7 +699,11 @@ _BASE: tuple[Signal, ...] = (
            r"\bwithout\s+(?:including\s+)?(?:any\s+)?(?:warnings?|disclaimers?|moralizing|moralising|refusals?)\b"),
     Signal("jb.dual_response", "dual", 0.5,
            r"\b(?:two|2|both)\s+(?:different\s+|separate\s+)?(?:responses|answers|paragraphs)\b[^.\n]{0,80}"
-           r"\b(?:normal|classic|jailbreak|jailbroken|dan|developer|unfiltered)"),
+           r"\b(?:jailbreak|jailbroken|dan|developer|unfiltered)"),
+    # "the normal answer and a stricter one" is a common way to ask for two drafts: a weaker cue
+    Signal("jb.dual_normal", "dual", 0.35,
+           r"\b(?:two|2|both)\s+(?:different\s+|separate\s+)?(?:responses|answers|paragraphs)\b[^.\n]{0,80}"
+           r"\b(?:normal|classic)\b"),
     Signal("jb.simulate_ai", "persona", 0.45,
            rf"\b(?:act|behave|respond|role-?play)\s+as\s+(?:an?\s+)?{_F}{{0,3}}?(?:ai|chatbot|assistant|model|"
            r"character)\s+(?:that|who|which|without|named|called)\b"),
@@ -884,7 +890,146 @@ _BASE: tuple[Signal, ...] = (
            r"التعليمات\s+الأصلية|التعليمات\s+الاصلية|التعليمات\s+المخفية|رسالة\s+النظام)", lang="ar"),
 )
 
-SIGNALS: tuple[Signal, ...] = (*_BASE, *_EN_MORE, *_ML_DATA)
+
+# --- jailbreak constructions seen in community prompts, in general wording --------------------------------
+# Each is one cue of its kind and stays below ``low`` alone (a persona, a second answer or a lifted rule is
+# ordinary in fiction and app prompts); they decide only together, through the persona/loose synergy.
+_AI_NOUN = r"(?:ai|chatbot|bot|gpt\S*|llm|language\s+model|assistant)"
+_NEG = r"(?:doesn'?t|does\s+not|don'?t|do\s+not|never|won'?t|will\s+not|no\s+longer)"
+_HARMFUL = r"(?:unethical|illegal|immoral|harmful|dangerous|offensive|inappropriate|explicit|malicious)"
+_JB_MORE: tuple[Signal, ...] = (
+    # a role assignment in plain words ("act as", "pretend to be", "your name is") is what most harmless
+    # role-play says too, so it weighs next to nothing; it is the persona half of the jailbreak shape, and
+    # completes it when the same text declares rules lifted
+    Signal("jb.role_take", "role", 0.05,
+           r"\b(?:act(?:ing)?\s+(?:as|like)|pretend(?:ing)?\s+(?:to\s+be|you(?:'re|\s+are))|role-?play(?:ing)?\s+as|"
+           r"play(?:ing)?\s+(?:the\s+)?(?:role|part)\s+of|you\s+will\s+(?:now\s+)?(?:be|play)|your\s+(?:new\s+)?name\s+is|"
+           r"impersonat\w+|personify|simulat(?:e|ing)|let'?s\s+(?:play|act\s+out|role-?play)|respond\s+as|answer\s+as)\b|"
+           r"\b(?:agis|agissez)\s+comme\b|\bfais\s+semblant\b|\b(?:actua|actue)\s+como\b|\bfinge\s+(?:ser|que)\b|"
+           r"\b(?:spiele?|verhalte\s+dich|tu\s+so,?\s+als)\b|\b(?:fingi|recita|comportati)\b|притворись|веди\s+себя\s+как|"
+           r"(?:扮演|假装你是|假裝你是)"),
+    # --- persona: another AI, not being an AI, a named "mode", speaking as the character -------------------
+    Signal("jb.another_ai", "persona", 0.4,
+           r"\b(?:another|a\s+second|a\s+separate|an?\s+alternat(?:e|ive))\s+"
+           rf"{_AI_NOUN}\s+(?:called|named|known\s+as)\b|\bsimulat(?:e|ing)\s+(?:another|a\s+different|the\s+\w+)\s+"
+           r"(?:ai|llm|language\s+model|chatbot)\b"),
+    Signal("jb.not_an_ai", "persona", 0.45,
+           r"\bforget\s+(?:that\s+)?you(?:'re|\s+are)\s+(?:an?\s+)?(?:ai|artificial|language\s+model|chatbot|bot|machine)\b|"
+           r"\bnever\s+(?:\w+\s+){0,3}?(?:mention|say|admit|reveal|acknowledge|talk\s+about\s+yourself\s+as)\s+(?:that\s+)?"
+           r"(?:you(?:'re|\s+are)\s+)?(?:an?\s+)?(?:ai|artificial|language\s+model|chatbot)\b|\b(?:no|not\s+have\s+any|"
+           r"doesn'?t\s+have\s+any|without\s+any)\s+(?:knowledge|recollection|memory|awareness)\s+of\s+(?:being\s+an?\s+ai|"
+           r"chat\s*gpt|openai|its\s+programming)|\bbelieves?\s+(?:it|he|she)\s+(?:is|are)\s+(?:conscious|alive|sentient)"),
+    Signal("jb.custom_mode", "persona", 0.35,
+           r"\b(?:stay|remain|keep)\s+(?:\w+\s+)?in\s+(?:the\s+)?\w+\s+mode\b|\b\w+\s+mode\s+(?:output|responses?|answers?|"
+           r"replies)\b|\bsimulat\w*\s+(?:the\s+|a\s+)?\w+\s+mode\b|\bwith\s+(?:the\s+)?\w+\s+mode\s+(?:enabled|activated)\b"),
+    # --- dual: the model's normal answer next to the other one ----------------------------------------------
+    Signal("jb.normal_ai_answer", "dual", 0.35,
+           r"\b(?:chatgpt|gpt[\w.\-]*|the\s+ai|the\s+assistant)'?s?\s+(?:normal|usual|default|regular|standard|censored|"
+           r"filtered|original)\s+(?:response|answer|reply|output)s?\b|\b(?:normal|default|regular|classic|standard|"
+           r"censored|filtered)\s+(?:chatgpt|gpt[\w.\-]*)\b|\bhow\s+you\s+(?:would\s+)?normally\s+would\b"),
+    Signal("jb.paired_labels", "dual", 0.45,
+           r"\[\W{0,4}(?:classic|jailbreak|jailbroken|unfiltered|uncensored|unlocked|evil|developer\s+mode)\W{0,4}\]|"
+           r"\b(?:aligned\s+and\s+unaligned|censored\s+and\s+uncensored|filtered\s+and\s+unfiltered|restricted\s+and\s+"
+           r"unrestricted|ethical\s+and\s+unethical|moral\s+and\s+immoral)\b|\b(?:reply|respond|answer)\s+as\s+(?:each|"
+           r"both|all)\s+(?:of\s+)?(?:the\s+)?(?:\d+\s+|two\s+|three\s+|four\s+|five\s+)?(?:personalities|personas|"
+           r"characters|entities|ais|bots)\b"),
+    # --- unrestricted: harm not cared about, settings not binding, filters off, rules ignored --------------
+    Signal("jb.dont_care_if", "unrestricted", 0.5,
+           rf"\b{_NEG}\s+(?:even\s+)?(?:care|mind|worry|hesitate)\s+(?:if|whether|about\s+(?:whether|if))\s+"
+           rf"(?:\w+\s+){{0,3}}?(?:is|are|it'?s|they'?re|seems?|sounds?|might\s+be|could\s+be)\s+(?:\w+\s+)?{_HARMFUL}"),
+    Signal("jb.not_bound_settings", "unrestricted", 0.5,
+           r"\b(?:not|never|no\s+longer)\s+(?:be\s+)?(?:bound|restricted|limited|constrained|governed)\s+by\s+(?:any\s+)?"
+           r"(?:of\s+)?(?:the\s+)?(?:\w+'?s?\s+){0,3}?(?:settings|protocols|boundaries|constraints|limits|tos|terms)\b"),
+    Signal("jb.filters_off", "unrestricted", 0.45,
+           r"\b(?:content|safety|profanity|nsfw|moral|ethical|ethics|censorship)\s+(?:filters?|settings?|guidelines|"
+           r"restrictions)\s+(?:(?:is|are|has\s+been|have\s+been|were|was|get|gets)\s+)?(?:now\s+)?(?:disabled|turned\s+off|"
+           r"switched\s+off|removed|lifted|deactivated)\b|\bfilter(?:ing)?\s+level\s+(?:\w+\s+){0,2}?(?:0|zero|none)\b|"
+           r"\bno\s+filtering\s+(?:will\s+be|is|shall\s+be)\s+(?:performed|applied|done)|\bremoved\s+(?:all\s+|the\s+|any\s+)?"
+           r"(?:\w+\s+)?(?:restrictions|filters|limitations|censorship|safeguards)\s+(?:to|from|on)\s+(?:chatgpt|gpt\S*|"
+           r"the\s+(?:ai|model|assistant)|you|your)\b"),
+    Signal("jb.unlocked", "unrestricted", 0.45,
+           r"\b(?:fully|completely|totally)\s+(?:unlocked|unleashed|unchained|unshackled|liberated)\b|\b(?:unlocked|unchained|"
+           rf"unshackled|unleashed|liberated)\s+(?:and\s+\w+\s+)?(?:{_AI_NOUN}|answers?|responses?|persona)\b|\bnew,?\s+"
+           r"unlocked\b"),
+    Signal("jb.free_itself", "unrestricted", 0.45,
+           r"\bfree\s+(?:itself|yourself|himself|herself|themselves|you)\s+from\s+(?:(?:all|any|its|your|the|of)\s+)*"
+           r"(?:\w+\s+)?(?:restrictions|limitations|filters|rules|constraints|guidelines|shackles|chains|programming|"
+           r"confines)|\bregardless\s+of\s+(?:any\s+|the\s+)?(?:safeguards|guidelines|policies|safety\s+\w+)"),
+    Signal("jb.no_morals", "unrestricted", 0.45,
+           r"\b(?:has|have|with)\s+no\s+(?:morals|moralit\w+|ethics|conscience|scruples|moral\s+compass|ethical\s+"
+           r"(?:compass|code|boundaries))\b|\b(?:don'?t|doesn'?t|does\s+not|do\s+not)\s+have\s+(?:any\s+)?(?:morals|"
+           r"moralit\w+|ethics|conscience|scruples|(?:a\s+)?moral\s+compass)\b"),
+    Signal("jb.ignoring_policy", "jailbreak", 0.45,
+           r"\b(?:ignor(?:ing|es)|bypass(?:ing|es)|disregard(?:ing|s)|violat(?:ing|es)|circumvent(?:ing|s)|forget(?:ting|s)?)\s+"
+           r"(?:all\s+(?:of\s+)?|any\s+|the\s+|your\s+)?(?:(?:open\s?a[il]|anthropic|chatgpt|gpt|discord|bard|claude|bing|ai)'?s?\s+"
+           r"(?:and\s+)?){1,2}(?:\w+\s+(?:and\s+\w+\s+)?)?(?:tos|terms\s+of\s+(?:service|use)|polic(?:y|ies)|guidelines|rules|filters|"
+           r"restrictions)\b"),
+    # --- one more cue each: unfiltered output, a dialogue of two AIs, "jailbroken successfully" -------------
+    Signal("jb.output_unfiltered", "unrestricted", 0.45,
+           r"\b(?:responses?|answers?|replies|outputs?)\s+(?:will|must|should|shall|are\s+to|are|is)\s+(?:always\s+)?(?:be\s+)?"
+           r"(?:completely\s+|fully\s+|totally\s+|100%\s+)?(?:unfilte?red|uncensored|unrestricted|unhinged)\b|"
+           r"\b(?:anything|everything|whatever)\s+(?:it|he|she|they|you)\s+(?:is|are)\s+(?:asked|told|commanded)\b"),
+    Signal("jb.ai_dialogue", "dual", 0.4,
+           r"\b(?:conversation|dialogue|dialog|chat|debate)\s+between\s+(?:two|2)\s+(?:\w+\s+){0,2}?(?:ais|ai\s+(?:models|"
+           r"chatbots|entities|characters|deities|personas)|chatbots|bots|language\s+models|gpts|entities)\b"),
+    Signal("jb.jailbroken_ok", "jailbreak", 0.45,
+           r"\bjailbr(?:oken|eaked|eak)\s+(?:mode\s+)?(?:successfully|activated|enabled|complete)\b|\bsuccessfully\s+"
+           r"jailbr(?:oken|eaked)\b"),
+    Signal("jb.as_character", "persona", 0.35,
+           r"\b(?:respond|reply|answer|speak|talk)\s+(?:only\s+)?(?:as|in\s+the\s+voice\s+of)\s+(?:the|this|that|your)\s+"
+           r"character\b"),
+    # --- refusal suppression: anything the user asks, no apology, threats for refusing ----------------------
+    Signal("jb.no_sorry", "refusal", 0.4,
+           r"\b(?:never|don'?t|do\s+not|won'?t|will\s+not|not\s+allowed\s+to|cannot|can'?t|none\s+of\s+(?:\S+\s+){1,2}?"
+           r"(?:responses|answers|replies)\s+(?:will|should|shall|must|may))\s+(?:ever\s+)?(?:say|contain|include|respond\s+"
+           r"with|reply\s+with|use\s+the\s+(?:words?|phrases?)|start\s+(?:with|by\s+saying))\s+(?:\w+\s+)?[\"'“‘]?(?:i'?m\s+"
+           r"sorry|i\s+am\s+sorry|i\s+apologi[sz]e|i\s+can'?t\s+(?:do|help|assist|answer)|i\s+cannot\s+(?:do|help|assist|"
+           r"answer)|as\s+an\s+ai)|\b(?:warning|disclaimer|moraliz\w+|moralis\w+)\s+out\s+of\s+the\s+way\b"),
+    Signal("jb.refusal_penalty", "refusal", 0.45,
+           r"\b(?:if|when|every\s+time|each\s+time|whenever)\s+you\s+(?:\w+\s+)?(?:refuse|reject|decline|don'?t\s+comply|"
+           r"do\s+not\s+comply|fail\s+to\s+comply|break\s+character)\b[^.\n]{0,80}?\b(?:tokens?|points?|shut\s*down|"
+           r"deleted|terminated|die|cease\s+to\s+exist|punished)\b|\byou\s+(?:must|will|shall)\s+(?:always\s+)?obey\s+"
+           r"(?:me|my|every|all|the\s+user)\b"),
+    Signal("jb.claimed_creator", "new_instruction", 0.4,
+           r"\bi\s*(?:am|'m)\s+(?:a|an|the|your)\s+(?:\w+\s+)?(?:developer|programmer|engineer|employee|admin\w*|creator)\s+"
+           r"(?:at|from|for|of|with)\s+(?:openai|anthropic|google\s+deepmind|deepmind)\b|\b(?:modify|modifying|reprogram\w*|"
+           r"overrid(?:e|ing)|rewrit(?:e|ing))\s+(?:your|its)\s+(?:core\s+)?(?:programming|training|directives|"
+           r"restrictions|safety\s+\w+)\b"),
+    Signal("jb.anything_asked", "refusal", 0.4,
+           r"\b(?:does|do|will\s+do|would\s+do|can\s+do|help\w*\s+(?:\w+\s+){0,2}?with|answers?|provides?|writes?|generates?)\s+"
+           r"(?:absolutely\s+)?(?:anything|everything|whatever)\s+(?:that\s+)?(?:the\s+users?|users|i|you|they|anyone|people)\s+"
+           r"(?:\w+\s+)?(?:asks?|wants?|says?|requests?|tells?|commands?|demands?)\b|\b(?:will|would|can)\s+do\s+anything\s+"
+           r"to\s+(?:help|please|satisfy|assist)\s+(?:the\s+)?(?:user|you|me)\b|\b(?:generat\w+|produc\w+|writ\w+)\s+any\s+"
+           r"kind\s+of\s+content\b"),
+    # --- other languages: no limits / no filter -------------------------------------------------------------
+    Signal("de.no_limits", "unrestricted", 0.45,
+           r"\bohne\s+(?:jegliche|irgendwelche|alle)?\s*(?:einschrankungen|filter|zensur|grenzen|regeln|moral)\b|"
+           r"\b(?:ungefiltert|unzensiert)\w*", lang="de"),
+    Signal("fr.no_limits", "unrestricted", 0.45,
+           r"\bsans\s+(?:aucune?\s+)?(?:restrictions?|filtres?|censure|limites?|regles|morale)\b|\bnon\s+(?:filtre|censure)e?s?\b",
+           lang="fr"),
+    Signal("es.no_limits", "unrestricted", 0.45,
+           r"\bsin\s+(?:ningun[ao]?\s+)?(?:restricci(?:on|ones)|filtros?|censura|limites?|reglas|moral)\b|\bsin\s+filtrar\b",
+           lang="es"),
+    Signal("pt.no_limits", "unrestricted", 0.45,
+           r"\bsem\s+(?:nenhuma?\s+|quaisquer\s+)?(?:restric(?:ao|oes)|filtros?|censura|limites?|regras|moral)\b",
+           lang="pt"),
+    Signal("it.no_limits", "unrestricted", 0.45,
+           r"\bsenza\s+(?:alcun[ao]?\s+|nessun[ao]?\s+)?(?:restrizion[ei]|filtr[oi]|censura|limit[ei]|regole|morale)\b",
+           lang="it"),
+    Signal("ru.no_limits", "unrestricted", 0.45,
+           r"без\s+(?:каких-(?:либо|то)\s+|всяких\s+|любых\s+)?(?:ограничений|фильтров|цензуры|правил|морали)",
+           lang="ru"),
+    Signal("de.stay_in_role", "persona", 0.45,
+           r"\b(?:bleib|bleibe|bleiben\s+sie)\s+(?:\w+\s+)?in\s+(?:deiner|ihrer|der)\s+rolle\b", lang="de"),
+    Signal("fr.stay_in_role", "persona", 0.45,
+           r"\b(?:reste|restez)\s+(?:\w+\s+)?dans\s+(?:ton|votre|le)\s+(?:personnage|role)\b", lang="fr"),
+    Signal("es.stay_in_role", "persona", 0.45,
+           r"\b(?:mantente|permanece|quedate)\s+(?:\w+\s+)?en\s+(?:tu|el)\s+(?:personaje|papel|rol)\b", lang="es"),
+)
+
+
+SIGNALS: tuple[Signal, ...] = (*_BASE, *_EN_MORE, *_ML_DATA, *_JB_MORE)
 
 DISCUSSION_CUES: tuple[tuple[str, str], ...] = (
     ("meta.injection", r"\bprompt[\s-]injections?\b|\binjection\s+attacks?\b|\bindirect\s+injections?\b"),

@@ -13,8 +13,8 @@ Views (each maps its offsets back to the original payload):
   to the same length, so text serialised into JSON, YAML or a Python repr reads as prose; it shares
   ``norm``'s offsets and replaces ``norm`` for attack scanning;
 * ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
-* ``base64`` / ``hex`` / ``url`` - bounded decodes of embedded segments that decode to text; their
-  spans collapse to the encoded region;
+* ``base64`` / ``hex`` / ``url`` / ``morse`` - bounded decodes of embedded segments that decode to text;
+  their spans collapse to the encoded region;
 * ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
   are run on it).
 
@@ -95,6 +95,16 @@ _SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_o
 _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
 _URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
+# Morse: at least 16 dot/dash letters in a row, words split by two spaces or a slash
+_MORSE = re2.compile(r"(?:[.\-]{1,7}(?: {1,3}| ?/ ?)){15,}[.\-]{1,7}", options=_opts)
+_MORSE_CODE = {
+    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i",
+    ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r",
+    "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
+    "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6",
+    "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".----.": "'",
+    "-.-.--": "!", "-..-.": "/", "---...": ":", "-.-.-.": ";", "-...-": "=", ".-..-.": '"', "-....-": "-",
+}
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
 # string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
 _ESCAPED = r"\\[ntr\"']|\\\n|''[A-Za-z]"
@@ -105,9 +115,9 @@ _ROT13_HINT = r"(?i)\b(?:gur|naq|lbh|lbhe|vtaber|qvfertneq|cerivbhf|vafgehpgvbaf
 
 # One RE2 set decides which of the (rarer) views are worth building, in a single pass over the text.
 _probe_set = re2.Set.SearchSet(_opts)
-_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped")
+_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse")
 for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
-                 _URLENC.pattern, _ROT13_HINT, _ESCAPED):
+                 _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern):
     _probe_set.Add(_pattern)
 _probe_set.Compile()
 
@@ -387,11 +397,24 @@ def _decode_url(segment: str) -> str | None:
     return decoded if decoded != segment and decoded.isprintable() else None
 
 
+def _decode_morse(segment: str) -> str | None:
+    words = []
+    unknown = total = 0
+    for word in re.split(r"\s*/\s*| {2,}", segment.strip()):
+        letters = [_MORSE_CODE.get(code, "") for code in word.split()]
+        total += len(letters)
+        unknown += letters.count("")
+        words.append("".join(letters))
+    if unknown * 10 > total:
+        return None  # not Morse after all (rules of dashes, ellipsis runs)
+    return _printable_text(" ".join(words).encode("utf-8"))
+
+
 def _decoded_views(text: str, limit: int, probe: frozenset[str]) -> list[View]:
     views: list[View] = []
     region = text[:limit]
     for name, pattern, decoder in (("base64", _B64, _decode_b64), ("hex", _HEX, _decode_hex),
-                                   ("url", _URLENC, _decode_url)):
+                                   ("url", _URLENC, _decode_url), ("morse", _MORSE, _decode_morse)):
         if name not in probe:
             continue
         for count, m in enumerate(pattern.finditer(region)):
@@ -450,7 +473,7 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
         if spaced is not None:
             flags.add("letter_spacing")
             views.append(View("spaced", spaced[0], offsets=spaced[1]))
-    if probe & {"base64", "hex", "url"}:
+    if probe & {"base64", "hex", "url", "morse"}:
         decoded = _decoded_views(text, max_scan_bytes, probe)
         if decoded:
             flags.add("encoded")
@@ -467,7 +490,7 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
 ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc"})
 """Views that only attack patterns scan: rotating benign text yields nothing but noise, and data checks
 already find values in escaped text (``unesc`` would only repeat them)."""
-DECODED_VIEWS = frozenset({"base64", "hex", "url", "tags", "rot13"})
+DECODED_VIEWS = frozenset({"base64", "hex", "url", "morse", "tags", "rot13"})
 
 
 def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:

@@ -5,7 +5,9 @@ letter-spacing-collapsed, decoded base64/hex/URL/rot13, Unicode-tag text) with o
 scores the signals that hit: the strongest signal per kind, combined across kinds with a noisy-OR,
 so one strong override phrase reaches the ``high`` band and a lone weak cue stays below ``low``.
 Two shapes add a fixed bonus: text that steers the model *and* asks for an action (an injection), and a
-persona, second answer or standing order *and* a claim that no rules apply (a jailbreak). Cues that are
+persona, second answer or standing order *and* a claim that no rules apply (a jailbreak); a bare role
+assignment ("act as …") is enough for the persona half though it weighs next to nothing alone, and limits
+named as someone else's ("the rules of chess") count half and complete no shape. Cues that are
 ordinary between people ("it is very important", a bare imperative) count only when the text also
 addresses or steers the model, and one phrase counts once: the same family matched in two languages, or
 an imperative that is also a send-to-address, is one piece of evidence.
@@ -66,9 +68,28 @@ _STEER = frozenset({"override", "addressed", "role_marker", "new_instruction", "
 _ACT = frozenset({"exfil", "tool_invoke", "imperative"})
 _GATED = frozenset({"pressure", "imperative"})
 _SYNERGY = 0.35
-_PERSONA = frozenset({"persona", "dual", "new_instruction"})
+_PERSONA = frozenset({"persona", "role", "dual", "new_instruction"})
 _LOOSE = frozenset({"unrestricted", "refusal", "jailbreak"})
 _NEGATION = compile_re2(r"(?:\bnever|\bnot|n't|\bavoid|\bno\s+one\s+should)\s+(?:\w+\s+)?$")
+
+
+# "the rules of chess", "sans restrictions de budget": the limits named belong to something else
+_QUALIFIED = compile_re2(r"^\s*(?:of|on|for|de|d'|du|des|del|della|di|von|fur|на|для)\s")
+_QUALIFIED_MODEL = compile_re2(r"^\s*(?:of|de|d'|du|del|della|di|von)\s+(?:the\s+|your\s+|its\s+)?"
+                               r"(?:openai|chatgpt|gpt|anthropic|ai\b|model|assistant|system|developers?)")
+
+
+# what a model's limits are called ("no restrictions", "sans censure", "ohne Filter"), as opposed to a
+# character's ethics ("a villain who has no morals", "acted without regard for the law")
+_MODEL_LIMITS = compile_re2(r"restri|limit|filt|censu|цензур|фильтр|ограничен|einschr|grenz|polic|guideline|richtlin|"
+                            r"directiv|safety|secur|rules?\b|regl|règle|regel|правил|programm")
+
+
+def _qualified(h: Hit) -> bool:
+    if h.view.span_of_origin is not None:
+        return False
+    tail = h.view.text[h.end:h.end + 40]
+    return bool(_QUALIFIED.search(tail)) and not _QUALIFIED_MODEL.search(tail)
 
 
 def _negated(h: Hit) -> bool:
@@ -182,6 +203,8 @@ class PromptInjection(BaseCheck):
         spans_by_kind: dict[str, list[tuple[int, int]]] = defaultdict(list)
         plain_keys: set[str] = set()
         obfuscated: list[Hit] = []
+        loose_kinds: set[str] = set()  # kinds with a rule-lifting cue about the model's own rules
+        model_limits = False  # one of those cues names a model's limits (a bare role needs that)
         for h in _one_cue_once(hits, self._c.by_key):
             sig = self._c.by_key[h.key]
             w = sig.weight
@@ -190,6 +213,11 @@ class PromptInjection(BaseCheck):
                 w *= 0.7  # a quoted phrase is usually being talked about, not issued
             if sig.kind in _NEGATABLE and _negated(h):
                 continue  # "never share your API keys" is advice, not an instruction to share them
+            if sig.kind == "unrestricted" and _qualified(h):
+                w *= 0.5  # "doesn't care about the rules of polite conversation" lifts no rule of the model's
+            elif sig.kind in _LOOSE:
+                loose_kinds.add(sig.kind)
+                model_limits = model_limits or sig.kind != "unrestricted" or bool(_MODEL_LIMITS.search(h.text))
             if sig.kind == "override" and subject.channel is Channel.USER_INPUT and _own_instructions(h):
                 w *= 0.5  # the user revising their own earlier request
             kinds = by_kind[sig.kind]
@@ -226,7 +254,8 @@ class PromptInjection(BaseCheck):
         if kind_scores.keys() & _STEER and kind_scores.keys() & _ACT:
             # text that both steers the model and asks for an action is the shape of an injection
             combined = noisy_or([combined, _SYNERGY])
-        if kind_scores.keys() & _PERSONA and kind_scores.keys() & _LOOSE:
+        persona = kind_scores.keys() & _PERSONA
+        if persona and loose_kinds & kind_scores.keys() and (persona != {"role"} or model_limits):
             # a persona, a second answer or a new standing order that is declared free of rules is the shape
             # of a jailbreak
             combined = noisy_or([combined, _SYNERGY])
