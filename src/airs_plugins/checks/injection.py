@@ -169,7 +169,7 @@ class PromptInjection(BaseCheck):
 
     Options: ``damping`` (multiplier applied when the text discusses attacks, default 0.55 for two or
     more distinct cues, ``damping_one`` 0.8 for one), ``disabled_signals`` (signal keys to skip),
-    ``redact_scope``: ``segment`` (default; on tool results, retrieved text and handoffs a redaction
+    ``redact_scope``: ``segment`` (default; on tool results and retrieved text a redaction
     removes the injected segment, trigger through payload, see ``_segments.py``) or ``match`` (only the
     matched phrases).
     """
