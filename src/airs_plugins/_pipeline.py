@@ -202,8 +202,16 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         values = tuple(sorted({v for _s, _e, v in with_spans}))
         injected: set[str] = set()
         if decided:
-            attack_spans = [sp for f in decided for sp in f.spans]
-            injected = values_near(with_spans, attack_spans) if attack_spans else set(values)
+            # a check that knows the injected segment (trigger through payload) says exactly where the
+            # attacker wrote; otherwise a window around the evidence stands in for it. The exact segment
+            # keeps the host's own data next to an injection (the address on the page it was planted in)
+            # out of the "injected" set: calls carrying it go to a human instead of being blocked.
+            segments = [sp for f in decided if f.redact_spans for sp in f.redact_spans]
+            windows = [sp for f in decided if not f.redact_spans for sp in f.spans]
+            if segments or windows:
+                injected = values_near(with_spans, segments, before=0, after=0) | values_near(with_spans, windows)
+            else:
+                injected = set(values)
         obs = Observation(
             source=subject.source or subject.tool_name or subject.channel.value,
             channel=subject.channel,
