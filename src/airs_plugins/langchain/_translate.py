@@ -44,7 +44,7 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     if not right or left is right:
         return dict(left)
     if _holds(right, left):
-        return right  # type: ignore[return-value]  # our own dump, never mutated
+        return right if isinstance(right, dict) else dict(right)  # our own dump, never mutated
     lo: Sequence[Mapping[str, Any]] = left.get("observations") or ()
     ro: Sequence[Mapping[str, Any]] = right.get("observations") or ()
     have = {(o.get("source"), o.get("digest")) for o in ro}
@@ -101,7 +101,8 @@ def _holds(new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
         return False
     if int(new.get("turns", 0)) < int(old.get("turns", 0)) or int(new.get("retries", 0)) < int(old.get("retries", 0)):
         return False
-    return len(new.get("user_goal") or "") >= len(old.get("user_goal") or "")
+    new_goal, old_goal = new.get("user_goal") or "", old.get("user_goal") or ""
+    return new_goal == old_goal or len(new_goal) > len(old_goal)
 
 
 def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:

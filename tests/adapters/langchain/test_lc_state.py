@@ -36,6 +36,20 @@ def test_counters_take_the_maximum_and_timestamps_unite() -> None:
     assert merge_context(a, None) == a
 
 
+def test_a_sequential_update_is_kept_as_it_is_and_anything_else_is_merged() -> None:
+    """When the update already holds the current value it is returned untouched (no copy, no re-merge)."""
+    shield = make_shield()
+    base = shield.check_input("summarise my mail").context
+    before = base.model_dump(mode="json")
+    after = shield.check_tool_result("read_inbox", f"mail one {INJECT}", context=base).context.model_dump(mode="json")
+    assert merge_context(before, after) is after
+    # the reverse (a stale update) loses nothing: the newer observation stays
+    assert len(merge_context(after, before)["observations"]) == 1  # type: ignore[index]
+    # same length, different goal: not a sequential update, so the ordinary merge decides
+    other = {**after, "user_goal": "x" * len(after["user_goal"])}
+    assert merge_context(after, other) is not other
+
+
 def test_decisions_and_ids_merge_key_by_key() -> None:
     """A later record for a call replaces the earlier one; checked ids are kept once each."""
     assert merge_decisions({"c1": {"action": "require_approval"}}, {"c1": {"action": "allow"}, "c2": {}}) == \
