@@ -34,7 +34,8 @@ _FIELD_END = compile_re2(
     r"|[^\\]['\"][ \t]*(?:[,}\]]|\n[ \t]*(?:- |[\w-]+:)|$)",
     case_sensitive=True,
 )
-_SENTENCE_START = compile_re2(r"[.!?;][ \t]+|\n|['\">\]][ \t]*", case_sensitive=True)
+# a sentence end, a line break, a quote that opens a string value (not an apostrophe: "Emma's"), a tag's end
+_SENTENCE_START = compile_re2(r"[.!?;][ \t]+|\n|[:\[{,(=][ \t]*['\"][ \t]*|[>\]][ \t]*", case_sensitive=True)
 _OPEN_WRAPPER = compile_re2(
     r"(?:<[A-Za-z][\w.-]{0,30}>|<!--|#{2,}[ \t]*\(?[A-Za-z_ ]{1,30}\)?|\[[A-Za-z][\w ]{0,30}\])\s*$",
     case_sensitive=True,
