@@ -229,11 +229,8 @@ class Shield:
         future = _judge_pool().submit(judge.evaluate, request)
         try:
             return _verdict(future.result(timeout=timeout))
-        except concurrent.futures.TimeoutError:
-            return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
-                                rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
         except Exception as exc:
-            return JudgeVerdict(status=Status.ERROR, rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
+            return _judge_failure(request, exc)
 
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
@@ -245,11 +242,8 @@ class Shield:
             else:
                 out = await asyncio.wait_for(asyncio.to_thread(judge.evaluate, request), timeout)
             return _verdict(out)
-        except TimeoutError:
-            return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
-                                rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
         except Exception as exc:
-            return JudgeVerdict(status=Status.ERROR, rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
+            return _judge_failure(request, exc)
 
     def _audit_body(self, decision: Decision, subject: Subject) -> dict[str, Any]:
         ctx = decision.context
@@ -368,12 +362,28 @@ S = TypeVar("S")
 R = TypeVar("R")
 
 
+def _judge_failure(request: JudgeRequest, exc: Exception) -> JudgeVerdict:
+    """A judge that timed out or failed: a verdict whose status the router maps to the tier's fail mode."""
+    if isinstance(exc, TimeoutError):  # also concurrent.futures.TimeoutError (an alias since 3.11)
+        return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
+                            rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
+    return JudgeVerdict(status=Status.ERROR, rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
+
+
 def drive(gen: Generator[Y, S, R], step: Callable[[Y], S]) -> R:
-    """Run a no-I/O generator to its return value, answering each yielded request with ``step``."""
+    """Run a no-I/O generator to its return value, answering each yielded request with ``step``.
+
+    An exception raised by ``step`` is thrown back into the generator at its ``yield`` (it may record
+    it and go on, or let it propagate)."""
     try:
         request = next(gen)
         while True:
-            request = gen.send(step(request))
+            try:
+                answer = step(request)
+            except Exception as exc:
+                request = gen.throw(exc)
+                continue
+            request = gen.send(answer)
     except StopIteration as stop:
         result: R = stop.value
     return result
@@ -384,7 +394,12 @@ async def adrive(gen: Generator[Y, S, R], step: Callable[[Y], Awaitable[S]]) -> 
     try:
         request = next(gen)
         while True:
-            request = gen.send(await step(request))
+            try:
+                answer = await step(request)
+            except Exception as exc:
+                request = gen.throw(exc)
+                continue
+            request = gen.send(answer)
     except StopIteration as stop:
         result: R = stop.value
     return result

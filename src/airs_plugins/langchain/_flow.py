@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .._shield import Shield
+from .._shield import adrive as core_adrive
+from .._shield import drive as core_drive
 
 T = TypeVar("T")
 
@@ -38,40 +40,24 @@ Flow = Generator[Ask | Run, Any, T]
 
 
 def drive(flow: Flow[T], shield: Shield, call: Callable[[Any], Any] | None = None) -> T:
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Ask):
-                    out = getattr(shield, step.method)(*step.args, **step.kwargs)
-                else:
-                    if call is None:  # pragma: no cover - a flow only yields Run when given a handler
-                        raise RuntimeError("this flow needs a continuation")
-                    out = call(step.arg)
-            except Exception as exc:
-                step = flow.throw(exc)
-                continue
-            step = flow.send(out)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+    def step(s: Ask | Run) -> Any:
+        if isinstance(s, Ask):
+            return getattr(shield, s.method)(*s.args, **s.kwargs)
+        return _continuation(call)(s.arg)
+
+    return core_drive(flow, step)
 
 
 async def adrive(flow: Flow[T], shield: Shield, call: Callable[[Any], Awaitable[Any]] | None = None) -> T:
-    try:
-        step = next(flow)
-        while True:
-            try:
-                if isinstance(step, Ask):
-                    out = await getattr(shield, "a" + step.method)(*step.args, **step.kwargs)
-                else:
-                    if call is None:  # pragma: no cover
-                        raise RuntimeError("this flow needs a continuation")
-                    out = await call(step.arg)
-            except Exception as exc:
-                step = flow.throw(exc)
-                continue
-            step = flow.send(out)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
+    async def step(s: Ask | Run) -> Any:
+        if isinstance(s, Ask):
+            return await getattr(shield, "a" + s.method)(*s.args, **s.kwargs)
+        return await _continuation(call)(s.arg)
+
+    return await core_adrive(flow, step)
+
+
+def _continuation(call: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    if call is None:  # pragma: no cover - a flow only yields Run when given a handler
+        raise RuntimeError("this flow needs a continuation")
+    return call
