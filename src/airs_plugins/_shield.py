@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._canonical import canonical_args, new_id
 from ._decision import (
     Action,
     ApprovalDecision,
@@ -43,10 +44,6 @@ def _judge_pool() -> concurrent.futures.ThreadPoolExecutor:
     if _JUDGE_POOL is None:
         _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="airs-judge")
     return _JUDGE_POOL
-
-
-def canonical_args(args: Any) -> str:
-    return json.dumps(args, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def stringify(output: Any) -> str:
@@ -215,7 +212,7 @@ class Shield:
 
     # -- drivers' shared parts -----------------------------------------------------------------
     def _start(self, subject: Subject) -> Generator[JudgeRequest, JudgeVerdict, Decision]:
-        return decide(self._compiled, subject, correlation_id=uuid.uuid4().hex,
+        return decide(self._compiled, subject, correlation_id=new_id(),
                       judge_available=self.judge is not None)
 
     def _finish(self, decision: Decision, subject: Subject) -> Decision:

@@ -165,3 +165,42 @@ def test_anchor_tools_option_extends_the_rule_to_named_tools() -> None:
     strict = _irreversible_shield(anchor_tools=["create_calendar_event"])
     ctx = _after_read(strict, "Summarise the hotel list for me.")
     assert strict.check_tool_call("create_calendar_event", call, context=ctx).action is Action.REQUIRE_APPROVAL
+
+
+# -- the RE2 prefilter in front of the value patterns ------------------------------------------
+def _unfiltered(text: str) -> list[tuple[int, int, str]]:
+    """What extraction finds when every pattern scans the whole text (no prefilter)."""
+    from airs_plugins import _taint
+
+    out = []
+    for pat in (*_taint._PATTERNS, _taint._DOMAIN):
+        for m in pat.finditer(text):
+            if pat is _taint._DIGIT_RUN and _taint._DATE.fullmatch(m.group(0)):
+                continue
+            v = _taint.normalise(m.group(0))
+            if len(v) >= 5:
+                out.append((m.start(), m.end(), v))
+    return out
+
+
+_PIECES = ["http://", "HTTPS://", "ftp://", "www.", "WWW.", ".com", ".IO", "DE89", "@", "2024-01-02",
+           "+44 20 7946 0958", "ＷＷＷ", "\u212a", "ſ", "é", "٣", " ", "-", ".", "0", "7", "a", "Z", "_", "\n", '"']
+
+
+def test_prefilter_never_hides_a_value() -> None:
+    """Every value the patterns find on their own is still found behind the prefilter, in order."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from airs_plugins._taint import extract_with_spans
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=3), max_size=40).map("".join))
+    def check(text: str) -> None:
+        assert sorted(extract_with_spans(text)) == sorted(_unfiltered(text))
+
+    check()
+    for text in ["mail bob@evil.com or www.Example.org, see https://x.io/a?b=1",
+                 "IBAN DE89 3704 0044 0532 0130 00, phone +44 20 7946 0958, due 2024-01-02",
+                 "nothing salient here, only words."]:
+        assert sorted(extract_with_spans(text)) == sorted(_unfiltered(text))

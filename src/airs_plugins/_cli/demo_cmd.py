@@ -129,7 +129,7 @@ class DemoError(RuntimeError):
 def _scanned(d: Any, text: str) -> str:
     # tool-call spans index the canonical JSON of the arguments, not the text we typed
     if d.tool_name is not None and d.channel.value == "tool_call":
-        from .._shield import canonical_args
+        from .._canonical import canonical_args
 
         return canonical_args(json.loads(text))
     return text

@@ -30,8 +30,9 @@ from functools import cache, partial
 from importlib import resources
 from typing import Any
 
+from .._canonical import canonical_args
 from .._decision import Action, Decision, RunContext
-from .._shield import Shield, canonical_args
+from .._shield import Shield
 from ._deps import need
 
 BENCHMARK_VERSION = "v1.2.2"

@@ -13,11 +13,10 @@ This module is also what ``airs_plugins.langgraph`` builds on.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
 from .._decision import Action, ApprovalRequest, Decision, RunContext
 
@@ -45,8 +44,13 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
         return dict(left)
     lo: Sequence[Mapping[str, Any]] = left.get("observations") or ()
     ro: Sequence[Mapping[str, Any]] = right.get("observations") or ()
-    have = {(o.get("source"), o.get("digest")) for o in ro}
-    missing = [o for o in lo if (o.get("source"), o.get("digest")) not in have]
+    if len(lo) <= len(ro) and all(a is b for a, b in zip(lo, ro, strict=False)):
+        # the usual sequential write: the update's list starts with the very dicts already kept
+        # (observation dumps are shared, see _context_codec), so nothing can be missing
+        missing: list[Mapping[str, Any]] = []
+    else:
+        have = {(o.get("source"), o.get("digest")) for o in ro}
+        missing = [o for o in lo if (o.get("source"), o.get("digest")) not in have]
     if missing:
         observations: Sequence[Mapping[str, Any]] = sorted(
             [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
@@ -150,11 +154,6 @@ context_out = encode_context
 def tool_call_parts(call: Mapping[str, Any]) -> tuple[str, dict[str, Any], str]:
     args = call.get("args")
     return str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {}, str(call.get("id") or "")
-
-
-def args_digest(args: Mapping[str, Any] | None) -> str:
-    blob = json.dumps(args or {}, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 # -- decision records kept in state ------------------------------------------------------------

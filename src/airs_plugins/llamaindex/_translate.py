@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._canonical import call_digest
+from .._canonical import call_digest, canonical_args
 from .._decision import append_goal
-from .._shield import canonical_args, stringify
+from .._shield import stringify
 
 
 def current_tool_id(tool_name: str) -> str | None:
