@@ -6,7 +6,8 @@ tool calls, one per turn, then answers. The same run is timed bare and with
 
     .venv/bin/python benchmarks/bench_langchain.py [--json] [--steps 10] [--runs 7] [--audit-file]
 
-``--json`` prints one object: ``bare_ms``, ``guarded_ms``, ``ratio``, ``added_ms_per_step``, ``steps``.
+``--json`` prints one object: ``bare_ms``, ``guarded_ms``, ``ratio`` (of the medians), ``best_ratio`` (of the
+fastest runs, the convention of ``bench_llamaindex.py``), ``added_ms_per_step``, ``steps``.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def measure(steps: int = 10, runs: int = 7, sleep_ms: float = 20.0, audit_file: 
     # CPU time is much less sensitive than wall time to other processes on a busy machine
     added_cpu = (statistics.median(guarded_cpu) - statistics.median(bare_cpu)) / steps
     return {"bare_ms": round(b, 2), "guarded_ms": round(g, 2), "ratio": round(g / b, 4),
+            "best_ratio": round(min(guarded_ms) / min(bare_ms), 4),
             "added_ms_per_step": round((g - b) / steps, 3), "steps": steps, "runs": runs,
             "added_cpu_ms_per_step": round(added_cpu, 3),
             "model_sleep_ms": sleep_ms, "audit": "sqlite" if audit_file else "memory",
@@ -115,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  bare     {result['bare_ms']:9.2f} ms")
         print(f"  guarded  {result['guarded_ms']:9.2f} ms   ratio {result['ratio']:.3f}x "
               f"(target <= 1.05x), +{result['added_ms_per_step']:.3f} ms per tool step "
-              f"(+{result['added_cpu_ms_per_step']:.3f} ms CPU)")
+              f"(+{result['added_cpu_ms_per_step']:.3f} ms CPU); best of each: {result['best_ratio']:.3f}x")
     return 0
 
 
