@@ -53,7 +53,8 @@ class _Ids:
 
     def __init__(self) -> None:
         self._reseed()
-        os.register_at_fork(after_in_child=self._reseed)
+        if hasattr(os, "register_at_fork"):  # Unix only; elsewhere there is no fork to survive
+            os.register_at_fork(after_in_child=self._reseed)
 
     def _reseed(self) -> None:
         self._prefix = os.urandom(8).hex()
