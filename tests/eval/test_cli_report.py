@@ -155,4 +155,8 @@ def test_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert row["l1_suite(user_input)"]["p50_us"] > 0
     assert "taint.flow" in row and "p99_us" in row["taint.flow"]
     assert {"langchain", "llamaindex"} <= set(out["adapters"])
+    langchain, llamaindex = out["adapters"]["langchain"], out["adapters"]["llamaindex"]
+    assert "error" not in langchain and "error" not in llamaindex, (langchain, llamaindex)
+    assert langchain["ratio"] > 0 and langchain["passthrough_ratio"] > 0 and langchain["mode"] == "invoke"
+    assert langchain["audit_records"] > 0 and llamaindex["ratio"] > 0
     assert "core" in out
