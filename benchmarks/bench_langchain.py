@@ -114,31 +114,34 @@ def make_agent(steps: int, sleep_s: float, shield: Shield | None, *, passthrough
     return create_agent(model, [lookup], middleware=middleware, checkpointer=InMemorySaver())
 
 
-def _finished(out: Any) -> None:
-    if out["messages"][-1].content != script(1)[-1].content:
-        raise SystemExit("the scripted run did not finish")
+class _Timer:
+    """Wall and CPU time of one run; the CPU figure goes to ``cpu`` when given."""
+
+    def __init__(self, cpu: list[float] | None) -> None:
+        self.cpu = cpu
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
+
+    def stop(self, out: Any) -> float:
+        elapsed = (time.perf_counter() - self.t0) * 1000
+        if self.cpu is not None:
+            self.cpu.append((time.process_time() - self.c0) * 1000)
+        if out["messages"][-1].content != script(1)[-1].content:
+            raise SystemExit("the scripted run did not finish")
+        return elapsed
+
+
+def _inputs(thread: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    return {"messages": [HumanMessage(QUESTION)]}, {"configurable": {"thread_id": thread}, "recursion_limit": 200}
 
 
 def one_run(agent: Any, thread: str, cpu: list[float] | None = None) -> float:
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = agent.invoke({"messages": [HumanMessage(QUESTION)]},
-                       {"configurable": {"thread_id": thread}, "recursion_limit": 200})
-    elapsed = (time.perf_counter() - t0) * 1000
-    if cpu is not None:
-        cpu.append((time.process_time() - c0) * 1000)
-    _finished(out)
-    return elapsed
+    timer = _Timer(cpu)
+    return timer.stop(agent.invoke(*_inputs(thread)))
 
 
 async def one_run_async(agent: Any, thread: str, cpu: list[float] | None = None) -> float:
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = await agent.ainvoke({"messages": [HumanMessage(QUESTION)]},
-                              {"configurable": {"thread_id": thread}, "recursion_limit": 200})
-    elapsed = (time.perf_counter() - t0) * 1000
-    if cpu is not None:
-        cpu.append((time.process_time() - c0) * 1000)
-    _finished(out)
-    return elapsed
+    timer = _Timer(cpu)
+    return timer.stop(await agent.ainvoke(*_inputs(thread)))
 
 
 def measure(steps: int = 10, runs: int = 7, sleep_ms: float = 20.0, audit_file: bool = False,
