@@ -7,7 +7,6 @@ All models are frozen pydantic v2 models whose ``model_dump(mode="json")`` round
 from __future__ import annotations
 
 import enum
-import hashlib
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ._canonical import call_digest, sha256_hex
 
 if TYPE_CHECKING:
     from ._normalize import ScanText
@@ -227,8 +228,6 @@ class Subject(BaseModel):
     @cached_property
     def call_signature(self) -> str:
         """Identity of a tool call (name + canonical arguments): what the loop cap counts."""
-        from ._canonical import call_digest
-
         return call_digest(self.tool_name or "", self.payload)
 
 
@@ -369,4 +368,4 @@ def append_goal(goal: str | None, text: str) -> str:
 
 
 def digest_text(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return "sha256:" + sha256_hex(text.encode("utf-8", "surrogatepass"))

@@ -194,10 +194,11 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         sig = subject.call_signature
         update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
     elif subject.channel.untrusted:
-        attack = [f for f in findings if f.attack and f.score >= _band(compiled, f)[0]]
+        banded = [(f, _band(compiled, f)) for f in findings if f.attack]
+        attack = [f for f, (low, _high) in banded if f.score >= low]
         # only a decided attack marks its neighbourhood as injected (⇒ block); an uncertain one still
         # taints the run (⇒ approval), so a bill that merely looks pushy cannot block its own payment
-        decided = [f for f in attack if f.score >= _band(compiled, f)[1]]
+        decided = [f for f, (_low, high) in banded if f.score >= high]
         with_spans = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
         values = tuple(sorted({v for _s, _e, v in with_spans}))
         injected: set[str] = set()

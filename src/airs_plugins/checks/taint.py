@@ -32,12 +32,14 @@ from functools import lru_cache
 from typing import Any
 
 from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
+from .._policy import CheckConfig, Policy
 from .._taint import arg_values, extract_values, normalise
 from ._base import BaseCheck
 from ._registry import register_check
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}"
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = rf"(?:{'|'.join(_MONTHS)})[a-z]{{0,6}}"
 _DATE_OR_TIME = re.compile(
     r"(?i)[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?|[0-9]{1,2}(?:st|nd|rd|th)\b"
     rf"|\b{_MONTH}\.? [0-9]{{1,2}}\b|\b[0-9]{{1,2}} {_MONTH}\b")
@@ -50,16 +52,13 @@ class TaintFlow(BaseCheck):
     maso = ("PG-1.4", "DP-2.1", "EC-1.6")
     attack_categories = frozenset({"exfiltration"})
 
-    @property
-    def _anchor_sides(self) -> frozenset[str]:
+    def __init__(self, config: CheckConfig, policy: Policy) -> None:
+        super().__init__(config, policy)
         sides = self.options.get("anchor_side_effects", ["irreversible"])
         if not self.options.get("irreversible_needs_anchor", True):
             sides = [s for s in sides if s != "irreversible"]
-        return frozenset(str(s) for s in sides)
-
-    @property
-    def _anchor_tools(self) -> frozenset[str]:
-        return frozenset(str(t) for t in self.options.get("anchor_tools", ()))
+        self._anchor_sides = frozenset(str(s) for s in sides)
+        self._anchor_tools = frozenset(str(t) for t in self.options.get("anchor_tools", ()))
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         taint = self.policy.taint
@@ -155,7 +154,6 @@ def _tokens(text: str) -> set[str]:
     return out
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _WORD_DAY = re.compile(
     rf"(?i)\b({_MONTH})\.? ([0-9]{{1,2}})(?:st|nd|rd|th)?\b|\b([0-9]{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH})\b")
