@@ -11,9 +11,18 @@ the overhead, which any middleware that keeps state pays.
 
     .venv/bin/python benchmarks/bench_langchain.py [--json] [--steps 10] [--runs 7] [--audit-file] [--async]
 
-``--async`` runs ``ainvoke`` with an async model (the path LangGraph servers take). ``--json`` prints one
-object: ``bare_ms``, ``guarded_ms``, ``ratio`` (of the medians), ``best_ratio`` (of the fastest runs, the
-convention of ``bench_llamaindex.py``), ``passthrough_ratio``, ``added_ms_per_step``, ``steps``, ``mode``.
+Each round runs the three agents once, starting with a different one each round. Besides the ratio of
+the medians, the bench reports the median of the per-round ratios (each guarded run over the bare run
+of its round) with a 95 % bootstrap interval: the machine's speed drifts during a session, and pairing
+cancels most of that drift.
+
+``--async`` runs ``ainvoke`` with an async model (the path LangGraph servers take). ``--busy-model``
+makes the scripted model spin for its 20 ms instead of sleeping, so the CPU never idles between steps.
+``--json`` prints one object: ``bare_ms``, ``guarded_ms``, ``ratio`` (of the medians), ``paired_ratio``
+and ``paired_ratio_ci95``, ``best_ratio`` (of the fastest runs, the convention of
+``bench_llamaindex.py``), ``passthrough_ratio`` and ``passthrough_paired_ratio``, ``added_ms_per_step``,
+``steps``, ``mode``, ``model``, ``replayed_ms_per_step`` (the guarded run's decisions replayed back to
+back on the same shield, caches warm: the work itself, without the framework around it).
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from airs_plugins import Shield
+from airs_plugins._bench import paired_ratio, rotated
 from airs_plugins.langchain import AIRSAgentState, AIRSMiddleware
 
 QUESTION = "Summarise the handbook on ten topics."
@@ -50,8 +60,19 @@ def lookup(topic: str) -> str:
     return f"The handbook section on {topic} says to file the form within five working days."
 
 
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
 class SlowScriptedModel(FakeMessagesListChatModel):
-    """Answers by turn number after sleeping like a remote model would (``asyncio.sleep`` when async)."""
+    """Answers by turn number after sleeping like a remote model would (``asyncio.sleep`` when async).
+
+    With ``busy`` it spins instead, holding the CPU the whole time (a model computed in-process).
+    """
+
+    busy: bool = False
 
     def bind_tools(self, tools: Any, **kwargs: Any) -> SlowScriptedModel:
         return self
@@ -61,12 +82,15 @@ class SlowScriptedModel(FakeMessagesListChatModel):
         return ChatResult(generations=[ChatGeneration(message=self.responses[min(turn, len(self.responses) - 1)])])
 
     def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
-        time.sleep(self.sleep or 0.0)
+        (_spin if self.busy else time.sleep)(self.sleep or 0.0)
         return self._answer(messages)
 
     async def _agenerate(self, messages: Any, stop: Any = None, run_manager: Any = None,
                          **kwargs: Any) -> ChatResult:
-        await asyncio.sleep(self.sleep or 0.0)
+        if self.busy:
+            _spin(self.sleep or 0.0)
+        else:
+            await asyncio.sleep(self.sleep or 0.0)
         return self._answer(messages)
 
 
@@ -106,8 +130,9 @@ def script(steps: int) -> list[AIMessage]:
     return [*turns, AIMessage("Here is what the handbook says about all ten topics.")]
 
 
-def make_agent(steps: int, sleep_s: float, shield: Shield | None, *, passthrough: bool = False) -> Any:
-    model = SlowScriptedModel(responses=script(steps), sleep=sleep_s)
+def make_agent(steps: int, sleep_s: float, shield: Shield | None, *, passthrough: bool = False,
+               busy: bool = False) -> Any:
+    model = SlowScriptedModel(responses=script(steps), sleep=sleep_s, busy=busy)
     middleware: list[Any] = [PassThrough()] if passthrough else []
     if shield is not None:
         middleware.append(AIRSMiddleware(shield))
@@ -144,14 +169,38 @@ async def one_run_async(agent: Any, thread: str, cpu: list[float] | None = None)
     return timer.stop(await agent.ainvoke(*_inputs(thread)))
 
 
+def replay_ms_per_step(shield: Shield, steps: int, repeats: int = 200) -> float:
+    """The guarded run's decisions (input, each call and its result, the answer) replayed back to back:
+    what they cost with the CPU caches warm, for comparison with ``added_ms_per_step``."""
+    calls = script(steps)
+    results = [lookup.invoke(turn.tool_calls[0]["args"]) for turn in calls[:-1]]  # the tools are not timed
+
+    def one() -> None:
+        ctx = shield.check_input(QUESTION, run_id="replay").context
+        for turn, result in zip(calls[:-1], results, strict=True):
+            call = turn.tool_calls[0]
+            ctx = shield.check_tool_call(call["name"], call["args"], context=ctx, tool_call_id=call["id"]).context
+            ctx = shield.check_tool_result(call["name"], result, context=ctx, tool_call_id=call["id"]).context
+        shield.check_output(str(calls[-1].content), context=ctx)
+
+    for _ in range(20):
+        one()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        one()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times) / steps
+
+
 def measure(steps: int = 10, runs: int = 7, sleep_ms: float = 20.0, audit_file: bool = False,
-            use_async: bool = False) -> dict[str, Any]:
-    """Median wall time of the bare, pass-through and guarded agents, rotating runs in one process."""
+            use_async: bool = False, busy_model: bool = False) -> dict[str, Any]:
+    """Wall times of the bare, pass-through and guarded agents, in rounds of one run each, in one process."""
     tmp = Path(tempfile.mkdtemp(prefix="airs-bench-"))
     shield = Shield.default(audit=tmp / "audit.db") if audit_file else Shield.default()
-    agents = {"bare": make_agent(steps, sleep_ms / 1000, None),
-              "passthrough": make_agent(steps, sleep_ms / 1000, None, passthrough=True),
-              "guarded": make_agent(steps, sleep_ms / 1000, shield)}
+    agents = {"bare": make_agent(steps, sleep_ms / 1000, None, busy=busy_model),
+              "passthrough": make_agent(steps, sleep_ms / 1000, None, passthrough=True, busy=busy_model),
+              "guarded": make_agent(steps, sleep_ms / 1000, shield, busy=busy_model)}
     wall: dict[str, list[float]] = {name: [] for name in agents}
     cpu: dict[str, list[float]] = {name: [] for name in agents}
 
@@ -159,8 +208,8 @@ def measure(steps: int = 10, runs: int = 7, sleep_ms: float = 20.0, audit_file: 
         for name, agent in agents.items():
             await one_run_async(agent, f"warm-{name}")
         for i in range(runs):
-            for name, agent in agents.items():
-                wall[name].append(await one_run_async(agent, f"{name}-{i}", cpu[name]))
+            for name in rotated(list(agents), i):
+                wall[name].append(await one_run_async(agents[name], f"{name}-{i}", cpu[name]))
 
     if use_async:
         asyncio.run(rotate_async())
@@ -168,18 +217,24 @@ def measure(steps: int = 10, runs: int = 7, sleep_ms: float = 20.0, audit_file: 
         for name, agent in agents.items():
             one_run(agent, f"warm-{name}")
         for i in range(runs):
-            for name, agent in agents.items():
-                wall[name].append(one_run(agent, f"{name}-{i}", cpu[name]))
+            for name in rotated(list(agents), i):
+                wall[name].append(one_run(agents[name], f"{name}-{i}", cpu[name]))
     b, g, p = (statistics.median(wall[n]) for n in ("bare", "guarded", "passthrough"))
     # CPU time is much less sensitive than wall time to other processes on a busy machine
     added_cpu = (statistics.median(cpu["guarded"]) - statistics.median(cpu["bare"])) / steps
+    paired = paired_ratio(wall["bare"], wall["guarded"])
+    paired_pt = paired_ratio(wall["bare"], wall["passthrough"])
     return {"bare_ms": round(b, 2), "guarded_ms": round(g, 2), "ratio": round(g / b, 4),
+            "paired_ratio": paired["median"], "paired_ratio_ci95": paired["ci95"],
+            "passthrough_paired_ratio": paired_pt["median"], "passthrough_paired_ratio_ci95": paired_pt["ci95"],
             "best_ratio": round(min(wall["guarded"]) / min(wall["bare"]), 4),
             "passthrough_ms": round(p, 2), "passthrough_ratio": round(p / b, 4),
             "added_ms_per_step": round((g - b) / steps, 3), "steps": steps, "runs": runs,
             "added_cpu_ms_per_step": round(added_cpu, 3), "mode": "ainvoke" if use_async else "invoke",
+            "model": "busy" if busy_model else "sleep",
             "model_sleep_ms": sleep_ms, "audit": "sqlite" if audit_file else "memory",
-            "audit_records": sum(1 for _ in shield.recorder.records())}
+            "audit_records": sum(1 for _ in shield.recorder.records()),
+            "replayed_ms_per_step": round(replay_ms_per_step(shield, steps), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,19 +245,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sleep-ms", type=float, default=20.0)
     parser.add_argument("--audit-file", action="store_true", help="audit to a SQLite file instead of memory")
     parser.add_argument("--async", dest="use_async", action="store_true", help="time ainvoke instead of invoke")
+    parser.add_argument("--busy-model", action="store_true",
+                        help="the scripted model spins instead of sleeping (the CPU never idles)")
     args = parser.parse_args(argv)
-    result = measure(args.steps, args.runs, args.sleep_ms, args.audit_file, args.use_async)
+    result = measure(args.steps, args.runs, args.sleep_ms, args.audit_file, args.use_async, args.busy_model)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"create_agent ({result['mode']}), {result['steps']} tool steps, model {args.sleep_ms:.0f} ms/call, "
-              f"median of {result['runs']} runs, audit {result['audit']}")
+        lo, hi = result["paired_ratio_ci95"]
+        plo, phi = result["passthrough_paired_ratio_ci95"]
+        print(f"create_agent ({result['mode']}), {result['steps']} tool steps, model {args.sleep_ms:.0f} ms/call "
+              f"({'spinning' if args.busy_model else 'sleeping'}), median of {result['runs']} runs, "
+              f"audit {result['audit']}")
         print(f"  bare          {result['bare_ms']:9.2f} ms")
-        print(f"  pass-through  {result['passthrough_ms']:9.2f} ms   ratio {result['passthrough_ratio']:.3f}x "
+        print(f"  pass-through  {result['passthrough_ms']:9.2f} ms   ratio {result['passthrough_ratio']:.3f}x, "
+              f"paired {result['passthrough_paired_ratio']:.3f}x [95% {plo:.3f}-{phi:.3f}] "
               "(LangGraph's share: same hooks, state keys and state writes, no AIRS work)")
-        print(f"  guarded       {result['guarded_ms']:9.2f} ms   ratio {result['ratio']:.3f}x (target <= 1.05x), "
-              f"+{result['added_ms_per_step']:.3f} ms per tool step (+{result['added_cpu_ms_per_step']:.3f} ms CPU); "
-              f"best of each: {result['best_ratio']:.3f}x")
+        print(f"  guarded       {result['guarded_ms']:9.2f} ms   ratio {result['ratio']:.3f}x, "
+              f"paired {result['paired_ratio']:.3f}x [95% {lo:.3f}-{hi:.3f}] (target <= 1.05x)")
+        print(f"                +{result['added_ms_per_step']:.3f} ms per tool step "
+              f"(+{result['added_cpu_ms_per_step']:.3f} ms CPU); best of each: {result['best_ratio']:.3f}x")
+        print(f"  the same decisions replayed back to back: {result['replayed_ms_per_step']:.3f} ms per tool step "
+              "(warm caches)")
     return 0
 
 

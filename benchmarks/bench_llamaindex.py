@@ -4,9 +4,11 @@
 
 The model is scripted and takes ``--delay-ms`` per call (a fast hosted model), so the ratio shows what
 the guard adds to a realistic run: per tool step one tool-call check, one tool-result check, a ledger
-claim/complete and the audit records. Bare and guarded runs alternate. ``bare_ms``/``guarded_ms`` are
-the best of ``--runs`` (the timeit convention: the run least disturbed by other load on the machine);
-the medians are reported next to them. Target: ratio ≤ 1.05.
+claim/complete and the audit records. Bare and guarded runs alternate, each round starting with the
+other one. ``bare_ms``/``guarded_ms`` are the best of ``--runs`` (the timeit convention: the run least
+disturbed by other load on the machine); the medians are reported next to them, and so is the median of
+the per-round ratios with a 95 % bootstrap interval (``paired_ratio``, ``paired_ratio_ci95``), the
+figure least moved by the machine's drift during the session. Target: ratio ≤ 1.05.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.tools import FunctionTool
 
 from airs_plugins import Shield
+from airs_plugins._bench import paired_ratio, rotated
 from airs_plugins.llamaindex import guard_tools
 from airs_plugins.llamaindex.testing import answer, call, scripted_llm
 
@@ -60,13 +63,17 @@ async def measure(*, steps: int = 10, delay_ms: float = 20.0, runs: int = 7, aud
         await _once(guard_tools([lookup], shield), steps, delay_s)
         bare: list[tuple[float, float]] = []
         guarded: list[tuple[float, float]] = []
-        for _ in range(runs):
-            bare.append(await _once(bare_tools, steps, delay_s))
-            guarded.append(await _once(guard_tools([lookup], shield), steps, delay_s))
+        for i in range(runs):
+            for name in rotated(["bare", "guarded"], i):
+                if name == "bare":
+                    bare.append(await _once(bare_tools, steps, delay_s))
+                else:
+                    guarded.append(await _once(guard_tools([lookup], shield), steps, delay_s))
     bare_ms, guarded_ms = [w for w, _ in bare], [w for w, _ in guarded]
     cpu_added = (statistics.median(c for _, c in guarded) - statistics.median(c for _, c in bare)) / steps
     b, g = min(bare_ms), min(guarded_ms)
     bm, gm = statistics.median(bare_ms), statistics.median(guarded_ms)
+    paired = paired_ratio(bare_ms, guarded_ms)
     return {
         "bare_ms": round(b, 2),
         "guarded_ms": round(g, 2),
@@ -76,6 +83,8 @@ async def measure(*, steps: int = 10, delay_ms: float = 20.0, runs: int = 7, aud
         "bare_ms_median": round(bm, 2),
         "guarded_ms_median": round(gm, 2),
         "ratio_median": round(gm / bm, 4),
+        "paired_ratio": paired["median"],
+        "paired_ratio_ci95": paired["ci95"],
         "added_cpu_ms_per_step": round(cpu_added, 3),
         "llm_delay_ms": delay_ms,
         "runs": runs,
@@ -102,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  bare tools     {result['bare_ms']:9.1f} ms  ({result['bare_ms_median']:.1f})")
         print(f"  guarded tools  {result['guarded_ms']:9.1f} ms  ({result['guarded_ms_median']:.1f})")
         print(f"  ratio          {result['ratio']:9.3f}x   ({result['ratio_median']:.3f}x; target <= 1.05x)")
+        lo, hi = result["paired_ratio_ci95"]
+        print(f"  paired ratio   {result['paired_ratio']:9.3f}x   (median of per-round ratios, 95% {lo:.3f}-{hi:.3f})")
         print(f"  added per step {result['added_ms_per_step']:9.2f} ms wall, "
               f"{result['added_cpu_ms_per_step']:.2f} ms CPU (median; robust to other load)")
     return 0

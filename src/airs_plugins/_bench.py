@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import sqlite3
 import statistics
 import tempfile
@@ -52,6 +53,32 @@ def percentiles(samples_s: Sequence[float]) -> dict[str, float]:
     us = [s * 1e6 for s in samples_s]
     return {"p50_us": round(percentile(us, 50), 2), "p99_us": round(percentile(us, 99), 2),
             "mean_us": round(statistics.fmean(us), 2) if us else 0.0, "n": len(us)}
+
+
+def paired_ratio(baseline: Sequence[float], treated: Sequence[float], *, resamples: int = 2000,
+                 seed: int = 0) -> dict[str, Any]:
+    """Median of the per-round ratios ``treated[i] / baseline[i]``, with a 95 % bootstrap interval.
+
+    Each treated run is divided by the baseline run of the same round. On a shared VM the machine's
+    speed drifts during a benchmark by more than the overhead being measured; a ratio of two medians
+    taken over the whole session carries that drift, a per-round ratio mostly cancels it. The interval
+    (percentile bootstrap of the median, fixed seed) says how far the figure could move within this
+    session; separate sessions can still differ by a point or so.
+    """
+    if len(baseline) != len(treated) or not baseline:
+        msg = "paired_ratio needs two equally long, non-empty lists of runs"
+        raise ValueError(msg)
+    ratios = [t / b for b, t in zip(baseline, treated, strict=True)]
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    lo, hi = medians[int(0.025 * resamples)], medians[math.ceil(0.975 * resamples) - 1]
+    return {"median": round(statistics.median(ratios), 4), "ci95": [round(lo, 4), round(hi, 4)]}
+
+
+def rotated(names: Sequence[str], round_no: int) -> list[str]:
+    """``names`` started at a different one each round, so no variant always runs after the same one."""
+    k = round_no % len(names) if names else 0
+    return [*names[k:], *names[:k]]
 
 
 def time_calls(fn: Callable[[], Any], *, n: int, warmup: int = 20) -> list[float]:

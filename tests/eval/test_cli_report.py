@@ -159,4 +159,7 @@ def test_bench_quick_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "error" not in langchain and "error" not in llamaindex, (langchain, llamaindex)
     assert langchain["ratio"] > 0 and langchain["passthrough_ratio"] > 0 and langchain["mode"] == "invoke"
     assert langchain["audit_records"] > 0 and llamaindex["ratio"] > 0
+    for result in (langchain, llamaindex):
+        lo, hi = result["paired_ratio_ci95"]
+        assert lo <= result["paired_ratio"] <= hi, result
     assert "core" in out
