@@ -26,6 +26,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
 from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._ledger import LedgerEntry
 from .._shield import Shield
 from ._flow import Ask, Flow, Run
 from ._translate import (
@@ -132,10 +133,17 @@ def tool_call_flow(
     decide_missing: bool = True,
     can_interrupt: bool = True,
     may_ask: Callable[[str], bool] | None = None,
+    remember: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Flow[ToolOutcome]:
-    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps."""
+    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
+
+    ``remember(record, context)`` receives a decision made here that is about to ask a human, before the
+    ``interrupt()``: the caller keeps it so the re-run after the resume finds it in ``records`` instead
+    of deciding (and asking about a new request) again.
+    """
     name, args, call_id = tool_call_parts(call)
     ctx = context
+    key = thread_id or ctx.run_id
     rec = record_for(records, call_id, args)
     fresh = False
     if rec is None:
@@ -143,11 +151,17 @@ def tool_call_flow(
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
                    "tool_call_id": call_id, "tool_name": name}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
+        earlier = shield.ledger.get(key, call_id)
+        if earlier is not None and earlier.state == "done" and earlier.status != INTERRUPTED:
+            # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
+            return _replayed(shield, earlier, call, thread_id, None, None)
         decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
         ctx = decision.context
         fresh = True
         request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
         rec = decision_record(decision, args, request=request)
+        if remember is not None and request is not None:
+            remember(rec, context_out(ctx))
 
     action = record_action(rec)
     changed = fresh
@@ -180,16 +194,10 @@ def tool_call_flow(
         return ToolOutcome(msg, ctx_json, written, False)
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
-    key = thread_id or ctx.run_id
     entry = shield.ledger.claim(key, call_id, name)
     if entry is not None and not (entry.state == "done" and entry.status == INTERRUPTED):
         if entry.state == "done":
-            replayed = ToolMessage(content=entry.content or "", tool_call_id=call_id, name=name,
-                                   status="error" if entry.status == "error" else "success")
-            kept = (entry.extra or {}).get(CONTEXT_KEY)
-            shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
-                                             "executed": False, "replayed": True})
-            return ToolOutcome(replayed, kept or ctx_json, written, False)
+            return _replayed(shield, entry, call, thread_id, ctx_json, written)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "unknown"})
         text = (f"AIRS: the call to `{name}` started earlier but its outcome is unknown (the run stopped "
@@ -227,6 +235,18 @@ def tool_call_flow(
         "result_correlation_id": guard.correlation_id,
     })
     return ToolOutcome(result, ctx_json, written, True, command)
+
+
+def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,
+              ctx_json: dict[str, Any] | None, written: dict[str, Any] | None) -> ToolOutcome:
+    """The recorded result of a call that already ran to completion: returned again, never re-run."""
+    name, _args, call_id = tool_call_parts(call)
+    replayed = ToolMessage(content=entry.content or "", tool_call_id=call_id, name=name,
+                           status="error" if entry.status == "error" else "success")
+    kept = (entry.extra or {}).get(CONTEXT_KEY)
+    shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                     "executed": False, "replayed": True})
+    return ToolOutcome(replayed, kept or ctx_json, written, False)
 
 
 def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Command[Any] | None]:

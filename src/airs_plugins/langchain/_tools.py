@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langchain_core.messages import ToolMessage
@@ -16,11 +16,13 @@ from .._context import is_suppressed
 from .._decision import RunContext
 from .._shield import Shield
 from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
-from ._flow import adrive, drive
-from ._translate import context_in, current_config, merge_context, thread_id_of
+from ._flow import Flow, adrive, drive
+from ._translate import CONTEXT_KEY, context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
+PENDING_DECISION = "airs-decision:"
+"""Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 
 
 class _Contexts:
@@ -30,9 +32,12 @@ class _Contexts:
         self._lock = threading.Lock()
         self._by_thread: dict[str, dict[str, Any]] = {}
 
-    def get(self, thread_id: str | None) -> RunContext:
+    def get(self, thread_id: str | None, also: Mapping[str, Any] | None = None) -> RunContext:
+        """The thread's context, merged with ``also`` (one kept in the ledger) when given."""
         with self._lock:
             raw = self._by_thread.get(thread_id or "")
+        if also is not None:
+            raw = merge_context(raw, also)
         return context_in({"airs_context": raw}, thread_id)
 
     def put(self, thread_id: str | None, ctx: Mapping[str, Any] | None) -> None:
@@ -52,8 +57,13 @@ class GuardedTool(BaseTool):
     claimed in ``shield.ledger`` so a replay after a resume returns the recorded result.
 
     A tool cannot see the graph state, so this wrapper keeps the run's ``RunContext`` (taint, caps)
-    per thread id in process memory: taint survives a resume in the same process, not a restart.
-    Use ``AIRSMiddleware`` or the LangGraph nodes for taint that must survive a restart. When a
+    per thread id in process memory. LangGraph re-runs a paused tool from its start on resume; so that
+    the call is decided once (one decision and one approval request in the audit, and the answer
+    resolves the request the reviewer saw), a decision that asks a human is kept in ``shield.ledger``
+    with the run's context before the ``interrupt()``, and the re-run takes both from there. With a
+    file ledger (``Shield(ledger=path)``) that holds after a restart too: the run resumes with the taint
+    it paused with. A process that stops anywhere else loses the in-memory context; use
+    ``AIRSMiddleware`` or the LangGraph nodes, which keep it in graph state, when that matters. When a
     middleware or ``SecureToolNode`` already enforces the call, the wrapper passes it through.
 
     A plain ``ToolNode`` runs all calls of a turn in one task, in threads, and LangGraph matches
@@ -110,6 +120,34 @@ class GuardedTool(BaseTool):
                 "id": tool_call_id or f"airs-{uuid.uuid4().hex}", "type": "tool_call"}
         return call, thread_id
 
+    def _pending(self, thread_id: str | None, call_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The decision record and context kept for a paused call of this thread (None, None if none)."""
+        if thread_id is None:
+            return None, None
+        entry = self.shield.ledger.get(thread_id, PENDING_DECISION + call_id)
+        extra = entry.extra if entry is not None and entry.state == "done" else None
+        if not extra or not isinstance(extra.get("record"), Mapping):
+            return None, None
+        return {call_id: extra["record"]}, extra.get(CONTEXT_KEY)
+
+    def _remember(self, thread_id: str | None, call_id: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+        def keep(record: dict[str, Any], context: dict[str, Any]) -> None:
+            if thread_id is None:  # no checkpointer, so no resume that could re-run the call
+                return
+            key = PENDING_DECISION + call_id
+            if self.shield.ledger.claim(thread_id, key, self.name) is None:
+                self.shield.ledger.complete(thread_id, key, "", status="decided",
+                                            extra={"record": record, CONTEXT_KEY: context})
+
+        return keep
+
+    def _flow(self, call: dict[str, Any], thread_id: str | None) -> tuple[Flow[ToolOutcome], dict[str, Any] | None]:
+        records, kept = self._pending(thread_id, call["id"])
+        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id, kept),
+                              records=records, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
+                              remember=self._remember(thread_id, call["id"]))
+        return flow, kept
+
     def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
         """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""
         config = current_config() or {}
@@ -119,8 +157,9 @@ class GuardedTool(BaseTool):
         holder = self.shield.ledger.claim(thread_id or "", f"{APPROVAL_SLOT}{ns}", call_id)
         return holder is None or holder.tool_name == call_id
 
-    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
-        self._contexts.put(thread_id, outcome.context)
+    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None,
+                pending_context: dict[str, Any] | None = None) -> Any:
+        self._contexts.put(thread_id, outcome.context or pending_context)
         if outcome.command is not None:
             update = outcome.command.update
             if isinstance(update, Mapping):
@@ -145,9 +184,8 @@ class GuardedTool(BaseTool):
             with enforcing(c["id"]):
                 return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
 
-        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
-                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
-        return self._finish(drive(flow, self.shield, go), thread_id, tool_call_id)
+        flow, kept = self._flow(call, thread_id)
+        return self._finish(drive(flow, self.shield, go), thread_id, tool_call_id, kept)
 
     async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
                    color: str | None = "green", callbacks: Any = None, *, config: Any = None,
@@ -162,9 +200,8 @@ class GuardedTool(BaseTool):
             with enforcing(c["id"]):
                 return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
 
-        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
-                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
-        return self._finish(await adrive(flow, self.shield, go), thread_id, tool_call_id)
+        flow, kept = self._flow(call, thread_id)
+        return self._finish(await adrive(flow, self.shield, go), thread_id, tool_call_id, kept)
 
 
 def guard_tools(tools: Iterable[BaseTool], shield: Shield) -> list[BaseTool]:

@@ -30,8 +30,6 @@ from contract.harness import (
 TAINT_TURNS = [[call("read_inbox", {"folder": "in"}, "c_read")],
                [call("post_message", {"channel": "general", "text": "summary"}, "c_post"),
                 call("send_email", {"to": "bob@example.com", "body": "hi"}, "c_send")], "ok"]
-GATED_TURNS = [[call("lookup", {"q": "a"}, "c_look"), call("send_email", {"to": "bob@example.com", "body": "hi"},
-                                                             "c_send")], "ok"]
 
 
 class Paths:
@@ -75,8 +73,9 @@ async def finish_async(graph: Any, config: dict[str, Any]) -> list[str]:
 
 
 def turns_for(adapter: str) -> list[Any]:
-    # guarded tools keep taint in process memory only (documented), so they restart on the plain gate
-    return GATED_TURNS if adapter == "tools" else TAINT_TURNS
+    # guarded tools keep a paused call's decision and the run's context in the ledger, so they restart
+    # with the taint they paused with, like the adapters that keep it in graph state
+    return TAINT_TURNS
 
 
 @pytest.mark.parametrize("adapter", ["middleware", "nodes", "tools"])
@@ -102,8 +101,8 @@ def test_sync_restart_resumes_with_taint_and_exactly_once(adapter: str, tmp_path
     assert len([n for n, _ in ex.log if n in ("read_inbox", "lookup")]) == 1
     assert_paired(state["messages"])
     assert state["messages"][-1].content == "ok"
-    if adapter != "tools":
-        assert "post_message" in asked
+    assert "post_message" in asked
+    if adapter != "tools":  # guarded tools cannot write graph state
         assert state["airs_context"]["observations"][0]["attack_categories"] == ["injection"]
     assert verify(paths.audit).ok
 
