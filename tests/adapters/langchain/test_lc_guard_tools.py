@@ -24,6 +24,11 @@ def guarded() -> tuple[dict[str, Any], Executions, Any]:
 
 
 
+def tool_call_decisions(shield: Any) -> list[str]:
+    return [r.body["tool_call_id"] for r in shield.recorder.records()
+            if r.kind == "decision" and r.body.get("channel") == "tool_call"]
+
+
 def plain_tool_node_graph(model: Any, tools: dict[str, Any]) -> Any:
     """model → a plain multi-call ToolNode over the guarded tools → model, with a checkpointer."""
 
@@ -88,7 +93,7 @@ async def test_async_direct_call_is_enforced() -> None:
 def test_multi_call_tool_node_never_runs_an_approved_tool_twice() -> None:
     """In a plain ToolNode running several calls, the resume re-runs the whole node; the ledger replays
     the calls that already ran instead of executing them again (the 'approved tool ran twice' bug)."""
-    tools, ex, _ = guarded()
+    tools, ex, shield = guarded()
     model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
                                        call("send_email", {"to": "b@example.com", "body": "x"}, "c2")], "ok"))
 
@@ -102,6 +107,8 @@ def test_multi_call_tool_node_never_runs_an_approved_tool_twice() -> None:
     assert ex.of("send_email") == [{"to": "b@example.com", "body": "x"}]
     assert_paired(out["messages"])
     assert out["messages"][-1].content == "ok"
+    # one decision per call: the re-run replays c1 and takes c2's kept decision
+    assert sorted(tool_call_decisions(shield)) == ["c1", "c2"]
 
 
 def test_guarded_tools_under_the_middleware_decide_once() -> None:
@@ -124,7 +131,7 @@ def test_guarded_tools_under_the_middleware_decide_once() -> None:
 def test_two_gated_calls_in_one_tool_node_never_cross_wire_answers(attempt: int) -> None:
     """In one multi-call ToolNode step only one gated call may ask; it gets its own answer (its own
     edited args) and the other gated call is refused, never run with someone else's approval."""
-    tools, ex, _ = guarded()
+    tools, ex, shield = guarded()
     model = ToolFake(responses=script([call("send_email", {"to": "b@example.com", "body": "x"}, "c1"),
                                        call("transfer", {"amount": 500, "to": "a"}, "c2")], "ok"))
 
@@ -140,3 +147,6 @@ def test_two_gated_calls_in_one_tool_node_never_cross_wire_answers(attempt: int)
     other = "c2" if asked[0] == "send_email" else "c1"
     assert answers[other].status == "error"
     assert "one step can only ask about one call" in answers[other].content
+    # each call decided once across the re-run; the edited call once more, on its edited arguments
+    edited = "c1" if other == "c2" else "c2"
+    assert sorted(tool_call_decisions(shield)) == sorted(["c1", "c2", edited])
