@@ -135,9 +135,10 @@ class GuardedTool(BaseTool):
             if thread_id is None:  # no checkpointer, so no resume that could re-run the call
                 return
             key = PENDING_DECISION + call_id
-            if self.shield.ledger.claim(thread_id, key, self.name) is None:
-                self.shield.ledger.complete(thread_id, key, "", status="decided",
-                                            extra={"record": record, CONTEXT_KEY: context})
+            # a model that reuses a call id with other arguments gets a new decision: it replaces the old one
+            self.shield.ledger.claim(thread_id, key, self.name)
+            self.shield.ledger.complete(thread_id, key, "", status="decided",
+                                        extra={"record": record, CONTEXT_KEY: context})
 
         return keep
 
