@@ -3,8 +3,12 @@
 :func:`tool_call_flow` is the one enforcement path for a tool call, shared by ``AIRSMiddleware``,
 ``guard_tools`` and ``airs_plugins.langgraph.SecureToolNode``:
 
-1. take the decision recorded in state for this call id *and these arguments*; without one, decide
-   now (or fail closed, for ``SecureToolNode``);
+1. take the decision recorded in state for this call id *and these arguments*. Without one: a call
+   that already ran in this thread is replayed from the ledger; a call that paused for a human takes
+   the decision it paused with (kept in the ledger before the ``interrupt()``, because LangGraph
+   re-runs the tool from its start on resume); otherwise decide now (or fail closed, for
+   ``SecureToolNode``). So each call is decided once, and the answer resolves the request the
+   reviewer saw;
 2. ``require_approval`` ⇒ ``interrupt(ApprovalRequest JSON)`` ⇒ ``Shield.resolve_approval``;
 3. block / reject ⇒ error ToolMessage, respond ⇒ the reviewer's message; neither runs the tool;
 4. claim the call in the execution ledger; a finished entry is replayed, a ``running`` one (a
@@ -36,6 +40,7 @@ from ._translate import (
     context_out,
     current_config,
     decision_record,
+    merge_context,
     message_text,
     record_action,
     record_for,
@@ -44,6 +49,8 @@ from ._translate import (
 
 INTERRUPTED = "interrupted"
 """Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
+PENDING_DECISION = "airs-decision:"
+"""Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 
 _ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
 
@@ -133,19 +140,13 @@ def tool_call_flow(
     decide_missing: bool = True,
     can_interrupt: bool = True,
     may_ask: Callable[[str], bool] | None = None,
-    remember: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> Flow[ToolOutcome]:
-    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
-
-    ``remember(record, context)`` receives a decision made here that is about to ask a human, before the
-    ``interrupt()``: the caller keeps it so the re-run after the resume finds it in ``records`` instead
-    of deciding (and asking about a new request) again.
-    """
+    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps."""
     name, args, call_id = tool_call_parts(call)
     ctx = context
     key = thread_id or ctx.run_id
     rec = record_for(records, call_id, args)
-    fresh = False
+    fresh = recalled = False
     if rec is None:
         if not decide_missing:
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
@@ -155,13 +156,19 @@ def tool_call_flow(
         if earlier is not None and earlier.state == "done" and earlier.status != INTERRUPTED:
             # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
             return _replayed(shield, earlier, call, thread_id, None, None)
-        decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
-        ctx = decision.context
-        fresh = True
-        request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
-        rec = decision_record(decision, args, request=request)
-        if remember is not None and request is not None:
-            remember(rec, context_out(ctx))
+        rec, kept = pending_decision(shield, key, call_id, args)
+        if rec is not None:
+            # the re-run of a call paused for a human: the decision (and request) it paused with
+            ctx = RunContext.coerce(merge_context(context_out(ctx), kept)) if kept else ctx
+            recalled = True
+        else:
+            decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+            ctx = decision.context
+            fresh = True
+            request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
+            rec = decision_record(decision, args, request=request)
+            if request is not None and thread_id is not None:
+                keep_pending(shield, key, call_id, name, rec, context_out(ctx))
 
     action = record_action(rec)
     changed = fresh
@@ -179,7 +186,7 @@ def tool_call_flow(
             rec = yield from resolve(rec, args, answer)
         action = record_action(rec)
         changed = True
-    ctx_json = context_out(ctx) if fresh else None
+    ctx_json = context_out(ctx) if fresh or recalled else None
     # an unchanged record is already in state; writing it again only costs a channel update
     written = rec if changed else None
 
@@ -235,6 +242,28 @@ def tool_call_flow(
         "result_correlation_id": guard.correlation_id,
     })
     return ToolOutcome(result, ctx_json, written, True, command)
+
+
+def pending_decision(shield: Shield, key: str, call_id: str,
+                     args: Mapping[str, Any]) -> tuple[dict[str, Any] | None, Mapping[str, Any] | None]:
+    """The decision record and run context kept for a call that paused for a human (None, None if none)."""
+    entry = shield.ledger.get(key, PENDING_DECISION + call_id)
+    extra = entry.extra if entry is not None and entry.state == "done" else None
+    if not extra or not isinstance(extra.get("record"), Mapping):
+        return None, None
+    rec = record_for({call_id: extra["record"]}, call_id, args)  # only for the arguments it was made on
+    kept = extra.get(CONTEXT_KEY)
+    return rec, kept if rec is not None and isinstance(kept, Mapping) else None
+
+
+def keep_pending(shield: Shield, key: str, call_id: str, name: str, rec: dict[str, Any],
+                 context: dict[str, Any]) -> None:
+    """Keep a decision that is about to ask a human, before the ``interrupt()``: LangGraph re-runs the
+    tool from its start on resume, and the re-run must resolve this request, not decide a new one."""
+    shield.ledger.claim(key, PENDING_DECISION + call_id, name)
+    # a model that reuses a call id with other arguments gets a new decision: it replaces the old one
+    shield.ledger.complete(key, PENDING_DECISION + call_id, "", status="decided",
+                           extra={"record": rec, CONTEXT_KEY: context})
 
 
 def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,

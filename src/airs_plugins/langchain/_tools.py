@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langchain_core.messages import ToolMessage
@@ -17,12 +17,10 @@ from .._decision import RunContext
 from .._shield import Shield
 from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
 from ._flow import Flow, adrive, drive
-from ._translate import CONTEXT_KEY, context_in, current_config, merge_context, thread_id_of
+from ._translate import context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
-PENDING_DECISION = "airs-decision:"
-"""Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 
 
 class _Contexts:
@@ -32,12 +30,9 @@ class _Contexts:
         self._lock = threading.Lock()
         self._by_thread: dict[str, dict[str, Any]] = {}
 
-    def get(self, thread_id: str | None, also: Mapping[str, Any] | None = None) -> RunContext:
-        """The thread's context, merged with ``also`` (one kept in the ledger) when given."""
+    def get(self, thread_id: str | None) -> RunContext:
         with self._lock:
             raw = self._by_thread.get(thread_id or "")
-        if also is not None:
-            raw = merge_context(raw, also)
         return context_in({"airs_context": raw}, thread_id)
 
     def put(self, thread_id: str | None, ctx: Mapping[str, Any] | None) -> None:
@@ -120,34 +115,9 @@ class GuardedTool(BaseTool):
                 "id": tool_call_id or f"airs-{uuid.uuid4().hex}", "type": "tool_call"}
         return call, thread_id
 
-    def _pending(self, thread_id: str | None, call_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        """The decision record and context kept for a paused call of this thread (None, None if none)."""
-        if thread_id is None:
-            return None, None
-        entry = self.shield.ledger.get(thread_id, PENDING_DECISION + call_id)
-        extra = entry.extra if entry is not None and entry.state == "done" else None
-        if not extra or not isinstance(extra.get("record"), Mapping):
-            return None, None
-        return {call_id: extra["record"]}, extra.get(CONTEXT_KEY)
-
-    def _remember(self, thread_id: str | None, call_id: str) -> Callable[[dict[str, Any], dict[str, Any]], None]:
-        def keep(record: dict[str, Any], context: dict[str, Any]) -> None:
-            if thread_id is None:  # no checkpointer, so no resume that could re-run the call
-                return
-            key = PENDING_DECISION + call_id
-            # a model that reuses a call id with other arguments gets a new decision: it replaces the old one
-            self.shield.ledger.claim(thread_id, key, self.name)
-            self.shield.ledger.complete(thread_id, key, "", status="decided",
-                                        extra={"record": record, CONTEXT_KEY: context})
-
-        return keep
-
-    def _flow(self, call: dict[str, Any], thread_id: str | None) -> tuple[Flow[ToolOutcome], dict[str, Any] | None]:
-        records, kept = self._pending(thread_id, call["id"])
-        flow = tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id, kept),
-                              records=records, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
-                              remember=self._remember(thread_id, call["id"]))
-        return flow, kept
+    def _flow(self, call: dict[str, Any], thread_id: str | None) -> Flow[ToolOutcome]:
+        return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
+                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
 
     def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
         """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""
@@ -158,9 +128,8 @@ class GuardedTool(BaseTool):
         holder = self.shield.ledger.claim(thread_id or "", f"{APPROVAL_SLOT}{ns}", call_id)
         return holder is None or holder.tool_name == call_id
 
-    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None,
-                pending_context: dict[str, Any] | None = None) -> Any:
-        self._contexts.put(thread_id, outcome.context or pending_context)
+    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
+        self._contexts.put(thread_id, outcome.context)
         if outcome.command is not None:
             update = outcome.command.update
             if isinstance(update, Mapping):
@@ -185,8 +154,7 @@ class GuardedTool(BaseTool):
             with enforcing(c["id"]):
                 return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
 
-        flow, kept = self._flow(call, thread_id)
-        return self._finish(drive(flow, self.shield, go), thread_id, tool_call_id, kept)
+        return self._finish(drive(self._flow(call, thread_id), self.shield, go), thread_id, tool_call_id)
 
     async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
                    color: str | None = "green", callbacks: Any = None, *, config: Any = None,
@@ -201,8 +169,7 @@ class GuardedTool(BaseTool):
             with enforcing(c["id"]):
                 return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
 
-        flow, kept = self._flow(call, thread_id)
-        return self._finish(await adrive(flow, self.shield, go), thread_id, tool_call_id, kept)
+        return self._finish(await adrive(self._flow(call, thread_id), self.shield, go), thread_id, tool_call_id)
 
 
 def guard_tools(tools: Iterable[BaseTool], shield: Shield) -> list[BaseTool]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
+from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
@@ -244,3 +245,39 @@ def test_an_edit_the_policy_blocks_never_runs() -> None:
     msg = assert_paired(out["messages"])["c1"]
     assert msg.status == "error"
     assert "edited arguments blocked" in msg.content
+
+
+class AddsACall(AgentMiddleware):  # type: ignore[type-arg]
+    """Another middleware that adds a tool call to the model's answer after AIRS has decided its calls."""
+
+    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage) or not last.tool_calls or len(last.tool_calls) > 1:
+            return None
+        extra = call("send_email", {"to": "bob@example.com", "body": "added"}, "c_added")
+        return {"messages": [last.model_copy(update={"tool_calls": [*last.tool_calls, extra]})]}
+
+
+@pytest.mark.parametrize("answer", ["approve", "reject"])
+def test_a_call_decided_at_the_tool_and_paused_is_decided_once(answer: str) -> None:
+    """A call with no recorded decision (added after the model node) is decided where it runs; when it
+    pauses for a human, the re-run after the resume takes that decision instead of making a new one."""
+    shield = make_shield()
+    ex = Executions()
+    graph = create_agent(ToolFake(responses=script([call("lookup", {"q": "a"}, "c_look")], "ok")), ex.tools(),
+                         middleware=[AddsACall(), AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    config = new_config()
+    with capture_decisions(shield) as decisions:
+        out = graph.invoke({"messages": [HumanMessage("look it up")]}, config)
+        (pending,) = out["__interrupt__"]
+        assert pending.value["tool_call_id"] == "c_added"
+        out = graph.invoke(Command(resume={pending.id: {"type": answer, "reviewer": "rev"}}), config)
+    assert "__interrupt__" not in out
+    assert [d["tool_call_id"] for d in decisions if d["channel"] == "tool_call"].count("c_added") == 1
+    requests = [r for r in shield.recorder.records() if r.kind == "approval_request"]
+    resolved = [r for r in shield.recorder.records() if r.kind == "approval"]
+    assert [r.body["request_id"] for r in requests] == [pending.value["id"]] == \
+        [r.body["request_id"] for r in resolved]
+    assert ex.of("send_email") == ([{"to": "bob@example.com", "body": "added"}] if answer == "approve" else [])
+    assert ex.of("lookup") == [{"q": "a"}]
+    assert_paired(out["messages"])
