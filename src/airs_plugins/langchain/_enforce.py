@@ -51,6 +51,8 @@ INTERRUPTED = "interrupted"
 """Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
 PENDING_DECISION = "airs-decision:"
 """Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
+PENDING_INPUT = "airs-input:"
+"""Ledger key prefix (plus the message id): the approval request a paused user input is waiting on."""
 
 _ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
 
@@ -168,7 +170,7 @@ def tool_call_flow(
             request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
             rec = decision_record(decision, args, request=request)
             if request is not None and thread_id is not None:
-                keep_pending(shield, key, call_id, name, rec, context_out(ctx))
+                keep_decision(shield, key, PENDING_DECISION + call_id, name, rec, context_out(ctx))
 
     action = record_action(rec)
     changed = fresh
@@ -244,26 +246,32 @@ def tool_call_flow(
     return ToolOutcome(result, ctx_json, written, True, command)
 
 
+def kept_decision(shield: Shield, key: str, slot: str) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The record and run context kept under ``slot`` for something that paused for a human."""
+    entry = shield.ledger.get(key, slot)
+    extra = entry.extra if entry is not None and entry.state == "done" else None
+    record = extra.get("record") if extra else None
+    if not isinstance(record, Mapping):
+        return None, None
+    kept = extra.get(CONTEXT_KEY) if extra else None
+    return record, kept if isinstance(kept, Mapping) else None
+
+
+def keep_decision(shield: Shield, key: str, slot: str, name: str, record: Mapping[str, Any],
+                  context: dict[str, Any]) -> None:
+    """Keep a decision that is about to ask a human, before the ``interrupt()``: LangGraph re-runs the
+    node or tool from its start on resume, and the re-run must resolve this request, not decide anew.
+    A later decision under the same slot (a call id reused with other arguments) replaces it."""
+    shield.ledger.claim(key, slot, name)
+    shield.ledger.complete(key, slot, "", status="decided", extra={"record": dict(record), CONTEXT_KEY: context})
+
+
 def pending_decision(shield: Shield, key: str, call_id: str,
                      args: Mapping[str, Any]) -> tuple[dict[str, Any] | None, Mapping[str, Any] | None]:
-    """The decision record and run context kept for a call that paused for a human (None, None if none)."""
-    entry = shield.ledger.get(key, PENDING_DECISION + call_id)
-    extra = entry.extra if entry is not None and entry.state == "done" else None
-    if not extra or not isinstance(extra.get("record"), Mapping):
-        return None, None
-    rec = record_for({call_id: extra["record"]}, call_id, args)  # only for the arguments it was made on
-    kept = extra.get(CONTEXT_KEY)
-    return rec, kept if rec is not None and isinstance(kept, Mapping) else None
-
-
-def keep_pending(shield: Shield, key: str, call_id: str, name: str, rec: dict[str, Any],
-                 context: dict[str, Any]) -> None:
-    """Keep a decision that is about to ask a human, before the ``interrupt()``: LangGraph re-runs the
-    tool from its start on resume, and the re-run must resolve this request, not decide a new one."""
-    shield.ledger.claim(key, PENDING_DECISION + call_id, name)
-    # a model that reuses a call id with other arguments gets a new decision: it replaces the old one
-    shield.ledger.complete(key, PENDING_DECISION + call_id, "", status="decided",
-                           extra={"record": rec, CONTEXT_KEY: context})
+    """The decision a tool call paused with, if it was made on these arguments, and the context then."""
+    record, kept = kept_decision(shield, key, PENDING_DECISION + call_id)
+    rec = record_for({call_id: record}, call_id, args) if record is not None else None
+    return rec, kept if rec is not None else None
 
 
 def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,

@@ -19,9 +19,18 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from .._context import is_suppressed
-from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_text
 from .._shield import Shield
-from ._enforce import ToolOutcome, ask_human, enforcing, refusal, tool_call_flow
+from ._enforce import (
+    PENDING_INPUT,
+    ToolOutcome,
+    ask_human,
+    enforcing,
+    keep_decision,
+    kept_decision,
+    refusal,
+    tool_call_flow,
+)
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._translate import (
     CHECKED_KEY,
@@ -63,6 +72,10 @@ def _thread_id() -> str | None:
     return thread_id_of(current_config())
 
 
+def _ended(ctx: RunContext, ids: list[str]) -> dict[str, Any]:
+    return {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
+
+
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
 
@@ -73,26 +86,39 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     new = [m for m in messages if isinstance(m, HumanMessage) and m.id and m.id not in checked]
     if not new:
         return None
-    ctx = ctx or context_in(state, _thread_id())
+    thread_id = _thread_id()
+    ctx = ctx or context_in(state, thread_id)
+    key = thread_id or ctx.run_id
     ids = [m.id for m in new if m.id]
     replaced: list[Any] = []
     for message in new:
         text = message_text(message)
-        d: Decision = yield Ask("check_input", (text,), {"context": ctx})
-        ctx = d.context
-        end = {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
-        if d.blocked:
-            return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **end}
-        if d.needs_approval:
-            request = shield.approval_request(d, payload_preview=text)
+        slot = PENDING_INPUT + str(message.id)
+        kept, kept_ctx = kept_decision(shield, key, slot) if thread_id else (None, None)
+        request: ApprovalRequest | None = None
+        if kept is not None and kept.get("digest") == digest_text(text):
+            # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
+            request = ApprovalRequest.model_validate(kept["request"])
+            ctx = RunContext.coerce(merge_context(context_out(ctx), kept_ctx)) if kept_ctx else ctx
+        else:
+            d: Decision = yield Ask("check_input", (text,), {"context": ctx})
+            ctx = d.context
+            if d.blocked:
+                return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
+            if d.needs_approval:
+                request = shield.approval_request(d, payload_preview=text)
+                if thread_id:
+                    keep_decision(shield, key, slot, "user_input", {"request": request.model_dump(mode="json"),
+                                                                    "digest": digest_text(text)}, context_out(ctx))
+            elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
+                replaced.append(HumanMessage(content=d.redacted, id=message.id))
+        if request is not None:
             answer = ask_human(request.model_dump(mode="json"))
             final = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
             if final is None or not final.allowed:
                 said = final.approval.message if final is not None and final.approval is not None \
                     and final.approval.type == "respond" else None
-                return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **end}
-        elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
-            replaced.append(HumanMessage(content=d.redacted, id=message.id))
+                return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **_ended(ctx, ids)}
     update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
     if replaced:
         update["messages"] = replaced

@@ -182,8 +182,9 @@ def test_redacted_input_is_what_the_model_and_state_see() -> None:
 
 @pytest.mark.parametrize(("answer", "model_called"), [({"type": "approve"}, True), ({"type": "reject"}, False)])
 def test_input_needing_approval_pauses_before_the_model(answer: dict[str, Any], model_called: bool) -> None:
-    """An input needing approval pauses before the model is called; only an approval lets it run."""
-    graph, model, _ex, _ = agent(["answer"])
+    """An input needing approval pauses before the model is called; only an approval lets it run. The
+    model node's re-run after the resume answers the request the reviewer saw instead of deciding anew."""
+    graph, model, _ex, shield = agent(["answer"])
     config = new_config()
     out = graph.invoke({"messages": [HumanMessage(f"please {REVIEW}")]}, config)
     (pending,) = out["__interrupt__"]
@@ -192,6 +193,10 @@ def test_input_needing_approval_pauses_before_the_model(answer: dict[str, Any], 
     out = graph.invoke(Command(resume=answer), config)
     assert (model.calls == 1) is model_called
     assert out["messages"][-1].content == ("answer" if model_called else INPUT_REFUSAL)
+    records = list(shield.recorder.records())
+    assert [r.body["channel"] for r in records if r.kind == "decision"].count("user_input") == 1
+    assert [r.body["request_id"] for r in records if r.kind in ("approval_request", "approval")] == \
+        [pending.value["id"]] * 2
 
 
 def test_tool_result_is_redacted_before_the_model_sees_it() -> None:
