@@ -158,19 +158,20 @@ def tool_call_flow(
         if earlier is not None and earlier.state == "done" and earlier.status != INTERRUPTED:
             # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
             return _replayed(shield, earlier, call, thread_id, None, None)
-        rec, kept = pending_decision(shield, key, call_id, args)
+        kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + call_id, ctx)
+        # the re-run of a call paused for a human takes the decision (and request) it paused with,
+        # if that was made on these arguments
+        rec = record_for({call_id: kept}, call_id, args) if kept is not None else None
         if rec is not None:
-            # the re-run of a call paused for a human: the decision (and request) it paused with
-            ctx = RunContext.coerce(merge_context(context_out(ctx), kept)) if kept else ctx
-            recalled = True
+            ctx, recalled = kept_ctx, True
         else:
             decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
             ctx = decision.context
             fresh = True
             request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
             rec = decision_record(decision, args, request=request)
-            if request is not None and thread_id is not None:
-                keep_decision(shield, key, PENDING_DECISION + call_id, name, rec, context_out(ctx))
+            if request is not None:
+                keep_decision(shield, thread_id, PENDING_DECISION + call_id, name, rec, ctx)
 
     action = record_action(rec)
     changed = fresh
@@ -246,32 +247,30 @@ def tool_call_flow(
     return ToolOutcome(result, ctx_json, written, True, command)
 
 
-def kept_decision(shield: Shield, key: str, slot: str) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
-    """The record and run context kept under ``slot`` for something that paused for a human."""
-    entry = shield.ledger.get(key, slot)
+def kept_decision(shield: Shield, thread_id: str | None, slot: str,
+                  ctx: RunContext) -> tuple[Mapping[str, Any] | None, RunContext]:
+    """The record kept under ``slot`` for something in this thread that paused for a human, and ``ctx``
+    merged with the run's context at that moment (``None, ctx`` when nothing is kept)."""
+    entry = shield.ledger.get(thread_id, slot) if thread_id is not None else None
     extra = entry.extra if entry is not None and entry.state == "done" else None
     record = extra.get("record") if extra else None
     if not isinstance(record, Mapping):
-        return None, None
+        return None, ctx
     kept = extra.get(CONTEXT_KEY) if extra else None
-    return record, kept if isinstance(kept, Mapping) else None
+    return record, RunContext.coerce(merge_context(context_out(ctx), kept)) if isinstance(kept, Mapping) else ctx
 
 
-def keep_decision(shield: Shield, key: str, slot: str, name: str, record: Mapping[str, Any],
-                  context: dict[str, Any]) -> None:
-    """Keep a decision that is about to ask a human, before the ``interrupt()``: LangGraph re-runs the
-    node or tool from its start on resume, and the re-run must resolve this request, not decide anew.
+def keep_decision(shield: Shield, thread_id: str | None, slot: str, name: str, record: Mapping[str, Any],
+                  ctx: RunContext) -> None:
+    """Keep a decision that is about to ask a human, with the run's context, before the ``interrupt()``:
+    LangGraph re-runs the node or tool from its start on resume, and the re-run must resolve this
+    request, not decide anew. Without a thread id there is no checkpoint to resume, so nothing is kept.
     A later decision under the same slot (a call id reused with other arguments) replaces it."""
-    shield.ledger.claim(key, slot, name)
-    shield.ledger.complete(key, slot, "", status="decided", extra={"record": dict(record), CONTEXT_KEY: context})
-
-
-def pending_decision(shield: Shield, key: str, call_id: str,
-                     args: Mapping[str, Any]) -> tuple[dict[str, Any] | None, Mapping[str, Any] | None]:
-    """The decision a tool call paused with, if it was made on these arguments, and the context then."""
-    record, kept = kept_decision(shield, key, PENDING_DECISION + call_id)
-    rec = record_for({call_id: record}, call_id, args) if record is not None else None
-    return rec, kept if rec is not None else None
+    if thread_id is None:
+        return
+    shield.ledger.claim(thread_id, slot, name)
+    shield.ledger.complete(thread_id, slot, "", status="decided",
+                           extra={"record": dict(record), CONTEXT_KEY: context_out(ctx)})
 
 
 def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,

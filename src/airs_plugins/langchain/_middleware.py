@@ -88,18 +88,16 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         return None
     thread_id = _thread_id()
     ctx = ctx or context_in(state, thread_id)
-    key = thread_id or ctx.run_id
     ids = [m.id for m in new if m.id]
     replaced: list[Any] = []
     for message in new:
         text = message_text(message)
-        slot = PENDING_INPUT + str(message.id)
-        kept, kept_ctx = kept_decision(shield, key, slot) if thread_id else (None, None)
+        slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
+        kept, kept_ctx = kept_decision(shield, thread_id, slot, ctx)
         request: ApprovalRequest | None = None
-        if kept is not None and kept.get("digest") == digest_text(text):
+        if kept is not None and kept.get("digest") == digest:
             # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
-            request = ApprovalRequest.model_validate(kept["request"])
-            ctx = RunContext.coerce(merge_context(context_out(ctx), kept_ctx)) if kept_ctx else ctx
+            request, ctx = ApprovalRequest.model_validate(kept["request"]), kept_ctx
         else:
             d: Decision = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
@@ -107,9 +105,8 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
                 return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
-                if thread_id:
-                    keep_decision(shield, key, slot, "user_input", {"request": request.model_dump(mode="json"),
-                                                                    "digest": digest_text(text)}, context_out(ctx))
+                keep_decision(shield, thread_id, slot, "user_input",
+                              {"request": request.model_dump(mode="json"), "digest": digest}, ctx)
             elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
                 replaced.append(HumanMessage(content=d.redacted, id=message.id))
         if request is not None:
