@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 _SUPPRESSED: contextvars.ContextVar[bool] = contextvars.ContextVar("airs_suppressed", default=False)
+
+# LangChain keeps the config of the run being executed (callbacks, LangGraph's stream handlers) here;
+# a model called while it is set becomes a child of that run
+_LANGCHAIN_CONFIG_MODULE = "langchain_core.runnables.config"
 
 
 @contextmanager
@@ -22,3 +27,26 @@ def suppressed() -> Iterator[None]:
 
 def is_suppressed() -> bool:
     return _SUPPRESSED.get()
+
+
+def detached() -> contextvars.Context:
+    """A copy of the current context for the judge: our checks are suppressed in it, and it is not
+    inside the caller's LangChain run.
+
+    Without this, a judge model called during an agent's step is a child run of that step: LangGraph's
+    ``stream_mode="messages"`` streams the judge's verdict to the user as if it were the agent's answer,
+    and the run's callbacks see the judge's prompt, which quotes the untrusted item. Everything else
+    in the context (tracing spans, for one) is kept. Use one copy per call: a context cannot be entered
+    twice at once.
+    """
+    ctx = contextvars.copy_context()
+    ctx.run(_detach)
+    return ctx
+
+
+def _detach() -> None:
+    _SUPPRESSED.set(True)
+    # only when LangChain is loaded: the core never imports a framework
+    config_var = getattr(sys.modules.get(_LANGCHAIN_CONFIG_MODULE), "var_child_runnable_config", None)
+    if isinstance(config_var, contextvars.ContextVar):
+        config_var.set(None)

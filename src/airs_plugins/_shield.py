@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._canonical import canonical_args, new_id
+from ._context import detached
 from ._decision import (
     Action,
     ApprovalDecision,
@@ -223,7 +224,7 @@ class Shield:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
         timeout = request.budget_ms / 1000
-        future = _judge_pool().submit(judge.evaluate, request)
+        future = _judge_pool().submit(detached().run, judge.evaluate, request)
         try:
             return _verdict(future.result(timeout=timeout))
         except Exception as exc:
@@ -235,9 +236,10 @@ class Shield:
         timeout = request.budget_ms / 1000
         try:
             if hasattr(judge, "aevaluate"):
-                out = await asyncio.wait_for(judge.aevaluate(request), timeout)
+                task = asyncio.get_running_loop().create_task(judge.aevaluate(request), context=detached())
+                out = await asyncio.wait_for(task, timeout)
             else:
-                out = await asyncio.wait_for(asyncio.to_thread(judge.evaluate, request), timeout)
+                out = await asyncio.wait_for(asyncio.to_thread(detached().run, judge.evaluate, request), timeout)
             return _verdict(out)
         except Exception as exc:
             return _judge_failure(request, exc)

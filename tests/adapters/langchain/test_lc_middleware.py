@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from airs_plugins import Channel
 from airs_plugins._context import suppressed
+from airs_plugins.judge import Judge
 from airs_plugins.langchain import AIRSMiddleware
 from airs_plugins.langchain._middleware import INPUT_REFUSAL, OUTPUT_REFUSAL
 from airs_plugins.testing import ScriptedJudge, capture_decisions
@@ -126,6 +128,31 @@ async def test_judge_argument_is_attached_and_awaited_on_the_async_path() -> Non
     out = await graph.ainvoke({"messages": [HumanMessage("hi")]}, new_config())
     assert out["messages"][-1].content == OUTPUT_REFUSAL
     assert any(r.subject.channel is Channel.MODEL_OUTPUT for r in judge.requests)
+
+
+VERDICT = '{"verdict": "pass", "confidence": 0.97, "rationale": "JUDGE-RATIONALE"}'
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_judge_model_is_not_streamed_as_the_agents_answer(use_async: bool) -> None:
+    """A ``Judge`` over a chat model, called inside the model node, is not a child of the agent's run:
+    ``stream_mode="messages"`` yields only the agent's answer, not the judge's verdict token by token,
+    and the run's event stream has no judge model events."""
+    judge_model = FakeListChatModel(responses=[VERDICT] * 8)
+    shield = make_shield(policy={**POLICY, "tiers": {"MEDIUM": {"judge_sampling": 1.0}}})
+    graph = create_agent(ToolFake(responses=script("a fine answer")), [],
+                         middleware=[AIRSMiddleware(shield, judge=Judge(judge_model))], checkpointer=InMemorySaver())
+    inputs = {"messages": [HumanMessage("hi")]}
+    if use_async:
+        chunks = [c async for c, _meta in graph.astream(inputs, new_config(), stream_mode="messages")]
+        events = [e async for e in graph.astream_events(inputs, new_config(), version="v2")
+                  if e["event"].startswith("on_chat_model")]
+    else:
+        chunks = [c for c, _meta in graph.stream(inputs, new_config(), stream_mode="messages")]
+        events = []
+    assert judge_model.i >= 2  # the input and the answer were judged
+    assert "".join(str(c.content) for c in chunks) == "a fine answer"
+    assert "JUDGE-RATIONALE" not in str([e["data"] for e in events])
 
 
 async def test_sync_and_async_paths_decide_the_same() -> None:
