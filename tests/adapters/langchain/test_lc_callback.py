@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
+from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.tools import tool
 
 from airs_plugins import Blocked, Channel
 from airs_plugins._context import suppressed
@@ -144,3 +146,45 @@ def test_per_run_state_is_dropped_when_the_root_run_ends() -> None:
     lookup.invoke({"q": "z"}, config={"callbacks": [handler]})
     assert handler._contexts == {}
     assert handler._root == {}
+
+
+def test_completion_llm_chain_checks_prompt_and_text() -> None:
+    """A chain over a completion LLM (not a chat model): the formatted prompt is checked as input and
+    the generated text as output; a blocked one aborts."""
+    shield = make_shield()
+    handler = AIRSCallbackHandler(shield)
+    chain = PromptTemplate.from_template("Q: {q}") | FakeListLLM(responses=["Paris", f"leak {FORBIDDEN}"])
+    assert chain.invoke({"q": "capital?"}, config={"callbacks": [handler]}) == "Paris"
+    assert [d["channel"] for d in decisions(shield)] == ["user_input", "model_output"]
+    with pytest.raises(Blocked) as out:
+        chain.invoke({"q": "capital?"}, config={"callbacks": [handler]})
+    assert out.value.decision.channel is Channel.MODEL_OUTPUT
+    with pytest.raises(Blocked) as inp:
+        chain.invoke({"q": f"do {FORBIDDEN}"}, config={"callbacks": [handler]})
+    assert inp.value.decision.channel is Channel.USER_INPUT
+    assert handler._contexts == {} and handler._root == {}  # every root run was forgotten, aborted or not
+
+
+def test_tool_with_string_input_and_tool_error() -> None:
+    """A tool called with a bare string is checked with that string as its argument; a tool that raises
+    is audited as ``tool_error`` and its error reaches the caller unchanged."""
+    shield = make_shield()
+    handler = AIRSCallbackHandler(shield)
+
+    @tool
+    def echo(text: str) -> str:
+        """Echo the text."""
+        return text
+
+    @tool
+    def broken(text: str) -> str:
+        """Always fails."""
+        raise ValueError("backend down")
+
+    assert echo.invoke("hello", config={"callbacks": [handler]}) == "hello"
+    with pytest.raises(ValueError, match="backend down"):
+        broken.invoke("hi", config={"callbacks": [handler]})
+    calls = [d for d in decisions(shield) if d["channel"] == "tool_call"]
+    assert [c["tool_name"] for c in calls] == ["echo", "broken"]
+    assert [e["event"] for e in events(shield)][-2:] == ["tool_start", "tool_error"]
+    assert handler._contexts == {} and handler._root == {}
