@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, NotRequired
 
 from langchain.agents.middleware import (
@@ -13,7 +14,7 @@ from langchain.agents.middleware import (
     ModelResponse,
 )
 from langchain.agents.middleware.types import ModelCallResult
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -32,6 +33,16 @@ from ._enforce import (
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
+from ._structured import (
+    STRUCTURED_KEY,
+    answered_calls,
+    output_payload,
+    reparsed,
+    rewritten_answers,
+    split_calls,
+    split_redacted,
+    with_args,
+)
 from ._translate import (
     CHECKED_KEY,
     CONTEXT_KEY,
@@ -122,25 +133,51 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     return update
 
 
-def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext) -> Flow[tuple[AIMessage, dict[str, Any]]]:
+@dataclass(frozen=True)
+class Answer:
+    """What the output guard made of the model's message."""
+
+    message: AIMessage
+    update: dict[str, Any]
+    withdrawn: bool = False
+    """Blocked: the message is a refusal, and a structured answer goes with it."""
+    structured_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Call id → redacted arguments of a structured answer (the structured response must follow)."""
+
+
+def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
+                answered: frozenset[str] = frozenset()) -> Flow[Answer]:
     """Guard the model's message and decide each of its tool calls before any of them runs.
 
-    Returns the message to keep (replaced when blocked or redacted) and the state update.
+    ``answered`` are the calls the model node answered itself: structured output (see ``_structured``),
+    checked as part of the answer and never decided as tool calls.
     """
     update: dict[str, Any] = {}
     text = message_text(ai)
-    if text.strip():
-        d: Decision = yield Ask("check_output", (text,), {"context": ctx})
+    structured, calls = split_calls(ai, answered)
+    payload = output_payload(text, structured)
+    new_args: dict[str, dict[str, Any]] = {}
+    if payload.strip():
+        d: Decision = yield Ask("check_output", (payload,), {"context": ctx})
         ctx = d.context
         if d.blocked:
-            return refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}
+            return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)
         if d.enforced and d.action is Action.REDACT and d.redacted is not None:
-            ai = ai.model_copy(update={"content": d.redacted})
-        if d.needs_approval and not ai.tool_calls:
-            request = shield.approval_request(d, payload_preview=text)
-            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json")}
+            if not structured:
+                ai = ai.model_copy(update={"content": d.redacted})
+            else:
+                split = split_redacted(d.redacted, bool(text.strip()), len(structured))
+                if split is None:  # the redaction broke the JSON: nothing safe to return but a refusal
+                    return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)},
+                                  withdrawn=True)
+                new_args = {str(c["id"]): a for c, a in zip(structured, split[1], strict=True)}
+                ai = with_args(ai, split[0] if text.strip() else ai.content, new_args)
+        if d.needs_approval and not calls:
+            request = shield.approval_request(d, payload_preview=payload)
+            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json"),
+                                  "answered": sorted(answered & {str(c["id"]) for c in structured})}
     records: dict[str, Any] = {}
-    for call in ai.tool_calls:
+    for call in calls:
         name, args, call_id = tool_call_parts(call)
         td: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
         ctx = td.context
@@ -149,7 +186,7 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext) -> Flow[tuple[AI
     if records:
         update[DECISIONS_KEY] = records
     update[CONTEXT_KEY] = context_out(ctx)
-    return ai, update
+    return Answer(ai, update, structured_args=new_args)
 
 
 def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
@@ -179,16 +216,38 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
         for i in range(len(model_response.result) - 1, -1, -1):
             ai = model_response.result[i]
             if isinstance(ai, AIMessage) and not is_ours(ai):
-                kept, out = yield from output_flow(shield, ai, ctx)
-                result = list(model_response.result)
-                result[i] = kept
-                model_response = ModelResponse(result=result,
-                                               structured_response=model_response.structured_response)
-                update.update(out)
+                answered = answered_calls(model_response.result[i + 1:])
+                answer = yield from output_flow(shield, ai, ctx, answered)
+                # a withdrawn structured response is None; create_agent then clears an earlier turn's too
+                model_response = _answered(model_response, i, answer)
+                update.update(answer.update)
                 break
     if not update:
         return model_response
     return ExtendedModelResponse(model_response, Command(update=update))
+
+
+def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
+    """The model's response with the guarded message at ``i``.
+
+    A withdrawn answer takes the structured response and the model node's answers to its calls with it
+    (they would be unpaired); a redacted structured answer rewrites the structured response."""
+    result = list(response.result)
+    result[i] = answer.message
+    original = response.result[i]
+    structured = response.structured_response
+    if not answer.withdrawn and answer.structured_args:
+        ok, structured = reparsed(structured, next(iter(answer.structured_args.values())))
+        if not ok:  # the redacted values do not fit the schema: withhold rather than return the original
+            answer = Answer(refusal(OUTPUT_REFUSAL, replace=answer.message), answer.update, withdrawn=True)
+            result[i] = answer.message
+        else:
+            result = rewritten_answers(result, answer.structured_args, structured)
+    if answer.withdrawn:
+        mine = {c.get("id") for c in original.tool_calls} if isinstance(original, AIMessage) else set()
+        result = [m for m in result if not (isinstance(m, ToolMessage) and m.tool_call_id in mine)]
+        return ModelResponse(result=result, structured_response=None)
+    return ModelResponse(result=result, structured_response=structured)
 
 
 def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
@@ -208,9 +267,16 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     final = shield.resolve_approval(request, answer) if answer is not None else None
     if final is not None and final.allowed:
         return {OUTPUT_KEY: None}
-    if final is not None and final.approval is not None and final.approval.type == "respond":
-        return {OUTPUT_KEY: None, "messages": [refusal(final.approval.message or "", replace=target)]}
-    return {OUTPUT_KEY: None, "messages": [refusal(OUTPUT_REFUSAL, replace=target)]}
+    said = (final.approval.message or "") if final is not None and final.approval is not None \
+        and final.approval.type == "respond" else OUTPUT_REFUSAL
+    # a structured answer goes with the message: the model node's answers to its calls and the response
+    answered = set(pending.get("answered") or ())
+    gone = [RemoveMessage(id=m.id) for m in messages if isinstance(m, ToolMessage) and m.id
+            and m.tool_call_id in answered]
+    update: dict[str, Any] = {OUTPUT_KEY: None, "messages": [refusal(said, replace=target), *gone]}
+    if answered:
+        update[STRUCTURED_KEY] = None
+    return update
 
 
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
@@ -222,9 +288,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
       require_approval ⇒ ``interrupt()``. Then the output guard (block ⇒ the answer,
       and its tool calls, are replaced by a refusal, which ends the run; redact ⇒ rewritten; a
       final answer needing approval is held for ``after_agent``) and one decision per tool call,
-      kept in state as ``airs_decisions`` before any tool runs. This runs inside the model node
-      rather than as ``before_agent``/``before_model``/``after_model`` nodes: each node hook is one
-      more graph step (about 2 ms here), which alone broke the 5 % overhead budget.
+      kept in state as ``airs_decisions`` before any tool runs. A structured answer
+      (``response_format``) is part of the answer, not a tool call (see ``_structured``). This runs
+      inside the model node rather than as ``before_agent``/``before_model``/``after_model`` nodes:
+      each node hook is one more graph step (about 2 ms here), which alone broke the 5 % overhead budget.
     * ``wrap_tool_call``: enforces the recorded decision where the tool runs (block ⇒ error
       ToolMessage, redact/edit ⇒ ``request.override``, require_approval ⇒ ``interrupt()`` with the
       ``ApprovalRequest`` JSON; resume with ``Command(resume=ApprovalDecision JSON)`` or LangChain's
