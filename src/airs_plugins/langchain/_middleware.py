@@ -37,6 +37,7 @@ from ._structured import (
     STRUCTURED_KEY,
     answered_calls,
     output_payload,
+    provider_args,
     reparsed,
     rewritten_answers,
     split_calls,
@@ -230,19 +231,25 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
 def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
     """The model's response with the guarded message at ``i``.
 
-    A withdrawn answer takes the structured response and the model node's answers to its calls with it
-    (they would be unpaired); a redacted structured answer rewrites the structured response."""
+    A redaction reaches the structured response (rebuilt from the redacted fields); when it cannot, the
+    answer is withheld. A withdrawn answer takes the structured response and the model node's answers
+    to its calls with it (they would be unpaired)."""
     result = list(response.result)
     result[i] = answer.message
     original = response.result[i]
     structured = response.structured_response
-    if not answer.withdrawn and answer.structured_args:
-        ok, structured = reparsed(structured, next(iter(answer.structured_args.values())))
+    if not answer.withdrawn and structured is not None:
+        ok = True
+        if answer.structured_args:
+            ok, structured = reparsed(structured, next(iter(answer.structured_args.values())))
+            result = rewritten_answers(result, answer.structured_args, structured)
+        elif answer.message.content != original.content:
+            # ProviderStrategy: the structured response was parsed from the text the guard just redacted
+            fields = provider_args(answer.message)
+            ok, structured = reparsed(structured, fields) if fields is not None else (False, None)
         if not ok:  # the redacted values do not fit the schema: withhold rather than return the original
             answer = Answer(refusal(OUTPUT_REFUSAL, replace=answer.message), answer.update, withdrawn=True)
             result[i] = answer.message
-        else:
-            result = rewritten_answers(result, answer.structured_args, structured)
     if answer.withdrawn:
         mine = {c.get("id") for c in original.tool_calls} if isinstance(original, AIMessage) else set()
         result = [m for m in result if not (isinstance(m, ToolMessage) and m.tool_call_id in mine)]

@@ -1,5 +1,8 @@
 """``create_agent(response_format=...)``: a structured answer is the model's output, not a tool call.
 
+With ``ProviderStrategy`` the answer is the message text (JSON) and the output guard sees it as text;
+a redaction of that text must reach ``structured_response`` too, which was parsed before the guard ran.
+
 With ``ToolStrategy`` (and ``AutoStrategy`` when it resolves to tools) the model answers by calling a
 tool named after the schema, and the model node itself parses the arguments into
 ``structured_response`` and answers the call with a ToolMessage. No tool runs. So the output guard
@@ -62,10 +65,18 @@ def split_redacted(redacted: str, has_text: bool, count: int) -> tuple[str, list
     return pieces[0], args
 
 
+def provider_args(message: AIMessage) -> dict[str, Any] | None:
+    """The fields of a ``ProviderStrategy`` answer: the message text is the JSON object itself."""
+    text = message.text if isinstance(message.text, str) else str(message.content)
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
 def reparsed(old: Any, args: dict[str, Any]) -> tuple[bool, Any]:
     """The structured response rebuilt from redacted arguments, as the same type as ``old``."""
-    if old is None:  # the model node did not parse one (e.g. a parse error was answered instead)
-        return True, None
     try:
         if isinstance(old, BaseModel):
             return True, type(old).model_validate(args)

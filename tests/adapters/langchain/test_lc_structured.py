@@ -5,12 +5,13 @@ rejected review reaches ``structured_response`` too."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain.agents.structured_output import ToolStrategy
+from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
@@ -150,3 +151,17 @@ def test_structured_answer_held_for_review(verdict: str, kept: bool) -> None:
         assert not [m for m in out["messages"] if isinstance(m, ToolMessage)]
     assert_paired(out["messages"])
     assert len(audited(shield, "approval_request")) == 1
+
+
+@pytest.mark.parametrize(("note", "expected"), [(f"key {SECRET}", Answer(city="Paris", note="key [REDACTED]")),
+                                                (f"key {FORBIDDEN}", None)])
+def test_provider_strategy_answer_follows_the_text_guard(note: str, expected: Answer | None) -> None:
+    """With ``ProviderStrategy`` the answer is JSON text, parsed before the guard ran: a redaction of the
+    text is carried into ``structured_response`` and a block withdraws it."""
+    shield = Shield.from_policy(POLICY, checks=[MarkerCheck(), OutputSecret()])
+    model = ToolFake(responses=[AIMessage(json.dumps({"city": "Paris", "note": note}))])
+    graph = create_agent(model, Executions().tools(), middleware=[AIRSMiddleware(shield)],
+                         checkpointer=InMemorySaver(), response_format=ProviderStrategy(Answer))
+    out = graph.invoke({"messages": [HumanMessage("where?")]}, new_config())
+    assert out.get("structured_response") == expected
+    assert SECRET not in str(out) and FORBIDDEN not in str(out["messages"])
