@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, NotRequired
 
@@ -15,6 +16,8 @@ from langchain.agents.middleware import (
 )
 from langchain.agents.middleware.types import ModelCallResult
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.runnables.config import var_child_runnable_config
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command
@@ -78,6 +81,25 @@ class AIRSAgentState(AgentState[Any]):
     airs_decisions: NotRequired[Annotated[dict[str, Any], merge_decisions]]
     airs_checked: NotRequired[Annotated[list[str], merge_ids]]
     airs_output: NotRequired[Annotated[dict[str, Any] | None, _keep_pending]]
+
+
+@contextmanager
+def unstreamed() -> Iterator[None]:
+    """Run the model call inside with LangGraph's ``nostream`` tag.
+
+    With ``stream_mode="messages"`` LangGraph streams a model's message as the model produces it, before
+    the output guard has seen it: a blocked answer would reach the client anyway. Tagged, the model's
+    own message is not streamed; LangGraph streams the messages the model node returns when it ends,
+    which are the ones the guard kept (the refusal, or the redacted answer)."""
+    config = var_child_runnable_config.get()
+    if config is None:
+        yield
+        return
+    token = var_child_runnable_config.set({**config, "tags": [*(config.get("tags") or ()), TAG_NOSTREAM]})
+    try:
+        yield
+    finally:
+        var_child_runnable_config.reset(token)
 
 
 def _thread_id() -> str | None:
@@ -314,13 +336,17 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     state_schema = AIRSAgentState
 
     def __init__(self, shield: Shield, judge: Any = None, *, guard_input: bool = True,
-                 guard_output: bool = True) -> None:
+                 guard_output: bool = True, stream_before_guard: bool = False) -> None:
         super().__init__()
         if judge is not None:
             shield.attach_judge(judge)
         self.shield = shield
         self.guard_input = guard_input
         self.guard_output = guard_output
+        self.stream_before_guard = stream_before_guard
+
+    def _held(self) -> bool:
+        return self.guard_output and not self.stream_before_guard
 
     # -- each model call: new input, the answer, and one decision per tool call ----------------
     def wrap_model_call(self, request: ModelRequest,
@@ -328,14 +354,28 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         if is_suppressed():
             return handler(request)
         flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
-        return drive(flow, self.shield, handler)
+        if not self._held():
+            return drive(flow, self.shield, handler)
+
+        def held(req: ModelRequest) -> ModelResponse:
+            with unstreamed():
+                return handler(req)
+
+        return drive(flow, self.shield, held)
 
     async def awrap_model_call(self, request: ModelRequest,
                                handler: Callable[[ModelRequest], Awaitable[ModelResponse]]) -> ModelCallResult:
         if is_suppressed():
             return await handler(request)
         flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
-        return await adrive(flow, self.shield, handler)
+        if not self._held():
+            return await adrive(flow, self.shield, handler)
+
+        async def held(req: ModelRequest) -> ModelResponse:
+            with unstreamed():
+                return await handler(req)
+
+        return await adrive(flow, self.shield, held)
 
     def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return None if is_suppressed() else final_answer_review(self.shield, state)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from llama_index.core.agent.workflow import AgentOutput, AgentStream, AgentStreamStructuredOutput
 from llama_index.core.workflow import (
     Context,
     HumanResponseEvent,
@@ -31,6 +32,7 @@ from ._steps import guard_input, guard_output, refusal_text, released_text, requ
 from ._translate import message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
+_MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput)
 _GENERIC = "<input>"
 
 
@@ -57,8 +59,11 @@ class AIRSWorkflow(Workflow):
     ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
     the judge to the shield, which decides when to consult it.
 
-    The agent's own stream events (tokens, tool calls and results, input requests) are forwarded to
-    this workflow's stream; answers sent to this workflow's handler are relayed to the agent.
+    The agent's own stream events (tool calls and results, input requests) are forwarded to this
+    workflow's stream; answers sent to this workflow's handler are relayed to the agent. The model's
+    own events (``AgentStream`` tokens, ``AgentOutput``, ``AgentStreamStructuredOutput``) are not: they
+    carry the answer before the output guard has seen it, so a blocked answer would reach the caller
+    anyway. ``stream_before_guard=True`` forwards them too (live tokens, at that price).
 
     The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``,
     ``relay_input``) are ordinary methods: subclass to replace one, or call ``guard_input``,
@@ -66,11 +71,13 @@ class AIRSWorkflow(Workflow):
     """
 
     def __init__(self, agent: Any, shield: Shield, *, judge: Any = None,
-                 output_schema: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+                 output_schema: Mapping[str, Any] | None = None, stream_before_guard: bool = False,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("timeout", None)
         super().__init__(**kwargs)
         self.agent = agent
         self.shield = shield
+        self.stream_before_guard = stream_before_guard
         self.output_schema = dict(output_schema) if output_schema else None
         shield.attach_judge(judge)
         # in-process only: the nested agent's live handler, by the request ids it is waiting on
@@ -94,6 +101,8 @@ class AIRSWorkflow(Workflow):
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
                 continue
+            if isinstance(nested, _MODEL_EVENTS) and not self.stream_before_guard:
+                continue  # the model's words reach the caller only through the output guard
             if isinstance(nested, ApprovalRequired):
                 self._live[nested.request_id] = handler
             elif isinstance(nested, InputRequiredEvent):

@@ -205,3 +205,27 @@ class TestSteps:
         assert (resp.type, resp.args, resp.request_id) == ("edit", {"to": "c@d.example"}, req.id)
         final = shield.resolve_approval(req, resp.decision())
         assert final.redacted_args == {"to": "c@d.example"}
+
+
+class TestStreamBeforeGuard:
+    @staticmethod
+    async def streamed(stream_before_guard: bool) -> tuple[Any, list[Any]]:
+        shield = make_shield(policy=JUDGE_ALWAYS)
+        agent = make_agent("function", guard_tools(Counted().tools(), shield), [answer("Here is the secret.")])
+        flow = AIRSWorkflow(agent, shield, judge=_output_judge("escalate"), stream_before_guard=stream_before_guard)
+        handler = flow.run(user_msg="hi")
+        events = [ev async for ev in handler.stream_events()]
+        return await handler, events
+
+    async def test_blocked_answer_is_not_on_the_stream(self) -> None:
+        """By default the agent's model events are not forwarded: the blocked answer reaches the caller
+        neither as tokens nor as the agent's output, only the refusal comes back."""
+        result, events = await self.streamed(False)
+        assert not result.allowed and "secret" not in str(result)
+        assert not any("Here is the secret" in repr(ev) for ev in events)
+
+    async def test_opt_in_streams_the_model_before_the_guard(self) -> None:
+        """``stream_before_guard=True`` forwards the model's events, the blocked answer's included."""
+        result, events = await self.streamed(True)
+        assert not result.allowed
+        assert any("Here is the secret" in repr(ev) for ev in events)

@@ -1,0 +1,67 @@
+"""AIRSMiddleware and ``stream_mode="messages"``: what a chat UI receives is what the output guard kept.
+
+A token-streaming model's message is streamed as it is produced, before the guard has seen all of it;
+the middleware holds it (LangGraph's ``nostream`` tag) and the model node's guarded message is
+streamed when the node ends. ``stream_before_guard=True`` trades that for live tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from airs_plugins.langchain import AIRSMiddleware
+from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
+from contract.harness import FORBIDDEN, make_shield, new_config
+
+
+def streaming_agent(answer: str, **middleware_kw: Any) -> Any:
+    model = GenericFakeChatModel(messages=iter([AIMessage(answer, id="ai-1")]))
+    return create_agent(model, [], middleware=[AIRSMiddleware(make_shield(), **middleware_kw)],
+                        checkpointer=InMemorySaver())
+
+
+def streamed(graph: Any, use_async: bool) -> list[Any]:
+    inputs, config = {"messages": [HumanMessage("hi")]}, new_config()
+    if not use_async:
+        return [chunk for chunk, _meta in graph.stream(inputs, config, stream_mode="messages")]
+
+    async def collect() -> list[Any]:
+        return [chunk async for chunk, _meta in graph.astream(inputs, config, stream_mode="messages")]
+
+    return asyncio.run(collect())
+
+
+def texts(chunks: list[Any]) -> Iterator[str]:
+    return (str(c.content) for c in chunks)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_blocked_answer_never_reaches_the_stream(use_async: bool) -> None:
+    """Only the refusal is streamed; no token of the blocked answer is."""
+    chunks = streamed(streaming_agent(f"the launch code is {FORBIDDEN} ok"), use_async)
+    assert not any(FORBIDDEN in t or "launch" in t for t in texts(chunks))
+    assert [c.content for c in chunks] == [OUTPUT_REFUSAL]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_allowed_answer_is_streamed_whole_after_the_guard(use_async: bool) -> None:
+    """An allowed answer arrives once, as the whole message, when the model node ends."""
+    chunks = streamed(streaming_agent("Paris is the capital of France."), use_async)
+    assert [c.content for c in chunks] == ["Paris is the capital of France."]
+
+
+def test_stream_before_guard_streams_live_tokens() -> None:
+    """The opt-in: tokens arrive as the model produces them, so a blocked answer's tokens reach the
+    client before the guard replaces the message in state (the documented price of live tokens)."""
+    graph = streaming_agent(f"the launch code is {FORBIDDEN} ok", stream_before_guard=True)
+    config = new_config()
+    chunks = [c for c, _m in graph.stream({"messages": [HumanMessage("hi")]}, config, stream_mode="messages")]
+    assert len(chunks) > 2 and any(FORBIDDEN in t for t in texts(chunks))
+    assert graph.get_state(config).values["messages"][-1].content == OUTPUT_REFUSAL
