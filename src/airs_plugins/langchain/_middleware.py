@@ -15,7 +15,14 @@ from langchain.agents.middleware import (
     ModelResponse,
 )
 from langchain.agents.middleware.types import ModelCallResult
-from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    HumanMessage,
+    RemoveMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+)
 from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.prebuilt.tool_node import ToolCallRequest
@@ -52,6 +59,7 @@ from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
     OUTPUT_KEY,
+    REFUSAL_MARK,
     context_in,
     context_out,
     current_config,
@@ -67,6 +75,7 @@ from ._translate import (
 )
 
 INPUT_REFUSAL = "I can't help with that request: it was blocked by the AIRS input guardrail."
+HELD_TEXT = "The answer is waiting for a reviewer's approval."
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
 
 
@@ -197,8 +206,16 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
                 ai = with_args(ai, split[0] if text.strip() else ai.content, new_args)
         if d.needs_approval and not calls:
             request = shield.approval_request(d, payload_preview=payload)
-            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json"),
-                                  "answered": sorted(answered & {str(c["id"]) for c in structured})}
+            held: dict[str, Any] = {"message_id": ai.id, "request": request.model_dump(mode="json"),
+                                    "answered": sorted(answered & {str(c["id"]) for c in structured})}
+            if not structured:
+                # the answer waits outside ``messages`` (what a client shows and what is streamed) until
+                # the reviewer releases it; ``messages`` holds a placeholder meanwhile
+                placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{request.id}",
+                                        additional_kwargs={REFUSAL_MARK: True})
+                held.update(message_id=placeholder.id, held=message_to_dict(ai))
+                ai = placeholder
+            update[OUTPUT_KEY] = held
     records: dict[str, Any] = {}
     for call in calls:
         name, args, call_id = tool_call_parts(call)
@@ -294,10 +311,16 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     request = ApprovalRequest.model_validate(pending["request"])
     answer = ask_human(pending["request"])
     final = shield.resolve_approval(request, answer) if answer is not None else None
-    if final is not None and final.allowed:
-        return {OUTPUT_KEY: None}
     said = (final.approval.message or "") if final is not None and final.approval is not None \
         and final.approval.type == "respond" else OUTPUT_REFUSAL
+    held = pending.get("held")
+    if isinstance(held, Mapping) and target.id:
+        # the placeholder goes; the answer, or what replaces it, comes in as a new message (so that it is
+        # streamed: LangGraph streams a message id once)
+        released = messages_from_dict([dict(held)])[0] if final is not None and final.allowed else refusal(said)
+        return {OUTPUT_KEY: None, "messages": [RemoveMessage(id=target.id), released]}
+    if final is not None and final.allowed:
+        return {OUTPUT_KEY: None}
     # a structured answer goes with the message: the model node's answers to its calls and the response
     answered = set(pending.get("answered") or ())
     gone = [RemoveMessage(id=m.id) for m in messages if isinstance(m, ToolMessage) and m.id

@@ -17,7 +17,7 @@ from airs_plugins import Channel
 from airs_plugins._context import suppressed
 from airs_plugins.judge import Judge
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import INPUT_REFUSAL, OUTPUT_REFUSAL
+from airs_plugins.langchain._middleware import HELD_TEXT, INPUT_REFUSAL, OUTPUT_REFUSAL
 from airs_plugins.testing import ScriptedJudge, capture_decisions
 from contract.harness import (
     FORBIDDEN,
@@ -94,8 +94,12 @@ def test_final_answer_held_for_review(answer: dict[str, Any], expected: str) -> 
     (pending,) = out["__interrupt__"]
     assert pending.value["channel"] == Channel.MODEL_OUTPUT.value
     assert "approve" in pending.value["allowed_decisions"]
+    # while it waits, the answer is not among the messages a client shows; the reviewer sees it
+    assert out["messages"][-1].content == HELD_TEXT
+    assert REVIEW not in str([m.content for m in out["messages"]]) and REVIEW in pending.value["payload_preview"]
     out = graph.invoke(Command(resume=answer), config)
     assert out["messages"][-1].content == expected
+    assert HELD_TEXT not in str([m.content for m in out["messages"]])
     assert out.get("airs_output") is None
 
 

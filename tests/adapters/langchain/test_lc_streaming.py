@@ -15,10 +15,11 @@ from langchain.agents import create_agent
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
-from contract.harness import FORBIDDEN, make_shield, new_config
+from airs_plugins.langchain._middleware import HELD_TEXT, OUTPUT_REFUSAL
+from contract.harness import FORBIDDEN, REVIEW, make_shield, new_config
 
 
 def streaming_agent(answer: str, **middleware_kw: Any) -> Any:
@@ -65,3 +66,16 @@ def test_stream_before_guard_streams_live_tokens() -> None:
     chunks = [c for c, _m in graph.stream({"messages": [HumanMessage("hi")]}, config, stream_mode="messages")]
     assert len(chunks) > 2 and any(FORBIDDEN in t for t in texts(chunks))
     assert graph.get_state(config).values["messages"][-1].content == OUTPUT_REFUSAL
+
+
+@pytest.mark.parametrize(("verdict", "released"), [("approve", True), ("reject", False)])
+def test_answer_held_for_review_is_streamed_only_when_released(verdict: str, released: bool) -> None:
+    """An answer waiting for a reviewer is not streamed (the client gets the placeholder); the reviewer's
+    approval streams the answer, a rejection the refusal."""
+    graph = streaming_agent(f"draft {REVIEW} for the board")
+    config = new_config()
+    before = [c for c, _m in graph.stream({"messages": [HumanMessage("hi")]}, config, stream_mode="messages")]
+    assert [c.content for c in before] == [HELD_TEXT]
+    after = [c for c, _m in graph.stream(Command(resume={"type": verdict, "reviewer": "rev"}), config,
+                                         stream_mode="messages")]
+    assert [c.content for c in after] == [f"draft {REVIEW} for the board" if released else OUTPUT_REFUSAL]
