@@ -177,12 +177,13 @@ class Answer:
     """Call id → redacted arguments of a structured answer (the structured response must follow)."""
 
 
-def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
-                answered: frozenset[str] = frozenset()) -> Flow[Answer]:
+def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext, answered: frozenset[str] = frozenset(),
+                *, has_structured: bool = False) -> Flow[Answer]:
     """Guard the model's message and decide each of its tool calls before any of them runs.
 
     ``answered`` are the calls the model node answered itself: structured output (see ``_structured``),
-    checked as part of the answer and never decided as tool calls.
+    checked as part of the answer and never decided as tool calls. ``has_structured``: the model node
+    parsed a structured response from this message (``ProviderStrategy`` parses the text itself).
     """
     update: dict[str, Any] = {}
     text = message_text(ai)
@@ -207,8 +208,9 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
         if d.needs_approval and not calls:
             request = shield.approval_request(d, payload_preview=payload)
             held: dict[str, Any] = {"message_id": ai.id, "request": request.model_dump(mode="json"),
-                                    "answered": sorted(answered & {str(c["id"]) for c in structured})}
-            if not structured:
+                                    "answered": sorted(answered & {str(c["id"]) for c in structured}),
+                                    "structured": bool(structured) or has_structured}
+            if not held["structured"]:
                 # the answer waits outside ``messages`` (what a client shows and what is streamed) until
                 # the reviewer releases it; ``messages`` holds a placeholder meanwhile
                 placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{request.id}",
@@ -257,7 +259,8 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
             ai = model_response.result[i]
             if isinstance(ai, AIMessage) and not is_ours(ai):
                 answered = answered_calls(model_response.result[i + 1:])
-                answer = yield from output_flow(shield, ai, ctx, answered)
+                answer = yield from output_flow(shield, ai, ctx, answered,
+                                                has_structured=model_response.structured_response is not None)
                 # a withdrawn structured response is None; create_agent then clears an earlier turn's too
                 model_response = _answered(model_response, i, answer)
                 update.update(answer.update)
@@ -326,7 +329,7 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     gone = [RemoveMessage(id=m.id) for m in messages if isinstance(m, ToolMessage) and m.id
             and m.tool_call_id in answered]
     update: dict[str, Any] = {OUTPUT_KEY: None, "messages": [refusal(said, replace=target), *gone]}
-    if answered:
+    if answered or pending.get("structured"):
         update[STRUCTURED_KEY] = None
     return update
 

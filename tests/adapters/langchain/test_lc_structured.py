@@ -165,3 +165,19 @@ def test_provider_strategy_answer_follows_the_text_guard(note: str, expected: An
     out = graph.invoke({"messages": [HumanMessage("where?")]}, new_config())
     assert out.get("structured_response") == expected
     assert SECRET not in str(out) and FORBIDDEN not in str(out["messages"])
+
+
+@pytest.mark.parametrize(("verdict", "kept"), [("approve", True), ("reject", False)])
+def test_provider_strategy_answer_held_for_review(verdict: str, kept: bool) -> None:
+    """A ``ProviderStrategy`` answer needing approval is reviewed like any answer; a rejection withdraws
+    the structured response parsed from it as well."""
+    shield = Shield.from_policy(POLICY, checks=[MarkerCheck(), OutputSecret()])
+    model = ToolFake(responses=[AIMessage(json.dumps({"city": "Paris", "note": REVIEW}))])
+    graph = create_agent(model, Executions().tools(), middleware=[AIRSMiddleware(shield)],
+                         checkpointer=InMemorySaver(), response_format=ProviderStrategy(Answer))
+    config = new_config()
+    (pending,) = interrupts_of(graph.invoke({"messages": [HumanMessage("where?")]}, config))
+    assert pending.value["channel"] == "model_output"
+    out = graph.invoke(Command(resume={"type": verdict, "reviewer": "rev"}), config)
+    assert out.get("structured_response") == (Answer(city="Paris", note=REVIEW) if kept else None)
+    assert (out["messages"][-1].content == OUTPUT_REFUSAL) is not kept
