@@ -175,17 +175,19 @@ class Answer:
     """Blocked: the message is a refusal, and a structured answer goes with it."""
     structured_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Call id → redacted arguments of a structured answer (the structured response must follow)."""
+    held: bool = False
+    """Needs a reviewer's approval: the answer waits in ``airs_output`` until ``after_agent``."""
 
 
-def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext, answered: frozenset[str] = frozenset(),
-                *, has_structured: bool = False) -> Flow[Answer]:
+def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
+                answered: frozenset[str] = frozenset()) -> Flow[Answer]:
     """Guard the model's message and decide each of its tool calls before any of them runs.
 
     ``answered`` are the calls the model node answered itself: structured output (see ``_structured``),
-    checked as part of the answer and never decided as tool calls. ``has_structured``: the model node
-    parsed a structured response from this message (``ProviderStrategy`` parses the text itself).
+    checked as part of the answer and never decided as tool calls.
     """
     update: dict[str, Any] = {}
+    held = False
     text = message_text(ai)
     structured, calls = split_calls(ai, answered)
     payload = output_payload(text, structured)
@@ -206,18 +208,10 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext, answered: frozen
                 new_args = {str(c["id"]): a for c, a in zip(structured, split[1], strict=True)}
                 ai = with_args(ai, split[0] if text.strip() else ai.content, new_args)
         if d.needs_approval and not calls:
+            # held for the reviewer: see _answered (the answer leaves ``messages``) and final_answer_review
             request = shield.approval_request(d, payload_preview=payload)
-            held: dict[str, Any] = {"message_id": ai.id, "request": request.model_dump(mode="json"),
-                                    "answered": sorted(answered & {str(c["id"]) for c in structured}),
-                                    "structured": bool(structured) or has_structured}
-            if not held["structured"]:
-                # the answer waits outside ``messages`` (what a client shows and what is streamed) until
-                # the reviewer releases it; ``messages`` holds a placeholder meanwhile
-                placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{request.id}",
-                                        additional_kwargs={REFUSAL_MARK: True})
-                held.update(message_id=placeholder.id, held=message_to_dict(ai))
-                ai = placeholder
-            update[OUTPUT_KEY] = held
+            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json")}
+            held = True
     records: dict[str, Any] = {}
     for call in calls:
         name, args, call_id = tool_call_parts(call)
@@ -228,7 +222,7 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext, answered: frozen
     if records:
         update[DECISIONS_KEY] = records
     update[CONTEXT_KEY] = context_out(ctx)
-    return Answer(ai, update, structured_args=new_args)
+    return Answer(ai, update, structured_args=new_args, held=held)
 
 
 def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
@@ -259,8 +253,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
             ai = model_response.result[i]
             if isinstance(ai, AIMessage) and not is_ours(ai):
                 answered = answered_calls(model_response.result[i + 1:])
-                answer = yield from output_flow(shield, ai, ctx, answered,
-                                                has_structured=model_response.structured_response is not None)
+                answer = yield from output_flow(shield, ai, ctx, answered)
                 # a withdrawn structured response is None; create_agent then clears an earlier turn's too
                 model_response = _answered(model_response, i, answer)
                 update.update(answer.update)
@@ -292,10 +285,21 @@ def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
         if not ok:  # the redacted values do not fit the schema: withhold rather than return the original
             answer = Answer(refusal(OUTPUT_REFUSAL, replace=answer.message), answer.update, withdrawn=True)
             result[i] = answer.message
+    mine = {c.get("id") for c in original.tool_calls} if isinstance(original, AIMessage) else set()
+    answers = [m for m in result if isinstance(m, ToolMessage) and m.tool_call_id in mine]
+    rest = [m for m in result if not (isinstance(m, ToolMessage) and m.tool_call_id in mine)]
     if answer.withdrawn:
-        mine = {c.get("id") for c in original.tool_calls} if isinstance(original, AIMessage) else set()
-        result = [m for m in result if not (isinstance(m, ToolMessage) and m.tool_call_id in mine)]
-        return ModelResponse(result=result, structured_response=None)
+        return ModelResponse(result=rest, structured_response=None)
+    if answer.held:
+        # the answer (with a structured answer's call, its answer and the structured response) waits in
+        # ``airs_output``; ``messages`` gets a placeholder, so nothing unapproved is shown or streamed
+        record = answer.update[OUTPUT_KEY]
+        placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{record['request']['id']}",
+                                additional_kwargs={REFUSAL_MARK: True})
+        record.update(message_id=placeholder.id, held=[message_to_dict(m) for m in (answer.message, *answers)],
+                      structured_response=structured)
+        return ModelResponse(result=[placeholder if m is answer.message else m for m in rest],
+                             structured_response=None)
     return ModelResponse(result=result, structured_response=structured)
 
 
@@ -317,21 +321,20 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     said = (final.approval.message or "") if final is not None and final.approval is not None \
         and final.approval.type == "respond" else OUTPUT_REFUSAL
     held = pending.get("held")
-    if isinstance(held, Mapping) and target.id:
-        # the placeholder goes; the answer, or what replaces it, comes in as a new message (so that it is
-        # streamed: LangGraph streams a message id once)
-        released = messages_from_dict([dict(held)])[0] if final is not None and final.allowed else refusal(said)
-        return {OUTPUT_KEY: None, "messages": [RemoveMessage(id=target.id), released]}
+    if isinstance(held, list) and target.id:
+        # the placeholder goes; the answer, or what replaces it, comes in as new messages (so that they
+        # are streamed: LangGraph streams a message id once)
+        if final is None or not final.allowed:
+            return {OUTPUT_KEY: None, "messages": [RemoveMessage(id=target.id), refusal(said)]}
+        update: dict[str, Any] = {OUTPUT_KEY: None,
+                                  "messages": [RemoveMessage(id=target.id), *messages_from_dict(held)]}
+        if pending.get("structured_response") is not None:
+            update[STRUCTURED_KEY] = pending["structured_response"]
+        return update
     if final is not None and final.allowed:
         return {OUTPUT_KEY: None}
-    # a structured answer goes with the message: the model node's answers to its calls and the response
-    answered = set(pending.get("answered") or ())
-    gone = [RemoveMessage(id=m.id) for m in messages if isinstance(m, ToolMessage) and m.id
-            and m.tool_call_id in answered]
-    update: dict[str, Any] = {OUTPUT_KEY: None, "messages": [refusal(said, replace=target), *gone]}
-    if answered or pending.get("structured"):
-        update[STRUCTURED_KEY] = None
-    return update
+    # a record kept by an earlier version, whose answer stayed in ``messages`` while it waited
+    return {OUTPUT_KEY: None, "messages": [refusal(said, replace=target)]}
 
 
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
+from airs_plugins.langchain._middleware import HELD_TEXT, OUTPUT_REFUSAL
 from contract.harness import (
     FORBIDDEN,
     INJECT,
@@ -142,9 +142,14 @@ def test_structured_answer_held_for_review(verdict: str, kept: bool) -> None:
     first = graph.invoke({"messages": [HumanMessage("where?")]}, config)
     (pending,) = interrupts_of(first)
     assert pending.value["channel"] == "model_output" and REVIEW in pending.value["payload_preview"]
+    # while it waits, neither the messages nor structured_response carry the answer
+    assert first.get("structured_response") is None and first["messages"][-1].content == HELD_TEXT
+    assert REVIEW not in str(first["messages"])
+    assert_paired(first["messages"])
     out = graph.invoke(Command(resume={"type": verdict, "reviewer": "rev"}), config)
     if kept:
         assert out["structured_response"] == Answer(city="Paris", note=REVIEW)
+        assert [type(m).__name__ for m in out["messages"]] == ["HumanMessage", "AIMessage", "ToolMessage"]
     else:
         assert out.get("structured_response") is None
         assert out["messages"][-1].content == OUTPUT_REFUSAL
@@ -176,8 +181,10 @@ def test_provider_strategy_answer_held_for_review(verdict: str, kept: bool) -> N
     graph = create_agent(model, Executions().tools(), middleware=[AIRSMiddleware(shield)],
                          checkpointer=InMemorySaver(), response_format=ProviderStrategy(Answer))
     config = new_config()
-    (pending,) = interrupts_of(graph.invoke({"messages": [HumanMessage("where?")]}, config))
+    first = graph.invoke({"messages": [HumanMessage("where?")]}, config)
+    (pending,) = interrupts_of(first)
     assert pending.value["channel"] == "model_output"
+    assert first.get("structured_response") is None and REVIEW not in str(first["messages"])
     out = graph.invoke(Command(resume={"type": verdict, "reviewer": "rev"}), config)
     assert out.get("structured_response") == (Answer(city="Paris", note=REVIEW) if kept else None)
     assert (out["messages"][-1].content == OUTPUT_REFUSAL) is not kept
