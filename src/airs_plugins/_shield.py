@@ -28,7 +28,7 @@ from ._decision import (
     digest_text,
 )
 from ._ledger import ExecutionLedger, open_ledger
-from ._pipeline import Compiled, JudgeRequest, decide
+from ._pipeline import Compiled, JudgeRequest, apply_redactions, decide
 from ._policy import CheckConfig, Policy, load_policy
 from .audit import FlightRecorder, open_recorder
 from .checks import build, default_checks
@@ -283,11 +283,11 @@ class Shield:
         profile = self.policy.profile(decision.risk_tier)
         allowed: tuple[Any, ...] = ("approve", "edit", "reject", "respond") if decision.channel is \
             Channel.TOOL_CALL else ("approve", "reject", "respond")
+        shown_args, preview = _evidence(decision, tool_args, payload_preview)
         req = ApprovalRequest(
             id=request_id or f"apr-{decision.correlation_id}",
             channel=decision.channel, tool_name=decision.tool_name,
-            tool_args=dict(tool_args) if tool_args is not None else None,
-            tool_call_id=decision.tool_call_id, payload_preview=payload_preview[:2000],
+            tool_args=shown_args, tool_call_id=decision.tool_call_id, payload_preview=preview[:2000],
             findings=decision.findings, judge=decision.judge, reason=decision.reason,
             risk_tier=decision.risk_tier, policy_hash=decision.policy_hash,
             correlation_id=decision.correlation_id, run_id=decision.context.run_id,
@@ -359,6 +359,26 @@ class Shield:
 Y = TypeVar("Y")
 S = TypeVar("S")
 R = TypeVar("R")
+
+
+def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
+              preview: str) -> tuple[dict[str, Any] | None, str]:
+    """The arguments and preview an approval request shows, with secrets replaced by their labels.
+
+    The request travels wherever the framework shows interrupts, often to the very user who started the
+    run; a reviewer needs to know that a secret is there, never its value. The findings' spans index the
+    decision's payload: the canonical JSON of the arguments, or the text itself."""
+    found = [f for f in decision.findings if f.category == "secret" and (f.spans or f.redact_spans)]
+    args = dict(tool_args) if tool_args is not None else None
+    if not found:
+        return args, preview
+    if args is not None and decision.channel is Channel.TOOL_CALL:
+        try:
+            shown = json.loads(apply_redactions(canonical_args(_safe_args(args)), found))
+        except ValueError:
+            shown = None
+        args = shown if isinstance(shown, dict) else {"withheld": "the arguments carry a secret (see the findings)"}
+    return args, apply_redactions(preview, found) if decision.channel is not Channel.TOOL_CALL else preview
 
 
 def _judge_failure(request: JudgeRequest, exc: Exception) -> JudgeVerdict:
