@@ -32,6 +32,7 @@ from langgraph.types import Command
 from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._ledger import LedgerEntry
 from .._shield import Shield
+from ._added import added_messages, answers, in_place, joined, split_joined, with_added
 from ._flow import Ask, Flow, Run
 from ._translate import (
     CONTEXT_KEY,
@@ -82,25 +83,25 @@ class ToolOutcome:
     command: Command[Any] | None = None
     """Set when the tool itself returned a Command; its ToolMessage was replaced by ``message``."""
 
+    def tool_command(self) -> Command[Any] | None:
+        """The tool's own Command with the guarded ToolMessage in the place of the tool's answer."""
+        if self.command is None:
+            return None
+        update = dict(self.command.update) if isinstance(self.command.update, Mapping) else {}
+        update["messages"] = in_place(update.get("messages", []), self.message)
+        return Command(graph=self.command.graph, update=update, resume=self.command.resume,
+                       goto=self.command.goto)
+
     def as_command(self) -> Command[Any]:
-        """A Command writing the ToolMessage plus the AIRS state keys."""
-        update: dict[str, Any] = {}
-        if self.command is not None and isinstance(self.command.update, Mapping):
-            update = dict(self.command.update)
-        messages = [m for m in update.get("messages", []) if not _answers(m, self.message.tool_call_id)]
-        update["messages"] = [*messages, self.message]
+        """A Command writing the ToolMessage (in the tool's own Command, if it returned one) plus the AIRS
+        state keys."""
+        command = self.tool_command() or Command(update={"messages": [self.message]})
+        update = dict(command.update) if isinstance(command.update, Mapping) else {}
         if self.context is not None:
             update[CONTEXT_KEY] = self.context
         if self.record is not None:
             update[DECISIONS_KEY] = {self.message.tool_call_id: self.record}
-        if self.command is not None:
-            return Command(graph=self.command.graph, update=update, resume=self.command.resume,
-                           goto=self.command.goto)
-        return Command(update=update)
-
-
-def _answers(message: Any, call_id: str) -> bool:
-    return isinstance(message, ToolMessage) and message.tool_call_id == call_id
+        return Command(graph=command.graph, update=update, resume=command.resume, goto=command.goto)
 
 
 def tool_message(call: Mapping[str, Any], content: str, *, status: str = "success") -> ToolMessage:
@@ -226,16 +227,26 @@ def tool_call_flow(
         raise
 
     result, command = _result_message(out, call)
-    text = message_text(result)
-    guard: Decision = yield Ask("check_tool_result", (name, text), {"context": ctx, "tool_call_id": call_id})
+    added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
+    payload, sep = joined(message_text(result), [message_text(m) for m in added])
+    guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     ctx = guard.context
     content: Any = result.content
+    guarded: list[Any] | None = list(added)
+    withheld = f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
     if guard.blocked:
-        content = f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
+        content, guarded = withheld, None
     elif guard.enforced and guard.action is Action.REDACT and guard.redacted is not None:
-        content = guard.redacted
+        parts = split_joined(guard.redacted, sep, 1 + len(added)) if sep else [guard.redacted]
+        if parts is None:
+            content, guarded = withheld, None
+        else:
+            content = parts[0]
+            guarded = [m.model_copy(update={"content": part}) for m, part in zip(added, parts[1:], strict=True)]
     if content is not result.content:
         result = result.model_copy(update={"content": content})
+    if command is not None and added:
+        command = with_added(command, added, guarded)
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
     shield.ledger.complete(key, call_id, message_text(result), status=status, extra={CONTEXT_KEY: ctx_json})
@@ -291,7 +302,7 @@ def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Com
         return out, None
     if isinstance(out, Command) and isinstance(out.update, Mapping):
         for m in out.update.get("messages", []):
-            if _answers(m, call_id):
+            if answers(m, call_id):
                 return m, out
         return tool_message(call, ""), out
     return tool_message(call, message_text(out) if not isinstance(out, str) else out), None

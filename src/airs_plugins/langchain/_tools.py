@@ -7,9 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
-from langgraph.types import Command
 from pydantic import ConfigDict, PrivateAttr
 
 from .._context import is_suppressed
@@ -130,13 +128,9 @@ class GuardedTool(BaseTool):
 
     def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
         self._contexts.put(thread_id, outcome.context)
-        if outcome.command is not None:
-            update = outcome.command.update
-            if isinstance(update, Mapping):
-                kept = [m for m in update.get("messages", [])
-                        if not (isinstance(m, ToolMessage) and m.tool_call_id == outcome.message.tool_call_id)]
-                return Command(graph=outcome.command.graph, goto=outcome.command.goto,
-                               update={**update, "messages": [*kept, outcome.message]})
+        command = outcome.tool_command()
+        if command is not None:
+            return command
         if tool_call_id is not None:
             return outcome.message
         return outcome.message.content
