@@ -53,9 +53,12 @@ def with_added(command: Command[Any], added: Sequence[BaseMessage],
     update = command.update
     if not isinstance(update, Mapping) or not added:
         return command
-    swap = {id(old): new for old, new in zip(added, guarded, strict=True)} if guarded is not None else {}
-    messages = [swap.get(id(m), m) if guarded is not None else m for m in update.get("messages", [])
-                if guarded is not None or not any(m is a for a in added)]
+    current = list(update.get("messages", []))
+    if guarded is None:  # the answer was withheld: what the tool added goes with it
+        messages = [m for m in current if not any(m is a for a in added)]
+    else:
+        swap = {id(old): new for old, new in zip(added, guarded, strict=True)}
+        messages = [swap.get(id(m), m) for m in current]
     return Command(graph=command.graph, update={**update, "messages": messages}, resume=command.resume,
                    goto=command.goto)
 
