@@ -166,8 +166,8 @@ def test_completion_llm_chain_checks_prompt_and_text() -> None:
 
 
 def test_tool_with_string_input_and_tool_error() -> None:
-    """A tool called with a bare string is checked with that string as its argument; a tool that raises
-    is audited as ``tool_error`` and its error reaches the caller unchanged."""
+    """Tools called with a bare string each get their one call decision; a tool that raises is audited as
+    ``tool_error`` and its error reaches the caller unchanged."""
     shield = make_shield()
     handler = AIRSCallbackHandler(shield)
 
