@@ -20,12 +20,12 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage, messages_from_dict
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
@@ -306,6 +306,21 @@ def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Com
                 return m, out
         return tool_message(call, ""), out
     return tool_message(call, message_text(out) if not isinstance(out, str) else out), None
+
+
+HELD_TEXT = "The answer is waiting for a reviewer's approval."
+
+
+def held_placeholder(request_id: str) -> AIMessage:
+    """What ``messages`` shows while an answer waits for a reviewer (ours, so no guard checks it)."""
+    return AIMessage(HELD_TEXT, id=f"airs-held-{request_id}", additional_kwargs={REFUSAL_MARK: True})
+
+
+def release_held(placeholder_id: str, held: Sequence[Mapping[str, Any]], allowed: bool, said: str) -> list[Any]:
+    """The placeholder out; the held messages in when approved, else the refusal. They come in as new
+    messages so that they are streamed (LangGraph streams a message id once)."""
+    return [RemoveMessage(id=placeholder_id), *(messages_from_dict([dict(m) for m in held]) if allowed
+                                               else [refusal(said)])]
 
 
 def refusal(text: str, *, replace: AIMessage | None = None) -> AIMessage:

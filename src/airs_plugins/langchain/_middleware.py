@@ -18,10 +18,8 @@ from langchain.agents.middleware.types import ModelCallResult
 from langchain_core.messages import (
     AIMessage,
     HumanMessage,
-    RemoveMessage,
     ToolMessage,
     message_to_dict,
-    messages_from_dict,
 )
 from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.constants import TAG_NOSTREAM
@@ -37,9 +35,11 @@ from ._enforce import (
     ToolOutcome,
     ask_human,
     enforcing,
+    held_placeholder,
     keep_decision,
     kept_decision,
     refusal,
+    release_held,
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
@@ -59,7 +59,6 @@ from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
     OUTPUT_KEY,
-    REFUSAL_MARK,
     context_in,
     context_out,
     current_config,
@@ -75,7 +74,6 @@ from ._translate import (
 )
 
 INPUT_REFUSAL = "I can't help with that request: it was blocked by the AIRS input guardrail."
-HELD_TEXT = "The answer is waiting for a reviewer's approval."
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
 
 
@@ -294,8 +292,7 @@ def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
         # the answer (with a structured answer's call, its answer and the structured response) waits in
         # ``airs_output``; ``messages`` gets a placeholder, so nothing unapproved is shown or streamed
         record = answer.update[OUTPUT_KEY]
-        placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{record['request']['id']}",
-                                additional_kwargs={REFUSAL_MARK: True})
+        placeholder = held_placeholder(record["request"]["id"])
         record.update(message_id=placeholder.id, held=[message_to_dict(m) for m in (answer.message, *answers)],
                       structured_response=structured)
         return ModelResponse(result=[placeholder if m is answer.message else m for m in rest],
@@ -322,13 +319,9 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
         and final.approval.type == "respond" else OUTPUT_REFUSAL
     held = pending.get("held")
     if isinstance(held, list) and target.id:
-        # the placeholder goes; the answer, or what replaces it, comes in as new messages (so that they
-        # are streamed: LangGraph streams a message id once)
-        if final is None or not final.allowed:
-            return {OUTPUT_KEY: None, "messages": [RemoveMessage(id=target.id), refusal(said)]}
-        update: dict[str, Any] = {OUTPUT_KEY: None,
-                                  "messages": [RemoveMessage(id=target.id), *messages_from_dict(held)]}
-        if pending.get("structured_response") is not None:
+        allowed = final is not None and final.allowed
+        update: dict[str, Any] = {OUTPUT_KEY: None, "messages": release_held(target.id, held, allowed, said)}
+        if allowed and pending.get("structured_response") is not None:
             update[STRUCTURED_KEY] = pending["structured_response"]
         return update
     if final is not None and final.allowed:

@@ -17,7 +17,8 @@ from airs_plugins import Channel
 from airs_plugins._context import suppressed
 from airs_plugins.judge import Judge
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import HELD_TEXT, INPUT_REFUSAL, OUTPUT_REFUSAL
+from airs_plugins.langchain._enforce import HELD_TEXT
+from airs_plugins.langchain._middleware import INPUT_REFUSAL, OUTPUT_REFUSAL
 from airs_plugins.testing import ScriptedJudge, capture_decisions
 from contract.harness import (
     FORBIDDEN,

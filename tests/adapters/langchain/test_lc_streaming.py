@@ -18,7 +18,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import HELD_TEXT, OUTPUT_REFUSAL
+from airs_plugins.langchain._enforce import HELD_TEXT
+from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
 from contract.harness import FORBIDDEN, REVIEW, make_shield, new_config
 
 

@@ -19,7 +19,8 @@ from pydantic import BaseModel
 
 from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
 from airs_plugins.langchain import AIRSMiddleware
-from airs_plugins.langchain._middleware import HELD_TEXT, OUTPUT_REFUSAL
+from airs_plugins.langchain._enforce import HELD_TEXT
+from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
 from contract.harness import (
     FORBIDDEN,
     INJECT,

@@ -14,6 +14,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command
 
+from airs_plugins.langchain._enforce import HELD_TEXT
 from airs_plugins.langgraph import (
     AIRSGraphState,
     SecureToolNode,
@@ -128,15 +129,23 @@ def test_judge_replaces_the_answer_when_retries_run_out() -> None:
     assert out["messages"][-1].content == OUTPUT_REFUSAL
 
 
-async def test_judge_routes_to_a_human_who_can_reject() -> None:
-    """An answer needing review pauses in the approval node; a rejection replaces it (async path)."""
+@pytest.mark.parametrize(("answer", "expected"), [
+    ({"type": "reject", "reason": "tone"}, OUTPUT_REFUSAL),
+    ({"type": "approve"}, f"draft {REVIEW}"),
+    ({"type": "respond", "message": "A human wrote this."}, "A human wrote this."),
+])
+async def test_judge_routes_to_a_human_who_decides(answer: dict[str, Any], expected: str) -> None:
+    """An answer needing review pauses in the approval node, out of ``messages`` (a placeholder stands in)
+    until the reviewer approves it, replaces it or rejects it (async path)."""
     graph, _ = judged_graph([f"draft {REVIEW}"], make_shield())
     config = new_config()
     out = await graph.ainvoke({"messages": [HumanMessage("q")]}, config)
     (pending,) = out["__interrupt__"]
-    assert pending.value["channel"] == "model_output"
-    out = await graph.ainvoke(Command(resume={"type": "reject", "reason": "tone"}), config)
-    assert out["messages"][-1].content == OUTPUT_REFUSAL
+    assert pending.value["channel"] == "model_output" and REVIEW in pending.value["payload_preview"]
+    assert out["messages"][-1].content == HELD_TEXT and REVIEW not in str([m.content for m in out["messages"]])
+    out = await graph.ainvoke(Command(resume=answer), config)
+    assert out["messages"][-1].content == expected
+    assert [type(m).__name__ for m in out["messages"]] == ["HumanMessage", "AIMessage"]
 
 
 def test_secure_graph_requires_a_tool_node_and_the_model_node() -> None:
