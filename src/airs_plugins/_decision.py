@@ -354,6 +354,12 @@ class Decision(BaseModel):
         return self.enforced and self.action is Action.REQUIRE_APPROVAL
 
     @property
+    def reply(self) -> str | None:
+        """The reviewer's own answer when they responded instead of approving (None when empty)."""
+        approval = self.approval
+        return approval.message or None if approval is not None and approval.type == "respond" else None
+
+    @property
     def flagged(self) -> bool:
         """An allow that carries findings (there is no separate flag action)."""
         return self.action is Action.ALLOW and bool(self.findings)

@@ -106,13 +106,8 @@ def decide(
     if action is Action.REDACT:
         redacted = apply_redactions(subject.payload, r.redact)
         if subject.channel is Channel.TOOL_CALL:
-            try:
-                parsed = json.loads(redacted)
-            except ValueError:
-                parsed = None
-            if isinstance(parsed, dict):
-                redacted_args = parsed
-            else:  # a redaction that breaks the arguments is not safe to run: fail closed
+            redacted_args = args_of(redacted)
+            if redacted_args is None:  # a redaction that breaks the arguments is not safe to run: fail closed
                 action, layer = Action.BLOCK, Layer.GUARDRAIL
                 reason = "redaction would corrupt the tool arguments"
                 redacted = None
@@ -174,6 +169,15 @@ def apply_redactions(text: str, findings: Sequence[Finding]) -> str:
         pos = e
     out.append(text[pos:])
     return "".join(out)
+
+
+def args_of(redacted_payload: str) -> dict[str, Any] | None:
+    """Tool arguments back from their redacted canonical JSON; None when the redaction broke it."""
+    try:
+        parsed = json.loads(redacted_payload)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Finding], *,

@@ -28,7 +28,7 @@ from ._decision import (
     digest_text,
 )
 from ._ledger import ExecutionLedger, open_ledger
-from ._pipeline import Compiled, JudgeRequest, apply_redactions, decide
+from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
 from .audit import FlightRecorder, open_recorder
 from .checks import build, default_checks
@@ -373,11 +373,8 @@ def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
     if not found:
         return args, preview
     if args is not None and decision.channel is Channel.TOOL_CALL:
-        try:
-            shown = json.loads(apply_redactions(canonical_args(_safe_args(args)), found))
-        except ValueError:
-            shown = None
-        args = shown if isinstance(shown, dict) else {"withheld": "the arguments carry a secret (see the findings)"}
+        shown = args_of(apply_redactions(canonical_args(_safe_args(args)), found))
+        args = shown if shown is not None else {"withheld": "the arguments carry a secret (see the findings)"}
     return args, apply_redactions(preview, found) if decision.channel is not Channel.TOOL_CALL else preview
 
 

@@ -40,3 +40,12 @@ def test_function_answer_can_edit() -> None:
     final = shield.resolve_approval(request, reviewer(request))
     assert final.action is Action.REDACT and final.approval is not None
     assert final.approval.reviewer == "alice" and final.approval.args == {"to": "acct-1", "amount": 1}
+
+
+def test_reply_is_the_reviewers_own_answer() -> None:
+    """``Decision.reply``: a respond's message; None for an empty respond and for any other answer."""
+    shield, request = gated()
+    said = shield.resolve_approval(request, {"type": "respond", "message": "Use the portal.", "reviewer": "ann"})
+    empty = shield.resolve_approval(request, {"type": "respond", "reviewer": "ann"})
+    rejected = shield.resolve_approval(request, {"type": "reject", "reason": "no", "reviewer": "ann"})
+    assert (said.reply, empty.reply, rejected.reply) == ("Use the portal.", None, None)

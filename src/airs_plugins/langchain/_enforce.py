@@ -25,7 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, RemoveMessage, ToolMessage, messages_from_dict
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    RemoveMessage,
+    ToolMessage,
+    message_to_dict,
+    messages_from_dict,
+)
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
@@ -233,13 +240,12 @@ def tool_call_flow(
     ctx = guard.context
     content: Any = result.content
     guarded: list[Any] | None = list(added)
-    withheld = f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
     if guard.blocked:
-        content, guarded = withheld, None
+        content, guarded = _withheld(name, guard), None
     elif guard.enforced and guard.action is Action.REDACT and guard.redacted is not None:
         parts = split_joined(guard.redacted, sep, 1 + len(added)) if sep else [guard.redacted]
-        if parts is None:
-            content, guarded = withheld, None
+        if parts is None:  # a redaction across two parts cannot be split back: withhold it all
+            content, guarded = _withheld(name, guard), None
         else:
             content = parts[0]
             guarded = [m.model_copy(update={"content": part}) for m, part in zip(added, parts[1:], strict=True)]
@@ -256,6 +262,10 @@ def tool_call_flow(
         "result_correlation_id": guard.correlation_id,
     })
     return ToolOutcome(result, ctx_json, written, True, command)
+
+
+def _withheld(name: str, guard: Decision) -> str:
+    return f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
 
 
 def kept_decision(shield: Shield, thread_id: str | None, slot: str,
@@ -311,9 +321,12 @@ def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Com
 HELD_TEXT = "The answer is waiting for a reviewer's approval."
 
 
-def held_placeholder(request_id: str) -> AIMessage:
-    """What ``messages`` shows while an answer waits for a reviewer (ours, so no guard checks it)."""
-    return AIMessage(HELD_TEXT, id=f"airs-held-{request_id}", additional_kwargs={REFUSAL_MARK: True})
+def hold(record: dict[str, Any], request_id: str, messages: Sequence[BaseMessage]) -> AIMessage:
+    """Keep ``messages`` (an answer waiting for a reviewer) in ``record``, and return the placeholder that
+    stands for them in ``messages`` meanwhile (ours, so no guard checks it)."""
+    placeholder = AIMessage(HELD_TEXT, id=f"airs-held-{request_id}", additional_kwargs={REFUSAL_MARK: True})
+    record.update(message_id=placeholder.id, held=[message_to_dict(m) for m in messages])
+    return placeholder
 
 
 def release_held(placeholder_id: str, held: Sequence[Mapping[str, Any]], allowed: bool, said: str) -> list[Any]:

@@ -19,7 +19,6 @@ from langchain_core.messages import (
     AIMessage,
     HumanMessage,
     ToolMessage,
-    message_to_dict,
 )
 from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.constants import TAG_NOSTREAM
@@ -35,7 +34,7 @@ from ._enforce import (
     ToolOutcome,
     ask_human,
     enforcing,
-    held_placeholder,
+    hold,
     keep_decision,
     kept_decision,
     refusal,
@@ -154,8 +153,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
             answer = ask_human(request.model_dump(mode="json"))
             final = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
             if final is None or not final.allowed:
-                said = final.approval.message if final is not None and final.approval is not None \
-                    and final.approval.type == "respond" else None
+                said = final.reply if final is not None else None
                 return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **_ended(ctx, ids)}
     update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
     if replaced:
@@ -208,7 +206,7 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
         if d.needs_approval and not calls:
             # held for the reviewer: see _answered (the answer leaves ``messages``) and final_answer_review
             request = shield.approval_request(d, payload_preview=payload)
-            update[OUTPUT_KEY] = {"message_id": ai.id, "request": request.model_dump(mode="json")}
+            update[OUTPUT_KEY] = {"request": request.model_dump(mode="json")}
             held = True
     records: dict[str, Any] = {}
     for call in calls:
@@ -292,9 +290,8 @@ def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
         # the answer (with a structured answer's call, its answer and the structured response) waits in
         # ``airs_output``; ``messages`` gets a placeholder, so nothing unapproved is shown or streamed
         record = answer.update[OUTPUT_KEY]
-        placeholder = held_placeholder(record["request"]["id"])
-        record.update(message_id=placeholder.id, held=[message_to_dict(m) for m in (answer.message, *answers)],
-                      structured_response=structured)
+        placeholder = hold(record, record["request"]["id"], [answer.message, *answers])
+        record["structured_response"] = structured
         return ModelResponse(result=[placeholder if m is answer.message else m for m in rest],
                              structured_response=None)
     return ModelResponse(result=result, structured_response=structured)
@@ -315,8 +312,7 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     request = ApprovalRequest.model_validate(pending["request"])
     answer = ask_human(pending["request"])
     final = shield.resolve_approval(request, answer) if answer is not None else None
-    said = (final.approval.message or "") if final is not None and final.approval is not None \
-        and final.approval.type == "respond" else OUTPUT_REFUSAL
+    said = (final.reply if final is not None else None) or OUTPUT_REFUSAL
     held = pending.get("held")
     if isinstance(held, list) and target.id:
         allowed = final is not None and final.allowed

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, NotRequired
 
-from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage, message_to_dict
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.graph import MessagesState
 
 from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import ask_human, held_placeholder, refusal, release_held
+from ..langchain._enforce import ask_human, hold, refusal, release_held
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
@@ -143,8 +143,7 @@ def _resolve_output(shield: Shield, state: Any, held: Mapping[str, Any], answer:
     out: dict[str, Any] = {JUDGE_KEY: {**held, "action": final.action.value if final else "block",
                                        "request": None, "route": "end"}}
     allowed = final is not None and final.allowed
-    said = final.approval.message if final is not None and final.approval is not None \
-        and final.approval.type == "respond" else None
+    said = final.reply if final is not None else None
     kept = held.get("held")
     if target is not None and target.id and isinstance(kept, list):
         out["messages"] = release_held(target.id, kept, allowed, said or OUTPUT_REFUSAL)
@@ -196,9 +195,7 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         rec["request"] = request.model_dump(mode="json")
         if last.id:
             # the answer waits in the judge's record, not in ``messages``, until the reviewer releases it
-            placeholder = held_placeholder(request.id)
-            rec.update(message_id=placeholder.id, held=[message_to_dict(last)])
-            update["messages"] = [RemoveMessage(id=last.id), placeholder]
+            update["messages"] = [RemoveMessage(id=last.id), hold(rec, request.id, [last])]
     elif retries < max_retries:
         rec["route"] = "retry"
         rec["retries"] = retries + 1

@@ -81,7 +81,7 @@ def released_text(decision: Decision, text: str) -> str | None:
 
 def refusal_text(decision: Decision) -> str:
     """What the user sees instead of a blocked message or answer; a reviewer's reply when they responded."""
-    if decision.approval is not None and decision.approval.type == "respond" and decision.approval.message:
-        return decision.approval.message
+    if decision.reply:
+        return decision.reply
     return (f"I can't help with that: the request was stopped by AIRS ({decision.reason or decision.action.value})."
             f" [correlation_id={decision.correlation_id}]")

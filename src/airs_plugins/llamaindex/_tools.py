@@ -179,8 +179,8 @@ class _Guard:
         await state.drop_pending(call.id)
         if final.blocked:
             await call.finish()
-            if final.approval is not None and final.approval.type == "respond" and final.approval.message:
-                return final.approval.message
+            if final.reply:
+                return final.reply
             raise refuse_call(final)
         return await self._execute(call, final)
 
