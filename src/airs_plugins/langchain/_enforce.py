@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langchain_core.messages import (
@@ -61,6 +61,9 @@ PENDING_DECISION = "airs-decision:"
 """Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 PENDING_INPUT = "airs-input:"
 """Ledger key prefix (plus the message id): the approval request a paused user input is waiting on."""
+REVIEW_KEY = "review"
+"""Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
+OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
 
 _ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
 
@@ -150,11 +153,17 @@ def tool_call_flow(
     decide_missing: bool = True,
     can_interrupt: bool = True,
     may_ask: Callable[[str], bool] | None = None,
+    final_answer: bool = False,
 ) -> Flow[ToolOutcome]:
-    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps."""
+    """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
+
+    ``final_answer``: the tool's result is shown to the user as the run's answer (``return_direct``), so after
+    the result guard it also passes the output guard, like any answer.
+    """
     name, args, call_id = tool_call_parts(call)
     ctx = context
     key = thread_id or ctx.run_id
+    asks = _Asks(can_interrupt, may_ask)
     rec = record_for(records, call_id, args)
     fresh = recalled = False
     if rec is None:
@@ -165,7 +174,7 @@ def tool_call_flow(
         earlier = shield.ledger.get(key, call_id)
         if earlier is not None and earlier.state == "done" and earlier.status != INTERRUPTED:
             # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
-            return _replayed(shield, earlier, call, thread_id, None, None)
+            return (yield from _replayed(shield, earlier, call, thread_id, None, None, asks))
         kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + call_id, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
         # if that was made on these arguments
@@ -215,7 +224,7 @@ def tool_call_flow(
     entry = shield.ledger.claim(key, call_id, name)
     if entry is not None and not (entry.state == "done" and entry.status == INTERRUPTED):
         if entry.state == "done":
-            return _replayed(shield, entry, call, thread_id, ctx_json, written)
+            return (yield from _replayed(shield, entry, call, thread_id, ctx_json, written, asks))
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "unknown"})
         text = (f"AIRS: the call to `{name}` started earlier but its outcome is unknown (the run stopped "
@@ -238,34 +247,83 @@ def tool_call_flow(
     payload, sep = joined(message_text(result), [message_text(m) for m in added])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     ctx = guard.context
-    content: Any = result.content
-    guarded: list[Any] | None = list(added)
-    if guard.blocked:
-        content, guarded = _withheld(name, guard), None
-    elif guard.enforced and guard.action is Action.REDACT and guard.redacted is not None:
-        parts = split_joined(guard.redacted, sep, 1 + len(added)) if sep else [guard.redacted]
-        if parts is None:  # a redaction across two parts cannot be split back: withhold it all
-            content, guarded = _withheld(name, guard), None
-        else:
-            content = parts[0]
-            guarded = [m.model_copy(update={"content": part}) for m, part in zip(added, parts[1:], strict=True)]
+    content, guarded = _guarded(guard, result.content, added, sep, _withheld(name, guard.reason))
+    review: dict[str, Any] | None = None
+    if guard.needs_approval:  # nobody reads it before a reviewer does: the model, or the user
+        review = shield.approval_request(guard, payload_preview=payload).model_dump(mode="json")
+    if final_answer and guarded is not None:
+        shown, sep = joined(message_text(content), [message_text(m) for m in guarded])
+        final: Decision = yield Ask("check_output", (shown,), {"context": ctx})
+        ctx = final.context
+        content, guarded = _guarded(final, content, guarded, sep, OUTPUT_REFUSAL)
+        if final.needs_approval and review is None:
+            review = shield.approval_request(final, payload_preview=shown).model_dump(mode="json")
     if content is not result.content:
         result = result.model_copy(update={"content": content})
     if command is not None and added:
         command = with_added(command, added, guarded)
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
-    shield.ledger.complete(key, call_id, message_text(result), status=status, extra={CONTEXT_KEY: ctx_json})
+    extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
+    if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
+        extra[REVIEW_KEY] = review
+    shield.ledger.complete(key, call_id, message_text(result), status=status, extra=extra)
     shield.record("tool_execution", {
         "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,
         "result_correlation_id": guard.correlation_id,
     })
-    return ToolOutcome(result, ctx_json, written, True, command)
+    outcome = ToolOutcome(result, ctx_json, written, True, command)
+    if review is not None:
+        outcome = yield from _reviewed(outcome, review, asks)
+    return outcome
 
 
-def _withheld(name: str, guard: Decision) -> str:
-    return f"[AIRS withheld the result of `{name}`: {guard.reason or 'unsafe content'}]"
+@dataclass(frozen=True)
+class _Asks:
+    """Whether this call may ask a human (see ``tool_call_flow``'s ``can_interrupt`` and ``may_ask``)."""
+
+    can_interrupt: bool
+    may_ask: Callable[[str], bool] | None
+
+    def ok(self, call_id: str) -> bool:
+        return self.can_interrupt and (self.may_ask is None or self.may_ask(call_id))
+
+
+def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], sep: str | None,
+             withheld: str) -> tuple[Any, list[BaseMessage] | None]:
+    """A result's content and the messages its tool added, after decision ``d`` on their joined text:
+    rewritten by a redaction, or ``withheld`` (and the added messages dropped: None) by a block."""
+    if d.blocked:
+        return withheld, None
+    if d.enforced and d.action is Action.REDACT and d.redacted is not None:
+        parts = split_joined(d.redacted, sep, 1 + len(added)) if sep else [d.redacted]
+        if parts is None:  # a redaction across two parts cannot be split back: withhold it all
+            return withheld, None
+        return parts[0], [m.model_copy(update={"content": part}) for m, part in zip(added, parts[1:], strict=True)]
+    return content, list(added)
+
+
+def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> Flow[ToolOutcome]:
+    """A result (or a ``return_direct`` answer) that a reviewer must release: asked with ``interrupt()``;
+    anything but an approval (or no human to ask) withholds it, a response takes its place."""
+    message = outcome.message
+    answer = ask_human(review) if asks.ok(message.tool_call_id) else None
+    request = ApprovalRequest.model_validate(review)
+    final: Decision | None = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
+    if final is not None and final.allowed:
+        return outcome
+    said = final.reply if final is not None else None
+    why = "no human could be asked (fail closed)" if answer is None else "not released by the reviewer"
+    text = said or _withheld(message.name or request.tool_name or "tool", f"{request.reason}; {why}")
+    command = outcome.command
+    if command is not None:
+        command = with_added(command, added_messages(command, message.tool_call_id), None)
+    return replace(outcome, message=message.model_copy(update={"content": text}), command=command)
+
+
+def _withheld(name: str, reason: str | None) -> str:
+    return f"[AIRS withheld the result of `{name}`: {reason or 'unsafe content'}]"
 
 
 def kept_decision(shield: Shield, thread_id: str | None, slot: str,
@@ -295,15 +353,20 @@ def keep_decision(shield: Shield, thread_id: str | None, slot: str, name: str, r
 
 
 def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,
-              ctx_json: dict[str, Any] | None, written: dict[str, Any] | None) -> ToolOutcome:
-    """The recorded result of a call that already ran to completion: returned again, never re-run."""
+              ctx_json: dict[str, Any] | None, written: dict[str, Any] | None, asks: _Asks) -> Flow[ToolOutcome]:
+    """The recorded result of a call that already ran to completion: returned again, never re-run (and
+    still subject to the review it was waiting for)."""
     name, _args, call_id = tool_call_parts(call)
     replayed = ToolMessage(content=entry.content or "", tool_call_id=call_id, name=name,
                            status="error" if entry.status == "error" else "success")
     kept = (entry.extra or {}).get(CONTEXT_KEY)
     shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                      "executed": False, "replayed": True})
-    return ToolOutcome(replayed, kept or ctx_json, written, False)
+    outcome = ToolOutcome(replayed, kept or ctx_json, written, False)
+    review = (entry.extra or {}).get(REVIEW_KEY)
+    if isinstance(review, Mapping):
+        outcome = yield from _reviewed(outcome, review, asks)
+    return outcome
 
 
 def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Command[Any] | None]:

@@ -30,6 +30,7 @@ from .._context import is_suppressed
 from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_text
 from .._shield import Shield
 from ._enforce import (
+    OUTPUT_REFUSAL,
     PENDING_INPUT,
     ToolOutcome,
     ask_human,
@@ -73,7 +74,6 @@ from ._translate import (
 )
 
 INPUT_REFUSAL = "I can't help with that request: it was blocked by the AIRS input guardrail."
-OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
 
 
 def _keep_pending(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -407,7 +407,8 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         thread_id = thread_id_of(config)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
-                              records=state_get(request.state, DECISIONS_KEY))
+                              records=state_get(request.state, DECISIONS_KEY),
+                              final_answer=bool(getattr(request.tool, "return_direct", False)))
 
     def wrap_tool_call(self, request: ToolCallRequest,
                        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:

@@ -115,7 +115,8 @@ class GuardedTool(BaseTool):
 
     def _flow(self, call: dict[str, Any], thread_id: str | None) -> Flow[ToolOutcome]:
         return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
-                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid))
+                              records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
+                              final_answer=self.inner.return_direct)
 
     def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
         """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""

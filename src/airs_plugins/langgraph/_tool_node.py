@@ -25,7 +25,9 @@ class SecureToolNode(ToolNode):
     * block / reject ⇒ error ToolMessage; respond ⇒ the reviewer's message; still
       ``require_approval`` (no approval node ran) ⇒ error ToolMessage;
     * allow / redact / edit ⇒ runs once with the decided arguments (execution ledger under thread id
-      and tool call id), then the result is guarded (redaction, withholding, taint).
+      and tool call id), then the result is guarded (redaction, withholding, taint); a result that
+      needs a reviewer is withheld (nobody can be asked here), and a ``return_direct`` tool's result
+      passes the output guard too, since it is shown as the answer.
 
     It never calls ``interrupt()``: all calls of a turn run in one task here, and a pause inside it
     would re-run the calls that already ran. Every call gets exactly one ToolMessage. The state
@@ -47,7 +49,8 @@ class SecureToolNode(ToolNode):
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
                               records=state_get(request.state, DECISIONS_KEY),
-                              decide_missing=False, can_interrupt=False)
+                              decide_missing=False, can_interrupt=False,
+                              final_answer=bool(getattr(request.tool, "return_direct", False)))
 
     def _enforce(self, request: ToolCallRequest,
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:

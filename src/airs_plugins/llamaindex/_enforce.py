@@ -25,9 +25,10 @@ def refuse_call(decision: Decision) -> Blocked:
     return Blocked(decision, text)
 
 
-def withhold_output(decision: Decision) -> Blocked:
+def withhold_output(decision: Decision, tool_name: str | None = None) -> Blocked:
     what = "blocked" if decision.action is Action.BLOCK else "held for review"
-    text = (f"The output of {decision.tool_name!r} was {what} by AIRS ({decision.reason or 'policy'}); "
+    name = tool_name or decision.tool_name
+    text = (f"The output of {name!r} was {what} by AIRS ({decision.reason or 'policy'}); "
             f"treat the tool as having failed. [correlation_id={decision.correlation_id}]")
     return Blocked(decision, text)
 

@@ -38,6 +38,7 @@ from ._enforce import (
 )
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
+from ._steps import refusal_text, released_text
 from ._translate import call_base, current_tool_id
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ def guard_tools(
     * every executed call is claimed in ``shield.ledger`` under (run id, call id) first, so a replay
       after a resume or restart returns the recorded result instead of running it again;
     * results are checked as untrusted content: taint is kept in ``ctx.store`` for later calls, and a
-      blocked or redacted result is withheld or rewritten before the model sees it.
+      blocked or redacted result is withheld or rewritten before the model sees it;
+    * a ``return_direct`` tool's result is the agent's answer, so it also passes the output guard: a
+      block answers with the refusal, a redaction rewrites it, and one that needs a reviewer is
+      withheld (the agent gets an error output and answers without it).
 
     ``judge=`` only attaches a judge to the shield (adapters never route).
     """
@@ -98,15 +102,18 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
 
     def guarded_handoff_tool(current_agent: Any) -> Any:
         tool = make(current_agent)
-        return None if tool is None else _wrap(tool, shield, local, approval_timeout)
+        # the handoff tool is return_direct, but what it returns goes to the next agent, not the user
+        return None if tool is None else _wrap(tool, shield, local, approval_timeout, answers=False)
 
     workflow._get_handoff_tool = guarded_handoff_tool
     workflow._airs_handoffs = shield
     return workflow
 
 
-def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> GuardedTool:
-    guard = _Guard(inner, shield, local, approval_timeout)
+def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None, *,
+          answers: bool | None = None) -> GuardedTool:
+    guard = _Guard(inner, shield, local, approval_timeout,
+                   inner.metadata.return_direct if answers is None else answers)
 
     async def guarded(airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         return await guard.run(airs_ctx, kwargs)
@@ -142,8 +149,11 @@ class _Call:
 
 
 class _Guard:
-    def __init__(self, inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None) -> None:
+    def __init__(self, inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None,
+                 answers: bool) -> None:
         self.inner = inner
+        self.answers = answers
+        """The result is shown to the user as the agent's answer (``return_direct``)."""
         self.async_inner = adapt_to_async_tool(inner)
         self.name = inner.metadata.get_name()
         self.shield = shield
@@ -226,18 +236,31 @@ class _Guard:
             await call.finish()
             raise
         text = stringify(output)
+        shown: Decision | None = None
         async with call.state.locked():
             checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
                                                            tool_call_id=call.id)
-            dumped = await call.state.save_and_finish(checked.context, call.base, call.seq)
+            rewritten = result_content(checked, text)
+            after = checked.context
+            if self.answers and not (checked.blocked or checked.needs_approval):
+                shown = await self.shield.acheck_output(rewritten if rewritten is not None else text,
+                                                        context=after)
+                after = shown.context
+            dumped = await call.state.save_and_finish(after, call.base, call.seq)
         extra = {"context": dumped}
         self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
                      started=started, result_correlation_id=checked.correlation_id)
-        if checked.blocked or checked.needs_approval:
-            refusal = withhold_output(checked)
+        held = checked if checked.blocked or checked.needs_approval else shown if shown is not None and \
+            shown.needs_approval else None
+        if held is not None:
+            refusal = withhold_output(held, self.name)
             self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
             raise refusal
-        rewritten = result_content(checked, text)
+        if shown is not None:
+            current = rewritten if rewritten is not None else text
+            released = released_text(shown, current)
+            final = refusal_text(shown) if released is None else released
+            rewritten = final if final != current else rewritten
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
                                     extra)
         return rewritten if rewritten is not None else _raw(output)

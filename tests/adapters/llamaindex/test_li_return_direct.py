@@ -1,0 +1,115 @@
+"""A ``return_direct`` tool's result is the agent's answer: LlamaIndex returns it to the user without
+the model. So a guarded one passes the output guard too: a block answers with the refusal, a redaction
+rewrites the answer, one that needs a reviewer is withheld (the agent gets an error output and goes on
+without it). Before, only the result guard saw it, and PII that the output guard redacts in answers
+reached the user as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from _li_support import KINDS, POLICY, drive, make_agent
+from llama_index.core.tools import FunctionTool
+
+from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
+from airs_plugins.llamaindex import guard_tools
+from airs_plugins.llamaindex.testing import answer, call
+
+HIDE = "ZX-ANSWER-BLOCK"
+MASK = "ZX-ANSWER-MASK"
+REVIEW = "ZX-ANSWER-REVIEW"
+
+
+class AnswerOnly:
+    """Stops in answers what a tool result may carry to the model."""
+
+    id = "test.answer_only"
+    channels = frozenset({Channel.MODEL_OUTPUT})
+    maso = ("DP-2.1",)
+    attack_categories: frozenset[str] = frozenset()
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        out: list[Finding] = []
+        for marker, action in ((HIDE, Action.BLOCK), (MASK, Action.REDACT), (REVIEW, Action.REQUIRE_APPROVAL)):
+            at = subject.payload.find(marker)
+            if at >= 0:
+                out.append(Finding(check=self.id, category="leak", severity=Severity.HIGH, score=1.0,
+                                   spans=((at, at + len(marker)),), message=f"{action.value} in the answer",
+                                   action=action, redact_label="[MASKED]"))
+        return out
+
+
+class Record:
+    def __init__(self, text: str) -> None:
+        self.text, self.runs = text, 0
+
+    def tools(self, direct: bool) -> list[FunctionTool]:
+        def fetch_record(name: str) -> str:
+            """Fetch a customer record."""
+            self.runs += 1
+            return self.text
+
+        return [FunctionTool.from_defaults(fetch_record, return_direct=direct)]
+
+
+async def run(kind: str, text: str, *, direct: bool = True) -> tuple[str, Record, Shield]:
+    shield = Shield.from_policy(POLICY, checks=[AnswerOnly()])
+    record = Record(text)
+    agent = make_agent(kind, guard_tools(record.tools(direct), shield),
+                       [call("fetch_record", name="alice"), answer("the model's own answer")])
+    out, asked = await drive(agent, "show me alice")
+    assert asked == []
+    return str(out.response.content), record, shield
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_blocked_direct_answer_is_refused(kind: str) -> None:
+    shown, record, _shield = await run(kind, f"Alice: {HIDE} card on file")
+    assert record.runs == 1
+    assert HIDE not in shown and "stopped by AIRS" in shown
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_redacted_direct_answer_is_rewritten(kind: str) -> None:
+    shown, record, shield = await run(kind, f"Alice: {MASK} on file")
+    assert record.runs == 1
+    assert shown == "Alice: [MASKED] on file"
+    outputs = [r.body for r in shield.recorder.records() if r.kind == "decision" and r.body["channel"] == "model_output"]
+    assert [o["action"] for o in outputs] == ["redact"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_direct_answer_needing_review_is_withheld(kind: str) -> None:
+    """Nobody can be asked from inside the tool after it ran: the agent answers without the result."""
+    shown, record, shield = await run(kind, f"Alice: {REVIEW} on file")
+    assert record.runs == 1
+    assert REVIEW not in shown and "Alice" not in shown  # the model answered by itself
+    executions = [r.body for r in shield.recorder.records() if r.kind == "tool_execution"]
+    assert [e["tool_name"] for e in executions] == ["fetch_record"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_result_that_is_not_the_answer_is_not_output_checked(kind: str) -> None:
+    shown, record, shield = await run(kind, f"Alice: {HIDE} card on file", direct=False)
+    assert record.runs == 1
+    assert shown == "the model's own answer"
+    outputs = [r.body for r in shield.recorder.records() if r.kind == "decision" and r.body["channel"] == "model_output"]
+    assert outputs == []
+
+
+async def test_handoff_stays_a_handoff() -> None:
+    """``AgentWorkflow``'s handoff tool is ``return_direct`` too, but its text goes to the next agent, which
+    answers: it is checked as a tool result (``guard_handoffs``), never as the answer."""
+    from airs_plugins.llamaindex import guard_handoffs
+
+    shield = Shield.from_policy(POLICY, checks=[AnswerOnly()])
+    record = Record("Alice: on file")
+    workflow = guard_handoffs(make_agent("workflow", guard_tools(record.tools(False), shield),
+                                         [call("fetch_record", name="alice"), answer("the model's own answer")]),
+                              shield)
+    out, _asked = await drive(workflow, "show me alice")
+    assert str(out.response.content) == "the model's own answer"
+    decisions = [r.body for r in shield.recorder.records() if r.kind == "decision"]
+    assert any(d["tool_name"] == "handoff" and d["channel"] == "tool_result" for d in decisions)
+    assert not any(d["channel"] == "model_output" for d in decisions)
