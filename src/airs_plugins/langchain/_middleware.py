@@ -15,6 +15,7 @@ from langchain.agents.middleware import (
     ModelResponse,
 )
 from langchain.agents.middleware.types import ModelCallResult
+from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.messages import (
     AIMessage,
     HumanMessage,
@@ -89,19 +90,43 @@ class AIRSAgentState(AgentState[Any]):
     airs_output: NotRequired[Annotated[dict[str, Any] | None, _keep_pending]]
 
 
+_CLIENT_STREAMS = frozenset({"_AstreamEventsCallbackHandler", "LogStreamCallbackHandler"})
+"""The callback handlers behind ``astream_events`` and ``astream_log``: they hand every model event (each
+token, and the whole message at its end) to the client. LangGraph's ``nostream`` tag does not reach them."""
+
+
+def _streams_to_client(handler: Any) -> bool:
+    return any(c.__name__ in _CLIENT_STREAMS for c in type(handler).__mro__)
+
+
+def _without_client_streams(callbacks: Any) -> Any:
+    if isinstance(callbacks, list):
+        return [h for h in callbacks if not _streams_to_client(h)]
+    if isinstance(callbacks, BaseCallbackManager) and any(map(_streams_to_client, callbacks.handlers)):
+        manager = callbacks.copy()
+        for handler in [*manager.handlers, *manager.inheritable_handlers]:
+            if _streams_to_client(handler):
+                manager.remove_handler(handler)
+        return manager
+    return callbacks
+
+
 @contextmanager
 def unstreamed() -> Iterator[None]:
-    """Run the model call inside with LangGraph's ``nostream`` tag.
+    """Run the model call inside so that no client stream sees the model's message before the guard.
 
     With ``stream_mode="messages"`` LangGraph streams a model's message as the model produces it, before
-    the output guard has seen it: a blocked answer would reach the client anyway. Tagged, the model's
-    own message is not streamed; LangGraph streams the messages the model node returns when it ends,
-    which are the ones the guard kept (the refusal, or the redacted answer)."""
+    the output guard has seen it: a blocked answer would reach the client anyway. Tagged ``nostream``, the
+    model's own message is not streamed; LangGraph streams the messages the model node returns when it
+    ends, which are the ones the guard kept (the refusal, or the redacted answer). ``astream_events`` and
+    ``astream_log`` do not read that tag, so their handlers are left out of the model call: their client
+    sees the model node's output, not the model's tokens or its unguarded message."""
     config = var_child_runnable_config.get()
     if config is None:
         yield
         return
-    token = var_child_runnable_config.set({**config, "tags": [*(config.get("tags") or ()), TAG_NOSTREAM]})
+    token = var_child_runnable_config.set({**config, "tags": [*(config.get("tags") or ()), TAG_NOSTREAM],
+                                           "callbacks": _without_client_streams(config.get("callbacks"))})
     try:
         yield
     finally:

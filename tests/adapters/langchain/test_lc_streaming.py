@@ -1,4 +1,5 @@
-"""AIRSMiddleware and ``stream_mode="messages"``: what a chat UI receives is what the output guard kept.
+"""AIRSMiddleware and streaming (``stream_mode="messages"``, ``astream_events``, ``astream_log``): what a
+chat UI receives is what the output guard kept.
 
 A token-streaming model's message is streamed as it is produced, before the guard has seen all of it;
 the middleware holds it (LangGraph's ``nostream`` tag) and the model node's guarded message is
@@ -80,3 +81,48 @@ def test_answer_held_for_review_is_streamed_only_when_released(verdict: str, rel
     after = [c for c, _m in graph.stream(Command(resume={"type": verdict, "reviewer": "rev"}), config,
                                          stream_mode="messages")]
     assert [c.content for c in after] == [f"draft {REVIEW} for the board" if released else OUTPUT_REFUSAL]
+
+
+def events(graph: Any) -> list[dict[str, Any]]:
+    async def collect() -> list[dict[str, Any]]:
+        return [dict(ev) async for ev in graph.astream_events({"messages": [HumanMessage("hi")]}, new_config(),
+                                                               version="v2")]
+
+    return asyncio.run(collect())
+
+
+def carrying(found: list[dict[str, Any]], text: str) -> list[tuple[str, str]]:
+    return [(ev["event"], ev["name"]) for ev in found if text in str(ev.get("data"))]
+
+
+def test_astream_events_never_carries_a_blocked_answer() -> None:
+    """``astream_events`` (what many token-streaming servers use) ignores the ``nostream`` tag: its handler
+    is left out of the model call, so neither the tokens nor the model's whole message reach it."""
+    found = events(streaming_agent(f"the launch code is {FORBIDDEN} ok"))
+    assert carrying(found, FORBIDDEN) == []
+    assert carrying(found, "launch") == []
+    assert ("on_chain_end", "LangGraph") in carrying(found, OUTPUT_REFUSAL)
+
+
+def test_astream_events_gets_an_allowed_answer_from_the_model_node() -> None:
+    found = events(streaming_agent("Paris is the capital of France."))
+    seen = carrying(found, "Paris")
+    assert ("on_chain_stream", "model") in seen
+    assert not any(kind.startswith("on_chat_model") for kind, _name in seen)
+
+
+def test_astream_events_streams_tokens_with_stream_before_guard() -> None:
+    found = events(streaming_agent("Paris is the capital of France.", stream_before_guard=True))
+    assert ("on_chat_model_stream", "GenericFakeChatModel") in carrying(found, "Paris")
+
+
+@pytest.mark.filterwarnings("ignore:astream_log is deprecated")  # deprecated, still served by LangServe
+def test_astream_log_never_carries_a_blocked_answer() -> None:
+    graph = streaming_agent(f"the launch code is {FORBIDDEN} ok")
+
+    async def collect() -> list[Any]:
+        return [patch async for patch in graph.astream_log({"messages": [HumanMessage("hi")]}, new_config())]
+
+    patches = asyncio.run(collect())
+    assert patches
+    assert not any(FORBIDDEN in str(p.ops) for p in patches)
