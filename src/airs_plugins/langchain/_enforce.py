@@ -12,7 +12,7 @@
 2. ``require_approval`` ⇒ ``interrupt(ApprovalRequest JSON)`` ⇒ ``Shield.resolve_approval``;
 3. block / reject ⇒ error ToolMessage, respond ⇒ the reviewer's message; neither runs the tool;
 4. claim the call in the execution ledger; a finished entry is replayed, a ``running`` one (a
-   crash mid-call) is reported as unknown and never re-run;
+   crash mid-call) is reported as unknown and never re-run, one whose tool raised runs again (a retry);
 5. run with the original, redacted or edited arguments, guard the result (redact, withhold, taint),
    complete the ledger entry, audit, and return exactly one ToolMessage.
 """
@@ -57,6 +57,11 @@ from ._translate import (
 
 INTERRUPTED = "interrupted"
 """Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
+FAILED = "failed"
+"""Ledger status of a call whose tool raised: it did not complete, so a later attempt runs it again (a retry
+middleware listed before ``AIRSMiddleware``, or the host re-running the step), as it would without AIRS.
+Only a completed call is replayed; one whose outcome is unknown (a crash mid-call) is never re-run."""
+RERUNNABLE = frozenset({INTERRUPTED, FAILED})
 PENDING_DECISION = "airs-decision:"
 """Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 PENDING_INPUT = "airs-input:"
@@ -172,7 +177,7 @@ def tool_call_flow(
                    "tool_call_id": call_id, "tool_name": name}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
         earlier = shield.ledger.get(key, call_id)
-        if earlier is not None and earlier.state == "done" and earlier.status != INTERRUPTED:
+        if earlier is not None and earlier.state == "done" and earlier.status not in RERUNNABLE:
             # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
             return (yield from _replayed(shield, earlier, call, thread_id, None, None, asks))
         kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + call_id, ctx)
@@ -222,7 +227,7 @@ def tool_call_flow(
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
     entry = shield.ledger.claim(key, call_id, name)
-    if entry is not None and not (entry.state == "done" and entry.status == INTERRUPTED):
+    if entry is not None and not (entry.state == "done" and entry.status in RERUNNABLE):
         if entry.state == "done":
             return (yield from _replayed(shield, entry, call, thread_id, ctx_json, written, asks))
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
@@ -237,7 +242,7 @@ def tool_call_flow(
         shield.ledger.complete(key, call_id, "", status=INTERRUPTED)
         raise
     except Exception as exc:
-        shield.ledger.complete(key, call_id, f"tool raised {type(exc).__name__}", status="error")
+        shield.ledger.complete(key, call_id, f"tool raised {type(exc).__name__}", status=FAILED)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(exc).__name__})
         raise

@@ -1,0 +1,107 @@
+"""``AIRSMiddleware`` next to LangChain's ``ToolRetryMiddleware``, in either order.
+
+The execution ledger replays a call that completed and never re-runs one whose outcome is unknown; a call
+whose tool *raised* did not complete, so a retry runs it again. Before, with the retry middleware listed
+first, each retry got the recorded failure back and the tool was never attempted again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware import ToolRetryMiddleware
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import BaseTool, tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from airs_plugins.langchain import AIRSMiddleware
+from contract.harness import ToolFake, answer_for, assert_paired, call, make_shield, new_config, script
+
+
+class Flaky:
+    """``lookup`` fails ``failures`` times, then answers; ``send_email`` (gated by policy) likewise."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.attempts: list[str] = []
+
+    def _attempt(self, name: str) -> str:
+        self.attempts.append(name)
+        if len(self.attempts) <= self.failures:
+            raise ConnectionError("upstream timed out")
+        return f"{name} ok"
+
+    def tools(self) -> list[BaseTool]:
+        @tool
+        def lookup(q: str) -> str:
+            """Look something up."""
+            return self._attempt("lookup")
+
+        @tool
+        def send_email(to: str, body: str) -> str:
+            """Send an e-mail."""
+            return self._attempt("send_email")
+
+        return [lookup, send_email]
+
+
+def agent(order: str, flaky: Flaky, turn: list[dict[str, Any]]) -> Any:
+    airs = AIRSMiddleware(make_shield())
+    retry = ToolRetryMiddleware(max_retries=2, initial_delay=0.0, jitter=False)
+    middleware = [airs, retry] if order == "airs-first" else [retry, airs]
+    return create_agent(ToolFake(responses=script(turn, "done")), flaky.tools(), middleware=middleware,
+                        checkpointer=InMemorySaver())
+
+
+@pytest.mark.parametrize("order", ["airs-first", "retry-first"])
+def test_a_failed_call_is_retried(order: str) -> None:
+    flaky = Flaky(failures=1)
+    graph, config = agent(order, flaky, [call("lookup", {"q": "x"}, "c1")]), new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    assert flaky.attempts == ["lookup", "lookup"]
+    assert assert_paired(out["messages"])["c1"].content == "lookup ok"
+
+
+@pytest.mark.parametrize("order", ["airs-first", "retry-first"])
+def test_a_completed_call_is_still_never_run_twice(order: str) -> None:
+    """A retry only follows a failure: a call that answered is not attempted again by anything."""
+    flaky = Flaky(failures=0)
+    graph, config = agent(order, flaky, [call("lookup", {"q": "x"}, "c1")]), new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    assert flaky.attempts == ["lookup"]
+    assert assert_paired(out["messages"])["c1"].content == "lookup ok"
+
+
+@pytest.mark.parametrize("order", ["airs-first", "retry-first"])
+def test_a_gated_call_is_retried_only_after_approval(order: str) -> None:
+    flaky = Flaky(failures=1)
+    graph, config = agent(order, flaky, [call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1")]), \
+        new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    assert flaky.attempts == []
+    asked = 0
+    for _ in range(5):
+        pending = out.get("__interrupt__")
+        if not pending:
+            break
+        asked += len(pending)
+        out = graph.invoke(Command(resume={i.id: answer_for("approve")(i.value) for i in pending}), config)
+    assert flaky.attempts == ["send_email", "send_email"]
+    # listed first, AIRS sees one call and the retries happen inside it; listed after the retry
+    # middleware, each retry is a new attempt at a gated call, and the reviewer is asked again
+    assert asked == (1 if order == "airs-first" else 2)
+    assert assert_paired(out["messages"])["c1"].content == "send_email ok"
+
+
+@pytest.mark.parametrize("order", ["airs-first", "retry-first"])
+def test_a_rejected_call_is_not_run_by_a_retry(order: str) -> None:
+    flaky = Flaky(failures=1)
+    graph, config = agent(order, flaky, [call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1")]), \
+        new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    out = graph.invoke(Command(resume={pending.id: answer_for("reject")(pending.value)}), config)
+    assert flaky.attempts == []
+    assert "not executed" in str(assert_paired(out["messages"])["c1"].content)
