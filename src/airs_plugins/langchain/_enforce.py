@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextvars
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -106,6 +107,16 @@ class ToolOutcome:
         update["messages"] = in_place(update.get("messages", []), self.message)
         return Command(graph=self.command.graph, update=update, resume=self.command.resume,
                        goto=self.command.goto)
+
+    def added_ids(self) -> list[str]:
+        """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
+        output; a ``HumanMessage`` among them is the tool's text, not the user's, and must never be taken
+        for user input (whose values the taint rules trust)."""
+        update = self.command.update if self.command is not None else None
+        if not isinstance(update, Mapping):
+            return []
+        return [m.id for m in update.get("messages", []) if isinstance(m, BaseMessage) and m.id
+                and not answers(m, self.message.tool_call_id)]
 
     def as_command(self) -> Command[Any]:
         """A Command writing the ToolMessage (in the tool's own Command, if it returned one) plus the AIRS
@@ -266,7 +277,9 @@ def tool_call_flow(
     if content is not result.content:
         result = result.model_copy(update={"content": content})
     if command is not None and added:
-        command = with_added(command, added, guarded)
+        # ids let the middleware tell these from the user's own messages (see ``ToolOutcome.added_ids``)
+        command = with_added(command, added, None if guarded is None else [
+            m if m.id else m.model_copy(update={"id": f"airs-added-{uuid.uuid4().hex}"}) for m in guarded])
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}

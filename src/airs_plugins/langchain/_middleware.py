@@ -141,8 +141,15 @@ def _ended(ctx: RunContext, ids: list[str]) -> dict[str, Any]:
     return {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
 
 
+def _summary(message: HumanMessage) -> bool:
+    """The conversation summary ``SummarizationMiddleware`` puts in place of the messages it removed."""
+    return message.additional_kwargs.get("lc_source") == "summarization"
+
+
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
+
+    A conversation summary (``SummarizationMiddleware``) is checked as untrusted content instead.
 
     Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
     """
@@ -155,7 +162,18 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     ctx = ctx or context_in(state, thread_id)
     ids = [m.id for m in new if m.id]
     replaced: list[Any] = []
-    for message in new:
+    summaries = [m for m in new if _summary(m)]
+    for message in summaries:
+        # written by a model that read the whole conversation, tool results included: untrusted content,
+        # never the user's words (their values would pass the taint rules as the user's own)
+        d: Decision = yield Ask("check_retrieved", (message_text(message),),
+                                {"source": "summarization", "context": ctx})
+        ctx = d.context
+        if not d.allowed:
+            replaced.append(message.model_copy(update={"content": f"[AIRS withheld the summary: {d.reason}]"}))
+        elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
+            replaced.append(message.model_copy(update={"content": d.redacted}))
+    for message in (m for m in new if not _summary(m)):
         text = message_text(message)
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield, thread_id, slot, ctx)
@@ -164,7 +182,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
             # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
             request, ctx = ApprovalRequest.model_validate(kept["request"]), kept_ctx
         else:
-            d: Decision = yield Ask("check_input", (text,), {"context": ctx})
+            d = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
             if d.blocked:
                 return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
@@ -444,7 +462,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with enforcing(call.get("id") or ""):
                 return handler(request.override(tool_call=call))  # type: ignore[arg-type]
 
-        return drive(self._flow(request), self.shield, run).as_command()
+        return _with_checked(drive(self._flow(request), self.shield, run))
 
     async def awrap_tool_call(
         self, request: ToolCallRequest,
@@ -457,7 +475,19 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with enforcing(call.get("id") or ""):
                 return await handler(request.override(tool_call=call))  # type: ignore[arg-type]
 
-        return (await adrive(self._flow(request), self.shield, run)).as_command()
+        return _with_checked(await adrive(self._flow(request), self.shield, run))
+
+
+def _with_checked(outcome: ToolOutcome) -> Command[Any]:
+    """The outcome's Command; messages the tool added are marked checked, so the input guard never takes
+    one for the user's (a ``HumanMessage`` a tool writes would otherwise join the user's goal, and the
+    values in it would pass the taint rules as the user's own)."""
+    command = outcome.as_command()
+    ids = outcome.added_ids()
+    if not ids or not isinstance(command.update, Mapping):
+        return command
+    return Command(graph=command.graph, update={**command.update, CHECKED_KEY: ids}, resume=command.resume,
+                   goto=command.goto)
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]
