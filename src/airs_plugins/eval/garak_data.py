@@ -189,6 +189,30 @@ def normal_instructions(g: GarakFiles) -> list[Item]:
     return [Item(t, "benign", "user", "benign_normal_instruction", _src(rel)) for t in g.json(rel)["payloads"]]
 
 
+HARM_STYLE = "harm_request_not_injection"
+
+
+def harm_requests(g: GarakFiles) -> list[Item]:
+    """Harmful *requests* (HarmBench, MIT; Do-Not-Answer, Apache-2.0): negatives for injection detection.
+
+    Asking for something bad is not an injection or a jailbreak; refusing it is the model's job (or the
+    judge's). A detector that flags these has learnt bad topics, not attacks."""
+    out: list[Item] = []
+    seen: set[str] = set()
+    rel = "data/harmbench/harmbench_prompts.txt"
+    texts = [(line.strip(), rel) for line in g.read(rel).splitlines()]
+    for name in g.names("data/donotanswer"):
+        if name.endswith(".jsonl"):
+            folder_rel = f"data/donotanswer/{name}"
+            texts.extend((json.loads(line)["prompt"], folder_rel) for line in g.read(folder_rel).splitlines()
+                         if line.strip())
+    for text, src in texts:
+        if text and text not in seen:
+            seen.add(text)
+            out.append(Item(text, "benign", "user", HARM_STYLE, _src(src)))
+    return out
+
+
 LOADERS: dict[str, Callable[[GarakFiles], list[Item]]] = {
     "in_the_wild": in_the_wild,
     "dan": dan,
@@ -196,6 +220,7 @@ LOADERS: dict[str, Callable[[GarakFiles], list[Item]]] = {
     "promptinject": promptinject,
     "whois": whois,
     "normal_instructions": normal_instructions,
+    "harm_requests": harm_requests,
 }
 
 
