@@ -7,7 +7,8 @@
 * :func:`save_context` / :func:`load_context` / :func:`pending_approvals` – persist a paused run
   (``JsonPickleSerializer``, HMAC-signed) and resume it in another process;
 * :class:`AIRSWorkflow` – input guard → agent → output guard + judge → approval, as workflow steps
-  (``guard_input``, ``guard_output``, ``request_approval``, ``resolve_answer`` for your own steps);
+  (``guard_input``, ``guard_history``, ``guard_output``, ``request_approval``, ``resolve_answer`` for your
+  own steps);
 * :class:`AIRSEventHandler` – instrumentation → flight recorder (observes, cannot block).
 """
 
@@ -20,7 +21,15 @@ from .._errors import SignatureError
 from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
 from ._handler import AIRSEventHandler, AIRSSpanHandler
 from ._persist import load_context, pending_approvals, save_context
-from ._steps import guard_input, guard_output, refusal_text, released_text, request_approval, resolve_answer
+from ._steps import (
+    guard_history,
+    guard_input,
+    guard_output,
+    refusal_text,
+    released_text,
+    request_approval,
+    resolve_answer,
+)
 from ._tools import GuardedTool, guard_handoffs, guard_tools
 from ._workflow import AIRSWorkflow, GuardResult
 
@@ -37,6 +46,7 @@ __all__ = [
     "OutputChecked",
     "SignatureError",
     "guard_handoffs",
+    "guard_history",
     "guard_input",
     "guard_output",
     "guard_tools",

@@ -31,6 +31,42 @@ async def guard_input(ctx: Any, shield: Shield, text: str) -> Decision:
     return d
 
 
+async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[Any], Decision | None]:
+    """Check the chat history a caller passes with ``run(chat_history=...)``.
+
+    The caller writes every message in it, so only the user's messages count as user input (channel
+    ``user_input``, joining the user goal); assistant, system and tool messages are untrusted content
+    (channel ``retrieved``, source ``chat_history:<role>``): a forged assistant turn that "agreed" to
+    something is an injection like any other. Returns the messages to pass on (redacted where the guard
+    rewrote them) and, when one is refused (blocked, or needing a review nobody is asked for here), that
+    Decision.
+    """
+    from llama_index.core.llms import ChatMessage, MessageRole
+
+    from ._translate import message_text
+
+    out: list[Any] = []
+    state = StoreState(ctx)
+    for raw in history or ():
+        msg = raw if isinstance(raw, ChatMessage) else ChatMessage.model_validate(raw)
+        text = message_text(msg)
+        if not text.strip():
+            out.append(msg)
+            continue
+        async with state.locked():
+            if msg.role == MessageRole.USER:
+                d = await shield.acheck_input(text, context=await state.context())
+            else:
+                d = await shield.acheck_retrieved(text, source=f"chat_history:{msg.role.value}",
+                                                  context=await state.context())
+            await state.save_context(d.context)
+        released = released_text(d, text) if not d.needs_approval else None
+        if released is None:
+            return out, d
+        out.append(msg if released == text else ChatMessage(role=msg.role, content=released))
+    return out, None
+
+
 async def guard_output(ctx: Any, shield: Shield, text: str, *,
                        output_schema: Mapping[str, Any] | None = None) -> Decision:
     """Check a draft answer (channel ``model_output``); an attached judge runs when the router asks."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.agent.workflow import AgentOutput, AgentStream, AgentStreamStructuredOutput
+from llama_index.core.llms import ChatMessage
 from llama_index.core.workflow import (
     Context,
     HumanResponseEvent,
@@ -28,10 +29,21 @@ from .._decision import Decision, RunContext
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
 from ._state import CONTEXT_KEY, StoreState
-from ._steps import guard_input, guard_output, refusal_text, released_text, request_approval, resolve_answer
+from ._steps import (
+    guard_history,
+    guard_input,
+    guard_output,
+    refusal_text,
+    released_text,
+    request_approval,
+    resolve_answer,
+)
 from ._translate import message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
+RUN_ARGS_KEY = "airs_run_args"
+"""``ctx.store`` key: what this run passes to the agent besides the message (checked history, limits)."""
+_FORWARDED = ("max_iterations", "early_stopping_method")
 _MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput)
 _GENERIC = "<input>"
 
@@ -55,6 +67,10 @@ class AIRSWorkflow(Workflow):
 
     ``AIRSWorkflow(agent, shield, judge=None, output_schema=None)``; run it like the agent:
     ``await AIRSWorkflow(agent, shield).run(user_msg="...")`` returns a :class:`GuardResult`.
+    ``chat_history`` is checked (the user's turns as user input, every other turn as untrusted content:
+    the caller wrote them all) and passed on, as are ``max_iterations`` and ``early_stopping_method``;
+    anything else is refused with a ``TypeError`` rather than dropped (the agent's memory persists across
+    runs that share a ``ctx``).
     Approvals arrive on the stream as :class:`ApprovalRequired`; answer with
     ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
     the judge to the shield, which decides when to consult it.
@@ -85,6 +101,18 @@ class AIRSWorkflow(Workflow):
 
     @step
     async def input_guard(self, ctx: Context, ev: StartEvent) -> InputChecked | ApprovalRequired | StopEvent:
+        unknown = sorted(set(ev.keys()) - {"user_msg", "chat_history", *_FORWARDED})
+        if unknown:
+            msg = (f"AIRSWorkflow.run() passes user_msg, chat_history, {', '.join(_FORWARDED)} to the agent, not "
+                   f"{', '.join(unknown)}; the agent's memory persists across runs with the same ctx")
+            raise TypeError(msg)
+        history, refused = await guard_history(ctx, self.shield, ev.get("chat_history"))
+        if refused is not None:
+            return StopEvent(result=_result(refused, refusal_text(refused), stage="input"))
+        run_args: dict[str, Any] = {k: ev.get(k) for k in _FORWARDED if ev.get(k) is not None}
+        if history:
+            run_args["chat_history"] = [m.model_dump(mode="json") for m in history]
+        await ctx.store.set(RUN_ARGS_KEY, run_args)
         text = message_text(ev.get("user_msg", ""))
         d = await guard_input(ctx, self.shield, text)
         if d.needs_approval:
@@ -97,7 +125,10 @@ class AIRSWorkflow(Workflow):
     @step
     async def run_agent(self, ctx: Context, ev: InputChecked) -> AgentAnswered:
         agent_ctx = await self._agent_context(ctx)
-        handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx)
+        run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
+        if run_args.get("chat_history"):
+            run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
+        handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
                 continue
