@@ -53,13 +53,13 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
         if not text.strip():
             out.append(msg)
             continue
-        async with state.locked():
-            if msg.role == MessageRole.USER:
-                d = await shield.acheck_input(text, context=await state.context())
-            else:
+        if msg.role == MessageRole.USER:
+            d = await guard_input(ctx, shield, text)
+        else:
+            async with state.locked():
                 d = await shield.acheck_retrieved(text, source=f"chat_history:{msg.role.value}",
                                                   context=await state.context())
-            await state.save_context(d.context)
+                await state.save_context(d.context)
         released = released_text(d, text) if not d.needs_approval else None
         if released is None:
             return out, d

@@ -250,10 +250,12 @@ class _Guard:
         extra = {"context": dumped}
         self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
                      started=started, result_correlation_id=checked.correlation_id)
-        held = checked if checked.blocked or checked.needs_approval else shown if shown is not None and \
-            shown.needs_approval else None
-        if held is not None:
-            refusal = withhold_output(held, self.name)
+        # a blocked or held result never reaches the model; nor does an answer that needs a reviewer (nobody
+        # can be asked from inside a tool that already ran); a blocked answer is replaced by the refusal below
+        withheld = checked if checked.blocked or checked.needs_approval else (
+            shown if shown is not None and shown.needs_approval else None)
+        if withheld is not None:
+            refusal = withhold_output(withheld, self.name)
             self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
             raise refusal
         if shown is not None:
