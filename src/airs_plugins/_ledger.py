@@ -75,10 +75,15 @@ class MemoryLedger:
 
 
 class SQLiteLedger:
-    """The ledger in a SQLite file, safe across threads and processes."""
+    """The ledger in a SQLite file, safe across threads and processes.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    A store that cannot be read or written (locked past ``timeout_s``, disk full, a broken file) raises
+    :class:`AuditError` naming the file and the operation: the call is then neither claimed nor run, and a
+    result that cannot be recorded fails the step instead of being returned unrecorded."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout_s: float = 60.0) -> None:
         self.path = Path(path)
+        self._timeout = timeout_s
         self._lock = threading.Lock()
         self._local_pid = -1
         self._conn: sqlite3.Connection | None = None
@@ -86,7 +91,8 @@ class SQLiteLedger:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None or self._local_pid != os.getpid():
             try:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
+                                       check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(
@@ -99,10 +105,17 @@ class SQLiteLedger:
             self._conn, self._local_pid = conn, os.getpid()
         return self._conn
 
+    def _run(self, what: str, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        try:
+            return self._db().execute(sql, args)
+        except sqlite3.Error as exc:
+            msg = f"execution ledger {self.path} unavailable ({what}): {exc}"
+            raise AuditError(msg) from exc
+
     def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
         with self._lock:
-            db = self._db()
-            cur = db.execute(
+            cur = self._run(
+                f"claim {tool_call_id!r}",
                 "INSERT OR IGNORE INTO tool_ledger (thread_id, tool_call_id, tool_name, state, at) "
                 "VALUES (?, ?, ?, 'running', ?)", (thread_id, tool_call_id, tool_name, time.time()))
             if cur.rowcount == 1:
@@ -112,13 +125,15 @@ class SQLiteLedger:
     def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
                  extra: dict[str, Any] | None = None) -> None:
         with self._lock:
-            self._db().execute(
+            self._run(
+                f"complete {tool_call_id!r}",
                 "UPDATE tool_ledger SET state='done', content=?, status=?, at=?, extra=? "
                 "WHERE thread_id=? AND tool_call_id=?",
                 (content, status, time.time(), json.dumps(extra) if extra else None, thread_id, tool_call_id))
 
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
-        row = self._db().execute(
+        row = self._run(
+            f"read {tool_call_id!r}",
             "SELECT tool_name, state, content, status, at, extra FROM tool_ledger "
             "WHERE thread_id=? AND tool_call_id=?", (thread_id, tool_call_id)).fetchone()
         if row is None:
