@@ -70,6 +70,11 @@ class MemoryLedger:
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
         return self._rows.get((thread_id, tool_call_id))
 
+    def entries(self, thread_id: str) -> list[LedgerEntry]:
+        """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
+        with self._lock:
+            return sorted((e for (t, _c), e in self._rows.items() if t == thread_id), key=lambda e: e.at)
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -140,6 +145,14 @@ class SQLiteLedger:
             return None
         return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
                            json.loads(row[5]) if row[5] else None)
+
+    def entries(self, thread_id: str) -> list[LedgerEntry]:
+        """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
+        rows = self._run(f"list thread {thread_id!r}",
+                         "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
+                         "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
+        return [LedgerEntry(thread_id, r[0], r[1], r[2], r[3], r[4] or "success", r[5] or 0.0,
+                            json.loads(r[6]) if r[6] else None) for r in rows]
 
 
 def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> ExecutionLedger:

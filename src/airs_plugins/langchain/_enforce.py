@@ -136,6 +136,18 @@ def tool_message(call: Mapping[str, Any], content: str, *, status: str = "succes
                        status="error" if status == "error" else "success")
 
 
+def ledger_slot(call_id: str) -> str:
+    """The ledger's name for a call: its id within the LangGraph task that runs it.
+
+    Providers reuse call ids (llama.cpp sends one constant id, others number the calls of each round from
+    zero), so an id alone would replay the first call's result to every later call that reuses it. The
+    task is what LangGraph re-runs on a resume, after a restart too (same task id); a later turn's call
+    runs in another task."""
+    config = current_config() or {}
+    ns = (config.get("configurable") or {}).get("checkpoint_ns")
+    return f"{call_id}@{ns}" if ns else call_id
+
+
 def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
     reason = str(rec.get("reason") or "denied by policy")
     return f"AIRS blocked the call to `{name}`: {reason}. The tool was not executed."
@@ -179,6 +191,7 @@ def tool_call_flow(
     name, args, call_id = tool_call_parts(call)
     ctx = context
     key = thread_id or ctx.run_id
+    slot = ledger_slot(call_id)
     asks = _Asks(can_interrupt, may_ask)
     rec = record_for(records, call_id, args)
     fresh = recalled = False
@@ -187,11 +200,11 @@ def tool_call_flow(
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
                    "tool_call_id": call_id, "tool_name": name}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
-        earlier = shield.ledger.get(key, call_id)
+        earlier = shield.ledger.get(key, slot)
         if earlier is not None and earlier.state == "done" and earlier.status not in RERUNNABLE:
             # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
             return (yield from _replayed(shield, earlier, call, thread_id, None, None, asks))
-        kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + call_id, ctx)
+        kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + slot, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
         # if that was made on these arguments
         rec = record_for({call_id: kept}, call_id, args) if kept is not None else None
@@ -204,7 +217,7 @@ def tool_call_flow(
             request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
             rec = decision_record(decision, args, request=request)
             if request is not None:
-                keep_decision(shield, thread_id, PENDING_DECISION + call_id, name, rec, ctx)
+                keep_decision(shield, thread_id, PENDING_DECISION + slot, name, rec, ctx)
 
     action = record_action(rec)
     changed = fresh
@@ -237,7 +250,7 @@ def tool_call_flow(
         return ToolOutcome(msg, ctx_json, written, False)
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
-    entry = shield.ledger.claim(key, call_id, name)
+    entry = shield.ledger.claim(key, slot, name)
     if entry is not None and not (entry.state == "done" and entry.status in RERUNNABLE):
         if entry.state == "done":
             return (yield from _replayed(shield, entry, call, thread_id, ctx_json, written, asks))
@@ -250,10 +263,10 @@ def tool_call_flow(
     try:
         out = yield Run({**call, "args": run_args})
     except GraphBubbleUp:
-        shield.ledger.complete(key, call_id, "", status=INTERRUPTED)
+        shield.ledger.complete(key, slot, "", status=INTERRUPTED)
         raise
     except Exception as exc:
-        shield.ledger.complete(key, call_id, f"tool raised {type(exc).__name__}", status=FAILED)
+        shield.ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(exc).__name__})
         raise
@@ -285,7 +298,7 @@ def tool_call_flow(
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
-    shield.ledger.complete(key, call_id, message_text(result), status=status, extra=extra)
+    shield.ledger.complete(key, slot, message_text(result), status=status, extra=extra)
     shield.record("tool_execution", {
         "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,

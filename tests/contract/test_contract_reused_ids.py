@@ -1,0 +1,103 @@
+"""Providers that reuse tool-call ids: llama.cpp sends one constant id for every call, others number the
+calls of each round from zero. A later call that reuses an id is a new call: it is decided, asked about
+and run like any other. Before, the execution ledger (keyed by thread and call id) replayed the first
+call's result to it, so the tool never ran again and the model read a stale answer."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from airs_plugins._ledger import SQLiteLedger
+from contract.harness import (
+    ADAPTERS,
+    Executions,
+    ToolFake,
+    answer_for,
+    assert_paired,
+    build,
+    call,
+    make_shield,
+    new_config,
+    run_async,
+    run_sync,
+    script,
+)
+
+
+def run(adapter: str, turns: list[Any], mode: str, answer: Any = None) -> tuple[Executions, list[Any], list[Any]]:
+    ex = Executions()
+    graph = build(adapter, make_shield(), ToolFake(responses=script(*turns)), ex, InMemorySaver())
+    config = new_config()
+    if mode == "ainvoke":
+        asked = asyncio.run(run_async(graph, "go", config, answer))
+    else:
+        asked = run_sync(graph, "go", config, answer)
+    return ex, asked, graph.get_state(config).values["messages"]
+
+
+def results(messages: list[Any]) -> list[str]:
+    return [str(m.content) for m in messages if m.type == "tool"]
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_reused_id_is_a_new_call(adapter: str, mode: str) -> None:
+    turns = [[call("lookup", {"q": "weather"}, "call_0")], [call("lookup", {"q": "traffic"}, "call_0")],
+             [call("lookup", {"q": "weather"}, "call_0")], "done"]
+    ex, _asked, messages = run(adapter, turns, mode)
+    assert ex.of("lookup") == [{"q": "weather"}, {"q": "traffic"}, {"q": "weather"}]
+    assert results(messages) == ["result for weather", "result for traffic", "result for weather"]
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_approval_does_not_carry_over_to_a_reused_id(adapter: str) -> None:
+    """The reviewer approved the first transfer; the second one, under the same id, is asked about anew."""
+    turns = [[call("transfer", {"amount": 5, "to": "acct-1"}, "call_0")],
+             [call("transfer", {"amount": 5000, "to": "acct-9"}, "call_0")], "done"]
+    answers = iter(["approve", "reject"])
+
+    def reviewer(request: dict[str, Any]) -> Any:  # approves the first request, rejects the second
+        return answer_for(next(answers))(request)
+
+    ex, asked, messages = run(adapter, turns, "invoke", reviewer)
+    assert [(r["tool_name"], r["tool_args"]) for r in asked] == [("transfer", {"amount": 5, "to": "acct-1"}),
+                                                               ("transfer", {"amount": 5000, "to": "acct-9"})]
+    assert ex.of("transfer") == [{"amount": 5, "to": "acct-1"}]
+    assert results(messages)[0] == "moved 5" and "not executed" in results(messages)[1]
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_reused_id_paused_then_resumed_after_a_restart(adapter: str, tmp_path: Path) -> None:
+    """Paused on the second call under a reused id; a fresh process resumes it: the first call is not run
+    again and the second runs exactly once."""
+    turns = [[call("lookup", {"q": "rates"}, "call_0")], [call("transfer", {"amount": 7, "to": "acct-1"}, "call_0")],
+             "done"]
+    ex, config, db = Executions(), new_config("reuse-restart"), tmp_path / "checkpoints.sqlite"
+
+    def fresh(conn: sqlite3.Connection) -> Any:
+        shield = make_shield(ledger=SQLiteLedger(tmp_path / "ledger.sqlite"))
+        return build(adapter, shield, ToolFake(responses=script(*turns)), ex, SqliteSaver(conn))
+
+    conn = sqlite3.connect(db, check_same_thread=False)
+    out = fresh(conn).invoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    conn.close()
+    conn2 = sqlite3.connect(db, check_same_thread=False)
+    graph = fresh(conn2)
+    graph.invoke(Command(resume={pending.id: answer_for("approve")(pending.value)}), config)
+    messages = graph.get_state(config).values["messages"]
+    conn2.close()
+    assert ex.of("lookup") == [{"q": "rates"}]
+    assert ex.of("transfer") == [{"amount": 7, "to": "acct-1"}]
+    assert results(messages) == ["result for rates", "moved 7"]
+    assert messages[-1].content == "done"
+    assert_paired(messages[-3:-1])
