@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from ._errors import (
         AIRSError,
+        ApprovalFormatError,
         AuditError,
         Blocked,
         CheckLoadError,
@@ -51,8 +52,8 @@ _LAZY: dict[str, str] = {
          "JudgeVerdict", "Layer", "Observation", "RiskTier", "RunContext", "Severity", "SideEffect", "Status",
          "Subject"), "._decision"),
     **dict.fromkeys(
-        ("AIRSError", "AuditError", "Blocked", "CheckLoadError", "JudgeError", "MissingExtraError", "PolicyError",
-         "ReviewExpired", "SignatureError", "UnknownCheckError"), "._errors"),
+        ("AIRSError", "ApprovalFormatError", "AuditError", "Blocked", "CheckLoadError", "JudgeError",
+         "MissingExtraError", "PolicyError", "ReviewExpired", "SignatureError", "UnknownCheckError"), "._errors"),
     "Policy": "._policy",
     "Shield": "._shield",
     "ShieldSession": "._shield",
@@ -79,6 +80,7 @@ __all__ = [
     "AIRSError",
     "Action",
     "ApprovalDecision",
+    "ApprovalFormatError",
     "ApprovalRequest",
     "AuditError",
     "Blocked",

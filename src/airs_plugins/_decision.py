@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._canonical import call_digest, sha256_hex
 
@@ -262,23 +262,48 @@ class ApprovalDecision(BaseModel):
 
     @classmethod
     def coerce(cls, value: Any, *, index: int = 0) -> ApprovalDecision:
-        """Accept our JSON, LangChain HITL's ``{"decisions": [...]}`` shape, or a bare type string."""
+        """Accept our JSON, LangChain HITL's ``{"decisions": [...]}`` shape, or a bare type string.
+
+        Anything else raises :class:`~airs_plugins.ApprovalFormatError` saying what a valid answer looks
+        like; the request stays open (nothing was approved or run), so it can be answered again."""
+        try:
+            return cls._read(value, index)
+        except (ValueError, TypeError, LookupError) as exc:  # pydantic's ValidationError is a ValueError
+            from ._errors import ApprovalFormatError
+
+            why = ("; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+                   if isinstance(exc, ValidationError) else str(exc) or type(exc).__name__)
+            msg = (f"cannot read the reviewer's answer {_short(value)} as an approval decision ({why}); "
+                   'answer with {"type": "approve" | "edit" | "reject" | "respond", ...} or LangChain\'s '
+                   '{"decisions": [...]}')
+            raise ApprovalFormatError(msg) from exc
+
+    @classmethod
+    def _read(cls, value: Any, index: int) -> ApprovalDecision:
         if isinstance(value, ApprovalDecision):
             return value
         if isinstance(value, str):
-            return cls(type=value)  # type: ignore[arg-type]
+            return cls.model_validate({"type": value})
         if isinstance(value, Mapping):
             data = dict(value)
             if "decisions" in data and "type" not in data:
                 decisions = list(data["decisions"])
-                return cls.coerce(decisions[index] if index < len(decisions) else decisions[-1])
+                if not decisions:
+                    msg = "the decisions list is empty"
+                    raise ValueError(msg)
+                return cls._read(decisions[index] if index < len(decisions) else decisions[-1], 0)
             edited = data.pop("edited_action", None)
             if isinstance(edited, Mapping) and "args" in edited and data.get("args") is None:
                 data["args"] = dict(edited["args"])
             data.pop("name", None)
             return cls.model_validate(data)
-        msg = f"cannot read an approval decision from {type(value).__name__}"
+        msg = f"{type(value).__name__!r} is not an answer"
         raise TypeError(msg)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 class ApprovalRequest(BaseModel):

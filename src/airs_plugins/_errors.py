@@ -65,6 +65,10 @@ class SignatureError(AIRSError, ValueError):
     """A signed blob is missing its signature, was tampered with, or no key is configured."""
 
 
+class ApprovalFormatError(AIRSError, ValueError):
+    """A reviewer's answer could not be read as an ``ApprovalDecision``; nothing was approved or run."""
+
+
 class ReviewExpired(AIRSError):
     """An approval arrived after the request's deadline; the call is denied, never auto-approved."""
 

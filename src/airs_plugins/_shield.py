@@ -27,6 +27,7 @@ from ._decision import (
     Subject,
     digest_text,
 )
+from ._errors import ApprovalFormatError
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
@@ -308,8 +309,10 @@ class Shield:
                          now: datetime | None = None) -> Decision:
         """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
 
-        Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An edit
-        is re-checked as a new tool call (a block there stands); a respond or reject never runs the tool.
+        Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An answer that
+        cannot be read as an ``ApprovalDecision`` ⇒ block, its reason saying what a valid answer looks like.
+        An edit is re-checked as a new tool call (a block there stands); a respond or reject never runs the
+        tool.
         """
         return drive(self._resolution(request, answer, now), self.check)
 
@@ -321,9 +324,16 @@ class Shield:
     def _resolution(self, request: ApprovalRequest, answer: Any,
                     now: datetime | None) -> Generator[Subject, Decision, Decision]:
         decisions = answer if isinstance(answer, (list, tuple)) else [answer]
-        parsed = [ApprovalDecision.coerce(a) for a in decisions]
+        try:
+            parsed = [ApprovalDecision.coerce(a) for a in decisions]
+        except ApprovalFormatError as exc:
+            # a framework keeps the resume value with the paused task, so raising would only raise again on
+            # every later resume of it: an answer nobody can read denies, with the reason, like an expiry
+            parsed = [ApprovalDecision(type="reject", reviewer="airs:unreadable-answer", reason=str(exc))]
+            action, reason = Action.BLOCK, f"denied: {exc}"
+        else:
+            action, reason = _resolve(request, parsed, now or datetime.now(UTC))
         first = parsed[0]
-        action, reason = _resolve(request, parsed, now or datetime.now(UTC))
         redacted_args = first.args if action is Action.REDACT else None
         if action is Action.REDACT and request.tool_name is not None:
             # A reviewer's edit is checked like a new call: the policy (deny list, argument schema,
