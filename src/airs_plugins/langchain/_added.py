@@ -9,7 +9,6 @@ follow the call, so our guarded answer takes the place of the tool's.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,21 +29,6 @@ def added_messages(command: Command[Any] | None, call_id: str) -> list[BaseMessa
         return []
     return [m for m in update.get("messages", []) if isinstance(m, BaseMessage) and not answers(m, call_id)
             and message_text(m).strip()]
-
-
-def joined(first: str, rest: Sequence[str]) -> tuple[str, str | None]:
-    """One payload for the result check, and the separator to split a redacted payload by (None when
-    there is nothing to join). The separator carries a random token, so no part can contain it."""
-    if not rest:
-        return first, None
-    sep = f"\n\u241e{secrets.token_hex(6)}\u241e\n"
-    return sep.join([first, *rest]), sep
-
-
-def split_joined(redacted: str, sep: str, count: int) -> list[str] | None:
-    """Undo :func:`joined`; None when a redaction crossed a separator (then nothing can be kept safely)."""
-    parts = redacted.split(sep)
-    return parts if len(parts) == count else None
 
 
 def with_added(command: Command[Any], added: Sequence[BaseMessage],

@@ -38,9 +38,10 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
 from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._joined import joined, split_joined
 from .._ledger import LedgerEntry
 from .._shield import Shield
-from ._added import added_messages, answers, in_place, joined, split_joined, with_added
+from ._added import added_messages, answers, in_place, with_added
 from ._flow import Ask, Flow, Run
 from ._translate import (
     CONTEXT_KEY,

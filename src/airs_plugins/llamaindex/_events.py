@@ -99,13 +99,21 @@ class AgentAnswered(Event):
 
     answer: str
     context: dict[str, Any]
+    structured: dict[str, Any] | None = None
+    """The agent's ``structured_response`` (``output_cls`` / ``structured_output_fn``), if any."""
 
 
 class OutputChecked(Event):
-    """The output guard and judge decided; ``decision`` is the ``Decision`` JSON."""
+    """The output guard and judge decided; ``decision`` is the ``Decision`` JSON.
+
+    ``payload`` is what was checked: the answer, joined by ``separator`` with the structured response's
+    JSON when there is one (one decision covers both)."""
 
     answer: str
     decision: dict[str, Any]
+    payload: str = ""
+    separator: str | None = None
+    structured: dict[str, Any] | None = None
 
 
 def _prompt(req: ApprovalRequest) -> str:

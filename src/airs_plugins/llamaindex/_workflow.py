@@ -8,6 +8,7 @@ forwarded to this workflow's stream and answered on this workflow's handler.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from llama_index.core.workflow import (
 from pydantic import BaseModel, Field
 
 from .._decision import Decision, RunContext
+from .._joined import joined, split_joined
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
 from ._state import CONTEXT_KEY, StoreState
@@ -41,6 +43,8 @@ from ._steps import (
 from ._translate import message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
+STRUCTURED_KEY = "airs_structured:"
+"""``ctx.store`` key prefix (plus the request id): a structured response waiting with its answer for review."""
 RUN_ARGS_KEY = "airs_run_args"
 """``ctx.store`` key: what this run passes to the agent besides the message (checked history, limits)."""
 _FORWARDED = ("max_iterations", "early_stopping_method")
@@ -57,6 +61,9 @@ class GuardResult(BaseModel):
     """Where the run ended: ``input``, ``output`` or ``approval``."""
     decision: dict[str, Any] = Field(default_factory=dict)
     """The deciding ``Decision`` JSON."""
+    structured_response: dict[str, Any] | None = None
+    """The agent's structured response (``output_cls``), checked with the answer: redacted with it,
+    withheld with it."""
 
     def __str__(self) -> str:
         return self.text
@@ -70,7 +77,10 @@ class AIRSWorkflow(Workflow):
     ``chat_history`` is checked (the user's turns as user input, every other turn as untrusted content:
     the caller wrote them all) and passed on, as are ``max_iterations`` and ``early_stopping_method``;
     anything else is refused with a ``TypeError`` rather than dropped (the agent's memory persists across
-    runs that share a ``ctx``).
+    runs that share a ``ctx``). An agent's structured response (``output_cls``) is checked with the answer
+    in one output decision and returned as ``GuardResult.structured_response``; the output guard then sees
+    the text and the JSON together, so leave ``output_schema`` unset for such an agent (its ``output_cls``
+    already validates the structure).
     Approvals arrive on the stream as :class:`ApprovalRequired`; answer with
     ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
     the judge to the shield, which decides when to consult it.
@@ -147,22 +157,28 @@ class AIRSWorkflow(Workflow):
         await ctx.store.set(AGENT_CTX_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
         for rid in [k for k, v in self._live.items() if v is handler]:
             self._live.pop(rid, None)
-        return AgentAnswered(answer=message_text(output), context=inner or {})
+        structured = getattr(output, "structured_response", None)
+        return AgentAnswered(answer=message_text(output), context=inner or {},
+                             structured=dict(structured) if isinstance(structured, Mapping) else None)
 
     @step
     async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
-        d = await guard_output(ctx, self.shield, ev.answer, output_schema=self.output_schema)
-        return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"))
+        payload, sep = joined(ev.answer, [] if ev.structured is None else [_json(ev.structured)])
+        d = await guard_output(ctx, self.shield, payload, output_schema=self.output_schema)
+        return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"), payload=payload, separator=sep,
+                             structured=ev.structured)
 
     @step
     async def release(self, ctx: Context, ev: OutputChecked) -> StopEvent | ApprovalRequired:
         d = Decision.model_validate(ev.decision)
+        payload = ev.payload or ev.answer
         if d.needs_approval:
-            return await request_approval(ctx, self.shield, d, stage="output", text=ev.answer)
-        released = released_text(d, ev.answer)
-        if released is None:
-            return StopEvent(result=_result(d, refusal_text(d), stage="output"))
-        return StopEvent(result=_result(d, released, stage="output", allowed=True))
+            asked = await request_approval(ctx, self.shield, d, stage="output", text=payload)
+            if ev.structured is not None:  # what the reviewer's answer releases along with the text
+                await ctx.store.set(STRUCTURED_KEY + asked.request_id,
+                                    {"structured": ev.structured, "separator": ev.separator})
+            return asked
+        return StopEvent(result=_released(d, payload, ev.separator, ev.structured, stage="output"))
 
     @step
     async def on_approval(self, ctx: Context, ev: ApprovalResponse) -> InputChecked | StopEvent | None:
@@ -170,17 +186,20 @@ class AIRSWorkflow(Workflow):
         if live is not None:  # a guarded tool inside the agent is waiting on this answer
             live.ctx.send_event(ev)
             return None
+        kept = await ctx.store.get(STRUCTURED_KEY + ev.request_id, default=None)
         resolved = await resolve_answer(ctx, self.shield, ev)
         if resolved is None:
             return None
         d, stage, text = resolved
+        if stage != "input":
+            kept = kept if isinstance(kept, Mapping) else {}
+            return StopEvent(result=_released(d, text, kept.get("separator"), kept.get("structured"),
+                                              stage="approval"))
         released = released_text(d, text)
         if released is None:
             return StopEvent(result=_result(d, refusal_text(d), stage="approval"))
-        if stage == "input":
-            run_ctx = await StoreState(ctx).context()
-            return InputChecked(user_msg=released, context=run_ctx.model_dump(mode="json"))
-        return StopEvent(result=_result(d, released, stage="approval", allowed=True))
+        run_ctx = await StoreState(ctx).context()
+        return InputChecked(user_msg=released, context=run_ctx.model_dump(mode="json"))
 
     @step
     async def relay_input(self, ctx: Context, ev: HumanResponseEvent) -> None:
@@ -200,5 +219,34 @@ class AIRSWorkflow(Workflow):
         return agent_ctx
 
 
-def _result(d: Decision, text: str, *, stage: str, allowed: bool = False) -> GuardResult:
-    return GuardResult(text=text, allowed=allowed, stage=stage, decision=d.model_dump(mode="json"))
+def _result(d: Decision, text: str, *, stage: str, allowed: bool = False,
+            structured: dict[str, Any] | None = None) -> GuardResult:
+    return GuardResult(text=text, allowed=allowed, stage=stage, decision=d.model_dump(mode="json"),
+                       structured_response=structured)
+
+
+def _json(structured: Mapping[str, Any]) -> str:
+    return json.dumps(structured, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _released(d: Decision, payload: str, sep: str | None, structured: dict[str, Any] | None, *,
+              stage: str) -> GuardResult:
+    """The answer (and structured response) an output decision lets through: as they were, redacted (the
+    structured response rebuilt from its redacted JSON), or the refusal with neither when the decision
+    blocks or a redaction broke the JSON apart."""
+    released = released_text(d, payload)
+    if released is not None and sep is not None:
+        parts = split_joined(released, sep, 2)
+        if parts is None:  # a redaction across the separator: nothing can be kept safely
+            released = None
+        elif released != payload:
+            try:
+                rebuilt = json.loads(parts[1])
+            except ValueError:
+                rebuilt = None
+            released, structured = (parts[0], rebuilt) if isinstance(rebuilt, dict) else (None, None)
+        else:
+            released = parts[0]
+    if released is None:
+        return _result(d, refusal_text(d), stage=stage)
+    return _result(d, released, stage=stage, allowed=True, structured=structured)
