@@ -29,6 +29,25 @@ def is_suppressed() -> bool:
     return _SUPPRESSED.get()
 
 
+_GUARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("airs_guarded", default=False)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Inside this block ``AIRSMiddleware`` decides on the model call being made (its input and its
+    answer): a callback handler attached to the same run only records the model's events, so each gets
+    one decision, not two. (Tool calls are covered one by one: ``langchain._enforce.enforcing``.)"""
+    token = _GUARDED.set(True)
+    try:
+        yield
+    finally:
+        _GUARDED.reset(token)
+
+
+def is_guarded() -> bool:
+    return _GUARDED.get()
+
+
 def detached() -> contextvars.Context:
     """A copy of the current context for the judge: our checks are suppressed in it, and it is not
     inside the caller's LangChain run.

@@ -12,10 +12,11 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
-from .._context import is_suppressed
+from .._context import is_guarded, is_suppressed
 from .._decision import Decision, RunContext, digest_text
 from .._errors import Blocked
 from .._shield import Shield
+from ._enforce import already_enforced
 from ._translate import message_text
 
 
@@ -44,6 +45,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     already produced, other than by aborting before the next step sees it. For those, use
     ``AIRSMiddleware``, ``guard_tools`` or the LangGraph nodes. Streaming tokens are not audited
     one by one; the final output is. Everything is skipped inside ``airs_plugins._context.suppressed()``.
+
+    Next to an enforcing layer on the same run (``AIRSMiddleware``, guarded tools, ``SecureToolNode``),
+    the handler records the events but leaves the decisions to that layer: the model calls and tool calls
+    it wraps get one decision each, not one from each. What such a tool runs inside (a nested chain, a
+    sub-agent) is not covered by that layer, and the handler decides it as before.
     """
 
     run_inline = True
@@ -57,6 +63,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._root: dict[UUID, UUID] = {}
         self._contexts: dict[UUID, RunContext] = {}
         self._seen_inputs: dict[UUID, set[str]] = {}
+        self._covered: set[UUID] = set()
+        """Tool runs an enforcing layer decides (their results too)."""
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
@@ -124,6 +132,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         self._audit("chat_model_start", run_id, parent_run_id, name=_name(serialized, kwargs),
                     messages=sum(len(batch) for batch in messages))
+        if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
+            return
         for batch in messages:
             humans = [m for m in batch if isinstance(m, HumanMessage)]
             if humans:
@@ -135,6 +145,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             return
         root = self._root_of(run_id, parent_run_id)
         self._audit("llm_start", run_id, parent_run_id, name=_name(serialized, kwargs), prompts=len(prompts))
+        if is_guarded():
+            return
         for prompt in prompts:
             self._input_once(root, prompt)
 
@@ -146,7 +158,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         texts = [_generation_text(g) for batch in response.generations for g in batch]
         self._audit("llm_end", run_id, parent_run_id, generations=len(texts))
         try:
-            for text in texts:
+            for text in texts if not is_guarded() else ():
                 if text.strip():
                     self._decide(root, "check_output", text)
         finally:
@@ -167,6 +179,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         name = _name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
+        if already_enforced(str(kwargs.get("tool_call_id") or "")):
+            # the middleware, a guarded tool or SecureToolNode decides this call and its result
+            with self._lock:
+                self._covered.add(run_id)
+            return
         self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str))
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
@@ -176,8 +193,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         name = str(kwargs.get("name") or "tool")
         self._audit("tool_end", run_id, parent_run_id, name=name)
+        with self._lock:
+            covered = run_id in self._covered
+            self._covered.discard(run_id)
         try:
-            self._decide(root, "check_tool_result", name, message_text(output))
+            if not covered:
+                self._decide(root, "check_tool_result", name, message_text(output))
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -185,6 +206,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                       **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
+            with self._lock:
+                self._covered.discard(run_id)
             self._forget(run_id, parent_run_id)
 
     # -- retrievers ----------------------------------------------------------------------------

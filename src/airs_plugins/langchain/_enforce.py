@@ -77,7 +77,8 @@ _ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("air
 
 @contextmanager
 def enforcing(call_id: str) -> Iterator[None]:
-    """Mark a call id as enforced by an outer layer, so a guarded tool inside does not decide again."""
+    """Mark a call id as enforced by an outer layer, so a guarded tool inside does not decide again (nor
+    does a callback handler on the same run). Only that call: what the tool runs inside is not covered."""
     token = _ENFORCING.set(_ENFORCING.get() | {call_id})
     try:
         yield

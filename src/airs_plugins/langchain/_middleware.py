@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Annotated, Any, NotRequired
 
@@ -27,7 +27,7 @@ from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
-from .._context import is_suppressed
+from .._context import guarded, is_suppressed
 from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_text
 from .._shield import Shield
 from ._enforce import (
@@ -415,28 +415,26 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         if is_suppressed():
             return handler(request)
         flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
-        if not self._held():
-            return drive(flow, self.shield, handler)
+        hold = self._held()
 
-        def held(req: ModelRequest) -> ModelResponse:
-            with unstreamed():
+        def model(req: ModelRequest) -> ModelResponse:
+            with guarded(), (unstreamed() if hold else nullcontext()):
                 return handler(req)
 
-        return drive(flow, self.shield, held)
+        return drive(flow, self.shield, model)
 
     async def awrap_model_call(self, request: ModelRequest,
                                handler: Callable[[ModelRequest], Awaitable[ModelResponse]]) -> ModelCallResult:
         if is_suppressed():
             return await handler(request)
         flow = model_call_flow(self.shield, request, guard_input=self.guard_input, guard_output=self.guard_output)
-        if not self._held():
-            return await adrive(flow, self.shield, handler)
+        hold = self._held()
 
-        async def held(req: ModelRequest) -> ModelResponse:
-            with unstreamed():
+        async def model(req: ModelRequest) -> ModelResponse:
+            with guarded(), (unstreamed() if hold else nullcontext()):
                 return await handler(req)
 
-        return await adrive(flow, self.shield, held)
+        return await adrive(flow, self.shield, model)
 
     def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
         return None if is_suppressed() else final_answer_review(self.shield, state)
