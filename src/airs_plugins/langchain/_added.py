@@ -28,7 +28,7 @@ def added_messages(command: Command[Any] | None, call_id: str) -> list[BaseMessa
     if not isinstance(update, Mapping):
         return []
     return [m for m in update.get("messages", []) if isinstance(m, BaseMessage) and not answers(m, call_id)
-            and message_text(m).strip()]
+            and message_text(m, every_block=True).strip()]
 
 
 def with_added(command: Command[Any], added: Sequence[BaseMessage],

@@ -198,7 +198,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             self._covered.discard(run_id)
         try:
             if not covered:
-                self._decide(root, "check_tool_result", name, message_text(output))
+                self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
         finally:
             self._forget(run_id, parent_run_id)
 

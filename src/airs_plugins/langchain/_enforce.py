@@ -275,7 +275,7 @@ def tool_call_flow(
 
     result, command = _result_message(out, call)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
-    payload, sep = joined(message_text(result), [message_text(m) for m in added])
+    payload, sep = joined(message_text(result, every_block=True), [message_text(m, every_block=True) for m in added])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     ctx = guard.context
     content, guarded = _guarded(guard, result.content, added, sep, _withheld(name, guard.reason))
@@ -283,7 +283,8 @@ def tool_call_flow(
     if guard.needs_approval:  # nobody reads it before a reviewer does: the model, or the user
         review = shield.approval_request(guard, payload_preview=payload).model_dump(mode="json")
     if final_answer and guarded is not None:
-        shown, sep = joined(message_text(content), [message_text(m) for m in guarded])
+        shown, sep = joined(message_text(content, every_block=True),
+                            [message_text(m, every_block=True) for m in guarded])
         final: Decision = yield Ask("check_output", (shown,), {"context": ctx})
         ctx = final.context
         content, guarded = _guarded(final, content, guarded, sep, OUTPUT_REFUSAL)
@@ -300,7 +301,7 @@ def tool_call_flow(
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
-    shield.ledger.complete(key, slot, message_text(result), status=status, extra=extra)
+    shield.ledger.complete(key, slot, message_text(result, every_block=True), status=status, extra=extra)
     shield.record("tool_execution", {
         "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,

@@ -19,6 +19,7 @@ from typing import Any
 from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
 from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._words import words
 
 CONTEXT_KEY = "airs_context"
 DECISIONS_KEY = "airs_decisions"
@@ -98,8 +99,12 @@ def state_get(state: Any, key: str, default: Any = None) -> Any:
     return getattr(state, key, default)
 
 
-def message_text(message: Any) -> str:
-    """The text of a LangChain message (or a plain string/dict), blocks joined."""
+def message_text(message: Any, *, every_block: bool = False) -> str:
+    """The text of a LangChain message (or a plain string/dict), blocks joined.
+
+    ``every_block``: also the words inside blocks that are not text blocks (a ``json`` block, an
+    Anthropic ``search_result`` or ``document``, nested content). Untrusted content can hide there, and
+    providers show it to the model; tool results are read this way."""
     if message is None:
         return ""
     if isinstance(message, str):
@@ -114,6 +119,8 @@ def message_text(message: Any) -> str:
                 parts.append(block)
             elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
                 parts.append(block["text"])
+            elif every_block and isinstance(block, Mapping):
+                parts.extend(words(block))
         return "\n".join(parts)
     return str(content)
 

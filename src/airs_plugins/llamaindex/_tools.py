@@ -27,6 +27,7 @@ from llama_index.core.workflow import Context
 from .._context_codec import decode_context
 from .._decision import ApprovalDecision, ApprovalRequest, Decision
 from .._shield import Shield, stringify
+from .._words import words
 from ._enforce import (
     ToolRefusedError,
     no_reviewer,
@@ -235,7 +236,7 @@ class _Guard:
             self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
             await call.finish()
             raise
-        text = stringify(output)
+        text = _result_text(output)
         shown: Decision | None = None
         async with call.state.locked():
             checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
@@ -295,6 +296,15 @@ class _Guard:
             "edited": decision.redacted_args is not None,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         })
+
+
+def _result_text(output: Any) -> str:
+    """What the model reads of a tool's output: the words of every block (``ToolOutput.content`` joins the
+    text blocks only; a citable block's nested text, a thinking block, a title would slip past)."""
+    blocks = getattr(output, "blocks", None) if isinstance(output, ToolOutput) else None
+    if blocks:
+        return "\n".join(words([b.model_dump() if hasattr(b, "model_dump") else b for b in blocks]))
+    return stringify(output)
 
 
 def _raw(output: Any) -> Any:
