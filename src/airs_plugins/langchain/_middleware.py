@@ -69,6 +69,7 @@ from ._translate import (
     merge_decisions,
     merge_ids,
     message_text,
+    server_results,
     state_get,
     thread_id_of,
     tool_call_parts,
@@ -251,6 +252,12 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
             request = shield.approval_request(d, payload_preview=payload)
             update[OUTPUT_KEY] = {"request": request.model_dump(mode="json")}
             held = True
+    for server_tool, read in server_results(ai):
+        # content a provider-side tool fetched for the model: taint first, so this message's calls see it
+        rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
+        ctx = rd.context
+        if rd.blocked:  # the answer and its calls come from a model that read an injection: withdraw them
+            return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)
     records: dict[str, Any] = {}
     for call in calls:
         name, args, call_id = tool_call_parts(call)

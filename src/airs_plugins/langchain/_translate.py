@@ -125,6 +125,29 @@ def message_text(message: Any, *, every_block: bool = False) -> str:
     return str(content)
 
 
+def server_results(message: Any) -> list[tuple[str, str]]:
+    """``(tool name, words)`` of each result a provider-side tool (web search, web fetch, code execution)
+    put in the model's own message. The model read that content during this very call, so it is as
+    untrusted as any tool result: the calls the same message makes are decided after it is recorded."""
+    content = getattr(message, "content", None)
+    if not isinstance(content, list) or not any(
+            isinstance(b, Mapping) and "tool" in str(b.get("type", "")) for b in content):
+        return []  # plain answers: skip LangChain's block conversion
+    try:
+        blocks = list(message.content_blocks)
+    except Exception:  # a provider format LangChain cannot convert: read every non-text block instead
+        return [("server_tool", text) for b in content if isinstance(b, Mapping) and b.get("type") != "text"
+                and (text := "\n".join(words(b))).strip()]
+    names = {b.get("id"): b.get("name") for b in blocks if b.get("type") == "server_tool_call"}
+    out: list[tuple[str, str]] = []
+    for b in blocks:
+        if b.get("type") == "server_tool_result":
+            text = "\n".join(words(b.get("output")))
+            if text.strip():
+                out.append((str(names.get(b.get("tool_call_id")) or "server_tool"), text))
+    return out
+
+
 def is_ours(message: Any) -> bool:
     kwargs = getattr(message, "additional_kwargs", None) or {}
     return bool(kwargs.get(REFUSAL_MARK))

@@ -27,6 +27,7 @@ from ..langchain._translate import (
     merge_decisions,
     message_text,
     record_for,
+    server_results,
     state_get,
     thread_id_of,
     tool_call_parts,
@@ -80,10 +81,16 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     records = state_get(state, DECISIONS_KEY) or {}
     ctx = context_in(state, thread_id_of(config))
     decided: dict[str, Any] = {}
-    for call in _pending_calls(state):
-        name, args, call_id = tool_call_parts(call)
-        if record_for(records, call_id, args) is not None:
-            continue
+    undecided = [tool_call_parts(c) for c in _pending_calls(state)]
+    undecided = [(name, args, call_id) for name, args, call_id in undecided
+                 if record_for(records, call_id, args) is None]
+    last = _last_ai(state)
+    if undecided and last is not None:
+        for server_tool, read in server_results(last):
+            # what a provider-side tool fetched for the model: recorded (taint) before its calls are decided
+            rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
+            ctx = rd.context
+    for name, args, call_id in undecided:
         d: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
         ctx = d.context
         request = shield.approval_request(d, tool_args=args) if d.needs_approval else None
