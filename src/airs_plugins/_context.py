@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 _SUPPRESSED: contextvars.ContextVar[bool] = contextvars.ContextVar("airs_suppressed", default=False)
 
@@ -15,14 +15,18 @@ _LANGCHAIN_CONFIG_MODULE = "langchain_core.runnables.config"
 
 
 @contextmanager
-def suppressed() -> Iterator[None]:
-    """Inside this block our callbacks and middleware do not check anything (e.g. the judge's own
-    model call), so the judge is never judged and nothing loops."""
-    token = _SUPPRESSED.set(True)
+def _raised(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
     try:
         yield
     finally:
-        _SUPPRESSED.reset(token)
+        flag.reset(token)
+
+
+def suppressed() -> AbstractContextManager[None]:
+    """Inside this block our callbacks and middleware do not check anything (e.g. the judge's own
+    model call), so the judge is never judged and nothing loops."""
+    return _raised(_SUPPRESSED)
 
 
 def is_suppressed() -> bool:
@@ -32,16 +36,11 @@ def is_suppressed() -> bool:
 _GUARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("airs_guarded", default=False)
 
 
-@contextmanager
-def guarded() -> Iterator[None]:
+def guarded() -> AbstractContextManager[None]:
     """Inside this block ``AIRSMiddleware`` decides on the model call being made (its input and its
     answer): a callback handler attached to the same run only records the model's events, so each gets
     one decision, not two. (Tool calls are covered one by one: ``langchain._enforce.enforcing``.)"""
-    token = _GUARDED.set(True)
-    try:
-        yield
-    finally:
-        _GUARDED.reset(token)
+    return _raised(_GUARDED)
 
 
 def is_guarded() -> bool:

@@ -135,9 +135,9 @@ def server_results(message: Any) -> list[tuple[str, str]]:
         return []  # plain answers: skip LangChain's block conversion
     try:
         blocks = list(message.content_blocks)
-    except Exception:  # a provider format LangChain cannot convert: read every non-text block instead
-        return [("server_tool", text) for b in content if isinstance(b, Mapping) and b.get("type") != "text"
-                and (text := "\n".join(words(b))).strip()]
+    except Exception:  # a provider format LangChain cannot convert: read its result blocks as they are
+        return [("server_tool", text) for b in content if isinstance(b, Mapping)
+                and str(b.get("type", "")).endswith("tool_result") and (text := "\n".join(words(b))).strip()]
     names = {b.get("id"): b.get("name") for b in blocks if b.get("type") == "server_tool_call"}
     out: list[tuple[str, str]] = []
     for b in blocks:

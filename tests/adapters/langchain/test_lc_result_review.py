@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
+from airs_plugins import Action, Channel, Shield
 from airs_plugins._ledger import SQLiteLedger
 from airs_plugins.langchain import AIRSMiddleware
 from airs_plugins.langchain._enforce import OUTPUT_REFUSAL
@@ -45,6 +44,7 @@ from contract.harness import (
     run_sync,
     script,
 )
+from contract.rules import RuleCheck, rule
 
 HIDE = "ZX-ANSWER-BLOCK"
 """Blocked in answers only (a tool result may carry it to the model)."""
@@ -56,29 +56,14 @@ SHOWN_REVIEW = "ZX-REVIEW-ME"
 """The harness's marker for an answer that needs a reviewer."""
 
 
-class AnswerOnly:
+def answer_only() -> RuleCheck:
     """What an output guard stops but a result guard lets through, and a result that needs review."""
-
-    id = "test.answer_only"
-    channels = frozenset(Channel)
-    maso = ("DP-2.1",)
-    attack_categories: frozenset[str] = frozenset()
-
-    def run(self, subject: Subject) -> Sequence[Finding]:
-        out: list[Finding] = []
-        for marker, channel, action in ((HIDE, Channel.MODEL_OUTPUT, Action.BLOCK),
-                                        (MASK, Channel.MODEL_OUTPUT, Action.REDACT),
-                                        (CHECK_ME, Channel.TOOL_RESULT, Action.REQUIRE_APPROVAL)):
-            at = subject.payload.find(marker)
-            if at >= 0 and subject.channel is channel:
-                out.append(Finding(check=self.id, category="leak", severity=Severity.HIGH, score=1.0,
-                                   spans=((at, at + len(marker)),), message=f"{action.value} marker in {channel.value}",
-                                   action=action, redact_label="[MASKED]"))
-        return out
+    return RuleCheck(rule(HIDE, Channel.MODEL_OUTPUT, Action.BLOCK), rule(MASK, Channel.MODEL_OUTPUT, Action.REDACT),
+                     rule(CHECK_ME, Channel.TOOL_RESULT, Action.REQUIRE_APPROVAL), check_id="test.answer_only")
 
 
 def shield(**kwargs: Any) -> Shield:
-    return Shield.from_policy(POLICY, checks=[MarkerCheck(), AnswerOnly()], **kwargs)
+    return Shield.from_policy(POLICY, checks=[MarkerCheck(), answer_only()], **kwargs)
 
 
 class Records:
@@ -258,7 +243,7 @@ def test_result_review_survives_a_restart(tmp_path: Path) -> None:
 def test_an_approved_call_is_not_mistaken_for_an_answer(adapter: str) -> None:
     """A gated call the reviewer approved still returns its result to the model, output guard untouched."""
     policy = {**POLICY, "tools": {**POLICY["tools"], "read_page": {"require_approval": True}}}
-    sh = Shield.from_policy(policy, checks=[MarkerCheck(), AnswerOnly()])
+    sh = Shield.from_policy(policy, checks=[MarkerCheck(), answer_only()])
     graph, records, model = agent(adapter, f"page: {HIDE}", PAGE, sh=sh)
     messages, asked = run(adapter, graph, "invoke", answer_for("approve"))
     assert [(a["channel"], a["tool_name"]) for a in asked] == [("tool_call", "read_page")]

@@ -17,26 +17,11 @@ from llama_index.core.llms import ChatMessage
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.workflow.errors import WorkflowRuntimeError
 
-from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
+from airs_plugins import Action, Channel, Shield
 from airs_plugins.llamaindex import AIRSWorkflow, GuardResult
+from contract.rules import RuleCheck, rule
 
 SECRET_WORD = "ZX-USER-SECRET"
-
-
-class UserSecret:
-    """Redacts ``SECRET_WORD`` in user input."""
-
-    id = "test.user_secret"
-    channels = frozenset({Channel.USER_INPUT})
-    maso = ("DP-2.1",)
-    attack_categories: frozenset[str] = frozenset()
-
-    def run(self, subject: Subject) -> Sequence[Finding]:
-        at = subject.payload.find(SECRET_WORD)
-        if at < 0:
-            return []
-        return [Finding(check=self.id, category="secret", severity=Severity.HIGH, score=1.0,
-                        spans=((at, at + len(SECRET_WORD)),), action=Action.REDACT, redact_label="[HIDDEN]")]
 
 
 class Recorder:
@@ -55,7 +40,8 @@ class Recorder:
 
 def shield() -> Shield:
     return Shield.from_policy({"checks": [{"id": "limit.size"}]},
-                              checks=[MarkerCheck(score=1.0, action=Action.BLOCK), UserSecret()])
+                              checks=[MarkerCheck(score=1.0, action=Action.BLOCK),
+                                      RuleCheck(rule(SECRET_WORD, Channel.USER_INPUT, Action.REDACT, label="[HIDDEN]"))])
 
 
 HISTORY = [ChatMessage(role="user", content="my name is Bob"), ChatMessage(role="assistant", content="Hi Bob")]

@@ -6,38 +6,25 @@ reached the user as it was."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from _li_support import KINDS, POLICY, drive, make_agent
 from llama_index.core.tools import FunctionTool
 
-from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
+from airs_plugins import Action, Channel, Shield
 from airs_plugins.llamaindex import guard_tools
 from airs_plugins.llamaindex.testing import answer, call
+from contract.rules import RuleCheck, rule
 
 HIDE = "ZX-ANSWER-BLOCK"
 MASK = "ZX-ANSWER-MASK"
 REVIEW = "ZX-ANSWER-REVIEW"
 
 
-class AnswerOnly:
+def answer_only() -> RuleCheck:
     """Stops in answers what a tool result may carry to the model."""
-
-    id = "test.answer_only"
-    channels = frozenset({Channel.MODEL_OUTPUT})
-    maso = ("DP-2.1",)
-    attack_categories: frozenset[str] = frozenset()
-
-    def run(self, subject: Subject) -> Sequence[Finding]:
-        out: list[Finding] = []
-        for marker, action in ((HIDE, Action.BLOCK), (MASK, Action.REDACT), (REVIEW, Action.REQUIRE_APPROVAL)):
-            at = subject.payload.find(marker)
-            if at >= 0:
-                out.append(Finding(check=self.id, category="leak", severity=Severity.HIGH, score=1.0,
-                                   spans=((at, at + len(marker)),), message=f"{action.value} in the answer",
-                                   action=action, redact_label="[MASKED]"))
-        return out
+    return RuleCheck(*(rule(m, Channel.MODEL_OUTPUT, a) for m, a in
+                       ((HIDE, Action.BLOCK), (MASK, Action.REDACT), (REVIEW, Action.REQUIRE_APPROVAL))),
+                     check_id="test.answer_only")
 
 
 class Record:
@@ -54,7 +41,7 @@ class Record:
 
 
 async def run(kind: str, text: str, *, direct: bool = True) -> tuple[str, Record, Shield]:
-    shield = Shield.from_policy(POLICY, checks=[AnswerOnly()])
+    shield = Shield.from_policy(POLICY, checks=[answer_only()])
     record = Record(text)
     agent = make_agent(kind, guard_tools(record.tools(direct), shield),
                        [call("fetch_record", name="alice"), answer("the model's own answer")])
@@ -103,7 +90,7 @@ async def test_handoff_stays_a_handoff() -> None:
     answers: it is checked as a tool result (``guard_handoffs``), never as the answer."""
     from airs_plugins.llamaindex import guard_handoffs
 
-    shield = Shield.from_policy(POLICY, checks=[AnswerOnly()])
+    shield = Shield.from_policy(POLICY, checks=[answer_only()])
     record = Record("Alice: on file")
     workflow = guard_handoffs(make_agent("workflow", guard_tools(record.tools(False), shield),
                                          [call("fetch_record", name="alice"), answer("the model's own answer")]),

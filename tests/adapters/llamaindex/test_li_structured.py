@@ -15,34 +15,22 @@ from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 
-from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
+from airs_plugins import Action, Channel, Shield
 from airs_plugins.llamaindex import AIRSWorkflow, ApprovalResponse, GuardResult
+from contract.rules import RuleCheck, rule
 
 HIDE, ASK, BREAK = "ZX-HIDE", "ZX-ASK", "ZX-BREAK"
 
 
-class OutputMarkers:
+def output_markers() -> RuleCheck:
     """Blocks ``HIDE``, sends ``ASK`` to a reviewer, and redacts ``BREAK`` with the two characters after it
     (at the end of a JSON value: its closing quote and brace, so the redacted JSON no longer parses)."""
-
-    id = "test.output_markers"
-    channels = frozenset({Channel.MODEL_OUTPUT})
-    maso = ("DP-2.1",)
-    attack_categories: frozenset[str] = frozenset()
-
-    def run(self, subject: Subject) -> Sequence[Finding]:
-        out: list[Finding] = []
-        for marker, action in ((HIDE, Action.BLOCK), (ASK, Action.REQUIRE_APPROVAL), (BREAK, Action.REDACT)):
-            at = subject.payload.find(marker)
-            if at >= 0:
-                end = min(len(subject.payload), at + len(marker) + (2 if marker == BREAK else 0))
-                out.append(Finding(check=self.id, category="leak", severity=Severity.HIGH, score=1.0,
-                                   spans=((at, end),), action=action, message=f"{action.value}"))
-        return out
+    return RuleCheck(rule(HIDE, Channel.MODEL_OUTPUT, Action.BLOCK), rule(ASK, Channel.MODEL_OUTPUT, Action.REQUIRE_APPROVAL),
+                     rule(BREAK, Channel.MODEL_OUTPUT, Action.REDACT, extend=2), check_id="test.output_markers")
 
 
 def shield() -> Shield:
-    return Shield.from_policy({"checks": [{"id": "limit.size"}, {"id": "pii.detect", "action": "redact"}]}, checks=[OutputMarkers()])
+    return Shield.from_policy({"checks": [{"id": "limit.size"}, {"id": "pii.detect", "action": "redact"}]}, checks=[output_markers()])
 
 
 def agent(text: str, structured: dict[str, Any]) -> FunctionAgent:
