@@ -137,7 +137,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         for batch in messages:
             humans = [m for m in batch if isinstance(m, HumanMessage)]
             if humans:
-                self._input_once(root, message_text(humans[-1]))
+                self._input_once(root, message_text(humans[-1], every_block=True))
 
     def on_llm_start(self, serialized: dict[str, Any] | None, prompts: list[str], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:

@@ -167,7 +167,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     for message in summaries:
         # written by a model that read the whole conversation, tool results included: untrusted content,
         # never the user's words (their values would pass the taint rules as the user's own)
-        d: Decision = yield Ask("check_retrieved", (message_text(message),),
+        d: Decision = yield Ask("check_retrieved", (message_text(message, every_block=True),),
                                 {"source": "summarization", "context": ctx})
         ctx = d.context
         if not d.allowed:
@@ -175,7 +175,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
             replaced.append(message.model_copy(update={"content": d.redacted}))
     for message in (m for m in new if not _summary(m)):
-        text = message_text(message)
+        text = message_text(message, every_block=True)  # a document block is the user's words too
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield, thread_id, slot, ctx)
         request: ApprovalRequest | None = None
