@@ -265,7 +265,7 @@ class ApprovalDecision(BaseModel):
         """Accept our JSON, LangChain HITL's ``{"decisions": [...]}`` shape, or a bare type string.
 
         Anything else raises :class:`~airs_plugins.ApprovalFormatError` saying what a valid answer looks
-        like; the request stays open (nothing was approved or run), so it can be answered again."""
+        like (``Shield.resolve_approval`` turns such an answer into a denial with that reason)."""
         try:
             return cls._read(value, index)
         except (ValueError, TypeError, LookupError) as exc:  # pydantic's ValidationError is a ValueError

@@ -26,4 +26,3 @@ def words(value: Any, depth: int = 0) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [w for v in value for w in words(v, depth + 1)]
     return []
-
