@@ -47,6 +47,19 @@ def is_guarded() -> bool:
     return _GUARDED.get()
 
 
+_ANSWER_GUARDED: contextvars.ContextVar[bool] = contextvars.ContextVar("airs_answer_guarded", default=False)
+
+
+def answer_guarded() -> AbstractContextManager[None]:
+    """Inside this block a guard around the whole agent (``AIRSWorkflow``) checks the agent's final answer,
+    so a ``return_direct`` tool's result, which becomes that answer, is not output-checked twice."""
+    return _raised(_ANSWER_GUARDED)
+
+
+def is_answer_guarded() -> bool:
+    return _ANSWER_GUARDED.get()
+
+
 def detached() -> contextvars.Context:
     """A copy of the current context for the judge: our checks are suppressed in it, and it is not
     inside the caller's LangChain run.

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
 from llama_index.core.workflow import Context
 
+from .._context import is_answer_guarded
 from .._context_codec import decode_context
 from .._decision import ApprovalDecision, ApprovalRequest, Decision
 from .._shield import Shield, stringify
@@ -243,7 +244,7 @@ class _Guard:
                                                            tool_call_id=call.id)
             rewritten = result_content(checked, text)
             after = checked.context
-            if self.answers and not (checked.blocked or checked.needs_approval):
+            if self.answers and not (checked.blocked or checked.needs_approval) and not is_answer_guarded():
                 shown = await self.shield.acheck_output(rewritten if rewritten is not None else text,
                                                         context=after)
                 after = shown.context

@@ -100,3 +100,23 @@ async def test_handoff_stays_a_handoff() -> None:
     decisions = [r.body for r in shield.recorder.records() if r.kind == "decision"]
     assert any(d["tool_name"] == "handoff" and d["channel"] == "tool_result" for d in decisions)
     assert not any(d["channel"] == "model_output" for d in decisions)
+
+
+@pytest.mark.parametrize(("text", "shown"), [(f"Alice: {MASK} on file", "Alice: [MASKED] on file"),
+                                             (f"Alice: {HIDE} card on file", None)])
+async def test_inside_airs_workflow_the_answer_is_checked_once(text: str, shown: str | None) -> None:
+    """``AIRSWorkflow`` checks the agent's answer itself, so the tool guard leaves the direct answer to it:
+    one output decision, same outcome."""
+    from airs_plugins.llamaindex import AIRSWorkflow
+
+    shield = Shield.from_policy(POLICY, checks=[answer_only()])
+    record = Record(text)
+    agent = make_agent("function", guard_tools(record.tools(True), shield),
+                       [call("fetch_record", name="alice"), answer("the model's own answer")])
+    result, _asked = await drive(AIRSWorkflow(agent, shield), "show me alice")
+    outputs = [r.body for r in shield.recorder.records() if r.kind == "decision" and r.body["channel"] == "model_output"]
+    assert len(outputs) == 1
+    if shown is None:
+        assert not result.allowed and HIDE not in str(result)
+    else:
+        assert result.allowed and str(result) == shown
