@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .checks import Check
 
 _MAX_OBSERVATIONS = 256
+_MAX_SIGNATURES = 1024
 _HOUR = 3600.0
 
 
@@ -196,7 +197,11 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         recent = (*(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR), now)
         update["tool_calls"] = {**ctx.tool_calls, name: recent}
         sig = subject.call_signature
-        update["call_signatures"] = {**ctx.call_signatures, sig: ctx.call_signatures.get(sig, 0) + 1}
+        counts = {k: n for k, n in ctx.call_signatures.items() if k != sig}
+        counts[sig] = ctx.call_signatures.get(sig, 0) + 1  # last: the most recent call
+        # a long thread makes ever new calls: keep the recent ones, the loops the cap is there to catch
+        update["call_signatures"] = counts if len(counts) <= _MAX_SIGNATURES else \
+            dict(list(counts.items())[-_MAX_SIGNATURES:])
     elif subject.channel.untrusted:
         banded = [(f, _band(compiled, f)) for f in findings if f.attack]
         attack = [f for f, (low, _high) in banded if f.score >= low]

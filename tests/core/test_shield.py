@@ -282,6 +282,19 @@ class TestCaps:
         actions = [sess.check_tool_call("search", {"q": "same"}).action for _ in range(4)]
         assert actions == [Action.ALLOW] * 3 + [Action.BLOCK]
 
+    def test_a_long_thread_keeps_a_bounded_history_and_still_catches_a_loop(self) -> None:
+        """The loop counter keeps the recent call signatures (1,024), not every call the thread ever made,
+        so the run's context (saved in state at every step) stays bounded; a call repeated in between
+        stays the most recent and is still counted."""
+        s = Shield.from_policy(core_policy(caps={"tool_calls_per_hour": None, "identical_calls": 3}))
+        sess = s.session()
+        for i in range(1500):
+            if i % 500 == 0:
+                assert sess.check_tool_call("search", {"q": "same"}).action is Action.ALLOW
+            sess.check_tool_call("search", {"q": str(i)})
+        assert len(sess.context.call_signatures) == 1024
+        assert sess.check_tool_call("search", {"q": "same"}).action is Action.BLOCK  # the fourth
+
     def test_rate_cap(self) -> None:
         """Calls per tool per hour are capped."""
         s = Shield.from_policy(core_policy(caps={"tool_calls_per_hour": 2, "identical_calls": None}))

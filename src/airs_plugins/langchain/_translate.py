@@ -29,6 +29,7 @@ REFUSAL_MARK = "airs_refusal"
 """Set in ``additional_kwargs`` of the messages we write, so we never scan our own refusals."""
 
 _MAX_OBSERVATIONS = 256
+_MAX_RECORDS = 512
 
 
 # -- reducers (LangGraph channels) -------------------------------------------------------------
@@ -82,8 +83,12 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
 
 
 def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Per-tool-call records: a later record for the same call id replaces the earlier one."""
-    return {**(left or {}), **(right or {})}
+    """Per-tool-call records: a later record for the same call id replaces the earlier one.
+
+    A record is needed until its call has run (the audit keeps it for good), so a long thread keeps the
+    newest ``_MAX_RECORDS``: the state, re-saved at every step, does not grow with the thread's history."""
+    merged = {**(left or {}), **(right or {})}
+    return merged if len(merged) <= _MAX_RECORDS else dict(list(merged.items())[-_MAX_RECORDS:])
 
 
 def merge_ids(left: Sequence[str] | None, right: Sequence[str] | None) -> list[str]:

@@ -63,3 +63,13 @@ def test_a_record_only_matches_its_own_arguments() -> None:
     assert record_for(records, "c1", {"q": "a"}) is not None
     assert record_for(records, "c1", {"q": "b"}) is None
     assert record_for(records, "c2", {"q": "a"}) is None
+
+
+def test_decision_records_are_bounded_to_the_newest() -> None:
+    """A long thread's state keeps the newest 512 records (a record is needed until its call has run; the
+    audit keeps them all), so the state re-saved at every step does not grow with the thread."""
+    records: dict[str, object] = {}
+    for i in range(600):
+        records = merge_decisions(records, {f"call_{i}": {"action": "allow"}})
+    assert len(records) == 512
+    assert "call_599" in records and "call_88" in records and "call_87" not in records
