@@ -194,6 +194,8 @@ class AIRSWorkflow(Workflow):
             return None
         d, stage, text = resolved
         if stage != "input":
+            if kept is not None:
+                await ctx.store.set(STRUCTURED_KEY + ev.request_id, None)  # answered: nothing waits any more
             kept = kept if isinstance(kept, Mapping) else {}
             return StopEvent(result=_released(d, text, kept.get("separator"), kept.get("structured"),
                                               stage="approval"))
