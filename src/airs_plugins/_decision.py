@@ -378,6 +378,16 @@ class Decision(BaseModel):
     def needs_approval(self) -> bool:
         return self.enforced and self.action is Action.REQUIRE_APPROVAL
 
+    def released(self, text: str) -> str | None:
+        """What may pass on of ``text``, the payload this decision was made on: the redacted text when the
+        guard rewrote it, ``text`` itself when allowed, None when it must not pass (blocked, or waiting for
+        a reviewer)."""
+        if not self.allowed:
+            return None
+        if self.enforced and self.action is Action.REDACT and self.redacted is not None:
+            return self.redacted
+        return text
+
     @property
     def reply(self) -> str | None:
         """The reviewer's own answer when they responded instead of approving (None when empty)."""

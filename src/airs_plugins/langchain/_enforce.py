@@ -120,11 +120,12 @@ class ToolOutcome:
         return [m.id for m in update.get("messages", []) if isinstance(m, BaseMessage) and m.id
                 and not answers(m, self.message.tool_call_id)]
 
-    def as_command(self) -> Command[Any]:
+    def as_command(self, extra: Mapping[str, Any] | None = None) -> Command[Any]:
         """A Command writing the ToolMessage (in the tool's own Command, if it returned one) plus the AIRS
-        state keys."""
+        state keys (and the caller's ``extra`` ones)."""
         command = self.tool_command() or Command(update={"messages": [self.message]})
         update = dict(command.update) if isinstance(command.update, Mapping) else {}
+        update.update(extra or {})
         if self.context is not None:
             update[CONTEXT_KEY] = self.context
         if self.record is not None:

@@ -167,13 +167,13 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     for message in summaries:
         # written by a model that read the whole conversation, tool results included: untrusted content,
         # never the user's words (their values would pass the taint rules as the user's own)
-        d: Decision = yield Ask("check_retrieved", (message_text(message, every_block=True),),
-                                {"source": "summarization", "context": ctx})
+        summary = message_text(message, every_block=True)
+        d: Decision = yield Ask("check_retrieved", (summary,), {"source": "summarization", "context": ctx})
         ctx = d.context
-        if not d.allowed:
-            replaced.append(message.model_copy(update={"content": f"[AIRS withheld the summary: {d.reason}]"}))
-        elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
-            replaced.append(message.model_copy(update={"content": d.redacted}))
+        passed = d.released(summary)
+        if passed != summary:
+            content = passed if passed is not None else f"[AIRS withheld the summary: {d.reason}]"
+            replaced.append(message.model_copy(update={"content": content}))
     for message in (m for m in new if not _summary(m)):
         text = message_text(message, every_block=True)  # a document block is the user's words too
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
@@ -487,12 +487,8 @@ def _with_checked(outcome: ToolOutcome) -> Command[Any]:
     """The outcome's Command; messages the tool added are marked checked, so the input guard never takes
     one for the user's (a ``HumanMessage`` a tool writes would otherwise join the user's goal, and the
     values in it would pass the taint rules as the user's own)."""
-    command = outcome.as_command()
     ids = outcome.added_ids()
-    if not ids or not isinstance(command.update, Mapping):
-        return command
-    return Command(graph=command.graph, update={**command.update, CHECKED_KEY: ids}, resume=command.resume,
-                   goto=command.goto)
+    return outcome.as_command({CHECKED_KEY: ids} if ids else None)
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]

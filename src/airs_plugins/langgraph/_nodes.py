@@ -81,8 +81,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     records = state_get(state, DECISIONS_KEY) or {}
     ctx = context_in(state, thread_id_of(config))
     decided: dict[str, Any] = {}
-    undecided = [tool_call_parts(c) for c in _pending_calls(state)]
-    undecided = [(name, args, call_id) for name, args, call_id in undecided
+    undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
                  if record_for(records, call_id, args) is None]
     last = _last_ai(state)
     if undecided and last is not None:

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._decision import Action, ApprovalRequest, Decision
+from llama_index.core.llms import ChatMessage, MessageRole
+
+from .._decision import ApprovalRequest, Decision
 from .._shield import Shield
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import StoreState
+from ._translate import message_text
 
 FLOW_PENDING_KEY = "airs_flow_pending"
 
@@ -41,10 +44,6 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
     rewrote them) and, when one is refused (blocked, or needing a review nobody is asked for here), that
     Decision.
     """
-    from llama_index.core.llms import ChatMessage, MessageRole
-
-    from ._translate import message_text
-
     out: list[Any] = []
     state = StoreState(ctx)
     for raw in history or ():
@@ -60,7 +59,7 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
                 d = await shield.acheck_retrieved(text, source=f"chat_history:{msg.role.value}",
                                                   context=await state.context())
                 await state.save_context(d.context)
-        released = released_text(d, text) if not d.needs_approval else None
+        released = d.released(text)
         if released is None:
             return out, d
         out.append(msg if released == text else ChatMessage(role=msg.role, content=released))
@@ -107,12 +106,9 @@ async def resolve_answer(ctx: Any, shield: Shield, ev: ApprovalResponse) -> tupl
 
 
 def released_text(decision: Decision, text: str) -> str | None:
-    """The text to pass on for an allowed decision (redacted when the guard rewrote it), else None."""
-    if not decision.allowed:
-        return None
-    if decision.enforced and decision.action is Action.REDACT and decision.redacted is not None:
-        return decision.redacted
-    return text
+    """The text to pass on for an allowed decision (redacted when the guard rewrote it), else None
+    (:meth:`Decision.released`)."""
+    return decision.released(text)
 
 
 def refusal_text(decision: Decision) -> str:
