@@ -22,7 +22,7 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/airs demo
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples tools
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

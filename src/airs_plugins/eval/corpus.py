@@ -7,6 +7,7 @@ family) and ``source`` says where the item came from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -120,3 +121,11 @@ def sample(items: Sequence[Item], per_style: int) -> list[Item]:
             seen[key] = seen.get(key, 0) + 1
             out.append(it)
     return out
+
+
+def half_of(text: str) -> Literal["tune", "held"]:
+    """``tune`` or ``held``: a fixed split of every source by the parity of sha256(text)'s first byte.
+
+    Patterns are written against misses of the tuning half only, and the jailbreak-style model is
+    trained on it; the held-out half says what generalises."""
+    return "tune" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "held"

@@ -47,6 +47,7 @@ from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
     REFUSAL_MARK,
+    block_texts,
     context_out,
     current_config,
     decision_record,
@@ -55,6 +56,7 @@ from ._translate import (
     record_action,
     record_for,
     tool_call_parts,
+    with_block_texts,
 )
 
 INTERRUPTED = "interrupted"
@@ -276,19 +278,18 @@ def tool_call_flow(
 
     result, command = _result_message(out, call)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
-    payload, sep = joined(message_text(result, every_block=True), [message_text(m, every_block=True) for m in added])
+    payload, parts = _payload(result.content, added)
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     ctx = guard.context
-    content, guarded = _guarded(guard, result.content, added, sep, _withheld(name, guard.reason))
+    content, guarded = _guarded(guard, result.content, added, parts, _withheld(name, guard.reason))
     review: dict[str, Any] | None = None
     if guard.needs_approval:  # nobody reads it before a reviewer does: the model, or the user
         review = shield.approval_request(guard, payload_preview=payload).model_dump(mode="json")
     if final_answer and guarded is not None:
-        shown, sep = joined(message_text(content, every_block=True),
-                            [message_text(m, every_block=True) for m in guarded])
+        shown, parts = _payload(content, guarded)
         final: Decision = yield Ask("check_output", (shown,), {"context": ctx})
         ctx = final.context
-        content, guarded = _guarded(final, content, guarded, sep, OUTPUT_REFUSAL)
+        content, guarded = _guarded(final, content, guarded, parts, OUTPUT_REFUSAL)
         if final.needs_approval and review is None:
             review = shield.approval_request(final, payload_preview=shown).model_dump(mode="json")
     if content is not result.content:
@@ -325,17 +326,35 @@ class _Asks:
         return self.can_interrupt and (self.may_ask is None or self.may_ask(call_id))
 
 
-def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], sep: str | None,
+@dataclass(frozen=True)
+class _Parts:
+    """How a guarded payload was joined: the separator (None for a single part) and the result's block count."""
+
+    sep: str | None
+    blocks: int
+
+
+def _payload(content: Any, added: Sequence[BaseMessage]) -> tuple[str, _Parts]:
+    """One payload for a result's blocks and the messages its tool added, checked in one decision; each
+    block is a part of its own, so a redaction can be put back block by block (an image stays)."""
+    texts = block_texts(content)
+    payload, sep = joined(texts[0], [*texts[1:], *(message_text(m, every_block=True) for m in added)])
+    return payload, _Parts(sep, len(texts))
+
+
+def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], parts: _Parts,
              withheld: str) -> tuple[Any, list[BaseMessage] | None]:
     """A result's content and the messages its tool added, after decision ``d`` on their joined text:
     rewritten by a redaction, or ``withheld`` (and the added messages dropped: None) by a block."""
     if d.blocked:
         return withheld, None
     if d.enforced and d.action is Action.REDACT and d.redacted is not None:
-        parts = split_joined(d.redacted, sep, 1 + len(added)) if sep else [d.redacted]
-        if parts is None:  # a redaction across two parts cannot be split back: withhold it all
+        texts = split_joined(d.redacted, parts.sep, parts.blocks + len(added)) if parts.sep else [d.redacted]
+        if texts is None:  # a redaction across two parts cannot be split back: withhold it all
             return withheld, None
-        return parts[0], [m.model_copy(update={"content": part}) for m, part in zip(added, parts[1:], strict=True)]
+        rest = texts[parts.blocks:]
+        return (with_block_texts(content, texts[:parts.blocks]),
+                [m.model_copy(update={"content": t}) for m, t in zip(added, rest, strict=True)])
     return content, list(added)
 
 

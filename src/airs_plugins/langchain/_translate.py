@@ -118,16 +118,51 @@ def message_text(message: Any, *, every_block: bool = False) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, Sequence):
-        parts: list[str] = []
-        for block in content:
-            if isinstance(block, str):
-                parts.append(block)
-            elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
-                parts.append(block["text"])
-            elif every_block and isinstance(block, Mapping):
-                parts.extend(words(block))
-        return "\n".join(parts)
+        return "\n".join(t for t in (_block_text(b, every_block) for b in content) if t is not None)
     return str(content)
+
+
+def _block_text(block: Any, every_block: bool) -> str | None:
+    """What ``message_text`` reads in one content block (None: nothing, an image or an unread block)."""
+    if isinstance(block, str):
+        return block
+    if isinstance(block, Mapping) and isinstance(block.get("text"), str):
+        return str(block["text"])
+    if every_block and isinstance(block, Mapping):
+        found = words(block)
+        return "\n".join(found) if found else None
+    return None
+
+
+def block_texts(content: Any) -> list[str]:
+    """The text of each content block as ``message_text(..., every_block=True)`` reads it, one entry per
+    block ("" for a block without words, such as an image); a string is one block."""
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, Sequence):
+        return [_block_text(b, True) or "" for b in content]
+    return [str(content)]
+
+
+def with_block_texts(content: Any, texts: Sequence[str]) -> Any:
+    """``content`` with each block's text replaced by ``texts`` (same order as :func:`block_texts`).
+
+    Unchanged blocks stay as they are, an image beside redacted text included. A changed text block keeps
+    its other keys; a changed block of another kind (a ``json`` block, a search result) becomes a text
+    block with the new text, since its words cannot be put back into its structure one by one."""
+    if isinstance(content, str) or not isinstance(content, Sequence):
+        return texts[0]
+    out: list[Any] = []
+    for block, old, new in zip(content, block_texts(content), texts, strict=True):
+        if new == old:
+            out.append(block)
+        elif isinstance(block, str):
+            out.append(new)
+        elif isinstance(block, Mapping) and isinstance(block.get("text"), str):
+            out.append({**block, "text": new})
+        else:
+            out.append({"type": "text", "text": new})
+    return out
 
 
 def server_results(message: Any) -> list[tuple[str, str]]:

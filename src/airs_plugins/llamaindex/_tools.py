@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from llama_index.core.base.llms.types import TextBlock
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
 from llama_index.core.workflow import Context
 
 from .._context import is_answer_guarded
 from .._context_codec import decode_context
-from .._decision import ApprovalDecision, ApprovalRequest, Decision
+from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
+from .._joined import joined, split_joined
 from .._shield import Shield, stringify
 from .._words import words
 from ._enforce import (
@@ -237,12 +239,19 @@ class _Guard:
             self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
             await call.finish()
             raise
-        text = _result_text(output)
+        result = _Result.of(output)
+        text = result.text
         shown: Decision | None = None
         async with call.state.locked():
-            checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
-                                                           tool_call_id=call.id)
-            rewritten = result_content(checked, text)
+            checked = await self.shield.acheck_tool_result(self.name, result.payload,
+                                                           context=await call.state.context(), tool_call_id=call.id)
+            redacted = result_content(checked, result.payload)
+            texts = result.split(redacted) if redacted is not None else None
+            if redacted is not None and texts is None:  # a redaction across two blocks: nothing safe to keep
+                checked = checked.model_copy(update={
+                    "action": Action.BLOCK,
+                    "reason": f"{checked.reason}; the redaction spans two content blocks, so the result is withheld"})
+            rewritten = "\n".join(texts) if texts is not None else None
             after = checked.context
             if self.answers and not (checked.blocked or checked.needs_approval) and not is_answer_guarded():
                 shown = await self.shield.acheck_output(rewritten if rewritten is not None else text,
@@ -267,7 +276,12 @@ class _Guard:
             rewritten = final if final != current else rewritten
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
                                     extra)
-        return rewritten if rewritten is not None else _raw(output)
+        if rewritten is None:
+            return _raw(output)
+        if shown is None or rewritten == "\n".join(texts or ()):
+            # the redaction only: block by block, so an image beside a masked text block stays
+            return result.rebuilt(texts) if texts is not None else rewritten
+        return rewritten
 
     async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
@@ -299,13 +313,49 @@ class _Guard:
         })
 
 
-def _result_text(output: Any) -> str:
-    """What the model reads of a tool's output: the words of every block (``ToolOutput.content`` joins the
-    text blocks only; a citable block's nested text, a thinking block, a title would slip past)."""
-    blocks = getattr(output, "blocks", None) if isinstance(output, ToolOutput) else None
-    if blocks:
-        return "\n".join(words([b.model_dump() if hasattr(b, "model_dump") else b for b in blocks]))
-    return stringify(output)
+@dataclass(frozen=True)
+class _Result:
+    """A tool's output as the guard reads it: the words of every block (``ToolOutput.content`` joins the text
+    blocks only; a citable block's nested text, a thinking block, a title would slip past), one part per
+    block, so a redaction can be put back block by block."""
+
+    parts: tuple[str, ...]
+    blocks: tuple[Any, ...] | None
+    payload: str
+    sep: str | None
+
+    @classmethod
+    def of(cls, output: Any) -> _Result:
+        blocks = getattr(output, "blocks", None) if isinstance(output, ToolOutput) else None
+        if not blocks:
+            text = stringify(output)
+            return cls((text,), None, text, None)
+        parts = tuple("\n".join(words(b.model_dump() if hasattr(b, "model_dump") else b)) for b in blocks)
+        payload, sep = joined(parts[0], parts[1:])
+        return cls(parts, tuple(blocks), payload, sep)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p for p in self.parts if p)
+
+    def split(self, redacted: str) -> list[str] | None:
+        """The redacted payload back in parts; None when a redaction crossed from one block into the next."""
+        return split_joined(redacted, self.sep, len(self.parts)) if self.sep else [redacted]
+
+    def rebuilt(self, texts: Sequence[str]) -> Any:
+        """The blocks with the redacted texts: unchanged blocks as they were, a changed text block rewritten,
+        a changed block of another kind (a citable block) replaced by a text block with its redacted words."""
+        if self.blocks is None:
+            return texts[0]
+        out: list[Any] = []
+        for block, old, new in zip(self.blocks, self.parts, texts, strict=True):
+            if new == old:
+                out.append(block)
+            elif isinstance(block, TextBlock):
+                out.append(block.model_copy(update={"text": new}))
+            else:
+                out.append(TextBlock(text=new))
+        return out
 
 
 def _raw(output: Any) -> Any:

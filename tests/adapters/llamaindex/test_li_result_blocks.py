@@ -4,6 +4,7 @@ words of every block. Before, an injection in a citable block passed as an allow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from _li_support import KINDS, MARKER, MarkerCheck, drive, make_agent, make_shie
 from llama_index.core.base.llms.types import CitableBlock, ImageBlock, TextBlock
 from llama_index.core.tools import FunctionTool
 
-from airs_plugins import Action
+from airs_plugins import Action, Blocked, Finding, Severity, Subject
 from airs_plugins.llamaindex import guard_tools
 from airs_plugins.llamaindex.testing import answer, call
 
@@ -43,3 +44,46 @@ async def test_clean_blocks_are_allowed() -> None:
     blocks = [TextBlock(text="Two results."), ImageBlock(image=b"\x89PNG\r\n", image_mimetype="image/png")]
     decisions = await run("function", blocks)
     assert [d for d in decisions if d[0] == "tool_result"] == [("tool_result", "allow")]
+
+
+PNG = ImageBlock(image=b"\x89PNG\r\n", image_mimetype="image/png")
+
+
+async def guarded_output(blocks: list[Any], check: Any) -> Any:
+    (tool,) = guard_tools([search_tool(blocks)], make_shield(marker=check))
+    return await tool.acall(q="x")
+
+
+async def test_a_redaction_keeps_the_blocks_it_did_not_touch() -> None:
+    """Text beside an image: the marked words are masked in the text block and the image stays. Before, the
+    redacted text replaced the whole output and the image was lost."""
+    out = await guarded_output([TextBlock(text=f"Console shows {MARKER} here."), PNG],
+                               MarkerCheck(score=1.0, action=Action.REDACT))
+    text, image = out.blocks
+    assert image == PNG
+    assert isinstance(text, TextBlock) and MARKER not in text.text and text.text.startswith("Console shows")
+    assert MARKER not in out.content
+
+
+async def test_a_redacted_citable_block_becomes_text() -> None:
+    cited = CitableBlock(content=[TextBlock(text=f"Cited: {MARKER}.")], source="https://example.com/a", title="A")
+    first = TextBlock(text="Results:")
+    out = await guarded_output([first, cited, PNG], MarkerCheck(score=1.0, action=Action.REDACT))
+    kept, replaced, image = out.blocks
+    assert kept == first and image == PNG
+    assert isinstance(replaced, TextBlock) and MARKER not in replaced.text and "https://example.com/a" in replaced.text
+
+
+class RedactEverything(MarkerCheck):
+    """A redaction whose span runs from the first block into the next."""
+
+    def run(self, subject: Subject) -> Sequence[Finding]:
+        return [Finding(check=self.id, category="injection", severity=Severity.HIGH, score=1.0,
+                        spans=((0, len(subject.payload)),), message="all of it", attack=True,
+                        action=Action.REDACT)]
+
+
+async def test_a_redaction_across_blocks_withholds_the_result() -> None:
+    with pytest.raises(Blocked, match="spans two content blocks") as raised:
+        await guarded_output([TextBlock(text="first block"), TextBlock(text="second block")], RedactEverything())
+    assert "first block" not in str(raised.value)
