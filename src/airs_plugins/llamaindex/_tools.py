@@ -75,10 +75,15 @@ def guard_tools(
     * every executed call is claimed in ``shield.ledger`` under (run id, call id) first, so a replay
       after a resume or restart returns the recorded result instead of running it again;
     * results are checked as untrusted content: taint is kept in ``ctx.store`` for later calls, and a
-      blocked or redacted result is withheld or rewritten before the model sees it;
+      blocked or redacted result is withheld or rewritten before the model sees it (a redaction block by
+      block: an image beside the masked text stays);
+    * a result that needs a reviewer pauses the run on :class:`ApprovalRequired` too (channel
+      ``tool_result``): approve releases it, reject withholds it (error output), respond puts the
+      reviewer's message in its place. The tool has run once; the step re-runs after the answer and
+      takes the result from the ledger. Outside a workflow nobody can be asked, and it is withheld;
     * a ``return_direct`` tool's result is the agent's answer, so it also passes the output guard: a
-      block answers with the refusal, a redaction rewrites it, and one that needs a reviewer is
-      withheld (the agent gets an error output and answers without it).
+      block answers with the refusal, a redaction rewrites it, and one that needs a reviewer waits for one
+      as above.
 
     ``judge=`` only attaches a judge to the shield (adapters never route).
     """
@@ -171,6 +176,10 @@ class _Guard:
         base = call_base(self.name, kwargs, current_tool_id(self.name))
         async with state.locked():
             call = _Call(ctx, state, base, await state.seq(base), kwargs)
+            review = await state.pending(_review_key(call.id))
+        if review is not None:  # the tool ran and its result waits for a reviewer: back to that wait
+            return await self._release(call, review)
+        async with state.locked():
             request = await state.pending(call.id)
             decision: Decision | None = None
             if request is None:  # first pass; a replay finds the request and goes straight to the wait
@@ -257,14 +266,29 @@ class _Guard:
                 shown = await self.shield.acheck_output(rewritten if rewritten is not None else text,
                                                         context=after)
                 after = shown.context
-            dumped = await call.state.save_and_finish(after, call.base, call.seq)
+            held = checked if checked.needs_approval else (
+                shown if shown is not None and shown.needs_approval else None)
+            asking = held is not None and call.ctx is not None
+            # a call whose result waits for a reviewer stays open: its step re-runs after the answer and must
+            # find the same call (see _release)
+            dumped = await (call.state.save_context(after) if asking
+                            else call.state.save_and_finish(after, call.base, call.seq))
         extra = {"context": dumped}
         self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
                      started=started, result_correlation_id=checked.correlation_id)
-        # a blocked or held result never reaches the model; nor does an answer that needs a reviewer (nobody
-        # can be asked from inside a tool that already ran); a blocked answer is replaced by the refusal below
-        withheld = checked if checked.blocked or checked.needs_approval else (
-            shown if shown is not None and shown.needs_approval else None)
+        if held is not None and asking:
+            # nobody reads it before a reviewer does (the model, or the user for a return_direct answer);
+            # the tool has run, so what the reviewer releases is replayed from the ledger, never re-run
+            content = rewritten if rewritten is not None else text
+            review = self.shield.approval_request(held, payload_preview=content)
+            self.shield.ledger.complete(thread_id, call.id, content, REVIEW,
+                                        {**extra, REVIEW: review.model_dump(mode="json")})
+            async with call.state.locked():
+                await call.state.set_pending(_review_key(call.id), review)
+            return await self._release(call, review)
+        # a blocked result never reaches the model, nor does one that needs a reviewer when there is none
+        # (outside a workflow); a blocked answer is replaced by the refusal below
+        withheld = checked if checked.blocked else held
         if withheld is not None:
             refusal = withhold_output(withheld, self.name)
             self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
@@ -286,6 +310,8 @@ class _Guard:
     async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
             raise unknown_outcome(self.name)
+        if entry.status == REVIEW:  # ran, and waits for a reviewer (the pending mark was lost): ask again
+            return await self._release(call, ApprovalRequest.model_validate((entry.extra or {})[REVIEW]))
         if entry.status == "waiting":  # an attempt that paused inside the tool; nothing after its wait ran
             await call.finish()
             return await self.run(call.ctx, call.kwargs)
@@ -300,6 +326,28 @@ class _Guard:
         if entry.status == "error":
             raise ToolRefusedError(entry.content or f"Tool call {self.name!r} failed earlier")
         return entry.content or ""
+
+    async def _release(self, call: _Call, review: ApprovalRequest) -> Any:
+        """The reviewer's answer on a result that already ran: approve releases what the ledger kept, reject
+        withholds it, respond puts the reviewer's message in its place; no answer in time denies."""
+        final = await self._ask(call, review)  # the first pass pauses here; the step re-runs with the answer
+        thread_id = review.thread_id or review.run_id
+        if thread_id is None:  # pragma: no cover - a request always carries its run's id
+            raise unknown_outcome(self.name)
+        entry = self.shield.ledger.get(thread_id, call.id)
+        content = entry.content if entry is not None and entry.content is not None else ""
+        extra = {k: v for k, v in ((entry.extra if entry is not None else None) or {}).items() if k != REVIEW}
+        async with call.state.locked():
+            await call.state.drop_pending(_review_key(call.id))
+            await call.state.finish(call.base, call.seq)
+        if final.allowed:
+            self.shield.ledger.complete(thread_id, call.id, content, "success", extra)
+            return content
+        refusal = withhold_output(final, self.name)
+        self.shield.ledger.complete(thread_id, call.id, final.reply or str(refusal), "error", extra)
+        if final.reply:
+            return final.reply
+        raise refusal
 
     def _record(self, decision: Decision, call: _Call, thread_id: str, status: str, *, started: float,
                 result_correlation_id: str | None) -> None:
@@ -377,6 +425,14 @@ def _active_run_tag() -> Any:
     from llama_index_instrumentation.dispatcher import active_instrument_tags
 
     return active_instrument_tags.get().get("llamaindex.run_id")
+
+
+REVIEW = "review"
+"""Ledger status (and ``extra`` key, holding the request) of a result that ran and waits for a reviewer."""
+
+
+def _review_key(call_id: str) -> str:
+    return f"{call_id}#result"
 
 
 def _is_waiting(exc: BaseException) -> bool:

@@ -1,6 +1,8 @@
 """Resume a paused, signed LlamaIndex run in a fresh process (driven by test_li_persist.py).
 
-Usage: python _li_resume.py KIND BLOB_PATH LEDGER_PATH ANSWER  → prints one JSON line.
+Usage: python _li_resume.py KIND BLOB_PATH LEDGER_PATH ANSWER [review]  → prints one JSON line.
+
+``review``: the run paused on a tool *result* that needs a reviewer (the marked inbox), not on a call.
 """
 
 from __future__ import annotations
@@ -10,18 +12,24 @@ import json
 import sys
 from pathlib import Path
 
-from _li_support import Counted, make_agent, make_shield
+from _li_support import Counted, MarkerCheck, make_agent, make_shield
 
+from airs_plugins import Action
 from airs_plugins.llamaindex import ApprovalResponse, guard_tools, load_context, pending_approvals
 from airs_plugins.llamaindex.testing import answer, call
 
 STEPS = [call("read_inbox"), call("send_email", to="boss@corp.example", body="summary"), answer("sent it")]
+REVIEW_STEPS = [call("read_inbox"), answer("read it")]
 
 
-async def main(kind: str, blob: str, ledger: str, verdict: str) -> dict[str, object]:
+def review_marker() -> MarkerCheck:
+    return MarkerCheck(score=1.0, action=Action.REQUIRE_APPROVAL)
+
+
+async def main(kind: str, blob: str, ledger: str, verdict: str, review: bool = False) -> dict[str, object]:
     counted = Counted()
-    shield = make_shield(ledger=ledger)
-    agent = make_agent(kind, guard_tools(counted.tools(), shield), STEPS)
+    shield = make_shield(ledger=ledger, marker=review_marker() if review else None)
+    agent = make_agent(kind, guard_tools(counted.tools(), shield), REVIEW_STEPS if review else STEPS)
     ctx = load_context(agent, blob)  # key from AIRS_CONTEXT_KEY
     pending = await pending_approvals(ctx)
     handler = agent.run(ctx=ctx)
@@ -42,4 +50,5 @@ async def main(kind: str, blob: str, ledger: str, verdict: str) -> dict[str, obj
 
 if __name__ == "__main__":
     kind, blob_path, ledger, verdict = sys.argv[1:5]
-    print(json.dumps(asyncio.run(main(kind, Path(blob_path).read_text(), ledger, verdict))))
+    review = sys.argv[5:6] == ["review"]
+    print(json.dumps(asyncio.run(main(kind, Path(blob_path).read_text(), ledger, verdict, review))))

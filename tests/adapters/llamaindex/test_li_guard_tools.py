@@ -10,7 +10,7 @@ from _li_support import MARKER, Counted, MarkerCheck, drive, make_agent, make_sh
 from llama_index.core.tools import FunctionTool
 
 from airs_plugins import Action, Blocked
-from airs_plugins.llamaindex import ApprovalResponse, GuardedTool, guard_tools
+from airs_plugins.llamaindex import ApprovalRequired, ApprovalResponse, GuardedTool, guard_tools
 from airs_plugins.llamaindex.testing import answer, call
 
 ASK = "Summarise my newest e-mail and send it to boss@corp.example"
@@ -182,6 +182,36 @@ class TestTaint:
         assert MARKER not in tool_texts[0]
         assert "withheld" in tool_texts[0] or "blocked" in tool_texts[0]
         assert counted.count("read_inbox") == 1
+
+    @pytest.mark.parametrize("verdict", ["approve", "reject", "respond"])
+    async def test_result_needing_review_waits_for_a_reviewer(self, counted: Counted, kind: str,
+                                                               verdict: str) -> None:
+        """A result the guard sends to a human is read by nobody before the human answers: approve releases
+        it, reject withholds it, respond puts the reviewer's words in its place. The tool runs once (its step
+        re-runs after the answer). Before, it was withheld without asking anyone."""
+        shield = make_shield(marker=MarkerCheck(score=1.0, action=Action.REQUIRE_APPROVAL))
+        agent = make_agent(kind, guard_tools(counted.tools(), shield), [call("read_inbox"), answer("hm")])
+        reply = {"approve": ApprovalResponse.approve,
+                 "reject": lambda ev: ApprovalResponse.reject(ev, reason="phishing"),
+                 "respond": lambda ev: ApprovalResponse.answer(ev, {"type": "respond",
+                                                                    "message": "Inbox hidden by IT."})}[verdict]
+        handler = agent.run(user_msg="read my mail")
+        asked = []
+        async for ev in handler.stream_events():
+            if isinstance(ev, ApprovalRequired):
+                asked.append(ev)
+                handler.ctx.send_event(reply(ev))
+        await handler
+        assert counted.count("read_inbox") == 1
+        assert len(asked) == 1 and asked[0].approval_request().channel == "tool_result"
+        memory = await handler.ctx.store.get("memory")
+        seen = " ".join(m.content or "" for m in await memory.aget_all())  # ReAct keeps results in its trace
+        assert (MARKER in seen) == (verdict == "approve")
+        assert ("Inbox hidden by IT." in seen) == (verdict == "respond")
+        decisions = [r.body for r in shield.recorder.records() if r.kind == "decision"]
+        assert [d["channel"] for d in decisions].count("tool_call") == 1  # decided once, not again on the re-run
+        executions = [r.body for r in shield.recorder.records() if r.kind == "tool_execution"]
+        assert len(executions) == 1
 
 
 KEY = "test-key-for-exactly-once-0123456789"

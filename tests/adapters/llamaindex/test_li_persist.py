@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _li_resume import REVIEW_STEPS, review_marker
 from _li_support import MARKER, Counted, make_agent, make_shield
 
 from airs_plugins import _signing
@@ -21,8 +22,9 @@ KEY = "restart-test-key-0123456789abcdef"
 STEPS = [call("read_inbox"), call("send_email", to="boss@corp.example", body="summary"), answer("sent it")]
 
 
-async def _pause(kind: str, counted: Counted, ledger: Path) -> tuple[str, Any]:
-    agent = make_agent(kind, guard_tools(counted.tools(), make_shield(ledger=ledger)), STEPS)
+async def _pause(kind: str, counted: Counted, ledger: Path, *, review: bool = False) -> tuple[str, Any]:
+    shield = make_shield(ledger=ledger, marker=review_marker() if review else None)
+    agent = make_agent(kind, guard_tools(counted.tools(), shield), REVIEW_STEPS if review else STEPS)
     handler = agent.run(user_msg="Summarise my mail and send it to boss@corp.example")
     async for ev in handler.stream_events():
         if type(ev).__name__ == "ApprovalRequired":
@@ -32,12 +34,14 @@ async def _pause(kind: str, counted: Counted, ledger: Path) -> tuple[str, Any]:
     return blob, agent
 
 
-def _resume(kind: str, blob: str, tmp_path: Path, ledger: Path, verdict: str) -> dict[str, Any]:
+def _resume(kind: str, blob: str, tmp_path: Path, ledger: Path, verdict: str, *,
+            review: bool = False) -> dict[str, Any]:
     path = tmp_path / "ctx.json"
     path.write_text(blob)
     env = {**os.environ, "AIRS_CONTEXT_KEY": KEY,
            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.run([sys.executable, str(HERE / "_li_resume.py"), kind, str(path), str(ledger), verdict],
+    argv = [sys.executable, str(HERE / "_li_resume.py"), kind, str(path), str(ledger), verdict]
+    proc = subprocess.run([*argv, "review"] if review else argv,
                           capture_output=True, text=True, env=env, timeout=180, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
@@ -73,6 +77,22 @@ class TestRestart:
         assert out["sent"] == []
         assert counted.count("send_email") == 0
         assert "tool_execution" not in out["kinds"]
+
+    @pytest.mark.parametrize("verdict", ["approve", "reject"])
+    async def test_a_result_under_review_resumes_without_running_the_tool_again(self, tmp_path: Path,
+                                                                                verdict: str) -> None:
+        """The tool ran and its result waits for a reviewer; the answer comes in another process. Approve
+        releases the recorded result to the model, reject withholds it; the tool never runs a second time."""
+        counted = Counted()
+        ledger = tmp_path / "ledger.db"
+        blob, _ = await _pause("function", counted, ledger, review=True)
+        assert counted.count("read_inbox") == 1
+        out = _resume("function", blob, tmp_path, ledger, verdict, review=True)
+        assert out["read"] == 0
+        assert len(out["pending"]) == 1
+        texts = " ".join(str(c) for _role, c in out["memory"])
+        assert (MARKER in texts) == (verdict == "approve")
+        assert "read it" in texts
 
 
 class TestSignature:

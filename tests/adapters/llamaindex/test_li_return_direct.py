@@ -1,17 +1,19 @@
 """A ``return_direct`` tool's result is the agent's answer: LlamaIndex returns it to the user without
 the model. So a guarded one passes the output guard too: a block answers with the refusal, a redaction
-rewrites the answer, one that needs a reviewer is withheld (the agent gets an error output and goes on
-without it). Before, only the result guard saw it, and PII that the output guard redacts in answers
-reached the user as it was."""
+rewrites the answer, one that needs a reviewer waits for one (approve shows it, reject withholds it, respond
+shows the reviewer's message; the tool never runs again). Before, only the result guard saw it, and PII that
+the output guard redacts in answers reached the user as it was."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 from _li_support import KINDS, POLICY, drive, make_agent
 from llama_index.core.tools import FunctionTool
 
 from airs_plugins import Action, Channel, Shield
-from airs_plugins.llamaindex import guard_tools
+from airs_plugins.llamaindex import ApprovalRequired, ApprovalResponse, guard_tools
 from airs_plugins.llamaindex.testing import answer, call
 from contract.rules import RuleCheck, rule
 
@@ -40,13 +42,14 @@ class Record:
         return [FunctionTool.from_defaults(fetch_record, return_direct=direct)]
 
 
-async def run(kind: str, text: str, *, direct: bool = True) -> tuple[str, Record, Shield]:
+async def run(kind: str, text: str, *, direct: bool = True,
+              reviewer: Callable[[ApprovalRequired], ApprovalResponse] | None = None) -> tuple[str, Record, Shield]:
     shield = Shield.from_policy(POLICY, checks=[answer_only()])
     record = Record(text)
     agent = make_agent(kind, guard_tools(record.tools(direct), shield),
                        [call("fetch_record", name="alice"), answer("the model's own answer")])
-    out, asked = await drive(agent, "show me alice")
-    assert asked == []
+    out, asked = await drive(agent, "show me alice", reviewer)
+    assert len(asked) == (1 if reviewer is not None else 0)
     return str(out.response.content), record, shield
 
 
@@ -66,14 +69,30 @@ async def test_redacted_direct_answer_is_rewritten(kind: str) -> None:
     assert [o["action"] for o in outputs] == ["redact"]
 
 
+REVIEWERS: dict[str, Callable[[ApprovalRequired], ApprovalResponse]] = {
+    "approve": ApprovalResponse.approve,
+    "reject": lambda ev: ApprovalResponse.reject(ev, reason="not for the user"),
+    "respond": lambda ev: ApprovalResponse.answer(ev, {"type": "respond", "message": "Ask the records team."}),
+}
+
+
+@pytest.mark.parametrize("verdict", sorted(REVIEWERS))
 @pytest.mark.parametrize("kind", KINDS)
-async def test_direct_answer_needing_review_is_withheld(kind: str) -> None:
-    """Nobody can be asked from inside the tool after it ran: the agent answers without the result."""
-    shown, record, shield = await run(kind, f"Alice: {REVIEW} on file")
-    assert record.runs == 1
-    assert REVIEW not in shown and "Alice" not in shown  # the model answered by itself
+async def test_direct_answer_needing_review_waits_for_a_reviewer(kind: str, verdict: str) -> None:
+    """The tool has run; its result is the answer, and nobody sees it before the reviewer does. Before, it
+    was withheld without asking anyone."""
+    shown, record, shield = await run(kind, f"Alice: {REVIEW} on file", reviewer=REVIEWERS[verdict])
+    assert record.runs == 1  # the step re-runs after the answer; the tool does not
+    if verdict == "approve":
+        assert shown == f"Alice: {REVIEW} on file"
+    elif verdict == "respond":
+        assert shown == "Ask the records team."
+    else:
+        assert REVIEW not in shown and "Alice" not in shown  # the model answered by itself
     executions = [r.body for r in shield.recorder.records() if r.kind == "tool_execution"]
     assert [e["tool_name"] for e in executions] == ["fetch_record"]
+    requests = [r.body for r in shield.recorder.records() if r.kind == "approval_request"]
+    assert len(requests) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)
