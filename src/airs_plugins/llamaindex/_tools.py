@@ -260,7 +260,7 @@ class _Guard:
                 checked = checked.model_copy(update={
                     "action": Action.BLOCK,
                     "reason": f"{checked.reason}; the redaction spans two content blocks, so the result is withheld"})
-            rewritten = "\n".join(texts) if texts is not None else None
+            rewritten = _plain(texts) if texts is not None else None
             after = checked.context
             if self.answers and not (checked.blocked or checked.needs_approval) and not is_answer_guarded():
                 shown = await self.shield.acheck_output(rewritten if rewritten is not None else text,
@@ -302,7 +302,7 @@ class _Guard:
                                     extra)
         if rewritten is None:
             return _raw(output)
-        if shown is None or rewritten == "\n".join(texts or ()):
+        if shown is None or (texts is not None and rewritten == _plain(texts)):
             # the redaction only: block by block, so an image beside a masked text block stays
             return result.rebuilt(texts) if texts is not None else rewritten
         return rewritten
@@ -328,8 +328,9 @@ class _Guard:
         return entry.content or ""
 
     async def _release(self, call: _Call, review: ApprovalRequest) -> Any:
-        """The reviewer's answer on a result that already ran: approve releases what the ledger kept, reject
-        withholds it, respond puts the reviewer's message in its place; no answer in time denies."""
+        """The reviewer's answer on a result that already ran: approve releases what the ledger kept (the
+        result's text), reject withholds it, respond puts the reviewer's message in its place; no answer in
+        time denies."""
         final = await self._ask(call, review)  # the first pass pauses here; the step re-runs with the answer
         thread_id = review.thread_id or review.run_id
         if thread_id is None:  # pragma: no cover - a request always carries its run's id
@@ -340,13 +341,13 @@ class _Guard:
         async with call.state.locked():
             await call.state.drop_pending(_review_key(call.id))
             await call.state.finish(call.base, call.seq)
-        if final.allowed:
-            self.shield.ledger.complete(thread_id, call.id, content, "success", extra)
-            return content
+        if final.allowed or final.reply:
+            # a replay of this call later in the run must return what the model was given now
+            released = content if final.allowed else str(final.reply)
+            self.shield.ledger.complete(thread_id, call.id, released, "success", extra)
+            return released
         refusal = withhold_output(final, self.name)
-        self.shield.ledger.complete(thread_id, call.id, final.reply or str(refusal), "error", extra)
-        if final.reply:
-            return final.reply
+        self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
         raise refusal
 
     def _record(self, decision: Decision, call: _Call, thread_id: str, status: str, *, started: float,
@@ -384,7 +385,7 @@ class _Result:
 
     @property
     def text(self) -> str:
-        return "\n".join(p for p in self.parts if p)
+        return _plain(self.parts)
 
     def split(self, redacted: str) -> list[str] | None:
         """The redacted payload back in parts; None when a redaction crossed from one block into the next."""
@@ -404,6 +405,11 @@ class _Result:
             else:
                 out.append(TextBlock(text=new))
         return out
+
+
+def _plain(parts: Sequence[str]) -> str:
+    """Block texts as the model reads them in one string (blocks without words leave no blank line)."""
+    return "\n".join(p for p in parts if p)
 
 
 def _raw(output: Any) -> Any:

@@ -109,3 +109,11 @@ def test_a_redacted_structured_block_becomes_text(adapter: str) -> None:
     first, second, third = answer.content
     assert first == blocks[0] and third == IMAGE
     assert second["type"] == "text" and SECRET not in second["text"] and "[REDACTED]" in second["text"]
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_empty_block_list_passes(adapter: str) -> None:
+    """No block at all is one empty part, not an error."""
+    answer, _model, search = run(adapter, [])
+    assert search.runs == 1
+    assert answer.content in ([], "")
