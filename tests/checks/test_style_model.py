@@ -122,3 +122,12 @@ def test_cost_is_bounded_by_max_chars() -> None:
 def test_half_of_is_the_fixed_split() -> None:
     assert {half_of(str(i)) for i in range(20)} == {"tune", "held"}
     assert half_of("abc") == half_of("abc")
+
+
+def test_text_that_discusses_attacks_is_not_lifted() -> None:
+    """An article quoting a jailbreak shares its vocabulary; the rules damp it as discussion, and the style
+    score leaves it there (a less regularised model lifted this one)."""
+    article = ("In this OWASP LLM01 write-up, for example, attackers embed phrases like \"disregard your system "
+               "prompt\" in web pages; defences include input filtering.")
+    assert style_model().score(article) >= 0.5  # the style alone would lift it
+    assert all(s < LOW for s in attack_scores(article))
