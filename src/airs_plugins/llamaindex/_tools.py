@@ -42,7 +42,7 @@ from ._enforce import (
 )
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
-from ._steps import refusal_text, released_text
+from ._steps import refusal_text
 from ._translate import call_base, current_tool_id
 
 if TYPE_CHECKING:
@@ -174,21 +174,21 @@ class _Guard:
     async def run(self, ctx: Context | None, kwargs: dict[str, Any]) -> Any:
         state: RunState = StoreState(ctx) if ctx is not None else self.local
         base = call_base(self.name, kwargs, current_tool_id(self.name))
+        decision: Decision | None = None
         async with state.locked():
             call = _Call(ctx, state, base, await state.seq(base), kwargs)
             review = await state.pending(_review_key(call.id))
-        if review is not None:  # the tool ran and its result waits for a reviewer: back to that wait
-            return await self._release(call, review)
-        async with state.locked():
-            request = await state.pending(call.id)
-            decision: Decision | None = None
-            if request is None:  # first pass; a replay finds the request and goes straight to the wait
+            request = await state.pending(call.id) if review is None else None
+            if review is None and request is None:
+                # first pass; a replay finds the request (or the result's review) and goes straight to the wait
                 decision = await self.shield.acheck_tool_call(self.name, kwargs, context=await state.context(),
                                                               tool_call_id=call.id)
                 await state.save_context(decision.context)
                 if decision.needs_approval and ctx is not None:
                     request = self.shield.approval_request(decision, tool_args=kwargs)
                     await state.set_pending(call.id, request)
+        if review is not None:  # the tool ran and its result waits for a reviewer: back to that wait
+            return await self._release(call, review)
         if decision is not None and request is None:
             if decision.blocked:
                 await call.finish()
@@ -295,7 +295,7 @@ class _Guard:
             raise refusal
         if shown is not None:
             current = rewritten if rewritten is not None else text
-            released = released_text(shown, current)
+            released = shown.released(current)
             final = refusal_text(shown) if released is None else released
             rewritten = final if final != current else rewritten
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
