@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.types import TextBlock
+from llama_index.core.base.llms.types import ContentBlock, TextBlock
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
 from llama_index.core.workflow import Context
+from pydantic import TypeAdapter, ValidationError
 
 from .._context import is_answer_guarded
 from .._context_codec import decode_context
@@ -281,8 +282,10 @@ class _Guard:
             # the tool has run, so what the reviewer releases is replayed from the ledger, never re-run
             content = rewritten if rewritten is not None else text
             review = self.shield.approval_request(held, payload_preview=content)
-            self.shield.ledger.complete(thread_id, call.id, content, REVIEW,
-                                        {**extra, REVIEW: review.model_dump(mode="json")})
+            kept: dict[str, Any] = {**extra, REVIEW: review.model_dump(mode="json")}
+            if result.blocks is not None:  # an approval releases the blocks (an image beside the text stays)
+                kept[BLOCKS] = _dumped(result.rebuilt(texts) if texts is not None else result.blocks)
+            self.shield.ledger.complete(thread_id, call.id, content, REVIEW, kept)
             async with call.state.locked():
                 await call.state.set_pending(_review_key(call.id), review)
             return await self._release(call, review)
@@ -325,12 +328,12 @@ class _Guard:
         await call.finish()
         if entry.status == "error":
             raise ToolRefusedError(entry.content or f"Tool call {self.name!r} failed earlier")
-        return entry.content or ""
+        return _loaded((entry.extra or {}).get(BLOCKS), entry.content or "")
 
     async def _release(self, call: _Call, review: ApprovalRequest) -> Any:
         """The reviewer's answer on a result that already ran: approve releases what the ledger kept (the
-        result's text), reject withholds it, respond puts the reviewer's message in its place; no answer in
-        time denies."""
+        result's blocks, or its text), reject withholds it, respond puts the reviewer's message in its place;
+        no answer in time denies."""
         final = await self._ask(call, review)  # the first pass pauses here; the step re-runs with the answer
         thread_id = review.thread_id or review.run_id
         if thread_id is None:  # pragma: no cover - a request always carries its run's id
@@ -338,14 +341,19 @@ class _Guard:
         entry = self.shield.ledger.get(thread_id, call.id)
         content = entry.content if entry is not None and entry.content is not None else ""
         extra = {k: v for k, v in ((entry.extra if entry is not None else None) or {}).items() if k != REVIEW}
+        blocks = extra.pop(BLOCKS, None)
         async with call.state.locked():
             await call.state.drop_pending(_review_key(call.id))
             await call.state.finish(call.base, call.seq)
-        if final.allowed or final.reply:
+        if final.allowed:
             # a replay of this call later in the run must return what the model was given now
-            released = content if final.allowed else str(final.reply)
-            self.shield.ledger.complete(thread_id, call.id, released, "success", extra)
-            return released
+            if blocks is not None:
+                extra[BLOCKS] = blocks
+            self.shield.ledger.complete(thread_id, call.id, content, "success", extra)
+            return _loaded(blocks, content)
+        if final.reply:
+            self.shield.ledger.complete(thread_id, call.id, str(final.reply), "success", extra)
+            return str(final.reply)
         refusal = withhold_output(final, self.name)
         self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
         raise refusal
@@ -435,6 +443,24 @@ def _active_run_tag() -> Any:
 
 REVIEW = "review"
 """Ledger status (and ``extra`` key, holding the request) of a result that ran and waits for a reviewer."""
+BLOCKS = "blocks"
+"""Ledger ``extra`` key: the content blocks (JSON) of a reviewed result, released as blocks on approval."""
+
+
+def _dumped(blocks: Sequence[Any]) -> list[dict[str, Any]]:
+    return [b.model_dump(mode="json") for b in blocks]
+
+
+def _loaded(blocks: Any, text: str) -> Any:
+    """The kept blocks back (the wrapper returns them, so ``FunctionTool`` rebuilds the same output), or
+    ``text`` when none were kept or they no longer load (a block type this LlamaIndex does not know)."""
+    if not isinstance(blocks, list) or not blocks:
+        return text
+    adapter: TypeAdapter[Any] = TypeAdapter(ContentBlock)
+    try:
+        return [adapter.validate_python(b) for b in blocks]
+    except ValidationError:
+        return text
 
 
 def _review_key(call_id: str) -> str:
