@@ -43,6 +43,7 @@ from .._ledger import LedgerEntry
 from .._shield import Shield
 from ._added import added_messages, answers, in_place, with_added
 from ._flow import Ask, Flow, Run
+from ._pinned import CallChangedError
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -198,7 +199,7 @@ def tool_call_flow(
     key = thread_id or ctx.run_id
     slot = ledger_slot(call_id)
     asks = _Asks(can_interrupt, may_ask)
-    rec = record_for(records, call_id, args)
+    rec = record_for(records, call_id, name, args)
     fresh = recalled = False
     if rec is None:
         if not decide_missing:
@@ -212,7 +213,7 @@ def tool_call_flow(
         kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + slot, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
         # if that was made on these arguments
-        rec = record_for({call_id: kept}, call_id, args) if kept is not None else None
+        rec = record_for({call_id: kept}, call_id, name, args) if kept is not None else None
         if rec is not None:
             ctx, recalled = kept_ctx, True
         else:
@@ -267,6 +268,11 @@ def tool_call_flow(
 
     try:
         out = yield Run({**call, "args": run_args})
+    except CallChangedError as exc:  # changed inside the middleware after this decision: it did not run
+        shield.ledger.complete(key, slot, str(exc), status="error")
+        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                         "executed": False, "outcome": "changed after the decision"})
+        return ToolOutcome(tool_message(call, str(exc), status="error"), ctx_json, written, False)
     except GraphBubbleUp:
         shield.ledger.complete(key, slot, "", status=INTERRUPTED)
         raise

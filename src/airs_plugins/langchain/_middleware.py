@@ -44,6 +44,7 @@ from ._enforce import (
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
+from ._pinned import Pin
 from ._structured import (
     STRUCTURED_KEY,
     answered_calls,
@@ -464,8 +465,13 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return handler(request)
 
         def run(call: dict[str, Any]) -> Any:
+            pin = Pin.of(call)
             with enforcing(call.get("id") or ""):
-                return handler(request.override(tool_call=call))  # type: ignore[arg-type]
+                try:
+                    return pin.settled(handler(pin.request(request, call)))
+                except Exception:
+                    pin.settled(None)  # a changed call's refusal, whatever the middleware inside made of it
+                    raise
 
         return _with_checked(drive(self._flow(request), self.shield, run))
 
@@ -477,8 +483,13 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return await handler(request)
 
         async def run(call: dict[str, Any]) -> Any:
+            pin = Pin.of(call)
             with enforcing(call.get("id") or ""):
-                return await handler(request.override(tool_call=call))  # type: ignore[arg-type]
+                try:
+                    return pin.settled(await handler(pin.request(request, call)))
+                except Exception:
+                    pin.settled(None)
+                    raise
 
         return _with_checked(await adrive(self._flow(request), self.shield, run))
 

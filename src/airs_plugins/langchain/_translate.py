@@ -251,10 +251,15 @@ def decision_record(decision: Decision, args: Mapping[str, Any], *,
     }
 
 
-def record_for(records: Mapping[str, Any] | None, call_id: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The recorded decision for this call, only if it was made on these exact arguments."""
+def record_for(records: Mapping[str, Any] | None, call_id: str, name: str,
+               args: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The recorded decision for this call, only if it was made on this very tool and these exact arguments.
+
+    Anything between the decision and the tool (a middleware listed before ``AIRSMiddleware``, such as
+    LangChain's ``HumanInTheLoopMiddleware`` applying a reviewer's edit) may change the call; a changed
+    call is decided anew, never run on the decision made for another tool or other arguments."""
     rec = (records or {}).get(call_id)
-    if not isinstance(rec, Mapping) or rec.get("args_digest") != args_digest(args):
+    if not isinstance(rec, Mapping) or rec.get("tool_name") != name or rec.get("args_digest") != args_digest(args):
         return None
     return dict(rec)
 

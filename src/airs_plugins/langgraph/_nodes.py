@@ -82,7 +82,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     ctx = context_in(state, thread_id_of(config))
     decided: dict[str, Any] = {}
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
-                 if record_for(records, call_id, args) is None]
+                 if record_for(records, call_id, name, args) is None]
     last = _last_ai(state)
     if undecided and last is not None:
         for server_tool, read in server_results(last):
@@ -111,8 +111,8 @@ def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
     records = state_get(state, DECISIONS_KEY) or {}
     waiting: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for call in _pending_calls(state):
-        _name, args, call_id = tool_call_parts(call)
-        rec = record_for(records, call_id, args)
+        name, args, call_id = tool_call_parts(call)
+        rec = record_for(records, call_id, name, args)
         if rec is not None and rec.get("action") == Action.REQUIRE_APPROVAL.value and rec.get("request") \
                 and rec.get("enforced", True):
             waiting.append((call, rec))

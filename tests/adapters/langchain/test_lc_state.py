@@ -57,12 +57,16 @@ def test_decisions_and_ids_merge_key_by_key() -> None:
     assert merge_ids(["a", "b"], ["b", "c"]) == ["a", "b", "c"]
 
 
-def test_a_record_only_matches_its_own_arguments() -> None:
-    """A decision record authorises the call id only with the exact arguments it was made on."""
-    records = {"c1": {"args_digest": args_digest({"q": "a"}), "action": "allow"}}
-    assert record_for(records, "c1", {"q": "a"}) is not None
-    assert record_for(records, "c1", {"q": "b"}) is None
-    assert record_for(records, "c2", {"q": "a"}) is None
+def test_a_record_only_matches_its_own_tool_and_arguments() -> None:
+    """A decision record authorises the call id only for the tool and the exact arguments it was made on."""
+    records = {"c1": {"tool_name": "lookup", "args_digest": args_digest({"q": "a"}), "action": "allow"}}
+    assert record_for(records, "c1", "lookup", {"q": "a"}) is not None
+    assert record_for(records, "c1", "lookup", {"q": "b"}) is None
+    assert record_for(records, "c2", "lookup", {"q": "a"}) is None
+    # the same id and arguments redirected to another tool (a reviewer's edit in HumanInTheLoopMiddleware)
+    assert record_for(records, "c1", "delete_all", {"q": "a"}) is None
+    # a record that does not say which tool it was made for authorises none
+    assert record_for({"c1": {"args_digest": args_digest({"q": "a"})}}, "c1", "lookup", {"q": "a"}) is None
 
 
 def test_decision_records_are_bounded_to_the_newest() -> None:

@@ -1,0 +1,121 @@
+"""The tool a decided call runs on: it runs that call and no other.
+
+``create_agent`` nests ``wrap_tool_call`` hooks in the order the middleware is listed, the first one
+outermost. A middleware listed *after* ``AIRSMiddleware`` runs inside its enforcement, after the decision,
+and may still change the call: LangChain's ``HumanInTheLoopMiddleware`` applies a reviewer's edit there
+(other arguments, or another tool). Such a call must not run on the decision made for the original one.
+
+So the request ``AIRSMiddleware`` hands on carries :class:`Pin` proxies instead of the tools, as
+``request.tool`` and in ``request.runtime.tools`` (where a redirect finds its tool). At execution a proxy
+compares the call it is asked to run with the decided one (tool, then every argument the model or a
+reviewer can set; the values ``ToolNode`` injects, such as state or the runtime, are not the model's) and
+refuses any other: the tool does not run, and the middleware answers with an error ``ToolMessage``
+saying how to list the middleware so that AIRS decides the call that runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .._canonical import canonical_args
+from .._errors import AIRSError
+
+
+class CallChangedError(AIRSError, RuntimeError):
+    """A middleware inside ``AIRSMiddleware`` changed a tool call after AIRS decided it; it was not run."""
+
+
+@dataclass
+class Pin:
+    """The decided call (tool name and arguments) and what, if anything, tried to run in its place."""
+
+    name: str
+    args: dict[str, Any]
+    changed: str | None = field(default=None)
+
+    @classmethod
+    def of(cls, call: Mapping[str, Any]) -> Pin:
+        args = call.get("args")
+        return cls(str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {})
+
+    def request(self, request: Any, call: Mapping[str, Any]) -> Any:
+        """``request`` for ``call``, its tools replaced by proxies that only run this call."""
+        tool = request.tool
+        overrides: dict[str, Any] = {"tool_call": call, "tool": _Pinned(tool, self) if tool is not None else None}
+        runtime = request.runtime
+        tools = getattr(runtime, "tools", None)
+        if tools:
+            overrides["runtime"] = replace(runtime, tools=[_Pinned(t, self) for t in tools])
+        return request.override(**overrides)
+
+    def check(self, tool: Any, tool_input: Any) -> None:
+        call = tool_input if isinstance(tool_input, Mapping) and tool_input.get("type") == "tool_call" else None
+        name = str(call.get("name") if call is not None else getattr(tool, "name", ""))
+        args = call.get("args") if call is not None else tool_input
+        problem = None
+        if name != self.name or getattr(tool, "name", name) != self.name:
+            problem = f"the call was redirected from `{self.name}` to `{name}`"
+        elif not isinstance(args, Mapping) or not self._same_args(tool, args):
+            problem = f"the arguments of the call to `{self.name}` were changed"
+        if problem is not None:
+            self.changed = problem
+            raise CallChangedError(changed_text(self.name, problem))
+
+    def _same_args(self, tool: Any, args: Mapping[str, Any]) -> bool:
+        if any(k not in args for k in self.args):
+            return False
+        if canonical_args({k: args[k] for k in self.args}) != canonical_args(self.args):
+            return False
+        extra = set(args) - set(self.args)
+        if not extra:
+            return True
+        visible = _model_visible(tool)
+        return visible is not None and not extra & visible
+
+    def settled(self, out: Any) -> Any:
+        """``out``, unless the tool refused a changed call (``ToolNode`` may have turned that refusal into an
+        error message, with ``handle_tool_errors``): then the refusal, raised."""
+        if self.changed is not None:
+            raise CallChangedError(changed_text(self.name, self.changed))
+        return out
+
+
+def changed_text(name: str, problem: str) -> str:
+    return (f"AIRS blocked the call to `{name}`: {problem} after AIRS decided it, by a middleware listed after "
+            "AIRSMiddleware (such as HumanInTheLoopMiddleware applying a reviewer's edit). The tool was not "
+            "executed. List AIRSMiddleware after that middleware, so that AIRS decides the call that runs.")
+
+
+def _model_visible(tool: Any) -> set[str] | None:
+    """The arguments the model (or a reviewer) sets; the others are injected by ``ToolNode``. None when the
+    tool does not say (then any argument beyond the decided ones is a change: fail closed)."""
+    schema = getattr(tool, "tool_call_schema", None)
+    fields = getattr(schema, "model_fields", None)
+    if isinstance(fields, Mapping):
+        return set(fields)
+    if isinstance(schema, Mapping) and isinstance(schema.get("properties"), Mapping):
+        return set(schema["properties"])
+    return None
+
+
+class _Pinned:
+    """A stand-in for a tool: the tool itself for everything but running a call other than the pinned one."""
+
+    __slots__ = ("_pin", "_tool")
+
+    def __init__(self, tool: Any, pin: Pin) -> None:
+        self._tool = tool
+        self._pin = pin
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tool, name)
+
+    def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+        self._pin.check(self._tool, tool_input)
+        return self._tool.invoke(tool_input, config, **kwargs)
+
+    async def ainvoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+        self._pin.check(self._tool, tool_input)
+        return await self._tool.ainvoke(tool_input, config, **kwargs)
