@@ -56,9 +56,10 @@ APPROVE = {"decisions": [{"type": "approve"}]}
 REJECT = {"decisions": [{"type": "reject", "message": "not now"}]}
 
 
-def run(order: str, answer: dict[str, Any], *, use_async: bool = False) -> tuple[Tools, Any, dict[str, ToolMessage]]:
+def run(order: str, answer: dict[str, Any], *, use_async: bool = False,
+        mode: str = "batched") -> tuple[Tools, Any, dict[str, ToolMessage]]:
     tools, shield = Tools(), make_shield()
-    hitl = HumanInTheLoopMiddleware(interrupt_on={"post_message": True})
+    hitl = HumanInTheLoopMiddleware(interrupt_on={"post_message": True}, interrupt_mode=mode)  # type: ignore[arg-type]
     airs = AIRSMiddleware(shield)
     agent = create_agent(ToolFake(responses=script([call("post_message", ORIGINAL, "c1")], "done")), tools.all(),
                          middleware=[hitl, airs] if order == "hitl-first" else [airs, hitl],
@@ -128,6 +129,18 @@ def test_listed_first_airs_refuses_a_call_changed_inside_it(answer: dict[str, An
     assert message.status == "error" and "List AIRSMiddleware after that middleware" in str(message.content)
     (execution,) = [r.body for r in shield.recorder.records() if r.kind == "tool_execution"]
     assert execution["executed"] is False and execution["outcome"] == "changed after the decision"
+
+
+@pytest.mark.parametrize("order", ["hitl-first", "airs-first"])
+def test_per_call_reviews_are_covered_the_same_way(order: str) -> None:
+    """``interrupt_mode="per_call"`` asks inside ``wrap_tool_call``, so the edit is applied there too."""
+    tools, shield, answers = run(order, {"type": "edit", "edited_action": {"name": "post_message", "args": EDITED}},
+                                 mode="per_call")
+    if order == "hitl-first":
+        assert tools.runs == [("post_message", EDITED)]
+        assert decided(shield)[-1] == ("post_message", "allow")
+    else:
+        assert tools.runs == [] and "List AIRSMiddleware after" in str(answers["c1"].content)
 
 
 def test_a_pin_refuses_other_calls_and_ignores_injected_arguments() -> None:
