@@ -15,6 +15,7 @@ saying how to list the middleware so that AIRS decides the call that runs.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -100,6 +101,11 @@ def _model_visible(tool: Any) -> set[str] | None:
     return None
 
 
+_RUNNING: contextvars.ContextVar[Pin | None] = contextvars.ContextVar("airs_pinned_running", default=None)
+"""The pinned call now running: a tool it runs itself (through ``runtime.tools``, which a tool can be given)
+is its own business, as it would be without AIRS, not a call made in its place."""
+
+
 class _Pinned:
     """A stand-in for a tool: the tool itself for everything but running a call other than the pinned one."""
 
@@ -113,9 +119,21 @@ class _Pinned:
         return getattr(self._tool, name)
 
     def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+        if _RUNNING.get() is self._pin:
+            return self._tool.invoke(tool_input, config, **kwargs)
         self._pin.check(self._tool, tool_input)
-        return self._tool.invoke(tool_input, config, **kwargs)
+        token = _RUNNING.set(self._pin)
+        try:
+            return self._tool.invoke(tool_input, config, **kwargs)
+        finally:
+            _RUNNING.reset(token)
 
     async def ainvoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+        if _RUNNING.get() is self._pin:
+            return await self._tool.ainvoke(tool_input, config, **kwargs)
         self._pin.check(self._tool, tool_input)
-        return await self._tool.ainvoke(tool_input, config, **kwargs)
+        token = _RUNNING.set(self._pin)
+        try:
+            return await self._tool.ainvoke(tool_input, config, **kwargs)
+        finally:
+            _RUNNING.reset(token)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain.tools import ToolRuntime
 from langchain_core.messages import HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -175,3 +176,28 @@ def test_a_refusal_turned_into_a_message_by_the_tool_node_is_still_a_refusal() -
     with pytest.raises(CallChangedError):
         pin.settled(ToolMessage("Error: CallChangedError(...)", tool_call_id="c1", status="error"))
     assert Pin("post_message", {}).settled("out") == "out"
+
+
+def test_a_tool_may_still_run_other_tools_itself() -> None:
+    """A tool given the runtime can run another of the agent's tools itself (not a call AIRS decides, as
+    without AIRS); the pin only refuses a call run *in place of* the decided one."""
+    looked_up: list[str] = []
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        looked_up.append(q)
+        return f"about {q}"
+
+    @tool
+    def brief(topic: str, runtime: ToolRuntime) -> str:
+        """Write a brief on a topic, from a lookup."""
+        found = next(t for t in runtime.tools if t.name == "lookup")
+        return f"brief: {found.invoke({'q': topic})}"
+
+    shield = make_shield()
+    agent = create_agent(ToolFake(responses=script([call("brief", {"topic": "tides"}, "c1")], "done")),
+                         [lookup, brief], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    out = agent.invoke({"messages": [HumanMessage("brief me")]}, new_config())
+    assert assert_paired(out["messages"])["c1"].content == "brief: about tides"
+    assert looked_up == ["tides"]
