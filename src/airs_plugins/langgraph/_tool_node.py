@@ -20,7 +20,7 @@ from ..langchain._translate import DECISIONS_KEY, context_in, current_config, st
 class SecureToolNode(ToolNode):
     """A ``ToolNode`` whose every call is enforced against ``airs_decisions`` in state.
 
-    * no decision recorded for the call id *and these exact arguments* ⇒ error ToolMessage, the
+    * no decision recorded for the call id, *this tool and these exact arguments* ⇒ error ToolMessage, the
       tool does not run (fail closed: put :func:`guard_node` and :func:`approval_node` before it);
     * block / reject ⇒ error ToolMessage; respond ⇒ the reviewer's message; still
       ``require_approval`` (no approval node ran) ⇒ error ToolMessage;

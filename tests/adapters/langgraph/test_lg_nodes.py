@@ -62,6 +62,23 @@ def test_a_decision_for_other_arguments_does_not_authorise_a_call() -> None:
     assert assert_paired(out["messages"])["c1"].status == "error"
 
 
+def test_a_decision_for_another_tool_does_not_authorise_a_call() -> None:
+    """A recorded allow is bound to its tool too: the same call id and arguments sent to another tool (a
+    denied one) fail closed. Before, the other tool ran on the first one's decision."""
+    ex = Executions()
+    shield = make_shield()
+    args = {"scope": "everything"}
+    decided = tool_graph(guard_node(shield)).invoke(
+        {"messages": [HumanMessage("x"), AIMessage("", tool_calls=[call("lookup", args, "c1")], id="ai")]})
+    assert decided["airs_decisions"]["c1"]["action"] == "allow"
+    redirected = AIMessage("", tool_calls=[call("delete_all", args, "c1")], id="ai")
+    out = tool_graph(SecureToolNode(ex.tools(), shield)).invoke(
+        {"messages": [HumanMessage("x"), redirected], "airs_decisions": decided["airs_decisions"]})
+    assert ex.log == []
+    answer = assert_paired(out["messages"])["c1"]
+    assert answer.status == "error" and "no AIRS decision" in answer.content
+
+
 def test_guard_node_only_decides() -> None:
     """The guard node writes plain-dict decisions (with the approval request) and runs no tool."""
     shield = make_shield()
