@@ -36,14 +36,18 @@ RESULT = ("The handbook section on {topic} says to file form HR-{n:04d} within f
 
 
 def _step(shield: Shield, ctx: RunContext, i: int, *, threaded: bool = False) -> float:
-    """One tool step: the call decided, then its result (in a fresh thread when ``threaded``)."""
+    """One tool step: the call decided, then its result (in a fresh thread when ``threaded``). Only the two
+    decisions are timed, not the thread's start; every step starts from the same context, so the run's
+    context does not grow over the bench."""
     t0 = time.perf_counter()
     call = shield.check_tool_call("lookup", {"topic": f"topic {i}"}, context=ctx, tool_call_id=f"call_{i}")
-    box: dict[str, Any] = {}
+    spent = [time.perf_counter() - t0]
 
     def result() -> None:
-        box["d"] = shield.check_tool_result("lookup", RESULT.format(topic=f"topic {i}", n=i % 100),
-                                            context=call.context, tool_call_id=f"call_{i}")
+        t1 = time.perf_counter()
+        shield.check_tool_result("lookup", RESULT.format(topic=f"topic {i}", n=i % 100), context=call.context,
+                                 tool_call_id=f"call_{i}")
+        spent.append(time.perf_counter() - t1)
 
     if threaded:
         worker = threading.Thread(target=result)
@@ -51,8 +55,7 @@ def _step(shield: Shield, ctx: RunContext, i: int, *, threaded: bool = False) ->
         worker.join()
     else:
         result()
-    # every step starts from the same context, so the run's context does not grow over the bench
-    return time.perf_counter() - t0
+    return sum(spent)
 
 
 def measure(steps: int = 200, idle_ms: float = 20.0) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def measure(steps: int = 200, idle_ms: float = 20.0) -> dict[str, Any]:
         _step(shield, ctx, i)
     idle = idle_ms / 1000
     out: dict[str, list[float]] = {"warm": [], "after_idle": [], "after_idle_thread": []}
+
     def warm(first: int) -> None:  # back to back: half before the idle rounds, half after (machine drift)
         out["warm"].extend(_step(shield, ctx, first + i) for i in range(steps // 2))
 
