@@ -400,6 +400,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     The run's ``RunContext`` lives in state as ``airs_context``, so taint and caps survive a resume
     after a restart when the agent has a checkpointer. Ungated tool calls of the same turn run
     without waiting for the human's answer on the gated ones.
+
+    Order: list it after any middleware that changes tool calls (``HumanInTheLoopMiddleware``'s edit), so
+    that AIRS decides the call that runs; a middleware listed after it runs inside its enforcement, and the
+    tool it hands on runs only the decided call (see ``_pinned``).
     """
 
     state_schema = AIRSAgentState
