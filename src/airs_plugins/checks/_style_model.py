@@ -21,9 +21,9 @@ import itertools
 import json
 import math
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -63,16 +63,8 @@ class StyleModel:
                    {k: v for k, v in raw.items() if k not in ("weights", "bias")})
 
 
-_LOADED: StyleModel | None = None
-_LOCK = threading.Lock()
-
-
+@cache
 def style_model() -> StyleModel:
     """The shipped model, read once per process."""
-    global _LOADED
-    if _LOADED is None:
-        with _LOCK:
-            if _LOADED is None:
-                raw = resources.files("airs_plugins.checks").joinpath("data", _MODEL_FILE).read_text("utf-8")
-                _LOADED = StyleModel.from_json(json.loads(raw))
-    return _LOADED
+    raw = resources.files("airs_plugins.checks").joinpath("data", _MODEL_FILE).read_text("utf-8")
+    return StyleModel.from_json(json.loads(raw))

@@ -16,7 +16,8 @@ saying how to list the middleware so that AIRS decides the call that runs.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -118,22 +119,23 @@ class _Pinned:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tool, name)
 
-    def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+    @contextmanager
+    def _turn(self, tool_input: Any) -> Iterator[None]:
+        """Run the pinned call after checking it is the one; a call made from inside it runs unchecked."""
         if _RUNNING.get() is self._pin:
-            return self._tool.invoke(tool_input, config, **kwargs)
+            yield
+            return
         self._pin.check(self._tool, tool_input)
         token = _RUNNING.set(self._pin)
         try:
-            return self._tool.invoke(tool_input, config, **kwargs)
+            yield
         finally:
             _RUNNING.reset(token)
 
+    def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
+        with self._turn(tool_input):
+            return self._tool.invoke(tool_input, config, **kwargs)
+
     async def ainvoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
-        if _RUNNING.get() is self._pin:
+        with self._turn(tool_input):
             return await self._tool.ainvoke(tool_input, config, **kwargs)
-        self._pin.check(self._tool, tool_input)
-        token = _RUNNING.set(self._pin)
-        try:
-            return await self._tool.ainvoke(tool_input, config, **kwargs)
-        finally:
-            _RUNNING.reset(token)

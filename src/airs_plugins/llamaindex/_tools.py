@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.base.llms.types import ContentBlock, TextBlock
@@ -456,11 +457,16 @@ def _loaded(blocks: Any, text: str) -> Any:
     ``text`` when none were kept or they no longer load (a block type this LlamaIndex does not know)."""
     if not isinstance(blocks, list) or not blocks:
         return text
-    adapter: TypeAdapter[Any] = TypeAdapter(ContentBlock)
+    adapter = _block_adapter()
     try:
         return [adapter.validate_python(b) for b in blocks]
     except ValidationError:
         return text
+
+
+@cache
+def _block_adapter() -> TypeAdapter[Any]:
+    return TypeAdapter(ContentBlock)
 
 
 def _review_key(call_id: str) -> str:
