@@ -213,6 +213,12 @@ class Subject(BaseModel):
     """For tool results and retrieved documents: which tool or retriever produced it."""
     max_scan_bytes: int = 65536
     output_schema: dict[str, Any] | None = None
+    interim: bool = False
+    """For model output: text that comes with tool calls, so the run goes on and it is not the answer (the
+    output schema, which describes the answer, does not apply to it)."""
+    structured: tuple[Any, ...] | None = None
+    """For model output: the answer's structured values (``response_format``, ``output_cls``), as JSON data.
+    ``payload`` carries them as text for the text checks; the output schema is checked against these."""
 
     @cached_property
     def text(self) -> ScanText:

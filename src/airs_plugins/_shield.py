@@ -7,7 +7,7 @@ import concurrent.futures
 import json
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -124,9 +124,13 @@ class Shield:
         return self._text_subject(Channel.USER_INPUT, text, context, ids)
 
     def subject_output(self, text: str, *, context: ContextIn = None,
-                       output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Subject:
+                       output_schema: Mapping[str, Any] | None = None, interim: bool = False,
+                       structured: Sequence[Any] | None = None, **ids: str | None) -> Subject:
+        """``interim``: the text comes with tool calls (not the answer); ``structured``: the answer's structured
+        values, which the output schema is checked against instead of the text (see ``Subject``)."""
         return self._text_subject(Channel.MODEL_OUTPUT, text, context, ids,
-                                  output_schema=dict(output_schema) if output_schema else None)
+                                  output_schema=dict(output_schema) if output_schema else None, interim=interim,
+                                  structured=tuple(structured) if structured else None)
 
     def _text_subject(self, channel: Channel, text: Any, context: ContextIn, ids: Mapping[str, str | None],
                       **extra: Any) -> Subject:
@@ -168,8 +172,10 @@ class Shield:
         return self.check(self.subject_input(text, context=context, **ids))
 
     def check_output(self, text: str, *, context: ContextIn = None,
-                     output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Decision:
-        return self.check(self.subject_output(text, context=context, output_schema=output_schema, **ids))
+                     output_schema: Mapping[str, Any] | None = None, interim: bool = False,
+                     structured: Sequence[Any] | None = None, **ids: str | None) -> Decision:
+        return self.check(self.subject_output(text, context=context, output_schema=output_schema, interim=interim,
+                                              structured=structured, **ids))
 
     def check_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
                         context: ContextIn = None, tool_call_id: str | None = None,
@@ -194,8 +200,10 @@ class Shield:
         return await self.acheck(self.subject_input(text, context=context, **ids))
 
     async def acheck_output(self, text: str, *, context: ContextIn = None,
-                            output_schema: Mapping[str, Any] | None = None, **ids: str | None) -> Decision:
-        return await self.acheck(self.subject_output(text, context=context, output_schema=output_schema, **ids))
+                            output_schema: Mapping[str, Any] | None = None, interim: bool = False,
+                            structured: Sequence[Any] | None = None, **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_output(text, context=context, output_schema=output_schema,
+                                                     interim=interim, structured=structured, **ids))
 
     async def acheck_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
                                context: ContextIn = None, tool_call_id: str | None = None,

@@ -74,6 +74,22 @@ def test_output_schema() -> None:
     assert s.check_output("[1, 2]", output_schema=other).action is Action.ALLOW
 
 
+def test_output_schema_describes_the_answer_only() -> None:
+    """Text that comes with tool calls is not the answer: the schema waits for the answer. A structured
+    answer is checked as data, whatever text comes with it; a mismatch in any of several is reported."""
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+    s = Shield.from_policy({"output_schema": schema})
+    assert s.check_output("Let me look that up.", interim=True).action is Action.ALLOW
+    assert s.check_output("Let me look that up.").action is Action.BLOCK
+    said = 'Here you go.\n{"answer": "42"}'
+    assert s.check_output(said).action is Action.BLOCK
+    assert s.check_output(said, structured=[{"answer": "42"}]).action is Action.ALLOW
+    d = s.check_output('Here you go.\n{"answer": "42"}\n{"answer": 7}', structured=[{"answer": "42"}, {"answer": 7}])
+    assert d.action is Action.BLOCK
+    assert "structured answer does not match its schema at answer" in d.reason
+    assert s.check_output("{}", structured=[]).action is Action.BLOCK  # no structured value: the text is the answer
+
+
 def test_banned_terms_after_normalisation() -> None:
     """Banned terms match whole words, through homoglyphs and full-width letters."""
     s = Shield.from_policy({"banned_terms": ["project falcon", "re:\\bacme\\s+merger\\b"]})

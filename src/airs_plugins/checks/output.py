@@ -231,29 +231,36 @@ class OutputSchema(BaseCheck):
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         schema = subject.output_schema or self.policy.output_schema
-        if schema is None:
+        if schema is None or subject.interim:  # the schema describes the answer, not what comes with tool calls
             return []
         try:
             validator = self._validator(schema)
         except Exception as exc:
             return [self.finding("format", score=1.0, severity=Severity.HIGH,
                                  message=f"output schema is invalid: {str(exc)[:160]}")]
+        if subject.structured is not None:  # the answer's data itself: the text around it is not the answer
+            return self._mismatch(validator, subject.structured, "structured answer")
         body = _strip_fence(subject.payload)
         try:
             data = json.loads(body)
         except (ValueError, RecursionError) as exc:
             return [self.finding("format", score=1.0, severity=Severity.MEDIUM,
                                  message=f"output is not valid JSON: {str(exc)[:120]}")]
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-        if not errors:
-            return []
+        return self._mismatch(validator, (data,), "output")
+
+    def _mismatch(self, validator: Any, values: Sequence[Any], what: str) -> list[Finding]:
         from .._policy import format_path
 
-        first = errors[0]
-        where = format_path(first.absolute_path) or "<root>"
-        return [self.finding("format", score=1.0, severity=Severity.MEDIUM,
-                             message=f"output does not match its schema at {where}: {first.message[:160]} "
-                                     f"({len(errors)} error(s))")]
+        out: list[Finding] = []
+        for data in values:
+            errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+            if errors:
+                first = errors[0]
+                where = format_path(first.absolute_path) or "<root>"
+                out.append(self.finding("format", score=1.0, severity=Severity.MEDIUM,
+                                        message=f"{what} does not match its schema at {where}: "
+                                                f"{first.message[:160]} ({len(errors)} error(s))"))
+        return out
 
 
 def _strip_fence(text: str) -> str:

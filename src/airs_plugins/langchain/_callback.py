@@ -155,12 +155,14 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_suppressed():
             return
         root = self._root_of(run_id, parent_run_id)
-        texts = [_generation_text(g) for batch in response.generations for g in batch]
-        self._audit("llm_end", run_id, parent_run_id, generations=len(texts))
+        generations = [g for batch in response.generations for g in batch]
+        self._audit("llm_end", run_id, parent_run_id, generations=len(generations))
         try:
-            for text in texts if not is_guarded() else ():
+            for g in generations if not is_guarded() else ():
+                text = _generation_text(g)
                 if text.strip():
-                    self._decide(root, "check_output", text)
+                    # text that comes with tool calls is not the answer: the output schema waits for that
+                    self._decide(root, "check_output", text, interim=_calls_tools(g))
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -258,6 +260,10 @@ def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, An
     except ValueError:
         return {"input": input_str}
     return dict(parsed) if isinstance(parsed, Mapping) else {"input": input_str}
+
+
+def _calls_tools(generation: Any) -> bool:
+    return bool(getattr(getattr(generation, "message", None), "tool_calls", None))
 
 
 def _generation_text(generation: Any) -> str:

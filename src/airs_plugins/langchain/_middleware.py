@@ -234,7 +234,10 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
     payload = output_payload(text, structured)
     new_args: dict[str, dict[str, Any]] = {}
     if payload.strip():
-        d: Decision = yield Ask("check_output", (payload,), {"context": ctx})
+        # text that comes with tool calls is not the answer yet; a structured answer is its arguments
+        d: Decision = yield Ask("check_output", (payload,), {
+            "context": ctx, "interim": bool(calls),
+            "structured": [dict(c.get("args") or {}) for c in structured] if structured else None})
         ctx = d.context
         if d.blocked:
             return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)

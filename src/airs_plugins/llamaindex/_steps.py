@@ -66,12 +66,16 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
     return out, None
 
 
-async def guard_output(ctx: Any, shield: Shield, text: str, *,
-                       output_schema: Mapping[str, Any] | None = None) -> Decision:
-    """Check a draft answer (channel ``model_output``); an attached judge runs when the router asks."""
+async def guard_output(ctx: Any, shield: Shield, text: str, *, output_schema: Mapping[str, Any] | None = None,
+                       structured: Mapping[str, Any] | None = None) -> Decision:
+    """Check a draft answer (channel ``model_output``); an attached judge runs when the router asks.
+
+    ``structured``: the agent's structured response (``output_cls``), whose JSON ``text`` includes; the output
+    schema is checked against it rather than against the text."""
     state = StoreState(ctx)
     async with state.locked():
-        d = await shield.acheck_output(text, context=await state.context(), output_schema=output_schema)
+        d = await shield.acheck_output(text, context=await state.context(), output_schema=output_schema,
+                                       structured=None if structured is None else [dict(structured)])
         await state.save_context(d.context)
     return d
 

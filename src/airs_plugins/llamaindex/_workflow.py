@@ -79,9 +79,9 @@ class AIRSWorkflow(Workflow):
     the caller wrote them all) and passed on, as are ``max_iterations`` and ``early_stopping_method``;
     anything else is refused with a ``TypeError`` rather than dropped (the agent's memory persists across
     runs that share a ``ctx``). An agent's structured response (``output_cls``) is checked with the answer
-    in one output decision and returned as ``GuardResult.structured_response``; the output guard then sees
-    the text and the JSON together, so leave ``output_schema`` unset for such an agent (its ``output_cls``
-    already validates the structure).
+    in one output decision and returned as ``GuardResult.structured_response``; the output guard sees the
+    text and the JSON together, and ``output_schema`` (or the policy's) is checked against the structured
+    response itself.
     Approvals arrive on the stream as :class:`ApprovalRequired`; answer with
     ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
     the judge to the shield, which decides when to consult it.
@@ -166,7 +166,8 @@ class AIRSWorkflow(Workflow):
     @step
     async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
         payload, sep = joined(ev.answer, [] if ev.structured is None else [_json(ev.structured)])
-        d = await guard_output(ctx, self.shield, payload, output_schema=self.output_schema)
+        d = await guard_output(ctx, self.shield, payload, output_schema=self.output_schema,
+                               structured=None if ev.structured is None else json.loads(_json(ev.structured)))
         return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"), payload=payload, separator=sep,
                              structured=ev.structured)
 

@@ -81,3 +81,23 @@ async def test_a_reviewer_releases_or_withholds_both(answer: str, released: bool
     result = await run("Here it is.", {"name": ASK}, reviewer)
     assert result.allowed is released
     assert result.structured_response == ({"name": ASK} if released else None)
+
+
+PERSON = {"type": "object", "properties": {"name": {"type": "string"}, "team": {"type": "string"}},
+          "required": ["name"]}
+
+
+@pytest.mark.parametrize(("structured", "allowed"), [({"name": "Bob", "team": "billing"}, True),
+                                                     ({"team": "billing"}, False)])
+async def test_the_output_schema_is_matched_against_the_structured_response(structured: dict[str, Any],
+                                                                           allowed: bool) -> None:
+    """Before, ``output_schema`` was matched against the text and the JSON together, which are not JSON: every
+    answer of a structured agent was withheld."""
+    checked = Shield.from_policy({"checks": [{"id": "output.schema"}, {"id": "pii.detect", "action": "redact"}]})
+    workflow = AIRSWorkflow(agent("It is Bob.", structured), checked, output_schema=PERSON)
+    result, _asked = await drive(workflow, "who is it?", None)
+    assert isinstance(result, GuardResult)
+    assert result.allowed is allowed
+    assert result.structured_response == (structured if allowed else None)
+    if not allowed:
+        assert "structured answer does not match its schema" in result.decision["reason"]
