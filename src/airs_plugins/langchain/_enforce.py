@@ -74,6 +74,8 @@ PENDING_INPUT = "airs-input:"
 REVIEW_KEY = "review"
 """Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
+INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
+                    "with the message's tool calls, which were decided on their own.")
 
 _ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
 

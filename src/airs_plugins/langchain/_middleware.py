@@ -31,6 +31,7 @@ from .._context import guarded, is_suppressed
 from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_text
 from .._shield import Shield
 from ._enforce import (
+    INTERIM_WITHHELD,
     OUTPUT_REFUSAL,
     PENDING_INPUT,
     ToolOutcome,
@@ -251,6 +252,12 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
                                   withdrawn=True)
                 new_args = {str(c["id"]): a for c, a in zip(structured, split[1], strict=True)}
                 ai = with_args(ai, split[0] if text.strip() else ai.content, new_args)
+        if d.needs_approval and calls:
+            # the run goes on with the calls, so nobody can review the text before the user reads it: withhold it
+            # (the calls are decided on their own below; a structured answer among them goes with the text)
+            if structured:
+                return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)
+            ai = ai.model_copy(update={"content": INTERIM_WITHHELD})
         if d.needs_approval and not calls:
             # held for the reviewer: see _answered (the answer leaves ``messages``) and final_answer_review
             request = shield.approval_request(d, payload_preview=payload)

@@ -14,7 +14,7 @@ from langgraph.graph import MessagesState
 from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import ask_human, hold, refusal, release_held
+from ..langchain._enforce import INTERIM_WITHHELD, ask_human, hold, refusal, release_held
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
@@ -84,7 +84,18 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
                  if record_for(records, call_id, name, args) is None]
     last = _last_ai(state)
-    if undecided and last is not None:
+    update: dict[str, Any] = {}
+    said: Decision | None = None
+    if undecided and last is not None and not is_ours(last):
+        text = message_text(last)
+        if text.strip():
+            # what the model wrote next to its calls (not the answer: ``interim``) reached state with them; the
+            # user reads it only as the guard lets it pass
+            said = yield Ask("check_output", (text,), {"context": ctx, "interim": True})
+            ctx = said.context
+            shown = said.released(text)
+            if shown != text:
+                update["messages"] = [last.model_copy(update={"content": INTERIM_WITHHELD if shown is None else shown})]
         for server_tool, read in server_results(last):
             # what a provider-side tool fetched for the model: recorded (taint) before its calls are decided
             rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
@@ -94,15 +105,21 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
         ctx = d.context
         request = shield.approval_request(d, tool_args=args) if d.needs_approval else None
         decided[call_id] = decision_record(d, args, request=request)
+        if said is not None and said.blocked:  # a model that says what is blocked is not trusted with its calls
+            decided[call_id] = {**decided[call_id], "action": Action.BLOCK.value, "request": None,
+                                "reason": f"the model's text with this call was blocked: {said.reason}"}
     if not decided:
         return None
-    return {DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
+    return {**update, DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
+
 
 
 def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
     """A node that decides each pending tool call of the last AIMessage and records the decision in
     ``airs_decisions`` (keyed by tool call id, bound to the arguments). It never pauses and never
-    runs a tool; :class:`SecureToolNode` enforces what it wrote."""
+    runs a tool; :class:`SecureToolNode` enforces what it wrote. The text the model wrote next to the
+    calls passes the output guard first: withheld or redacted in ``messages`` as the guard says, and
+    when it is blocked, so are the calls."""
     return _node("airs_guard", lambda state, config: guard_flow(shield, state, config), shield)
 
 

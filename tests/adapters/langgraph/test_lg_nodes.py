@@ -14,7 +14,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command
 
-from airs_plugins.langchain._enforce import HELD_TEXT
+from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_WITHHELD
 from airs_plugins.langgraph import (
     AIRSGraphState,
     SecureToolNode,
@@ -191,3 +191,47 @@ def test_secure_graph_rewires_and_refuses_twice() -> None:
     assert isinstance(builder.nodes["airs_tools"].runnable, SecureToolNode)
     with pytest.raises(ValueError, match="already secured"):
         secure_graph(builder, make_shield())
+
+
+def secured_turn(said: AIMessage) -> tuple[Any, Executions]:
+    """A hand-built graph under ``secure_graph`` whose model writes ``said``, then answers "done"."""
+    ex = Executions()
+    model = FakeMessagesListChatModel(responses=[said, AIMessage("done", id="ai-1")])
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", call_model)
+    builder.add_node("tools", ToolNode(ex.tools()))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", lambda s: "tools" if s["messages"][-1].tool_calls else END)
+    builder.add_edge("tools", "model")
+    graph = secure_graph(builder, make_shield()).compile(checkpointer=InMemorySaver())
+    return graph.invoke({"messages": [HumanMessage("go")]}, new_config()), ex
+
+
+@pytest.mark.parametrize("text", ["Let me look that up.", ""])
+def test_guard_node_keeps_text_next_to_calls_that_passes(text: str) -> None:
+    out, ex = secured_turn(AIMessage(text, id="ai-0", tool_calls=[call("lookup", {"q": "x"}, "c1")]))
+    assert ex.of("lookup") == [{"q": "x"}]
+    assert out["messages"][1].content == text
+    assert out["messages"][-1].content == "done"
+
+
+def test_guard_node_withholds_text_next_to_calls_that_needs_a_reviewer() -> None:
+    """Before, nothing read what the model wrote next to its calls on a hand-built graph (the judge node
+    grades answers only)."""
+    out, ex = secured_turn(AIMessage(f"Checking. {REVIEW}", id="ai-0", tool_calls=[call("lookup", {"q": "x"}, "c1")]))
+    assert "__interrupt__" not in out
+    assert ex.of("lookup") == [{"q": "x"}]
+    assert out["messages"][1].content == INTERIM_WITHHELD
+    assert [c["id"] for c in out["messages"][1].tool_calls] == ["c1"]
+    assert_paired(out["messages"])
+
+
+def test_guard_node_blocks_the_calls_of_a_model_whose_text_is_blocked() -> None:
+    out, ex = secured_turn(AIMessage(f"Sure: {FORBIDDEN}", id="ai-0", tool_calls=[call("lookup", {"q": "x"}, "c1")]))
+    assert ex.log == []
+    assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
+    assert "the model's text with this call was blocked" in assert_paired(out["messages"])["c1"].content
