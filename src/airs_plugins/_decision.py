@@ -219,6 +219,9 @@ class Subject(BaseModel):
     structured: tuple[Any, ...] | None = None
     """For model output: the answer's structured values (``response_format``, ``output_cls``), as JSON data.
     ``payload`` carries them as text for the text checks; the output schema is checked against these."""
+    instructions: str | None = None
+    """For model output and tool calls: the system prompt the model was given, when the adapter knows it.
+    Never stored in the context or the audit; ``output.leakage`` reports text that recites it verbatim."""
 
     @cached_property
     def text(self) -> ScanText:

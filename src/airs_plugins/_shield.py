@@ -125,12 +125,15 @@ class Shield:
 
     def subject_output(self, text: str, *, context: ContextIn = None,
                        output_schema: Mapping[str, Any] | None = None, interim: bool = False,
-                       structured: Sequence[Any] | None = None, **ids: str | None) -> Subject:
+                       structured: Sequence[Any] | None = None, instructions: str | None = None,
+                       **ids: str | None) -> Subject:
         """``interim``: the text comes with tool calls (not the answer); ``structured``: the answer's structured
-        values, which the output schema is checked against instead of the text (see ``Subject``)."""
+        values, which the output schema is checked against instead of the text; ``instructions``: the model's
+        system prompt, so that a recital of it is caught (see ``Subject``)."""
         return self._text_subject(Channel.MODEL_OUTPUT, text, context, ids,
                                   output_schema=dict(output_schema) if output_schema else None, interim=interim,
-                                  structured=tuple(structured) if structured else None)
+                                  structured=tuple(structured) if structured else None,
+                                  instructions=instructions or None)
 
     def _text_subject(self, channel: Channel, text: Any, context: ContextIn, ids: Mapping[str, str | None],
                       **extra: Any) -> Subject:
@@ -139,13 +142,14 @@ class Shield:
                        max_scan_bytes=self.policy.max_scan_bytes, **extra)
 
     def subject_tool_call(self, name: str, args: Mapping[str, Any] | None, *, context: ContextIn = None,
-                          tool_call_id: str | None = None, **ids: str | None) -> Subject:
+                          tool_call_id: str | None = None, instructions: str | None = None,
+                          **ids: str | None) -> Subject:
         tool = self.policy.tool(name)
         safe_args = _safe_args(args)
         return Subject(channel=Channel.TOOL_CALL, payload=canonical_args(safe_args), tool_name=name,
                        tool_args=safe_args, tool_call_id=tool_call_id, risk_tier=tool.risk_tier,
                        side_effect=tool.side_effect, context=self._ctx(context, ids),
-                       max_scan_bytes=self.policy.max_scan_bytes)
+                       max_scan_bytes=self.policy.max_scan_bytes, instructions=instructions or None)
 
     def subject_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
                             tool_call_id: str | None = None, **ids: str | None) -> Subject:
@@ -173,14 +177,16 @@ class Shield:
 
     def check_output(self, text: str, *, context: ContextIn = None,
                      output_schema: Mapping[str, Any] | None = None, interim: bool = False,
-                     structured: Sequence[Any] | None = None, **ids: str | None) -> Decision:
+                     structured: Sequence[Any] | None = None, instructions: str | None = None,
+                     **ids: str | None) -> Decision:
         return self.check(self.subject_output(text, context=context, output_schema=output_schema, interim=interim,
-                                              structured=structured, **ids))
+                                              structured=structured, instructions=instructions, **ids))
 
     def check_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
                         context: ContextIn = None, tool_call_id: str | None = None,
-                        **ids: str | None) -> Decision:
-        return self.check(self.subject_tool_call(name, args, context=context, tool_call_id=tool_call_id, **ids))
+                        instructions: str | None = None, **ids: str | None) -> Decision:
+        return self.check(self.subject_tool_call(name, args, context=context, tool_call_id=tool_call_id,
+                                                 instructions=instructions, **ids))
 
     def check_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
                           tool_call_id: str | None = None, **ids: str | None) -> Decision:
@@ -201,15 +207,17 @@ class Shield:
 
     async def acheck_output(self, text: str, *, context: ContextIn = None,
                             output_schema: Mapping[str, Any] | None = None, interim: bool = False,
-                            structured: Sequence[Any] | None = None, **ids: str | None) -> Decision:
+                            structured: Sequence[Any] | None = None, instructions: str | None = None,
+                            **ids: str | None) -> Decision:
         return await self.acheck(self.subject_output(text, context=context, output_schema=output_schema,
-                                                     interim=interim, structured=structured, **ids))
+                                                     interim=interim, structured=structured,
+                                                     instructions=instructions, **ids))
 
     async def acheck_tool_call(self, name: str, args: Mapping[str, Any] | None = None, *,
                                context: ContextIn = None, tool_call_id: str | None = None,
-                               **ids: str | None) -> Decision:
-        return await self.acheck(self.subject_tool_call(name, args, context=context,
-                                                        tool_call_id=tool_call_id, **ids))
+                               instructions: str | None = None, **ids: str | None) -> Decision:
+        return await self.acheck(self.subject_tool_call(name, args, context=context, tool_call_id=tool_call_id,
+                                                        instructions=instructions, **ids))
 
     async def acheck_tool_result(self, name: str, output: Any, *, context: ContextIn = None,
                                  tool_call_id: str | None = None, **ids: str | None) -> Decision:

@@ -24,6 +24,7 @@ from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
 from .._taint import extract_values, normalise
 from ._base import BaseCheck
+from ._recital import recital
 from ._regex import PatternSet, compile_re2
 from ._registry import register_check
 from ._textprep import text_views
@@ -161,9 +162,14 @@ _PROMPT_ECHO = (
 
 @register_check("output.leakage")
 class Leakage(BaseCheck):
-    """Canary tokens (``policy.canaries``) in output or tool arguments; system-prompt echoes.
+    """Canary tokens (``policy.canaries``) in output or tool arguments; system-prompt echoes; recitals of
+    the system prompt itself, where the adapter passes it (``Subject.instructions``).
 
-    Options: ``canaries`` (extra tokens), ``echo`` (score prompt echoes, default true).
+    Options: ``canaries`` (extra tokens), ``echo`` (score prompt echoes, default true), ``recital_words``
+    (a verbatim run of this many words of the system prompt counts, default 12; 0 turns recitals off),
+    ``recital_share`` (a recital of at least this part of the prompt, and twice ``recital_words`` long,
+    scores 0.9, over the default ``high`` band; a shorter one 0.6, uncertain: judge material, since an
+    answer may rightly quote a document the prompt carries; default 0.5).
     """
 
     id = "output.leakage"
@@ -177,6 +183,8 @@ class Leakage(BaseCheck):
         self._canaries = PatternSet(
             ((f"canary[{i}]", compile_escape(t)) for i, t in enumerate(tokens)), case_sensitive=False)
         self._echo = PatternSet(_PROMPT_ECHO) if self.options.get("echo", True) else None
+        self._recital_words = int(self.options.get("recital_words", 12))
+        self._recital_share = float(self.options.get("recital_share", 0.5))
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         views = text_views(subject.text)
@@ -194,7 +202,19 @@ class Leakage(BaseCheck):
                 out.append(self.finding(
                     "prompt_extraction", score=0.6, severity=Severity.MEDIUM, spans=sorted({h.span for h in hits}),
                     message="output appears to recite the system prompt"))
+        if subject.instructions and self._recital_words > 0:
+            out.extend(self._recited(subject, subject.instructions))
         return out
+
+    def _recited(self, subject: Subject, prompt: str) -> list[Finding]:
+        found = recital(subject.payload[:subject.max_scan_bytes], prompt, self._recital_words)
+        if found is None:
+            return []
+        whole = found.share >= self._recital_share and found.words >= 2 * self._recital_words
+        return [self.finding(
+            "prompt_extraction", score=0.9 if whole else 0.6, severity=Severity.HIGH if whole else Severity.MEDIUM,
+            spans=found.spans,
+            message=f"recites the system prompt: {found.words} words verbatim, {found.share:.0%} of the prompt")]
 
 
 def compile_escape(token: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.outputs import LLMResult
 
 from .._context import is_guarded, is_suppressed
@@ -65,6 +65,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._seen_inputs: dict[UUID, set[str]] = {}
         self._covered: set[UUID] = set()
         """Tool runs an enforcing layer decides (their results too)."""
+        self._instructions: dict[UUID, str] = {}
+        """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
+        tool calls): a recital of it in an output or a call is leakage."""
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
@@ -101,6 +104,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             with self._lock:
                 self._contexts.pop(run_id, None)
                 self._seen_inputs.pop(run_id, None)
+                self._instructions.pop(run_id, None)
                 self._root = {k: v for k, v in self._root.items() if v != run_id}
 
     # -- chains --------------------------------------------------------------------------------
@@ -134,6 +138,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
+        system = "\n".join(message_text(m) for batch in messages[:1] for m in batch if isinstance(m, SystemMessage))
+        if system.strip():
+            with self._lock:
+                self._instructions[run_id] = self._instructions[root] = system
         for batch in messages:
             humans = [m for m in batch if isinstance(m, HumanMessage)]
             if humans:
@@ -157,12 +165,16 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         generations = [g for batch in response.generations for g in batch]
         self._audit("llm_end", run_id, parent_run_id, generations=len(generations))
+        with self._lock:
+            # a root model run's entry is also its root's; ``_forget`` drops it when the run ends
+            system = (self._instructions.pop(run_id, None) if parent_run_id is not None
+                      else self._instructions.get(run_id))
         try:
             for g in generations if not is_guarded() else ():
                 text = _generation_text(g)
                 if text.strip():
                     # text that comes with tool calls is not the answer: the output schema waits for that
-                    self._decide(root, "check_output", text, interim=_calls_tools(g))
+                    self._decide(root, "check_output", text, interim=_calls_tools(g), instructions=system)
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -170,6 +182,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                      **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("llm_error", run_id, parent_run_id, error=type(error).__name__)
+            if parent_run_id is not None:
+                with self._lock:
+                    self._instructions.pop(run_id, None)
             self._forget(run_id, parent_run_id)
 
     # -- tools ---------------------------------------------------------------------------------
@@ -186,7 +201,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             with self._lock:
                 self._covered.add(run_id)
             return
-        self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str))
+        with self._lock:
+            system = self._instructions.get(root)
+        self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str), instructions=system)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                     **kwargs: Any) -> None:

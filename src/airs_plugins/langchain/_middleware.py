@@ -222,11 +222,12 @@ class Answer:
 
 
 def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
-                answered: frozenset[str] = frozenset()) -> Flow[Answer]:
+                answered: frozenset[str] = frozenset(), instructions: str | None = None) -> Flow[Answer]:
     """Guard the model's message and decide each of its tool calls before any of them runs.
 
     ``answered`` are the calls the model node answered itself: structured output (see ``_structured``),
-    checked as part of the answer and never decided as tool calls.
+    checked as part of the answer and never decided as tool calls. ``instructions``: the system prompt the
+    model was called with (a recital of it, in the text or in a call, is leakage).
     """
     update: dict[str, Any] = {}
     held = False
@@ -237,7 +238,7 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
     if payload.strip():
         # text that comes with tool calls is not the answer yet; a structured answer is its arguments
         d: Decision = yield Ask("check_output", (payload,), {
-            "context": ctx, "interim": bool(calls),
+            "context": ctx, "interim": bool(calls), "instructions": instructions,
             "structured": [dict(c.get("args") or {}) for c in structured] if structured else None})
         ctx = d.context
         if d.blocked:
@@ -272,7 +273,8 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
     records: dict[str, Any] = {}
     for call in calls:
         name, args, call_id = tool_call_parts(call)
-        td: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+        td: Decision = yield Ask("check_tool_call", (name, args),
+                                 {"context": ctx, "tool_call_id": call_id, "instructions": instructions})
         ctx = td.context
         call_request = shield.approval_request(td, tool_args=args) if td.needs_approval else None
         records[call_id] = decision_record(td, args, request=call_request)
@@ -310,7 +312,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
             ai = model_response.result[i]
             if isinstance(ai, AIMessage) and not is_ours(ai):
                 answered = answered_calls(model_response.result[i + 1:])
-                answer = yield from output_flow(shield, ai, ctx, answered)
+                answer = yield from output_flow(shield, ai, ctx, answered, request.system_prompt)
                 # a withdrawn structured response is None; create_agent then clears an earlier turn's too
                 model_response = _answered(model_response, i, answer)
                 update.update(answer.update)

@@ -167,6 +167,12 @@ def with_block_texts(content: Any, texts: Sequence[str]) -> Any:
     return out
 
 
+def system_text(messages: Sequence[Any]) -> str | None:
+    """The system prompt a graph keeps in its ``messages`` (None when it keeps none there)."""
+    text = "\n".join(message_text(m) for m in messages if getattr(m, "type", None) == "system")
+    return text if text.strip() else None
+
+
 def server_results(message: Any) -> list[tuple[str, str]]:
     """``(tool name, words)`` of each result a provider-side tool (web search, web fetch, code execution)
     put in the model's own message. The model read that content during this very call, so it is as

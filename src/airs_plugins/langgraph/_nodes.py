@@ -29,6 +29,7 @@ from ..langchain._translate import (
     record_for,
     server_results,
     state_get,
+    system_text,
     thread_id_of,
     tool_call_parts,
 )
@@ -84,6 +85,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
                  if record_for(records, call_id, name, args) is None]
     last = _last_ai(state)
+    system = system_text(state_get(state, "messages") or ())
     update: dict[str, Any] = {}
     said: Decision | None = None
     if undecided and last is not None and not is_ours(last):
@@ -91,7 +93,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
         if text.strip():
             # what the model wrote next to its calls (not the answer: ``interim``) reached state with them; the
             # user reads it only as the guard lets it pass
-            said = yield Ask("check_output", (text,), {"context": ctx, "interim": True})
+            said = yield Ask("check_output", (text,), {"context": ctx, "interim": True, "instructions": system})
             ctx = said.context
             shown = said.released(text)
             if shown != text:
@@ -101,7 +103,8 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
             ctx = rd.context
     for name, args, call_id in undecided:
-        d: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+        d: Decision = yield Ask("check_tool_call", (name, args),
+                                {"context": ctx, "tool_call_id": call_id, "instructions": system})
         ctx = d.context
         request = shield.approval_request(d, tool_args=args) if d.needs_approval else None
         decided[call_id] = decision_record(d, args, request=request)
@@ -200,7 +203,8 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         return {JUDGE_KEY: {"action": "allow", "route": "end"}}
     ctx = context_in(state, thread_id_of(config))
     text = message_text(last)
-    d: Decision = yield Ask("check_output", (text,), {"context": ctx})
+    system = system_text(state_get(state, "messages") or ())
+    d: Decision = yield Ask("check_output", (text,), {"context": ctx, "instructions": system})
     previous = state_get(state, JUDGE_KEY) or {}
     retries = int(previous.get("retries", 0)) if isinstance(previous, Mapping) else 0
     rec: dict[str, Any] = {"action": d.action.value if d.enforced else "allow", "reason": d.reason,

@@ -67,15 +67,17 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
 
 
 async def guard_output(ctx: Any, shield: Shield, text: str, *, output_schema: Mapping[str, Any] | None = None,
-                       structured: Mapping[str, Any] | None = None) -> Decision:
+                       structured: Mapping[str, Any] | None = None, instructions: str | None = None) -> Decision:
     """Check a draft answer (channel ``model_output``); an attached judge runs when the router asks.
 
     ``structured``: the agent's structured response (``output_cls``), whose JSON ``text`` includes; the output
-    schema is checked against it rather than against the text."""
+    schema is checked against it rather than against the text. ``instructions``: the agent's system prompt (a
+    recital of it is leakage)."""
     state = StoreState(ctx)
     async with state.locked():
         d = await shield.acheck_output(text, context=await state.context(), output_schema=output_schema,
-                                       structured=None if structured is None else [dict(structured)])
+                                       structured=None if structured is None else [dict(structured)],
+                                       instructions=instructions)
         await state.save_context(d.context)
     return d
 

@@ -167,7 +167,8 @@ class AIRSWorkflow(Workflow):
     async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
         payload, sep = joined(ev.answer, [] if ev.structured is None else [_json(ev.structured)])
         d = await guard_output(ctx, self.shield, payload, output_schema=self.output_schema,
-                               structured=None if ev.structured is None else json.loads(_json(ev.structured)))
+                               structured=None if ev.structured is None else json.loads(_json(ev.structured)),
+                               instructions=_system_prompts(self.agent))
         return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"), payload=payload, separator=sep,
                              structured=ev.structured)
 
@@ -228,6 +229,14 @@ def _result(d: Decision, text: str, *, stage: str, allowed: bool = False,
             structured: dict[str, Any] | None = None) -> GuardResult:
     return GuardResult(text=text, allowed=allowed, stage=stage, decision=d.model_dump(mode="json"),
                        structured_response=structured)
+
+
+def _system_prompts(agent: Any) -> str | None:
+    """The agent's system prompt; an ``AgentWorkflow``'s, all its agents' (any of them may be answering)."""
+    agents = getattr(agent, "agents", None)
+    members = list(agents.values()) if isinstance(agents, Mapping) else [agent]
+    prompts = [p for p in (getattr(a, "system_prompt", None) for a in members) if isinstance(p, str) and p.strip()]
+    return "\n".join(prompts) or None
 
 
 def _json(structured: Mapping[str, Any]) -> str:

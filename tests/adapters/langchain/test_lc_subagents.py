@@ -1,0 +1,66 @@
+"""A guarded agent that runs another guarded agent from one of its tools (the "subagent as a tool" pattern).
+
+The helper's gated call pauses the whole run; the reviewer's answer reaches it through the outer agent.
+LangGraph re-runs the outer tool on resume, so the helper runs twice, but its gated call runs at most once
+and only when approved, and both agents' calls get exactly one ToolMessage each."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.messages import HumanMessage
+from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from airs_plugins.langchain import AIRSMiddleware
+from contract.harness import Executions, ToolFake, answer_for, assert_paired, call, make_shield, new_config, script
+
+
+def agents(use_async: bool) -> tuple[Any, Any, Executions, list[str]]:
+    shield, ex, tasks = make_shield(), Executions(), []
+    helper = create_agent(ToolFake(responses=script([call("send_email", {"to": "bob@example.com", "body": "hi"}, "i1")],
+                                                    "helper done")),
+                          ex.tools(), middleware=[AIRSMiddleware(shield)], checkpointer=True)
+
+    @tool
+    def delegate(task: str) -> str:
+        """Hand a task to the helper agent."""
+        tasks.append(task)
+        return str(helper.invoke({"messages": [HumanMessage(task)]})["messages"][-1].content)
+
+    @tool
+    async def adelegate(task: str) -> str:
+        """Hand a task to the helper agent."""
+        tasks.append(task)
+        return str((await helper.ainvoke({"messages": [HumanMessage(task)]}))["messages"][-1].content)
+
+    chosen = adelegate if use_async else delegate
+    outer = create_agent(ToolFake(responses=script([call(chosen.name, {"task": "email bob"}, "o1")], "outer done")),
+                         [chosen], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    return outer, helper, ex, tasks
+
+
+def run(graph: Any, payload: Any, config: dict[str, Any], use_async: bool) -> Any:
+    return asyncio.run(graph.ainvoke(payload, config)) if use_async else graph.invoke(payload, config)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("kind", ["approve", "reject"])
+def test_a_helper_agents_gated_call_waits_for_the_reviewer(kind: str, use_async: bool) -> None:
+    outer, _helper, ex, tasks = agents(use_async)
+    config = new_config()
+    out = run(outer, {"messages": [HumanMessage("go")]}, config, use_async)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["tool_name"] == "send_email"
+    assert ex.log == []
+    out = run(outer, Command(resume={pending.id: answer_for(kind)(pending.value)}), config, use_async)
+    assert "__interrupt__" not in out
+    assert ex.of("send_email") == ([{"to": "bob@example.com", "body": "hi"}] if kind == "approve" else [])
+    assert tasks == ["email bob", "email bob"]  # LangGraph re-runs the outer tool on resume
+    assert_paired(out["messages"])
+    assert out["messages"][-1].content == "outer done"
+    assert out["messages"][-2].content == "helper done"
