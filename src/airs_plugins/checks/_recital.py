@@ -1,9 +1,10 @@
-"""Verbatim runs of a system prompt in what a model says or sends: word shingles, compared as hashes.
+r"""Verbatim runs of a system prompt in what a model says or sends: word shingles, compared as tuples.
 
-Words are runs of letters and digits (RE2, linear), lower-cased, so a recital survives changed case,
-punctuation, spacing and markdown around it. A text recites the prompt where ``n`` consecutive words of it
-are ``n`` consecutive words of the prompt; overlapping windows chain into one run. The prompt's windows
-are computed once per prompt and kept (a process sees few distinct system prompts).
+Words are runs of word characters (``\w+``: one greedy class, linear time), lower-cased, so a recital
+survives changed case, punctuation, spacing and markdown around it. A text recites the prompt where ``n``
+consecutive words of it are ``n`` consecutive words of the prompt; overlapping windows chain into one run.
+The prompt's windows are computed once per prompt and kept for the last 16 prompts (a process sees few
+distinct system prompts).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\w+")  # one character class, greedy: linear, nothing to backtrack into
-_MAX_WORDS = 20_000  # what a prompt or a text contributes; the scan cap bounds the text before this
+_MAX_WORDS = 10_000  # what a text contributes (about 60 KB of prose)
+_MAX_PROMPT_WORDS = 5_000  # what a prompt contributes: its windows take about 3 KB per 10 words, 16 prompts kept
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,13 @@ class _Windows:
     """(first word, last word) of each window: a cheap test that rules out almost every position."""
 
 
-def _tokens(text: str) -> list[str]:
-    return list(map(str.lower, _WORD.findall(text)[:_MAX_WORDS]))
+def _tokens(text: str, limit: int = _MAX_WORDS) -> list[str]:
+    return list(map(str.lower, _WORD.findall(text)[:limit]))
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def _prompt_windows(prompt: str, n: int) -> _Windows:
-    words = _tokens(prompt)
+    words = _tokens(prompt, _MAX_PROMPT_WORDS)
     windows = frozenset(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
     return _Windows(windows, frozenset((w[0], w[-1]) for w in windows))
 

@@ -74,6 +74,7 @@ PENDING_INPUT = "airs-input:"
 REVIEW_KEY = "review"
 """Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
+INTERIM_BLOCKED = "AIRS blocked this message: the output guardrail withheld its text, and its tool calls were not run."
 INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
                     "with the message's tool calls, which were decided on their own.")
 

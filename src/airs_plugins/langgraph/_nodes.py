@@ -14,7 +14,7 @@ from langgraph.graph import MessagesState
 from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import INTERIM_WITHHELD, ask_human, hold, refusal, release_held
+from ..langchain._enforce import INTERIM_BLOCKED, INTERIM_WITHHELD, ask_human, hold, refusal, release_held
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
@@ -96,8 +96,10 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             said = yield Ask("check_output", (text,), {"context": ctx, "interim": True, "instructions": system})
             ctx = said.context
             shown = said.released(text)
+            if shown is None:
+                shown = INTERIM_BLOCKED if said.blocked else INTERIM_WITHHELD
             if shown != text:
-                update["messages"] = [last.model_copy(update={"content": INTERIM_WITHHELD if shown is None else shown})]
+                update["messages"] = [last.model_copy(update={"content": shown})]
         for server_tool, read in server_results(last):
             # what a provider-side tool fetched for the model: recorded (taint) before its calls are decided
             rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
@@ -114,7 +116,6 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     if not decided:
         return None
     return {**update, DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
-
 
 
 def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:

@@ -14,7 +14,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.types import Command
 
-from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_WITHHELD
+from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
 from airs_plugins.langgraph import (
     AIRSGraphState,
     SecureToolNode,
@@ -235,3 +235,4 @@ def test_guard_node_blocks_the_calls_of_a_model_whose_text_is_blocked() -> None:
     assert ex.log == []
     assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
     assert "the model's text with this call was blocked" in assert_paired(out["messages"])["c1"].content
+    assert out["messages"][1].content == INTERIM_BLOCKED
