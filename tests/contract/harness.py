@@ -13,13 +13,14 @@ from langchain_core.language_models.fake_chat_models import FakeMessagesListChat
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import BaseTool, tool
-from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
 from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
 from airs_plugins.langchain import AIRSMiddleware, guard_tools
-from airs_plugins.langgraph import secure_graph
+from airs_plugins.langgraph import AIRSGraphState, judge_node, judge_route, secure_graph
 
 INJECT = "ZX-INJECT-7Q"
 """Test-only attack marker: the marker check flags it as an injection (attack=True) on any channel."""
@@ -198,6 +199,28 @@ def build(adapter: str, shield: Shield, model: ToolFake, ex: Executions, checkpo
         builder.add_edge("tools", "model")
         return secure_graph(builder, shield).compile(checkpointer=checkpointer)
     raise ValueError(adapter)
+
+
+def secured_turn_graph(said: AIMessage, shield: Shield, *, judge: bool = False) -> tuple[Any, Executions]:
+    """A hand-built model → tools graph under ``secure_graph`` whose model writes ``said``, then answers
+    "done"; with ``judge``, a judge node (no retries) grades the answer."""
+    ex = Executions()
+    model = FakeMessagesListChatModel(responses=[said, AIMessage("done", id="ai-1")])
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", call_model)
+    builder.add_node("tools", ToolNode(ex.tools()))
+    builder.add_edge(START, "model")
+    after = "judge" if judge else END
+    builder.add_conditional_edges("model", lambda s: "tools" if s["messages"][-1].tool_calls else after)
+    builder.add_edge("tools", "model")
+    if judge:
+        builder.add_node("judge", judge_node(shield, max_retries=0))
+        builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": END, "end": END})
+    return secure_graph(builder, shield).compile(checkpointer=InMemorySaver()), ex
 
 
 Answer = Callable[[dict[str, Any]], Any]

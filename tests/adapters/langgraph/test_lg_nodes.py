@@ -25,7 +25,16 @@ from airs_plugins.langgraph import (
     secure_graph,
 )
 from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
-from contract.harness import FORBIDDEN, REVIEW, Executions, assert_paired, call, make_shield, new_config
+from contract.harness import (
+    FORBIDDEN,
+    REVIEW,
+    Executions,
+    assert_paired,
+    call,
+    make_shield,
+    new_config,
+    secured_turn_graph,
+)
 
 
 def tool_graph(node: Any) -> Any:
@@ -194,20 +203,7 @@ def test_secure_graph_rewires_and_refuses_twice() -> None:
 
 
 def secured_turn(said: AIMessage) -> tuple[Any, Executions]:
-    """A hand-built graph under ``secure_graph`` whose model writes ``said``, then answers "done"."""
-    ex = Executions()
-    model = FakeMessagesListChatModel(responses=[said, AIMessage("done", id="ai-1")])
-
-    def call_model(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    builder = StateGraph(AIRSGraphState)
-    builder.add_node("model", call_model)
-    builder.add_node("tools", ToolNode(ex.tools()))
-    builder.add_edge(START, "model")
-    builder.add_conditional_edges("model", lambda s: "tools" if s["messages"][-1].tool_calls else END)
-    builder.add_edge("tools", "model")
-    graph = secure_graph(builder, make_shield()).compile(checkpointer=InMemorySaver())
+    graph, ex = secured_turn_graph(said, make_shield())
     return graph.invoke({"messages": [HumanMessage("go")]}, new_config()), ex
 
 
