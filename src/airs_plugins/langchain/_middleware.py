@@ -236,9 +236,10 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
     payload = output_payload(text, structured)
     new_args: dict[str, dict[str, Any]] = {}
     if payload.strip():
-        # text that comes with tool calls is not the answer yet; a structured answer is its arguments
+        # text that comes with tool calls is not the answer yet, unless a structured answer (its arguments) ends
+        # the run with them
         d: Decision = yield Ask("check_output", (payload,), {
-            "context": ctx, "interim": bool(calls), "instructions": instructions,
+            "context": ctx, "interim": bool(calls) and not structured, "instructions": instructions,
             "structured": [dict(c.get("args") or {}) for c in structured] if structured else None})
         ctx = d.context
         if d.blocked:

@@ -126,3 +126,19 @@ def test_the_callback_handler_still_holds_the_answer_to_the_schema() -> None:
     with pytest.raises(Blocked) as info:
         callback_chain(AIMessage("It is 3 degrees.")).invoke({"question": "q"}, config={"callbacks": [handler]})
     assert "not valid JSON" in info.value.decision.reason
+
+
+def test_a_structured_answer_next_to_a_tool_call_is_still_matched() -> None:
+    """``create_agent`` ends the run with a structured answer even when the model called a tool with it: that
+    answer is the answer, schema and all."""
+
+    class Loose(BaseModel):
+        city: str
+        temp: str
+
+    said = AIMessage("Here.", id="ai-0", tool_calls=[call("lookup", {"q": "oslo"}, "c1"),
+                                                    call("Loose", {"city": "Oslo", "temp": "cold"}, "s1")])
+    graph, ex = agent([said, AIMessage("unused", id="ai-1")], response_format=ToolStrategy(Loose))
+    out = invoke(graph, False)
+    assert out.get("structured_response") is None
+    assert ex.log == []
