@@ -416,7 +416,8 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
 
     Order: list it after any middleware that changes tool calls (``HumanInTheLoopMiddleware``'s edit), so
     that AIRS decides the call that runs; a middleware listed after it runs inside its enforcement, and the
-    tool it hands on runs only the decided call (see ``_pinned``).
+    tool it hands on runs only the decided call (see ``_pinned``). Likewise after one that sets the system
+    prompt (``dynamic_prompt``): AIRS checks outputs for a recital of the prompt it sees on the request.
     """
 
     state_schema = AIRSAgentState

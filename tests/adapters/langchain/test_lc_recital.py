@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
+from langchain.agents.middleware import dynamic_prompt
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
@@ -92,3 +93,13 @@ def test_guard_node_blocks_a_call_that_would_send_the_system_message_out() -> No
         AIMessage("", id="ai-0", tool_calls=[call("post_message", {"channel": "#x", "text": PROMPT}, "c1")]))
     assert ex.log == []
     assert "recites the system prompt" in assert_paired(out["messages"])["c1"].content
+
+
+def test_middleware_sees_a_prompt_set_by_dynamic_prompt_listed_before_it() -> None:
+    @dynamic_prompt
+    def prompt(request: Any) -> str:
+        return PROMPT
+
+    graph = create_agent(ToolFake(responses=[AIMessage(LEAK, id="ai-0")]), Executions().tools(),
+                         middleware=[prompt, AIRSMiddleware(shield())], checkpointer=InMemorySaver())
+    assert invoke(graph, False)["messages"][-1].content == OUTPUT_REFUSAL
