@@ -60,6 +60,24 @@ def is_answer_guarded() -> bool:
     return _ANSWER_GUARDED.get()
 
 
+_INSTRUCTIONS: contextvars.ContextVar[str | None] = contextvars.ContextVar("airs_instructions", default=None)
+
+
+@contextmanager
+def instructions_known(text: str | None) -> Iterator[None]:
+    """Inside this block a guard around the whole agent (``AIRSWorkflow``) has told the guarded tools the
+    agent's system prompt, which they cannot see themselves: a call that recites it is leakage."""
+    token = _INSTRUCTIONS.set(text)
+    try:
+        yield
+    finally:
+        _INSTRUCTIONS.reset(token)
+
+
+def known_instructions() -> str | None:
+    return _INSTRUCTIONS.get()
+
+
 def detached() -> contextvars.Context:
     """A copy of the current context for the judge: our checks are suppressed in it, and it is not
     inside the caller's LangChain run.

@@ -27,7 +27,7 @@ from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_
 from llama_index.core.workflow import Context
 from pydantic import TypeAdapter, ValidationError
 
-from .._context import is_answer_guarded
+from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
 from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
 from .._joined import joined, split_joined
@@ -184,7 +184,7 @@ class _Guard:
             if review is None and request is None:
                 # first pass; a replay finds the request (or the result's review) and goes straight to the wait
                 decision = await self.shield.acheck_tool_call(self.name, kwargs, context=await state.context(),
-                                                              tool_call_id=call.id)
+                                                              tool_call_id=call.id, instructions=known_instructions())
                 await state.save_context(decision.context)
                 if decision.needs_approval and ctx is not None:
                     request = self.shield.approval_request(decision, tool_args=kwargs)

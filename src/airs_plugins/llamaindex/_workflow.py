@@ -26,7 +26,7 @@ from llama_index.core.workflow import (
 )
 from pydantic import BaseModel, Field
 
-from .._context import answer_guarded
+from .._context import answer_guarded, instructions_known
 from .._decision import Decision, RunContext
 from .._joined import joined, split_joined
 from .._shield import Shield
@@ -139,7 +139,8 @@ class AIRSWorkflow(Workflow):
         run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
         if run_args.get("chat_history"):
             run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
-        with answer_guarded():  # the agent's steps start from this context: its guarded tools see the flag
+        # the agent's steps start from this context: its guarded tools see the flag and the system prompts
+        with answer_guarded(), instructions_known(_system_prompts(self.agent)):
             handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
