@@ -43,7 +43,7 @@ def _tokens(text: str, limit: int = _MAX_WORDS) -> list[str]:
 
 @functools.lru_cache(maxsize=16)
 def _prompt_windows(prompt: str, n: int) -> _Windows:
-    words = _tokens(prompt, _MAX_PROMPT_WORDS)
+    words = _tokens(prompt[:_MAX_PROMPT_WORDS * 20], _MAX_PROMPT_WORDS)  # no word-finding past what is kept
     windows = frozenset(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
     return _Windows(windows, frozenset((w[0], w[-1]) for w in windows))
 
