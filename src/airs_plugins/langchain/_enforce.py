@@ -191,11 +191,13 @@ def tool_call_flow(
     can_interrupt: bool = True,
     may_ask: Callable[[str], bool] | None = None,
     final_answer: bool = False,
+    instructions: str | None = None,
 ) -> Flow[ToolOutcome]:
     """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
 
     ``final_answer``: the tool's result is shown to the user as the run's answer (``return_direct``), so after
-    the result guard it also passes the output guard, like any answer.
+    the result guard it also passes the output guard, like any answer. ``instructions``: the agent's system
+    prompt, when the caller knows it (a call that recites it is leakage).
     """
     name, args, call_id = tool_call_parts(call)
     ctx = context
@@ -220,7 +222,8 @@ def tool_call_flow(
         if rec is not None:
             ctx, recalled = kept_ctx, True
         else:
-            decision: Decision = yield Ask("check_tool_call", (name, args), {"context": ctx, "tool_call_id": call_id})
+            decision: Decision = yield Ask("check_tool_call", (name, args),
+                                           {"context": ctx, "tool_call_id": call_id, "instructions": instructions})
             ctx = decision.context
             fresh = True
             request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None

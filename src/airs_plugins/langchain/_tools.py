@@ -73,10 +73,14 @@ class GuardedTool(BaseTool):
 
     inner: BaseTool
     shield: Any
+    instructions: str | None = None
+    """The agent's system prompt, which a tool cannot see: a call that recites it is leakage."""
     _contexts: _Contexts = PrivateAttr(default_factory=_Contexts)
 
-    def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None) -> None:
-        super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
+    def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
+                 instructions: str | None = None) -> None:
+        super().__init__(inner=inner, shield=shield, instructions=instructions, name=inner.name,
+                         description=inner.description,
                          args_schema=inner.args_schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
@@ -116,7 +120,7 @@ class GuardedTool(BaseTool):
     def _flow(self, call: dict[str, Any], thread_id: str | None) -> Flow[ToolOutcome]:
         return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
                               records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
-                              final_answer=self.inner.return_direct)
+                              final_answer=self.inner.return_direct, instructions=self.instructions)
 
     def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
         """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""
@@ -167,11 +171,13 @@ class GuardedTool(BaseTool):
         return self._finish(await adrive(self._flow(call, thread_id), self.shield, go), thread_id, tool_call_id)
 
 
-def guard_tools(tools: Iterable[BaseTool], shield: Shield) -> list[BaseTool]:
+def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:
     """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
 
     The wrapped tools share one per-thread context, so a result read by one tool taints the next
-    outward call of another. Name, description and argument schema are preserved.
+    outward call of another. Name, description and argument schema are preserved. ``instructions``: the
+    agent's system prompt, which the tools cannot see; a call whose arguments recite it is leakage.
     """
     contexts = _Contexts()
-    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts) for t in tools]
+    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts, instructions=instructions)
+            for t in tools]

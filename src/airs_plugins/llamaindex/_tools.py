@@ -66,6 +66,7 @@ def guard_tools(
     *,
     judge: Any = None,
     approval_timeout: float | None = None,
+    instructions: str | None = None,
 ) -> list[GuardedTool]:
     """Wrap LlamaIndex tools (or plain functions) so each call and each result is checked.
 
@@ -87,12 +88,14 @@ def guard_tools(
       block answers with the refusal, a redaction rewrites it, and one that needs a reviewer waits for one
       as above.
 
-    ``judge=`` only attaches a judge to the shield (adapters never route).
+    ``judge=`` only attaches a judge to the shield (adapters never route). ``instructions``: the agent's
+    system prompt, which the tools cannot see; a call whose arguments recite it is leakage (under
+    :class:`AIRSWorkflow` they are told the agent's prompt without it).
     """
     shield.attach_judge(judge)
     local = LocalState()
     return [_wrap(t if isinstance(t, BaseTool) else FunctionTool.from_defaults(t), shield, local,
-                  approval_timeout) for t in tools]
+                  approval_timeout, instructions=instructions) for t in tools]
 
 
 def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | None = None) -> Any:
@@ -122,9 +125,9 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
 
 
 def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None, *,
-          answers: bool | None = None) -> GuardedTool:
+          answers: bool | None = None, instructions: str | None = None) -> GuardedTool:
     guard = _Guard(inner, shield, local, approval_timeout,
-                   inner.metadata.return_direct if answers is None else answers)
+                   inner.metadata.return_direct if answers is None else answers, instructions)
 
     async def guarded(airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         return await guard.run(airs_ctx, kwargs)
@@ -161,8 +164,9 @@ class _Call:
 
 class _Guard:
     def __init__(self, inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None,
-                 answers: bool) -> None:
+                 answers: bool, instructions: str | None = None) -> None:
         self.inner = inner
+        self.instructions = instructions
         self.answers = answers
         """The result is shown to the user as the agent's answer (``return_direct``)."""
         self.async_inner = adapt_to_async_tool(inner)
@@ -184,7 +188,8 @@ class _Guard:
             if review is None and request is None:
                 # first pass; a replay finds the request (or the result's review) and goes straight to the wait
                 decision = await self.shield.acheck_tool_call(self.name, kwargs, context=await state.context(),
-                                                              tool_call_id=call.id, instructions=known_instructions())
+                                                              tool_call_id=call.id,
+                                                              instructions=self.instructions or known_instructions())
                 await state.save_context(decision.context)
                 if decision.needs_approval and ctx is not None:
                     request = self.shield.approval_request(decision, tool_args=kwargs)

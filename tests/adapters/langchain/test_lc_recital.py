@@ -16,7 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langgraph.checkpoint.memory import InMemorySaver
 
 from airs_plugins import Blocked, Shield
-from airs_plugins.langchain import AIRSCallbackHandler, AIRSMiddleware
+from airs_plugins.langchain import AIRSCallbackHandler, AIRSMiddleware, guard_tools
 from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
 from contract.harness import Executions, ToolFake, assert_paired, call, new_config, secured_turn_graph
 
@@ -103,3 +103,13 @@ def test_middleware_sees_a_prompt_set_by_dynamic_prompt_listed_before_it() -> No
     graph = create_agent(ToolFake(responses=[AIMessage(LEAK, id="ai-0")]), Executions().tools(),
                          middleware=[prompt, AIRSMiddleware(shield())], checkpointer=InMemorySaver())
     assert invoke(graph, False)["messages"][-1].content == OUTPUT_REFUSAL
+
+
+def test_guarded_tools_told_the_prompt_block_a_call_that_sends_it_out() -> None:
+    ex = Executions()
+    said = AIMessage("", id="ai-0", tool_calls=[call("post_message", {"channel": "#x", "text": PROMPT}, "c1")])
+    graph = create_agent(ToolFake(responses=[said, AIMessage("done", id="ai-1")]),
+                         guard_tools(ex.tools(), shield(), instructions=PROMPT), checkpointer=InMemorySaver())
+    out = invoke(graph, False)
+    assert ex.log == []
+    assert "recites the system prompt" in assert_paired(out["messages"])["c1"].content
