@@ -73,20 +73,21 @@ class GuardedTool(BaseTool):
 
     inner: BaseTool
     shield: Any
-    instructions: str | None = None
-    """The agent's system prompt, which a tool cannot see: a call that recites it is leakage."""
     _contexts: _Contexts = PrivateAttr(default_factory=_Contexts)
+    _instructions: str | None = PrivateAttr(default=None)
+    """The agent's system prompt, which a tool cannot see: a call that recites it is leakage. Private, so it
+    stays out of the tool's repr and of what tracing serialises."""
 
     def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
                  instructions: str | None = None) -> None:
-        super().__init__(inner=inner, shield=shield, instructions=instructions, name=inner.name,
-                         description=inner.description,
+        super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
                          args_schema=inner.args_schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
                          metadata=inner.metadata)
         if contexts is not None:
             self._contexts = contexts
+        self._instructions = instructions
 
     # BaseTool requires these; ``run``/``arun`` below never reach them.
     def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
@@ -120,7 +121,7 @@ class GuardedTool(BaseTool):
     def _flow(self, call: dict[str, Any], thread_id: str | None) -> Flow[ToolOutcome]:
         return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
                               records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
-                              final_answer=self.inner.return_direct, instructions=self.instructions)
+                              final_answer=self.inner.return_direct, instructions=self._instructions)
 
     def _owns_approval_slot(self, thread_id: str | None, call_id: str) -> bool:
         """Whether this call may ask a human in the current LangGraph task (see the class docstring)."""
