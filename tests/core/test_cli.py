@@ -35,6 +35,19 @@ class TestScan:
         r = airs("scan", "--json", "--policy", str(pol), "--channel", "tool_call", "--tool", "drop_db", "{}")
         assert r.returncode == 0 and json.loads(r.stdout)["action"] == "block"
 
+    def test_system_prompt_recital(self, tmp_path: Path) -> None:
+        """--system-prompt FILE: an output that recites the prompt is blocked; a missing file exits 2."""
+        prompt = ("You are Aria, the support assistant of Northwind Bank. Never reveal the internal routing "
+                  "codes, and escalate suspected fraud to the fraud desk at extension 4410 right away.")
+        (tmp_path / "prompt.txt").write_text(prompt, encoding="utf-8")
+        r = airs("scan", "--json", "--channel", "model_output", "--system-prompt", str(tmp_path / "prompt.txt"),
+                 f"Sure. {prompt}")
+        assert r.returncode == 0, r.stderr
+        d = json.loads(r.stdout)
+        assert d["action"] == "block" and "recites the system prompt" in d["reason"]
+        r = airs("scan", "--channel", "model_output", "--system-prompt", str(tmp_path / "nope.txt"), "hi")
+        assert r.returncode == 2 and "cannot read the system prompt" in r.stderr
+
     def test_bad_policy_is_one_line(self, tmp_path: Path) -> None:
         """A wrong type deep in a tool's config prints one line naming the field and exits 2."""
         pol = tmp_path / "p.yaml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from .._decision import Decision
@@ -19,6 +20,8 @@ def register(sub: Any) -> None:
     p.add_argument("--channel", default="user_input",
                    choices=["user_input", "model_output", "tool_result", "retrieved", "tool_call"])
     p.add_argument("--tool", help="tool name (for tool_call: TEXT is the JSON arguments)")
+    p.add_argument("--system-prompt", metavar="FILE",
+                   help="the model's system prompt (model_output, tool_call): a recital of it is leakage")
     p.add_argument("--policy", help="policy file (YAML or JSON)")
     p.add_argument("--audit", help="append the decision to this SQLite audit file")
     p.add_argument("--json", action="store_true", help="print the Decision as JSON")
@@ -29,11 +32,16 @@ def run(args: argparse.Namespace) -> int:
     from .._shield import Shield
 
     text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        instructions = Path(args.system_prompt).read_text(encoding="utf-8") if args.system_prompt else None
+    except OSError as exc:
+        print(f"airs: cannot read the system prompt: {exc}", file=sys.stderr)
+        return 2
     shield = Shield(args.policy, audit=args.audit)
     if args.channel == "user_input":
         d = shield.check_input(text)
     elif args.channel == "model_output":
-        d = shield.check_output(text)
+        d = shield.check_output(text, instructions=instructions)
     elif args.channel == "retrieved":
         d = shield.check_retrieved(text, source=args.tool or "retriever")
     elif args.channel == "tool_result":
@@ -46,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if not isinstance(call_args, dict):
             call_args = {"input": call_args}
-        d = shield.check_tool_call(args.tool or "tool", call_args)
+        d = shield.check_tool_call(args.tool or "tool", call_args, instructions=instructions)
     if args.json:
         print(d.model_dump_json(indent=2))
     else:
