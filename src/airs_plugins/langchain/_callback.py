@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
 from .._context import is_guarded, is_suppressed
@@ -17,7 +17,7 @@ from .._decision import Decision, RunContext, digest_text
 from .._errors import Blocked
 from .._shield import Shield
 from ._enforce import already_enforced
-from ._translate import message_text
+from ._translate import message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -138,8 +138,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
-        system = "\n".join(message_text(m) for batch in messages[:1] for m in batch if isinstance(m, SystemMessage))
-        if system.strip():
+        system = system_text(messages[0]) if messages else None
+        if system is not None:
             with self._lock:
                 self._instructions[run_id] = self._instructions[root] = system
         for batch in messages:

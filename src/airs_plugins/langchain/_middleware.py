@@ -483,13 +483,8 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return handler(request)
 
         def run(call: dict[str, Any]) -> Any:
-            pin = Pin.of(call)
-            with enforcing(call.get("id") or ""):
-                try:
-                    return pin.settled(handler(pin.request(request, call)))
-                except Exception:
-                    pin.settled(None)  # a changed call's refusal, whatever the middleware inside made of it
-                    raise
+            with _pinned_turn(call) as pin:
+                return pin.settled(handler(pin.request(request, call)))
 
         return _with_checked(drive(self._flow(request), self.shield, run))
 
@@ -501,15 +496,22 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return await handler(request)
 
         async def run(call: dict[str, Any]) -> Any:
-            pin = Pin.of(call)
-            with enforcing(call.get("id") or ""):
-                try:
-                    return pin.settled(await handler(pin.request(request, call)))
-                except Exception:
-                    pin.settled(None)
-                    raise
+            with _pinned_turn(call) as pin:
+                return pin.settled(await handler(pin.request(request, call)))
 
         return _with_checked(await adrive(self._flow(request), self.shield, run))
+
+
+@contextmanager
+def _pinned_turn(call: dict[str, Any]) -> Iterator[Pin]:
+    """The decided call's run, enforced as ours, on tools pinned to it (see ``_pinned``)."""
+    pin = Pin.of(call)
+    with enforcing(call.get("id") or ""):
+        try:
+            yield pin
+        except Exception:
+            pin.settled(None)  # a changed call's refusal, whatever the middleware inside made of it
+            raise
 
 
 def _with_checked(outcome: ToolOutcome) -> Command[Any]:

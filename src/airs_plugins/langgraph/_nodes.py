@@ -85,7 +85,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
                  if record_for(records, call_id, name, args) is None]
     last = _last_ai(state)
-    system = system_text(state_get(state, "messages") or ())
+    system = system_text(state_get(state, "messages") or ()) if undecided else None
     update: dict[str, Any] = {}
     said: Decision | None = None
     if undecided and last is not None and not is_ours(last):

@@ -166,9 +166,10 @@ class AIRSWorkflow(Workflow):
 
     @step
     async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
-        payload, sep = joined(ev.answer, [] if ev.structured is None else [_json(ev.structured)])
+        dumped = None if ev.structured is None else _json(ev.structured)
+        payload, sep = joined(ev.answer, [] if dumped is None else [dumped])
         d = await guard_output(ctx, self.shield, payload, output_schema=self.output_schema,
-                               structured=None if ev.structured is None else json.loads(_json(ev.structured)),
+                               structured=None if dumped is None else json.loads(dumped),
                                instructions=_system_prompts(self.agent))
         return OutputChecked(answer=ev.answer, decision=d.model_dump(mode="json"), payload=payload, separator=sep,
                              structured=ev.structured)
