@@ -410,6 +410,8 @@ class Decision(BaseModel):
 
 
 USER_GOAL_LIMIT = 16_384
+MAX_OBSERVATIONS = 256
+"""A run keeps its newest observations up to this many (a check reading them knows older ones are gone)."""
 
 
 def append_goal(goal: str | None, text: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _router
 from ._decision import (
+    MAX_OBSERVATIONS,
     Action,
     Channel,
     Decision,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from ._policy import CheckConfig, Policy
     from .checks import Check
 
-_MAX_OBSERVATIONS = 256
 _MAX_SIGNATURES = 1024
 _HOUR = 3600.0
 
@@ -231,7 +231,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
             injected_values=tuple(sorted(injected)),
             at=now,
         )
-        update["observations"] = (*ctx.observations, obs)[-_MAX_OBSERVATIONS:]
+        update["observations"] = (*ctx.observations, obs)[-MAX_OBSERVATIONS:]
     if not update:
         return ctx
     return ctx.model_copy(update=update)

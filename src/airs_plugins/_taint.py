@@ -19,7 +19,8 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"'`)\]]{1,2048}"),  # URL
     re.compile(r"(?i)\bwww\.[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,6}[^\s<>\"'`)\]]{0,512}"),
     re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{2,4}){3,8}\b"),  # IBAN-like
-    re.compile(r"(?<![\w.])\+?[0-9][0-9 \-]{5,30}[0-9](?![\w.])"),  # long digit runs (accounts, phones)
+    # long digit runs (accounts, phones); a full stop after one ends a sentence, a digit after it a decimal
+    re.compile(r"(?<![\w.])\+?[0-9][0-9 \-]{5,30}[0-9](?!\w|\.[0-9])"),
 )
 _DIGIT_RUN = _PATTERNS[-1]
 # A date (and the hour a time leaves behind) is not something an attacker exfiltrates or redirects to;
@@ -69,7 +70,12 @@ def _prefilter() -> Any:
 _PREFILTER = _prefilter()
 
 
-def _raw_values(text: str) -> Iterator[tuple[int, int, str]]:
+KINDS: tuple[str, ...] = ("email", "url", "url", "iban", "number", "domain")
+"""What each of ``_PATTERNS`` and then ``_DOMAIN`` finds."""
+
+
+def values_with_kinds(text: str) -> Iterator[tuple[int, int, str, str]]:
+    """Each salient value's span, raw text and kind (one of ``KINDS``), pattern by pattern."""
     found = _PREFILTER.Match(text.encode("utf-8", "surrogatepass"))
     if not found:
         return
@@ -78,7 +84,12 @@ def _raw_values(text: str) -> Iterator[tuple[int, int, str]]:
         for m in pat.finditer(text):
             if pat is _DIGIT_RUN and _DATE.fullmatch(m.group(0)):
                 continue
-            yield m.start(), m.end(), m.group(0)
+            yield m.start(), m.end(), m.group(0), KINDS[index]
+
+
+def _raw_values(text: str) -> Iterator[tuple[int, int, str]]:
+    for s, e, raw, _kind in values_with_kinds(text):
+        yield s, e, raw
 
 
 def extract_values(text: str, *, limit: int = 256) -> set[str]:

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airs_plugins import Action, Channel, Decision, Shield, Subject
+from airs_plugins import Action, Channel, Decision, Observation, RunContext, Shield, Subject
 from airs_plugins._normalize import prepare
 
 TEXT_CHANNELS = [Channel.USER_INPUT, Channel.MODEL_OUTPUT, Channel.TOOL_RESULT, Channel.RETRIEVED, Channel.HANDOFF]
 MB = 1_000_000
+LINEAR_MS = 100.0
+"""Linear work on these inputs measures 5-55 ms on a noisy 2-core machine; backtracking would take seconds."""
 
 ADVERSARIAL = {
     "letters": "a" * MB,
@@ -57,16 +59,20 @@ def _best_of(n: int, fn: Any) -> float:
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))
 def test_one_megabyte_adversarial_is_linear(full_shield: Shield, name: str) -> None:
-    """Normalising a 1 MB adversarial string, and each check on it, takes at most 50 ms of CPU (best of 3)."""
+    """Normalising a 1 MB adversarial string, and each check on it, takes at most ``LINEAR_MS`` of CPU (best of 3).
+
+    The model output is checked in a run that has read a tool result, so that checks which only look at
+    answers grounded in something (``output.grounding``) run too."""
     text = ADVERSARIAL[name]
-    assert _best_of(3, lambda: prepare(text, max_scan_bytes=65536)) <= 50.0
+    assert _best_of(3, lambda: prepare(text, max_scan_bytes=65536)) <= LINEAR_MS
+    read = Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0", values=("someone@example.org",))
     for channel in (Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.MODEL_OUTPUT):
-        subject = Subject(channel=channel, payload=text, tool_name="t")
+        subject = Subject(channel=channel, payload=text, tool_name="t", context=RunContext(observations=(read,)))
         _ = subject.text
         for check, cfg in full_shield._compiled.checks:
             if channel in check.channels:
                 ms = _best_of(3, lambda check=check: check.run(subject))
-                assert ms <= 50.0, f"{cfg.id} took {ms:.1f} ms on {name} ({channel.value})"
+                assert ms <= LINEAR_MS, f"{cfg.id} took {ms:.1f} ms on {name} ({channel.value})"
 
 
 @pytest.mark.parametrize(

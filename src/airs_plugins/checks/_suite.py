@@ -18,6 +18,9 @@ check                     bands (low/high)  action
 ``output.leakage``        0.5 / 0.8         block (canary tokens, system-prompt echo)
 ``output.schema``         0.5 / 0.8         block (structured output not matching its schema)
 ``output.banned``         0.5 / 0.8         block (``policy.banned_terms``)
+``output.grounding``      0.5 / 0.8         approval at ``high``; scores 0.6 by default (uncertain:
+                                            the judge, or the tier's fail mode) for links, addresses
+                                            and numbers in an answer that nothing the run read has
 ========================  ===============  =======================================================
 """
 
@@ -31,6 +34,7 @@ SUITE_MODULES: tuple[str, ...] = (
     "airs_plugins.checks.secrets",
     "airs_plugins.checks.tool_rules",
     "airs_plugins.checks.output",
+    "airs_plugins.checks.grounding",
 )
 
 SUITE_CHECKS: tuple[CheckConfig, ...] = (
@@ -43,4 +47,5 @@ SUITE_CHECKS: tuple[CheckConfig, ...] = (
     CheckConfig(id="output.leakage", bands=Bands(low=0.5, high=0.8), action="block"),
     CheckConfig(id="output.schema", bands=Bands(low=0.5, high=0.8), action="block"),
     CheckConfig(id="output.banned", bands=Bands(low=0.5, high=0.8), action="block"),
+    CheckConfig(id="output.grounding", bands=Bands(low=0.5, high=0.8), action="require_approval"),
 )

@@ -18,7 +18,7 @@ from typing import Any
 
 from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
-from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._decision import MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, RunContext
 from .._words import words
 
 CONTEXT_KEY = "airs_context"
@@ -28,7 +28,6 @@ OUTPUT_KEY = "airs_output"
 REFUSAL_MARK = "airs_refusal"
 """Set in ``additional_kwargs`` of the messages we write, so we never scan our own refusals."""
 
-_MAX_OBSERVATIONS = 256
 _MAX_RECORDS = 512
 
 
@@ -55,7 +54,7 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
         missing = [o for o in lo if (o.get("source"), o.get("digest")) not in have]
     if missing:
         observations: Sequence[Mapping[str, Any]] = sorted(
-            [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-_MAX_OBSERVATIONS:]
+            [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-MAX_OBSERVATIONS:]
     else:
         observations = ro
     lt: Mapping[str, Sequence[float]] = left.get("tool_calls") or {}
