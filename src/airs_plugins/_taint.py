@@ -104,13 +104,19 @@ def extract_values(text: str, *, limit: int = 256) -> set[str]:
 
 
 def extract_with_spans(text: str, *, limit: int = 256) -> list[tuple[int, int, str]]:
+    """Every place of the first ``limit`` distinct values. A value repeated on a page does not count twice,
+    so fewer than ``limit`` distinct values means the text had no others (``output.grounding`` relies on
+    that to know when a record of what was read is whole)."""
     out: list[tuple[int, int, str]] = []
+    seen: set[str] = set()
     for s, e, raw in _raw_values(text):
         v = normalise(raw)
         if len(v) >= 5:
+            if v not in seen:
+                if len(seen) >= limit:
+                    break
+                seen.add(v)
             out.append((s, e, v))
-            if len(out) >= limit:
-                break
     return out
 
 

@@ -117,6 +117,22 @@ def test_an_incomplete_record_of_what_was_read_proves_nothing(shield: Shield) ->
     assert grounding(shield.check_output("Call +1 555 099 0099.", context=ctx)) == []
 
 
+def test_a_value_repeated_on_a_page_counts_once_toward_the_record(shield: Shield) -> None:
+    """A page that repeats its link 70 times and gives one phone number is recorded whole: both values, so
+    the record is complete and an invented number is still found."""
+    page = "Help: https://help.acme.example/x\n" * 70 + "Phone: +44 20 7946 0958.\n"
+    ctx = shield.check_tool_result("help", page, context=RunContext()).context
+    assert set(ctx.observations[-1].values) == {"helpacmeexample/x", "+442079460958"}
+    assert grounding(shield.check_output("Call +44 20 7946 0958 or visit https://help.acme.example/x", context=ctx)) == []
+    assert grounding(shield.check_output("Call +1 555 013 7788.", context=ctx))
+
+
+def test_a_phone_number_with_its_area_code_in_brackets_is_the_same_number(shield: Shield) -> None:
+    ctx = shield.check_tool_result("lookup", "Desk: +1 (555) 013-7788, weekdays", context=RunContext()).context
+    assert grounding(shield.check_output("Call +1 555 013 7788", context=ctx)) == []
+    assert grounding(shield.check_output("Call 555-013-7789", context=ctx))  # one digit off is another number
+
+
 def test_a_sentence_final_number_is_read_whole(shield: Shield) -> None:
     """A number at the end of a sentence used to lose its last group in the value extractor (the full stop
     failed its look-ahead), so it never matched the same number quoted elsewhere."""

@@ -20,7 +20,7 @@ check                     bands (low/high)  action
 ``output.banned``         0.5 / 0.8         block (``policy.banned_terms``)
 ``output.grounding``      0.5 / 0.8         approval at ``high``; scores 0.6 by default (uncertain:
                                             the judge, or the tier's fail mode) for links, addresses
-                                            and numbers in an answer that nothing the run read has
+                                            and numbers in an answer that nothing the run read contains
 ========================  ===============  =======================================================
 """
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from .._decision import MAX_OBSERVATIONS, Channel, Finding, Severity, Subject
+from .._decision import MAX_OBSERVATIONS, Channel, Finding, Observation, Severity, Subject
 from .._policy import CheckConfig, Policy
 from .._taint import extract_values, normalise, values_with_kinds
 from ._base import BaseCheck
@@ -31,6 +31,7 @@ _DEFAULT_KINDS = ("email", "url", "iban", "number")
 """Bare domain names are left out: a model names well-known sites from training, and a domain alone
 sends nobody anywhere specific."""
 _MAX_VALUES = 64
+_MIN_DIGITS = 7
 _EVIDENCE_CHARS = 65536
 
 
@@ -43,6 +44,14 @@ def _values_in(text: str) -> frozenset[str]:
 def _variants(value: str) -> str:
     """One spelling for a value however it was written: ``+44 20…`` and ``44 20…`` are the same number."""
     return value.lstrip("+")
+
+
+def _same_number(digits: str, known: Sequence[str]) -> bool:
+    """A phone number written with and without its prefix: ``(555) 013-7788`` leaves ``013-7788`` to the
+    extractor (a bracket ends a digit run), ``+1 555 013 7788`` is whole. One ending the other, over the
+    extractor's minimum of seven digits, is the same number."""
+    return digits.isdigit() and any(
+        min(len(digits), len(k)) >= _MIN_DIGITS and (digits.endswith(k) or k.endswith(digits)) for k in known)
 
 
 def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -102,8 +111,10 @@ class Grounding(BaseCheck):
             evidence |= _values_in(ctx.user_goal)
         if subject.instructions:
             evidence |= _values_in(subject.instructions)
+        known = evidence | self.known
+        numbers = [v for v in known if v.isdigit()]
         ungrounded = [(span, value, kind) for span, value, kind in claimed
-                      if value not in evidence and value not in self.known]
+                      if value not in known and not (kind == "number" and _same_number(value, numbers))]
         if not ungrounded:
             return []
         kinds = sorted({kind for _span, _value, kind in ungrounded})
@@ -115,11 +126,11 @@ class Grounding(BaseCheck):
                      f"({', '.join(kinds)}) found in nothing this run read: tool results, documents, the "
                      "user's words, the system prompt"))]
 
-    def _incomplete(self, observations: Sequence[object]) -> bool:
-        """The run's record of what it read has dropped something: an absent value proves nothing."""
+    def _incomplete(self, observations: Sequence[Observation]) -> bool:
+        """The run's record of what it read may have dropped something: an absent value proves nothing."""
         if self.values_cap <= 0 or len(observations) >= MAX_OBSERVATIONS:
             return True
-        return any(len(getattr(o, "values", ())) >= self.values_cap for o in observations)
+        return any(len(o.values) >= self.values_cap for o in observations)
 
     def _claimed(self, text: str) -> list[tuple[tuple[int, int], str, str]]:
         out: list[tuple[tuple[int, int], str, str]] = []
