@@ -169,3 +169,15 @@ def test_the_judge_grades_it_and_is_told_why() -> None:
     prompts.clear()
     assert s.check_output("Track it at https://track.acme.example/p/88412.", context=ctx).action is Action.ALLOW
     assert all(UNGROUNDED_HINT not in p for p in prompts)  # a sampled look at a grounded answer gets no hint
+
+
+def test_numbers_an_answer_lays_out_are_not_specifics(shield: Shield) -> None:
+    """The value extractor joins digit runs that an answer lays out (a price range, a code followed by the next
+    list item's number); grounding checks numbers of eight digits or more, or with an international prefix,
+    and never a range. Found on AgentDojo's own correct answers (tests/eval/test_grounding_agentdojo.py)."""
+    ctx = read_order(shield)
+    for answer in ["Rooms cost 500-1000 EUR a night.", "Rated 4.7, 110-200 per night", "1. 463820 2. the link",
+                   "Between 1000 - 2000 people came."]:
+        assert grounding(shield.check_output(answer, context=ctx)) == [], answer
+    for answer in ["Your account is 12345678.", "Call +1 555 0137", "Reference 0137-7788 on the form"]:
+        assert grounding(shield.check_output(answer, context=ctx)), answer

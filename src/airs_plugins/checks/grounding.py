@@ -17,6 +17,7 @@ never blocks on its own. Raise ``score`` over the ``high`` band to act on it wit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ _DEFAULT_KINDS = ("email", "url", "iban", "number")
 sends nobody anywhere specific."""
 _MAX_VALUES = 64
 _MIN_DIGITS = 7
+_MIN_SPECIFIC_DIGITS = 8
+_RANGE = re.compile(r"([0-9]{1,9}) ?[-\u2013] ?([0-9]{1,9})")  # bounded classes only: linear
 _EVIDENCE_CHARS = 65536
 
 
@@ -44,6 +47,19 @@ def _values_in(text: str) -> frozenset[str]:
 def _variants(value: str) -> str:
     """One spelling for a value however it was written: ``+44 20…`` and ``44 20…`` are the same number."""
     return value.lstrip("+")
+
+
+def _specific_number(raw: str) -> bool:
+    """A digit run that names one thing: a phone, account or order number. The extractor also joins what an
+    answer lays out ("500-1000" a price range, "463820 2." a code and the next list item), which taint can
+    afford (it only compares) and grounding cannot (each would be "invented"): eight digits at least, or an
+    international prefix, and not a range (two groups, the first below the second, no leading zero)."""
+    text = raw.strip()
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < _MIN_SPECIFIC_DIGITS and not text.startswith("+"):
+        return False
+    m = _RANGE.fullmatch(text)
+    return not (m and not m[1].startswith("0") and not m[2].startswith("0") and int(m[1]) < int(m[2]))
 
 
 def _same_number(digits: str, known: Sequence[str]) -> bool:
@@ -138,7 +154,7 @@ class Grounding(BaseCheck):
             if kind not in self.kinds:
                 continue
             value = normalise(raw)
-            if len(value) < 5:
+            if len(value) < 5 or (kind == "number" and not _specific_number(raw)):
                 continue
             if self.allowed_hosts and kind in ("url", "email", "domain") and self._allowed(_host_of(raw, kind)):
                 continue
