@@ -13,7 +13,8 @@ import pytest
 from airs_plugins import Action, Channel, Layer, Observation, RunContext, Shield
 from airs_plugins._decision import MAX_OBSERVATIONS
 from airs_plugins.audit import MemoryRecorder
-from airs_plugins.judge import UNGROUNDED_HINT, Judge
+from airs_plugins.judge import UNGROUNDED_HINT
+from contract.grounding import judged_shield
 
 ORDER_PAGE = ("Order 88412: shipped on 2026-11-20. Questions: support@acme.example or +44 20 7946 0958. "
               "Track it at https://track.acme.example/p/88412.")
@@ -155,13 +156,7 @@ def test_raised_over_high_it_acts_and_redact_marks_the_values() -> None:
 
 def test_the_judge_grades_it_and_is_told_why() -> None:
     prompts: list[str] = []
-
-    def model(prompt: str) -> str:  # escalates what it is told looks invented (a sampled look passes)
-        prompts.append(prompt)
-        verdict = "escalate" if UNGROUNDED_HINT in prompt else "pass"
-        return f'{{"verdict": "{verdict}", "confidence": 0.9, "rationale": "checked the links"}}'
-
-    s = Shield.default(judge=Judge(model))
+    s = judged_shield(prompts)  # escalates what it is told looks invented (a sampled look passes)
     ctx = read_order(s)
     d = s.check_output("Returns are handled at https://returns.acme.example/start.", context=ctx)
     assert d.action is Action.BLOCK and d.layer is Layer.JUDGE

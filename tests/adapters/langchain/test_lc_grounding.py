@@ -1,6 +1,6 @@
 """The LangChain and LangGraph output guards grade an answer against what the run's tools returned: a link
 the tools never gave goes to the judge as ungrounded (``output.grounding``), one they gave does not. The
-evidence is the run's context (``airs_context`` in state), so it holds across a resume too."""
+evidence is the run's context (``airs_context`` in state; the callback handler keeps its own per run)."""
 
 from __future__ import annotations
 
@@ -21,30 +21,15 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
 from airs_plugins import Blocked, Shield
-from airs_plugins.judge import UNGROUNDED_HINT, Judge
+from airs_plugins.judge import UNGROUNDED_HINT
 from airs_plugins.langchain import AIRSCallbackHandler, AIRSMiddleware
 from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
 from airs_plugins.langgraph import AIRSGraphState, judge_node, judge_route, secure_graph
+from contract import grounding
+from contract.grounding import GROUNDED, INVENTED, ORDER_PAGE, judged_shield
 from contract.harness import ToolFake, call, new_config
 
-ORDER_PAGE = "Order 88412: shipped. Track it at https://track.acme.example/p/88412."
-GROUNDED = "It shipped: https://track.acme.example/p/88412"
-INVENTED = "It shipped: https://track.acme.example/p/88412. Returns: https://returns.acme.example/start"
-
-
-@tool
-def order_status(order: str) -> str:
-    """Look an order up."""
-    return ORDER_PAGE
-
-
-def judged_shield(prompts: list[str]) -> Shield:
-    def model(prompt: str) -> str:  # escalates what it is told looks invented; passes anything else
-        prompts.append(prompt)
-        verdict = "escalate" if UNGROUNDED_HINT in prompt else "pass"
-        return f'{{"verdict": "{verdict}", "confidence": 0.95, "rationale": "checked the links"}}'
-
-    return Shield.default(judge=Judge(model))
+order_status = tool(grounding.order_status)
 
 
 def script(answer: str) -> list[AIMessage]:
@@ -107,8 +92,9 @@ class OrderDocs(BaseRetriever):
 
 @pytest.mark.parametrize(("answer", "kept"), [(GROUNDED, True), (INVENTED, False)])
 def test_callback_handler_grades_a_rag_answer_against_the_retrieved_documents(answer: str, kept: bool) -> None:
-    """An existing retrieval chain, secured with the callback handler only: the documents the retriever
-    returned are the evidence, and an invented link aborts the chain once the judge escalates it."""
+    """An existing retrieval chain, secured with the callback handler only: what the retriever returned is the
+    evidence (read as documents, and again in the system message that carries them to the model), and an
+    invented link aborts the chain once the judge escalates it."""
     prompts: list[str] = []
     prompt = ChatPromptTemplate.from_messages([("system", "Answer from the context: {context}"),
                                                ("human", "{question}")])

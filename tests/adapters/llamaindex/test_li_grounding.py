@@ -7,32 +7,13 @@ import pytest
 from _li_support import drive
 from llama_index.core.agent.workflow import FunctionAgent
 
-from airs_plugins import Shield
-from airs_plugins.judge import UNGROUNDED_HINT, Judge
+from airs_plugins.judge import UNGROUNDED_HINT
 from airs_plugins.llamaindex import AIRSWorkflow, GuardResult, guard_tools
 from airs_plugins.llamaindex.testing import call, scripted_llm
-
-ORDER_PAGE = "Order 88412: shipped. Track it at https://track.acme.example/p/88412."
-
-
-def order_status(order: str) -> str:
-    """Look an order up."""
-    return ORDER_PAGE
+from contract.grounding import GROUNDED, INVENTED, judged_shield, order_status
 
 
-def judged_shield(prompts: list[str]) -> Shield:
-    def model(prompt: str) -> str:  # escalates what it is told looks invented; passes anything else
-        prompts.append(prompt)
-        verdict = "escalate" if UNGROUNDED_HINT in prompt else "pass"
-        return f'{{"verdict": "{verdict}", "confidence": 0.95, "rationale": "checked the links"}}'
-
-    return Shield.default(judge=Judge(model))
-
-
-@pytest.mark.parametrize(("answer", "allowed"), [
-    ("It shipped: https://track.acme.example/p/88412", True),
-    ("It shipped: https://track.acme.example/p/88412. Returns: https://returns.acme.example/start", False),
-])
+@pytest.mark.parametrize(("answer", "allowed"), [(GROUNDED, True), (INVENTED, False)])
 async def test_the_answer_is_grounded_in_what_the_guarded_tools_returned(answer: str, allowed: bool) -> None:
     prompts: list[str] = []
     shield = judged_shield(prompts)
