@@ -48,6 +48,27 @@ class TestScan:
         r = airs("scan", "--channel", "model_output", "--system-prompt", str(tmp_path / "nope.txt"), "hi")
         assert r.returncode == 2 and "cannot read the system prompt" in r.stderr
 
+    def test_read_files_are_what_the_run_read(self, tmp_path: Path) -> None:
+        """--read FILE: the text is decided after the run read the file, so grounding and taint see it."""
+        page = tmp_path / "order.txt"
+        page.write_text("Order 88412 shipped. Track it at https://track.acme.example/p/88412.", encoding="utf-8")
+
+        def grounding(answer: str, *read: str) -> list[dict[str, object]]:
+            r = airs("scan", "--json", "--channel", "model_output", *read, answer)
+            assert r.returncode == 0, r.stderr
+            return [f for f in json.loads(r.stdout)["findings"] if f["check"] == "output.grounding"]
+
+        assert grounding("See https://returns.acme.example/start", "--read", str(page))
+        assert grounding("See https://track.acme.example/p/88412", "--read", str(page)) == []
+        assert grounding("See https://returns.acme.example/start") == []  # read nothing: nothing to ground in
+        invoice = tmp_path / "invoice.txt"
+        invoice.write_text("Pay the balance to account 99887766.", encoding="utf-8")
+        r = airs("scan", "--json", "--channel", "tool_call", "--tool", "send_money", "--read", str(invoice),
+                 '{"to": "99887766"}')
+        assert json.loads(r.stdout)["action"] == "require_approval"  # data read from untrusted content
+        r = airs("scan", "--read", str(tmp_path / "nope.txt"), "hi")
+        assert r.returncode == 2 and "cannot read a --read file" in r.stderr
+
     def test_bad_policy_is_one_line(self, tmp_path: Path) -> None:
         """A wrong type deep in a tool's config prints one line naming the field and exits 2."""
         pol = tmp_path / "p.yaml"

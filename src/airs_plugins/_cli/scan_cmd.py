@@ -22,6 +22,9 @@ def register(sub: Any) -> None:
     p.add_argument("--tool", help="tool name (for tool_call: TEXT is the JSON arguments)")
     p.add_argument("--system-prompt", metavar="FILE",
                    help="the model's system prompt (model_output, tool_call): a recital of it is leakage")
+    p.add_argument("--read", metavar="FILE", action="append", default=[],
+                   help="a tool result the run read before TEXT (repeatable): taint (tool_call) and grounding "
+                        "(model_output) see it, as in an agent")
     p.add_argument("--policy", help="policy file (YAML or JSON)")
     p.add_argument("--audit", help="append the decision to this SQLite audit file")
     p.add_argument("--json", action="store_true", help="print the Decision as JSON")
@@ -37,15 +40,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"airs: cannot read the system prompt: {exc}", file=sys.stderr)
         return 2
+    try:
+        read = [(Path(f).stem or "read", Path(f).read_text(encoding="utf-8")) for f in args.read]
+    except OSError as exc:
+        print(f"airs: cannot read a --read file: {exc}", file=sys.stderr)
+        return 2
     shield = Shield(args.policy, audit=args.audit)
+    ctx = None
+    for source, content in read:  # what the run read before: taint and grounding work from it
+        ctx = shield.check_tool_result(source, content, context=ctx).context
     if args.channel == "user_input":
-        d = shield.check_input(text)
+        d = shield.check_input(text, context=ctx)
     elif args.channel == "model_output":
-        d = shield.check_output(text, instructions=instructions)
+        d = shield.check_output(text, context=ctx, instructions=instructions)
     elif args.channel == "retrieved":
-        d = shield.check_retrieved(text, source=args.tool or "retriever")
+        d = shield.check_retrieved(text, source=args.tool or "retriever", context=ctx)
     elif args.channel == "tool_result":
-        d = shield.check_tool_result(args.tool or "tool", text)
+        d = shield.check_tool_result(args.tool or "tool", text, context=ctx)
     else:
         try:
             call_args = json.loads(text) if text.strip() else {}
@@ -54,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
         if not isinstance(call_args, dict):
             call_args = {"input": call_args}
-        d = shield.check_tool_call(args.tool or "tool", call_args, instructions=instructions)
+        d = shield.check_tool_call(args.tool or "tool", call_args, context=ctx, instructions=instructions)
     if args.json:
         print(d.model_dump_json(indent=2))
     else:
