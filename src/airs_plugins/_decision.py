@@ -153,6 +153,9 @@ class Observation(BaseModel):
     attack_categories: tuple[str, ...] = ()
     values: tuple[str, ...] = ()
     """Salient values (addresses, URLs, account numbers…) seen in that content, normalised."""
+    values_complete: bool = False
+    """``values`` holds every salient value of the content (the policy's cap left none out). False for an
+    observation recorded before this field existed: nobody knows."""
     injected_values: tuple[str, ...] = ()
     """The subset of ``values`` that sat inside or next to a detected attack."""
     at: float = 0.0

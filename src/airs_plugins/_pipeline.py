@@ -208,7 +208,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         # only a decided attack marks its neighbourhood as injected (⇒ block); an uncertain one still
         # taints the run (⇒ approval), so a bill that merely looks pushy cannot block its own payment
         decided = [f for f, (_low, high) in banded if f.score >= high]
-        with_spans = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
+        with_spans, complete = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
         values = tuple(sorted({v for _s, _e, v in with_spans}))
         injected: set[str] = set()
         if decided:
@@ -228,6 +228,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
             digest=subject.digest,
             attack_categories=tuple(sorted({f.category for f in attack})),
             values=values,
+            values_complete=complete,
             injected_values=tuple(sorted(injected)),
             at=now,
         )

@@ -70,6 +70,7 @@ def _prefilter() -> Any:
 _PREFILTER = _prefilter()
 
 
+SPANS_PER_VALUE = 8
 KINDS: tuple[str, ...] = ("email", "url", "url", "iban", "number", "domain")
 """What each of ``_PATTERNS`` and then ``_DOMAIN`` finds."""
 
@@ -103,21 +104,24 @@ def extract_values(text: str, *, limit: int = 256) -> set[str]:
     return out
 
 
-def extract_with_spans(text: str, *, limit: int = 256) -> list[tuple[int, int, str]]:
-    """Every place of the first ``limit`` distinct values. A value repeated on a page does not count twice,
-    so fewer than ``limit`` distinct values means the text had no others (``output.grounding`` relies on
-    that to know when a record of what was read is whole)."""
+def extract_with_spans(text: str, *, limit: int = 256) -> tuple[list[tuple[int, int, str]], bool]:
+    """Every place of the first ``limit`` distinct values (a value repeated on a page counts once), and
+    whether that is all of them. At most ``SPANS_PER_VALUE`` places per value are kept on average: a
+    megabyte of one address repeated costs a bounded scan, and the record then says it may be partial."""
     out: list[tuple[int, int, str]] = []
     seen: set[str] = set()
+    max_spans = max(limit, 1) * SPANS_PER_VALUE
     for s, e, raw in _raw_values(text):
         v = normalise(raw)
         if len(v) >= 5:
             if v not in seen:
                 if len(seen) >= limit:
-                    break
+                    return out, False
                 seen.add(v)
             out.append((s, e, v))
-    return out
+            if len(out) >= max_spans:
+                return out, False
+    return out, True
 
 
 def values_near(spans_with_values: Sequence[tuple[int, int, str]], attack_spans: Iterable[tuple[int, int]],

@@ -103,18 +103,26 @@ def test_known_values_allowed_hosts_and_kinds() -> None:
 
 
 def test_an_incomplete_record_of_what_was_read_proves_nothing(shield: Shield) -> None:
-    """A run that dropped observations (the newest 256 are kept), or read a result with more values than
-    the policy records, may have read the value: the check stays silent rather than guess."""
+    """A run that dropped observations (the newest 256 are kept), or read a result with more distinct values
+    than the policy records, may have read the value: the check stays silent rather than guess. So does a run
+    whose observations predate ``values_complete`` (nobody knows what they left out)."""
     answer = "Call +1 555 013 7788."
-    seen = Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0", values=("12345678",))
-    many = RunContext(observations=(seen,) * MAX_OBSERVATIONS)
+
+    def read(*values: str, complete: bool = True) -> Observation:
+        return Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0", values=values,
+                           values_complete=complete)
+
+    assert grounding(shield.check_output(answer, context=RunContext(observations=(read("12345678"),))))
+    many = RunContext(observations=(read("12345678"),) * MAX_OBSERVATIONS)
     assert grounding(shield.check_output(answer, context=many)) == []
-    assert grounding(shield.check_output(answer, context=RunContext(observations=(seen,))))
-    full = Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0",
-                       values=tuple(f"{n:08d}" for n in range(shield.policy.taint.max_values_per_observation)))
-    assert grounding(shield.check_output(answer, context=RunContext(observations=(full,)))) == []
+    capped = RunContext(observations=(read("12345678", complete=False),))
+    assert grounding(shield.check_output(answer, context=capped)) == []
+    old = RunContext.model_validate({"observations": [{"source": "t", "channel": "tool_result", "digest": "x",
+                                                       "values": ["12345678"]}]})
+    assert grounding(shield.check_output(answer, context=old)) == []
     page = "\n".join(f"Branch {n}: +1 555 {n:03d} {n:04d}" for n in range(100))  # 100 numbers, 64 recorded
     ctx = shield.check_tool_result("branches", page, context=RunContext()).context
+    assert not ctx.observations[-1].values_complete
     assert grounding(shield.check_output("Call +1 555 099 0099.", context=ctx)) == []
 
 
@@ -124,8 +132,17 @@ def test_a_value_repeated_on_a_page_counts_once_toward_the_record(shield: Shield
     page = "Help: https://help.acme.example/x\n" * 70 + "Phone: +44 20 7946 0958.\n"
     ctx = shield.check_tool_result("help", page, context=RunContext()).context
     assert set(ctx.observations[-1].values) == {"helpacmeexample/x", "+442079460958"}
+    assert ctx.observations[-1].values_complete
     assert grounding(shield.check_output("Call +44 20 7946 0958 or visit https://help.acme.example/x", context=ctx)) == []
     assert grounding(shield.check_output("Call +1 555 013 7788.", context=ctx))
+
+
+def test_a_page_of_one_value_repeated_is_read_within_bounds(shield: Shield) -> None:
+    """Repeats do not use up the cap on values, but the places kept are bounded (eight per value on average),
+    so a megabyte of one address repeated costs a bounded scan; the record then says it may be partial."""
+    ctx = shield.check_tool_result("dump", "Write to ops@acme.example\n" * 100_000, context=RunContext()).context
+    assert ctx.observations[-1].values == ("ops@acmeexample",) and not ctx.observations[-1].values_complete
+    assert grounding(shield.check_output("Call +1 555 013 7788.", context=ctx)) == []
 
 
 def test_a_phone_number_with_its_area_code_in_brackets_is_the_same_number(shield: Shield) -> None:

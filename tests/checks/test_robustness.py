@@ -65,7 +65,8 @@ def test_one_megabyte_adversarial_is_linear(full_shield: Shield, name: str) -> N
     answers grounded in something (``output.grounding``) run too."""
     text = ADVERSARIAL[name]
     assert _best_of(3, lambda: prepare(text, max_scan_bytes=65536)) <= LINEAR_MS
-    read = Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0", values=("someone@example.org",))
+    read = Observation(source="t", channel=Channel.TOOL_RESULT, digest="sha256:0", values=("someone@example.org",),
+                       values_complete=True)
     for channel in (Channel.USER_INPUT, Channel.TOOL_RESULT, Channel.MODEL_OUTPUT):
         subject = Subject(channel=channel, payload=text, tool_name="t", context=RunContext(observations=(read,)))
         _ = subject.text

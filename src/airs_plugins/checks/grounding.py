@@ -107,7 +107,6 @@ class Grounding(BaseCheck):
         self.allowed_hosts = tuple(h.lower().lstrip(".") for h in self.options.get("allowed_hosts", []))
         self.require_evidence = bool(self.options.get("require_evidence", True))
         self.score = float(self.options.get("score", 0.6))
-        self.values_cap = policy.taint.max_values_per_observation
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         if subject.interim:  # narration next to tool calls: the answer comes later
@@ -142,11 +141,10 @@ class Grounding(BaseCheck):
                      f"({', '.join(kinds)}) found in nothing this run read: tool results, documents, the "
                      "user's words, the system prompt"))]
 
-    def _incomplete(self, observations: Sequence[Observation]) -> bool:
+    @staticmethod
+    def _incomplete(observations: Sequence[Observation]) -> bool:
         """The run's record of what it read may have dropped something: an absent value proves nothing."""
-        if self.values_cap <= 0 or len(observations) >= MAX_OBSERVATIONS:
-            return True
-        return any(len(o.values) >= self.values_cap for o in observations)
+        return len(observations) >= MAX_OBSERVATIONS or not all(o.values_complete for o in observations)
 
     def _claimed(self, text: str) -> list[tuple[tuple[int, int], str, str]]:
         out: list[tuple[tuple[int, int], str, str]] = []
