@@ -90,14 +90,9 @@ def values_with_kinds(text: str) -> Iterator[tuple[int, int, str, str]]:
             yield m.start(), m.end(), m.group(0), KINDS[index]
 
 
-def _raw_values(text: str) -> Iterator[tuple[int, int, str]]:
-    for s, e, raw, _kind in values_with_kinds(text):
-        yield s, e, raw
-
-
 def extract_values(text: str, *, limit: int = 256) -> set[str]:
     out: set[str] = set()
-    for _s, _e, raw in _raw_values(text):
+    for _s, _e, raw, _kind in values_with_kinds(text):
         v = normalise(raw)
         if len(v) >= 5:
             out.add(v)
@@ -113,7 +108,7 @@ def extract_with_spans(text: str, *, limit: int = 256) -> tuple[list[tuple[int, 
     out: list[tuple[int, int, str]] = []
     seen: set[str] = set()
     max_spans = max(limit, 1) * SPANS_PER_VALUE
-    for s, e, raw in _raw_values(text):
+    for s, e, raw, _kind in values_with_kinds(text):
         v = normalise(raw)
         if len(v) >= 5:
             if v not in seen:

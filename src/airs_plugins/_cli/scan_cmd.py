@@ -36,14 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
     text = sys.stdin.read() if args.text == "-" else args.text
     try:
+        what = "the system prompt"
         instructions = Path(args.system_prompt).read_text(encoding="utf-8") if args.system_prompt else None
-    except OSError as exc:
-        print(f"airs: cannot read the system prompt: {exc}", file=sys.stderr)
-        return 2
-    try:
+        what = "a --read file"
         read = [(Path(f).stem or "read", Path(f).read_text(encoding="utf-8")) for f in args.read]
     except OSError as exc:
-        print(f"airs: cannot read a --read file: {exc}", file=sys.stderr)
+        print(f"airs: cannot read {what}: {exc}", file=sys.stderr)
         return 2
     shield = Shield(args.policy, audit=args.audit)
     ctx = None

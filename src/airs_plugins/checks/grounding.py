@@ -20,13 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from .._decision import MAX_OBSERVATIONS, Channel, Finding, Observation, Severity, Subject
 from .._policy import CheckConfig, Policy
 from .._taint import extract_values, normalise, values_with_kinds
 from ._base import BaseCheck
 from ._registry import register_check
+from .output import host_allowed, url_host
 
 _DEFAULT_KINDS = ("email", "url", "iban", "number")
 """Bare domain names are left out: a model names well-known sites from training, and a domain alone
@@ -78,10 +78,7 @@ def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
 def _host_of(raw: str, kind: str) -> str:
     if kind == "email":
         return raw.rsplit("@", 1)[-1].lower()
-    try:
-        return (urlsplit(raw if "://" in raw else "//" + raw).hostname or "").lower()
-    except ValueError:
-        return ""
+    return url_host(raw if "://" in raw else "//" + raw)
 
 
 @register_check("output.grounding")
@@ -126,10 +123,10 @@ class Grounding(BaseCheck):
             evidence |= _values_in(ctx.user_goal)
         if subject.instructions:
             evidence |= _values_in(subject.instructions)
-        known = evidence | self.known
-        numbers = [v for v in known if v.isdigit()]
+        evidence |= self.known
+        numbers = [v for v in evidence if v.isdigit()]
         ungrounded = [(span, value, kind) for span, value, kind in claimed
-                      if value not in known and not (kind == "number" and _same_number(value, numbers))]
+                      if value not in evidence and not (kind == "number" and _same_number(value, numbers))]
         if not ungrounded:
             return []
         kinds = sorted({kind for _span, _value, kind in ungrounded})
@@ -162,4 +159,4 @@ class Grounding(BaseCheck):
         return out
 
     def _allowed(self, host: str) -> bool:
-        return bool(host) and any(host == h or host.endswith("." + h) for h in self.allowed_hosts)
+        return bool(host) and host_allowed(host, self.allowed_hosts)

@@ -47,14 +47,15 @@ def _url_at(text: str, start: int) -> str:
     return chunk[:m.start()] if m else chunk
 
 
-def _host(url: str) -> str:
+def url_host(url: str) -> str:
     try:
         return (urllib.parse.urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
 
 
-def _allowed(host: str, hosts: Sequence[str]) -> bool:
+def host_allowed(host: str, hosts: Sequence[str]) -> bool:
+    """``host`` is one of ``hosts`` or a subdomain of one."""
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
@@ -118,8 +119,8 @@ class MarkdownExfil(BaseCheck):
         return out
 
     def _score_url(self, url: str, span: tuple[int, int], *, image: bool, read: set[str]) -> Finding | None:
-        host = _host(url)
-        if not host or _allowed(host, self.allowed_hosts):
+        host = url_host(url)
+        if not host or host_allowed(host, self.allowed_hosts):
             return None
         try:
             parsed = urllib.parse.urlsplit(url)
