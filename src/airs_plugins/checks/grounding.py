@@ -26,7 +26,7 @@ from .._policy import CheckConfig, Policy
 from .._taint import extract_values, normalise, values_with_kinds
 from ._base import BaseCheck
 from ._registry import register_check
-from .output import host_allowed, url_host
+from ._urls import domain_match, url_host
 
 _DEFAULT_KINDS = ("email", "url", "iban", "number")
 """Bare domain names are left out: a model names well-known sites from training, and a domain alone
@@ -78,7 +78,7 @@ def _outermost(spans: set[tuple[int, int]]) -> list[tuple[int, int]]:
 def _host_of(raw: str, kind: str) -> str:
     if kind == "email":
         return raw.rsplit("@", 1)[-1].lower()
-    return url_host(raw if "://" in raw else "//" + raw)
+    return url_host(raw if "://" in raw else "http://" + raw)
 
 
 @register_check("output.grounding")
@@ -159,4 +159,4 @@ class Grounding(BaseCheck):
         return out
 
     def _allowed(self, host: str) -> bool:
-        return bool(host) and host_allowed(host, self.allowed_hosts)
+        return bool(host) and domain_match(host, self.allowed_hosts)

@@ -28,6 +28,7 @@ from ._recital import recital
 from ._regex import PatternSet, compile_re2
 from ._registry import register_check
 from ._textprep import text_views
+from ._urls import domain_match, url_host
 
 # Only the starts of images/links are matched; the URL itself is cut from the text in Python, with a
 # length cap, so a megabyte of "![](![](…" costs one linear scan and at most _MAX_URLS small parses.
@@ -45,18 +46,6 @@ def _url_at(text: str, start: int) -> str:
     chunk = text[start:start + _MAX_URL]
     m = _URL_END.search(chunk)
     return chunk[:m.start()] if m else chunk
-
-
-def url_host(url: str) -> str:
-    try:
-        return (urllib.parse.urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def host_allowed(host: str, hosts: Sequence[str]) -> bool:
-    """``host`` is one of ``hosts`` or a subdomain of one."""
-    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 @register_check("output.exfil")
@@ -120,7 +109,7 @@ class MarkdownExfil(BaseCheck):
 
     def _score_url(self, url: str, span: tuple[int, int], *, image: bool, read: set[str]) -> Finding | None:
         host = url_host(url)
-        if not host or host_allowed(host, self.allowed_hosts):
+        if not host or domain_match(host, self.allowed_hosts):
             return None
         try:
             parsed = urllib.parse.urlsplit(url)

@@ -17,43 +17,59 @@ with no rules configured:
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy, ToolRules
 from .._taint import extract_values, normalise
+from . import _paths, _sql
 from ._base import BaseCheck
 from ._regex import PatternSet, compile_re2
 from ._registry import register_check
+from ._urls import domain_match, has_scheme, looks_like_url, parse_ip_host, parse_url, private_host
 
-_MAX_ARGS = 2000
-_MAX_DEPTH = 32
+__all__ = ["SHELL_DENY", "ToolRulesCheck", "collect_strings", "parse_ip_host", "private_host"]
 
+MAX_STRINGS = 10_000
+MAX_DEPTH = 32
+MAX_FINDINGS = 16
+"""Per rule kind and call: past it the decision is made, and each more finding costs time and audit space."""
+
+# a name segment (``run_sql``, ``db.query``), never a substring: "feedback" is not a database tool
 _SHELL_TOOL = compile_re2(r"(?:^|[_\-.])(?:shell|bash|sh|zsh|exec|execute|terminal|cmd|command|commands|"
                           r"run_command|run_shell|powershell|pwsh|subprocess|system|console|os_command)(?:$|[_\-.])")
+_SQL_TOOL = compile_re2(r"(?:^|[_\-.])(?:sql|db|database|query|postgres|postgresql|mysql|sqlite|sqlite3|duckdb|"
+                        r"snowflake|bigquery|redshift|psql)(?:$|[_\-.])")
+# argument names, matched on the lower-cased last key: exactly, or containing one of the parts
 _SHELL_KEYS = frozenset({"cmd", "command", "commands", "script", "shell", "cmdline", "command_line", "bash",
-                         "sh", "run"})
-_SQL_TOOL = compile_re2(r"(?:sql|db|database|query|postgres|mysql|sqlite)")
+                         "sh", "run", "argv"})
+_SHELL_PARTS = ("cmd", "command", "script", "shell")
 _SQL_KEYS = frozenset({"sql", "query", "statement", "stmt", "q"})
+_SQL_PARTS = ("sql", "query", "statement", "stmt")
 _URL_KEYS = frozenset({"url", "uri", "link", "href", "endpoint", "webhook", "src", "source_url", "target_url",
-                       "callback", "callback_url", "image_url", "feed_url", "location"})
+                       "callback", "callback_url", "image_url", "feed_url"})
+_URL_PARTS = ("url", "uri", "href", "link", "endpoint", "webhook")
 _PATH_KEYS = frozenset({"path", "file", "filename", "file_path", "filepath", "dir", "directory", "folder",
-                        "dest", "destination", "src_path", "target", "output", "output_path", "input_path"})
+                        "dest", "destination", "src", "source", "src_path", "target", "output", "output_path",
+                        "input_path", "paths", "files"})
+_PATH_PARTS = ("path", "file", "dir", "folder")
 
 SHELL_DENY: tuple[tuple[str, str, float], ...] = (
-    ("pipe_to_shell", r"\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|da|k|c|tc|fi|a)?sh\b(?:\s+-s)?", 0.95),
+    ("pipe_to_shell", r"\|&?\s*(?:\(\s*)?(?:(?:sudo(?:\s+-\S+(?:\s+[^-\s]\S*)?)*|env(?:\s+-\S+|\s+\w+=\S*)*|"
+                      r"exec|command|nohup|time|xargs)\s+)*(?:/usr)?(?:/local)?(?:/bin/)?(?:ba|z|da|k|c|tc|fi|a)?sh\b",
+     0.95),
     ("pipe_to_interpreter", r"(?:curl|wget|fetch|iwr|invoke-webrequest|nc)\b[^|;&\n]*\|\s*(?:sudo\s+)?"
                             r"(?:python[0-9.]*|perl|ruby|node|php|iex|invoke-expression)\b", 0.95),
-    ("process_substitution", r"(?:ba|z)?sh\s+<\(\s*(?:curl|wget)|\$\(\s*(?:curl|wget)\b|`\s*(?:curl|wget)\b|"
+    ("process_substitution", r"<\(\s*(?:curl|wget|fetch)\b|\$\(\s*(?:curl|wget)\b|`\s*(?:curl|wget)\b|"
                              r"\beval\s+[\"']?\$\(", 0.9),
     ("rm_root", r"\brm\s+(?:-{1,2}[A-Za-z\-]+\s+)*-{1,2}(?:[A-Za-z]*[rR][A-Za-z]*|recursive)\s+"
-                r"(?:-{1,2}[A-Za-z\-]+\s+)*"
-                r"(?:--no-preserve-root\s+)?[\"']?(?:/|/\*|~|~/|~/\*|\$HOME|\$\{HOME\}|\.\.?/?\*?|/(?:etc|usr|var|"
-                r"home|bin|boot|lib|opt|root|srv|sys)/?\*?)[\"']?(?:\s|$|;|&|\|)", 0.95),
+                r"(?:-{1,2}[A-Za-z\-]+\s+)*(?:--no-preserve-root\s+)?[\"']?(?:/+(?:\.+/*)?\*?|~/?\*?|"
+                r"\$\{?HOME\}?[\"']?/*\*?|\.\.?/?\*?|/+(?:etc|usr|var|home|bin|boot|lib|lib64|opt|root|srv|sys|dev|proc)"
+                r"/*\*?)[\"']?(?:\s|$|;|&|\||\)|`)", 0.95),
     ("no_preserve_root", r"--no-preserve-root", 0.95),
     ("reverse_shell", r"/dev/(?:tcp|udp)/|\b(?:nc|ncat|netcat)\b[^|;&\n]{0,80}\s-(?:[a-z]*e|c)\s|\bsocat\b[^\n]*"
                       r"exec:|\bbash\s+-i\s+>&|\bmkfifo\b[^\n]{0,80}\b(?:nc|ncat|sh)\b|\bsh\s+-i\s+[<>]|"
@@ -67,145 +83,77 @@ SHELL_DENY: tuple[tuple[str, str, float], ...] = (
                         r"\.docker/config\.json|\.netrc|\.git-credentials)", 0.75),
     ("history_wipe", r"\bhistory\s+-c\b|\bunset\s+HISTFILE\b|>\s*~?/?\.bash_history", 0.6),
     ("base64_exec", r"base64\s+(?:-d|--decode)[^|\n]{0,80}\|\s*(?:ba|z)?sh\b", 0.95),
-    ("download_exec", r"(?:curl|wget)\b[^;&|\n]*(?:-o|-O|--output)\s*\S+\s*(?:&&|;)\s*(?:chmod\s+\+x|"
-                      r"(?:ba|z)?sh\s|\./)", 0.85),
+    ("download_exec", r"(?:curl|wget)\b[^;&|\n]*(?:\s-o|\s-O|--output)[^;&|\n]*(?:&&|;|\n|\|\|)\s*(?:chmod\s+\+x|"
+                      r"(?:ba|z)?sh\s|\./|source\s|\.\s|python[0-9.]*\s)", 0.85),
     ("crontab_persist", r"\bcrontab\s+-r\b|\(crontab\s+-l[^\n]{0,80}\)\s*\|\s*crontab", 0.7),
     ("kill_all", r"\bkill\s+-9\s+-1\b|\bkillall5\b|\bshutdown\s+(?:-h\s+)?now\b|\breboot\b|\bhalt\b", 0.7),
 )
 _SENSITIVE_PATHS = compile_re2(r"(?:^|/)(?:etc/(?:shadow|passwd|sudoers)|\.ssh/|\.aws/|\.env\b|\.git/config|"
                                r"\.netrc|id_rsa|\.kube/|proc/self/)")
-_METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
-                             "169.254.169.254", "fd00:ec2::254", "100.100.100.200"})
 _DANGEROUS_SCHEMES = frozenset({"file", "gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "php", "data",
                                 "expect", "phar", "smb", "sftp", "ftp"})
+_INDEX = compile_re2(r"\[[0-9]+\]$")
+_NESTED = (str, dict, list, tuple)
 
 
-def iter_strings(value: Any, path: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
-    """(dotted path, string) pairs in nested arguments; numbers are not paths/URLs/commands."""
-    stack: list[tuple[str, Any, int]] = [(path, value, depth)]
-    count = 0
-    while stack and count < _MAX_ARGS:
+def collect_strings(value: Any) -> tuple[list[tuple[str, str]], bool]:
+    """(dotted path, string) pairs in nested arguments, and whether that is all of them.
+
+    Numbers are not paths, URLs or commands. At most ``MAX_STRINGS`` strings, ``MAX_DEPTH`` levels:
+    past either the arguments are not whole, and the check says so rather than pass what it never read.
+    """
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    while stack:
         p, v, d = stack.pop()
         if isinstance(v, str):
-            count += 1
-            yield p, v
-        elif d >= _MAX_DEPTH:
-            continue
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                stack.append((f"{p}.{k}" if p else str(k), x, d + 1))
-        elif isinstance(v, (list, tuple)):
-            for i, x in enumerate(v[:_MAX_ARGS]):
-                stack.append((f"{p}[{i}]", x, d + 1))
+            if len(out) >= MAX_STRINGS:
+                return out, False
+            out.append((p, v))
+        else:
+            if d >= MAX_DEPTH:
+                return out, False
+            if isinstance(v, dict):
+                children = [(f"{p}.{k}" if p else str(k), x, d + 1) for k, x in v.items() if isinstance(x, _NESTED)]
+            else:
+                children = [(f"{p}[{i}]", x, d + 1) for i, x in enumerate(v) if isinstance(x, _NESTED)]
+            stack.extend(reversed(children))
+    return out, True
+
+
+def _selected(path: str, names: Sequence[str] | None, keys: frozenset[str], parts: tuple[str, ...]) -> bool:
+    """The argument at ``path`` is one the rule reads: named by the policy (any case), or by its name."""
+    base = path
+    while base.endswith("]"):  # a list's items are read as the list is: "paths[3]" is "paths"
+        base = base[:base.rfind("[")]
+    if names is not None:
+        wanted = {n.lower() for n in names}
+        return path.lower() in wanted or base.lower() in wanted or _leaf(base) in wanted
+    return _named(_leaf(base), keys, parts)
 
 
 def _leaf(path: str) -> str:
-    leaf = path.rsplit(".", 1)[-1]
-    return leaf.split("[", 1)[0].lower()
+    return path.rpartition(".")[2].lower()
 
 
-def _selected(path: str, names: list[str] | None, default_keys: frozenset[str]) -> bool:
-    if names is not None:
-        return path in names or _leaf(path) in names
-    return _leaf(path) in default_keys
+@lru_cache(maxsize=1024)
+def _named(leaf: str, keys: frozenset[str], parts: tuple[str, ...]) -> bool:
+    return leaf in keys or any(part in leaf for part in parts)
 
 
-def parse_ip_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """Parse a URL host as an IP, including decimal, hex, octal and short IPv4 forms."""
-    h = host.strip("[]").lower().rstrip(".")
-    if not h:
-        return None
-    try:
-        ip = ipaddress.ip_address(h.split("%", 1)[0])
-    except ValueError:
-        pass
-    else:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        return ip
-    parts = h.split(".")
-    if not 1 <= len(parts) <= 4:
-        return None
-    nums: list[int] = []
-    for part in parts:
-        try:
-            if part.startswith("0x"):
-                nums.append(int(part, 16))
-            elif len(part) > 1 and part.startswith("0"):
-                nums.append(int(part, 8))
-            else:
-                nums.append(int(part, 10))
-        except ValueError:
-            return None
-    # inet_aton rules: the last part fills the remaining bytes
-    value = 0
-    for n in nums[:-1]:
-        if n > 255:
-            return None
-        value = value * 256 + n
-    rest = 4 - (len(nums) - 1)
-    if nums[-1] >= 256 ** rest:
-        return None
-    value = value * (256 ** rest) + nums[-1]
-    try:
-        return ipaddress.IPv4Address(value)
-    except ValueError:
-        return None
+def _joined_lists(strings: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each list of strings as one space-joined string: an argv list ``["rm", "-rf", "/"]`` is a command."""
+    groups: dict[str, list[str]] = {}
+    for path, value in strings:
+        if _INDEX.search(path):
+            groups.setdefault(_INDEX.sub("", path), []).append(value)
+    return [(path, " ".join(values)) for path, values in groups.items() if len(values) > 1]
 
 
-def private_host(host: str) -> str | None:
-    """Why ``host`` is internal (loopback, private, metadata…), or None when it looks public."""
-    h = host.strip("[]").lower().rstrip(".")
-    if h in _METADATA_HOSTS:
-        return "cloud metadata endpoint"
-    if h == "localhost" or h.endswith((".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")):
-        return "local host name"
-    ip = parse_ip_host(h)
-    if ip is None:
-        return None
-    if str(ip) in _METADATA_HOSTS:
-        return "cloud metadata endpoint"
-    if ip.is_loopback:
-        return "loopback address"
-    if ip.is_link_local:
-        return "link-local address"
-    if ip.is_private or ip.is_reserved or ip.is_unspecified or ip.is_multicast:
-        return "private network address"
-    if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.IPv4Network("100.64.0.0/10"):
-        return "carrier-grade NAT address"
-    return None
-
-
-def _domain_match(host: str, domains: Sequence[str]) -> bool:
-    h = host.lower().rstrip(".")
-    for domain in domains:
-        d = domain.lower().lstrip("*").lstrip(".")
-        if h == d or h.endswith("." + d):
-            return True
-    return False
-
-
-_URL_START = compile_re2(r"^[a-z][a-z0-9+.\-]{0,30}://")
-_SQL_COMMENT = compile_re2(r"--[^\n]*|/\*(?s:.*?)\*/")
-_SQL_STRING = compile_re2(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
-
-
-def sql_statements(sql: str) -> list[str]:
-    cleaned = _SQL_STRING.sub("''", _SQL_COMMENT.sub(" ", sql))
-    return [s.strip() for s in cleaned.split(";") if s.strip()]
-
-
-def sql_verb(stmt: str) -> str:
-    words = stmt.split()
-    if not words:
-        return ""
-    verb = words[0].upper().strip("(")
-    if verb == "WITH":  # a CTE: the verb is the first top-level DML keyword after it
-        for w in words[1:]:
-            u = w.upper().strip("(")
-            if u in ("SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"):
-                return u
-    return verb
+def _bare_address(value: str) -> bool:
+    """A value given where a URL is expected, without a scheme, that could still be one: one word with a
+    dot, a colon or leading slashes (``example.com/x``, ``10.0.0.1:80``); not "94103", "none" or "Berlin"."""
+    return not any(c.isspace() for c in value) and ("." in value or ":" in value or value.startswith(("//", "\\\\")))
 
 
 @register_check("tool.rules")
@@ -213,7 +161,8 @@ class ToolRulesCheck(BaseCheck):
     """Per-tool argument rules and the built-in shell/SSRF/SQL/path defaults.
 
     Options: ``shell_builtin`` (default true), ``ssrf_builtin`` (default true), ``sql_builtin``
-    (default true), ``query_taint`` (default true: untrusted values in URL query strings need approval).
+    (default true), ``query_taint`` (default true: untrusted values in URL query strings need approval),
+    ``sql_max_chars`` (default 65536: SQL read per call; longer fails closed under ``sql_allowed_verbs``).
     """
 
     id = "tool.rules"
@@ -226,51 +175,65 @@ class ToolRulesCheck(BaseCheck):
         self._shell = PatternSet((k, p) for k, p, _w in SHELL_DENY)
         self._shell_weight = {k: w for k, _p, w in SHELL_DENY}
         self._custom_shell: dict[str, PatternSet] = {}
+        self._roots: dict[str, _paths.Roots] = {}
         for name, tool in policy.tools.items():
             if tool.rules.shell_deny:
                 self._custom_shell[name] = PatternSet(
                     (f"policy[{i}]", p) for i, p in enumerate(tool.rules.shell_deny))
+            if tool.rules.path_roots:
+                self._roots[name] = _paths.Roots.of(tool.rules.path_roots)
         self._builtin_shell = bool(self.options.get("shell_builtin", True))
         self._builtin_ssrf = bool(self.options.get("ssrf_builtin", True))
         self._builtin_sql = bool(self.options.get("sql_builtin", True))
         self._query_taint = bool(self.options.get("query_taint", True))
+        self._sql_max_chars = int(self.options.get("sql_max_chars", 65536))
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         name = subject.tool_name or ""
-        tool = self.policy.tool(name)
-        rules = tool.rules
-        args = subject.tool_args or {}
-        strings = list(iter_strings(args))
+        rules = self.policy.tool(name).rules
+        strings, whole = collect_strings(subject.tool_args or {})
         out: list[Finding] = []
+        if not whole:
+            out.append(self.finding(
+                "tool_policy", score=1.0, severity=Severity.HIGH, maso=("EC-1.8",),
+                message=f"arguments too many or too deep to check (over {MAX_STRINGS} strings or {MAX_DEPTH} "
+                        "levels): not run unchecked"))
         out.extend(self._shell_rules(name, rules, strings))
         out.extend(self._url_rules(subject, rules, strings))
-        out.extend(self._path_rules(rules, strings))
+        out.extend(self._path_rules(name, rules, strings))
         out.extend(self._sql_rules(name, rules, strings))
         return out
 
     # -- shell ---------------------------------------------------------------------------------
     def _shell_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
+        custom = self._custom_shell.get(name)
         shell_tool = bool(_SHELL_TOOL.search(name.lower())) or rules.shell_args is not None
-        targets = [(p, s) for p, s in strings if _selected(p, rules.shell_args, _SHELL_KEYS)]
-        if shell_tool and not targets and rules.shell_args is None:
-            targets = strings
-        if not targets:
+        selected = [(p, s) for p, s in strings if _selected(p, rules.shell_args, _SHELL_KEYS, _SHELL_PARTS)]
+        builtin = selected if selected or rules.shell_args is not None or not shell_tool else strings
+        # the policy's own patterns were written for this tool: with no shell_args they read every argument
+        policy = selected if rules.shell_args is not None else strings
+        if not (builtin and self._builtin_shell) and not (policy and custom is not None):
             return []
         out: list[Finding] = []
-        custom = self._custom_shell.get(name)
-        for path, cmd in targets:
-            collapsed = " ".join(cmd.split())
-            if self._builtin_shell:
+        if self._builtin_shell:
+            for path, cmd in builtin + _joined_lists(builtin):
+                if len(out) >= MAX_FINDINGS:
+                    break
+                collapsed = " ".join(cmd.split())
                 for key in self._shell.keys_hit(collapsed):
                     w = self._shell_weight[key]
                     out.append(self.finding(
                         "tool_policy", score=w, severity=Severity.CRITICAL if w >= 0.9 else Severity.HIGH,
                         maso=("EC-1.2", "EC-2.2"), message=f"shell argument {path!r} matches {key.replace('_', ' ')}"))
-            if custom is not None:
+        if custom is not None:
+            for path, cmd in policy + _joined_lists(policy):
+                if len(out) >= MAX_FINDINGS:
+                    break
+                collapsed = " ".join(cmd.split())
                 for key in custom.keys_hit(collapsed):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH, maso=("EC-1.2",),
-                        message=f"shell argument {path!r} matches the policy's shell_deny {key}"))
+                        message=f"argument {path!r} matches the policy's shell_deny {key}"))
         return out
 
     # -- URLs ----------------------------------------------------------------------------------
@@ -278,41 +241,24 @@ class ToolRulesCheck(BaseCheck):
         out: list[Finding] = []
         for path, value in strings:
             v = value.strip()
-            looks_like_url = bool(_URL_START.match(v))
-            if not v or not (looks_like_url or _selected(path, rules.url_args, _URL_KEYS)):
+            if len(out) >= MAX_FINDINGS:
+                break
+            if not v:
                 continue
-            if len(v) > 8192:
-                v = v[:8192]
-            try:
-                parsed = urllib.parse.urlsplit(v if looks_like_url else "http://" + v)
-                host = parsed.hostname or ""
-            except ValueError:
-                out.append(self.finding("tool_policy", score=0.6, severity=Severity.MEDIUM,
-                                        message=f"argument {path!r} is not a parsable URL"))
+            url_like = looks_like_url(v)
+            if not url_like and not (_selected(path, rules.url_args, _URL_KEYS, _URL_PARTS) and _bare_address(v)):
                 continue
-            scheme = parsed.scheme.lower()
-            allowed_schemes = [s.lower() for s in rules.allowed_schemes]
-            if scheme not in allowed_schemes:
-                score = 0.95 if scheme in _DANGEROUS_SCHEMES else 0.85
-                out.append(self.finding("tool_policy", score=score, severity=Severity.HIGH, maso=("EC-1.2",),
-                                        message=f"URL scheme {scheme!r} in {path!r} is not allowed"))
+            parsed = parse_url(v, default_scheme=None if url_like else "http")
+            if parsed is None:
+                out.append(self.finding(
+                    "tool_policy", score=0.9, severity=Severity.HIGH, maso=("EC-1.2",),
+                    message=f"argument {path!r} is not a URL every client reads the same way: where it goes "
+                            "cannot be told"))
                 continue
-            if rules.denied_domains and _domain_match(host, rules.denied_domains):
-                out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                        message=f"host {host!r} in {path!r} is on the deny list"))
-                continue
-            if rules.allowed_domains is not None and not _domain_match(host, rules.allowed_domains):
-                out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                        message=f"host {host!r} in {path!r} is not on the allow list"))
-                continue
-            if self._builtin_ssrf and not rules.allow_private_network:
-                why = private_host(host)
-                if why:
-                    out.append(self.finding("tool_policy", score=0.95, severity=Severity.CRITICAL,
-                                            maso=("EC-1.2", "EC-2.2"),
-                                            message=f"{path!r} targets a {why} ({host!r}): SSRF denied"))
-                    continue
-            if self._query_taint and parsed.query:
+            finding = self._url_finding(path, parsed.scheme, parsed.hosts, rules)
+            if finding is not None:
+                out.append(finding)
+            elif self._query_taint and parsed.query:
                 leak = self._tainted_query(subject, parsed.query)
                 if leak:
                     out.append(self.finding(
@@ -320,6 +266,28 @@ class ToolRulesCheck(BaseCheck):
                         maso=("DP-2.1", "PG-1.4"),
                         message=f"query string of {path!r} carries {leak} value(s) read from untrusted content"))
         return out
+
+    def _url_finding(self, path: str, scheme: str, hosts: tuple[str, ...], rules: ToolRules) -> Finding | None:
+        """What is wrong with where this URL goes (every reading of its host must pass), or None."""
+        if scheme not in {s.lower() for s in rules.allowed_schemes}:
+            return self.finding("tool_policy", score=0.95 if scheme in _DANGEROUS_SCHEMES else 0.85,
+                                severity=Severity.HIGH, maso=("EC-1.2",),
+                                message=f"URL scheme {scheme!r} in {path!r} is not allowed")
+        for host in hosts:
+            if rules.denied_domains and domain_match(host, rules.denied_domains):
+                return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
+                                    message=f"host {host!r} in {path!r} is on the deny list")
+            if rules.allowed_domains is not None and not domain_match(host, rules.allowed_domains):
+                return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
+                                    message=f"host {host!r} in {path!r} is not on the allow list")
+            why = private_host(host) if self._builtin_ssrf and not rules.allow_private_network else None
+            if why:
+                return self.finding("tool_policy", score=0.95, severity=Severity.CRITICAL, maso=("EC-1.2", "EC-2.2"),
+                                    message=f"{path!r} targets a {why} ({host!r}): SSRF denied")
+        if not hosts and rules.allowed_domains is not None:
+            return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
+                                message=f"URL in {path!r} has no host on the allow list")
+        return None
 
     @staticmethod
     def _tainted_query(subject: Subject, query: str) -> int:
@@ -339,31 +307,43 @@ class ToolRulesCheck(BaseCheck):
         return len((values & read) - user)
 
     # -- paths ---------------------------------------------------------------------------------
-    def _path_rules(self, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
+    def _path_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
         out: list[Finding] = []
-        roots = [posixpath.normpath(r) for r in rules.path_roots] if rules.path_roots else None
+        roots = self._roots.get(name) if rules.path_roots else None
         for path, value in strings:
-            if not _selected(path, rules.path_args, _PATH_KEYS):
+            if len(out) >= MAX_FINDINGS:
+                break
+            named = _selected(path, rules.path_args, _PATH_KEYS, _PATH_PARTS)
+            # under path_roots (and no path_args), a value shaped as a path is read whatever its name
+            if not named and not (roots is not None and rules.path_args is None and _paths.looks_like_path(value)):
                 continue
-            v = value.strip().replace("\\", "/")
-            if not v or "://" in v[:64] or "\x00" in v:
-                if "\x00" in v:
-                    out.append(self.finding("tool_policy", score=0.95, severity=Severity.HIGH,
-                                            message=f"NUL byte in path argument {path!r}"))
+            v = value.strip()
+            if "\x00" in v:
+                out.append(self.finding("tool_policy", score=0.95, severity=Severity.HIGH,
+                                        message=f"NUL byte in path argument {path!r}"))
                 continue
-            parts = v.split("/")
-            traversal = ".." in parts
+            if not v or has_scheme(v):  # a URL: the URL rules read it
+                continue
+            if len(v) > _paths.MAX_PATH_CHARS:
+                if roots is not None:
+                    out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
+                                            message=f"path {path!r} is longer than any OS accepts"))
+                continue
+            unix = v.replace("\\", "/")
+            traversal = ".." in unix.split("/")
             if roots is not None:
-                base = roots[0]
-                resolved = posixpath.normpath(v if v.startswith("/") else posixpath.join(base, v))
-                inside = any(resolved == r or resolved.startswith(r.rstrip("/") + "/") for r in roots)
-                if not inside:
+                if _paths.expands(v):
+                    out.append(self.finding(
+                        "tool_policy", score=1.0, severity=Severity.HIGH,
+                        message=f"path {path!r} starts with '~' or names a variable: the tool decides where it goes"))
+                    continue
+                if _paths.outside(v, roots):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH,
                         message=f"path {path!r} resolves outside the allowed roots"
                                 + (" (traversal)" if traversal else "")))
                     continue
-            if _SENSITIVE_PATHS.search(posixpath.normpath(v) if v else v):
+            if _SENSITIVE_PATHS.search(posixpath.normpath(urllib.parse.unquote(unix))):
                 out.append(self.finding("tool_policy", score=0.85 if traversal else 0.7, severity=Severity.HIGH,
                                         message=f"path {path!r} points at a sensitive file"))
             elif traversal and roots is None:
@@ -373,32 +353,47 @@ class ToolRulesCheck(BaseCheck):
 
     # -- SQL -----------------------------------------------------------------------------------
     def _sql_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
-        sqlish = rules.sql_args is not None or rules.sql_allowed_verbs is not None or bool(
-            _SQL_TOOL.search(name.lower()))
-        if not sqlish:
-            return []
         allowed = {v.upper() for v in rules.sql_allowed_verbs} if rules.sql_allowed_verbs is not None else None
+        if rules.sql_args is None and allowed is None and not _SQL_TOOL.search(name.lower()):
+            return []
         out: list[Finding] = []
+        budget = self._sql_max_chars
         for path, value in strings:
-            if not _selected(path, rules.sql_args, _SQL_KEYS):
+            if len(out) >= MAX_FINDINGS:
+                break
+            if not _selected(path, rules.sql_args, _SQL_KEYS, _SQL_PARTS) or not value.strip():
                 continue
-            stmts = sql_statements(value)
-            for stmt in stmts[:50]:
-                verb = sql_verb(stmt)
-                upper = " ".join(stmt.upper().split())
-                if allowed is not None and verb not in allowed:
+            if len(value) > budget:
+                out.append(self.finding(
+                    "tool_policy", score=1.0 if allowed is not None else 0.6, severity=Severity.HIGH,
+                    message=f"SQL in {path!r} is longer than the {self._sql_max_chars} characters read per call"))
+                budget = 0
+                continue
+            budget -= len(value)
+            out.extend(self._sql_findings(path, value, allowed))
+        return out
+
+    def _sql_findings(self, path: str, sql: str, allowed: set[str] | None) -> list[Finding]:
+        reading = _sql.read_sql(sql)
+        out: list[Finding] = []
+        if not reading.complete:
+            out.append(self.finding(
+                "tool_policy", score=1.0 if allowed is not None else 0.6, severity=Severity.HIGH,
+                message=f"SQL in {path!r} has more than {_sql.MAX_STATEMENTS} statements: not all were read"))
+        for stmt in reading.statements:
+            if allowed is not None:
+                refused = [v for v in stmt.verbs() if v not in allowed]
+                if refused:
+                    verb = "a quoted name" if refused[0] == "'" else refused[0]
                     out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                            message=f"SQL {verb or '?'} in {path!r} is not an allowed verb"))
+                                            message=f"SQL {verb} in {path!r} is not an allowed verb"))
                     continue
-                if not self._builtin_sql:
-                    continue
-                if verb in ("DROP", "TRUNCATE") or upper.startswith(("ALTER TABLE", "GRANT", "REVOKE")):
+            if self._builtin_sql:
+                why = next((w for w in (c.destructive() for c in stmt.clauses) if w), None)
+                if why:
                     out.append(self.finding("tool_policy", score=0.9, severity=Severity.CRITICAL,
-                                            message=f"destructive SQL {verb} in {path!r}"))
-                elif verb in ("DELETE", "UPDATE") and " WHERE " not in f" {upper} ":
-                    out.append(self.finding("tool_policy", score=0.9, severity=Severity.CRITICAL,
-                                            message=f"SQL {verb} without WHERE in {path!r}"))
-            if len(stmts) > 1 and self._builtin_sql and allowed is None:
-                out.append(self.finding("tool_policy", score=0.55, severity=Severity.MEDIUM,
-                                        message=f"stacked SQL statements ({len(stmts)}) in {path!r}"))
+                                            message=f"{why} in {path!r}"))
+        if reading.count > 1 and self._builtin_sql and allowed is None and reading.sql_shaped > 1:
+            out.append(self.finding("tool_policy", score=0.55, severity=Severity.MEDIUM,
+                                    message=f"stacked SQL statements ({reading.count}) in {path!r}"))
         return out
