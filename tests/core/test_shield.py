@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -87,6 +88,15 @@ class TestOutcomes:
         assert s.check_tool_call("pay", {"amount": 50}).action is Action.ALLOW
         bad = s.check_tool_call("pay", {"amount": 500})
         assert bad.action is Action.BLOCK and "amount" in bad.reason
+
+    def test_args_that_are_not_finite_numbers_are_blocked(self) -> None:
+        """json.loads reads NaN and Infinity, and NaN passes "maximum": the call is blocked, naming the field."""
+        tools = {"pay": {"args_schema": {"type": "object", "properties": {"amount": {"type": "number",
+                                                                                    "maximum": 100}}}}}
+        s = Shield.from_policy(core_policy(tools=tools))
+        for args in (json.loads('{"amount": NaN}'), {"amount": float("inf")}, {"amount": 5, "x": [1, float("-inf")]}):
+            d = s.check_tool_call("pay", args)
+            assert d.action is Action.BLOCK and "not finite" in d.reason
 
     def test_monitor_mode_records_but_does_not_enforce(self) -> None:
         """In monitor mode the action is computed and recorded, but enforced is false."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +52,16 @@ class ToolPolicyCheck(BaseCheck):
                                         message=f"arguments are {size} bytes (limit {limit})"))
         validator = self._validators.get(name)
         if validator is not None:
+            # json.loads (what tool-call parsers use) accepts NaN and Infinity, which JSON does not, and every
+            # comparison with NaN is false: {"amount": NaN} satisfies "maximum: 100"
+            bad = _non_finite(subject.tool_args or {})
+            if bad is not None:
+                from .._policy import format_path
+
+                where = format_path(bad) or "<args>"
+                out.append(self.finding(
+                    "format", score=1.0, severity=Severity.MEDIUM, action=Action.BLOCK, maso=("EC-1.8",),
+                    message=f"arguments of {name!r} hold a number that is not finite at {where}"))
             errors = sorted(validator.iter_errors(subject.tool_args or {}),
                             key=lambda e: list(map(str, e.absolute_path)))
             if errors:
@@ -68,3 +79,17 @@ class ToolPolicyCheck(BaseCheck):
 
 def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _non_finite(args: Any) -> list[str | int] | None:
+    """The path of the first NaN or infinite number in ``args``, or None."""
+    stack: list[tuple[list[str | int], Any]] = [([], args)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path
+        if isinstance(value, dict):
+            stack.extend(([*path, str(k)], v) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend(([*path, i], v) for i, v in enumerate(value))
+    return None
