@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
@@ -232,3 +232,23 @@ def test_guard_node_blocks_the_calls_of_a_model_whose_text_is_blocked() -> None:
     assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
     assert "the model's text with this call was blocked" in assert_paired(out["messages"])["c1"].content
     assert out["messages"][1].content == INTERIM_BLOCKED
+
+
+@pytest.mark.parametrize("made_for", ["ai-1", None])
+def test_the_record_of_a_finished_call_does_not_authorise_a_call_reusing_its_id(made_for: str | None) -> None:
+    """A provider that reuses call ids sends the same call again: the record of the finished one (made for
+    the earlier message, or kept without the message's name by an earlier version) does not authorise it;
+    SecureToolNode fails closed. Before, the later call ran on the earlier call's decision."""
+    ex = Executions()
+    shield = make_shield()
+    lookup = call("lookup", {"q": "a"}, "call_0")
+    first = AIMessage("", tool_calls=[lookup], id="ai-1")
+    decided = tool_graph(guard_node(shield)).invoke({"messages": [HumanMessage("x"), first]})["airs_decisions"]
+    assert decided["call_0"]["message_id"] == "ai-1"
+    record = {**decided["call_0"], "message_id": made_for}
+    later = [HumanMessage("x"), first, ToolMessage("result for a", tool_call_id="call_0"),
+             AIMessage("", tool_calls=[lookup], id="ai-2")]
+    out = tool_graph(SecureToolNode(ex.tools(), shield)).invoke(
+        {"messages": later, "airs_decisions": {"call_0": record}})
+    assert ex.log == []
+    assert "no AIRS decision" in out["messages"][-1].content
