@@ -19,9 +19,10 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
                  tools_node: str = "tools") -> StateGraph[Any, Any, Any, Any]:
     """Insert AIRS between the model node and the tools node of an uncompiled ``StateGraph``.
 
-    What it requires of the graph: ``tools_node`` is a ``ToolNode`` (its tools are taken over),
-    ``model_node`` exists, and the state has a ``messages`` list with the ``add_messages`` reducer
-    (e.g. ``MessagesState``). What it does, in place (the builder is also returned):
+    What it requires of the graph: ``tools_node`` is a ``ToolNode`` reading the ``messages`` key (its tools,
+    tags and ``handle_tool_errors`` are taken over), ``model_node`` exists, and the state has a ``messages``
+    list with the ``add_messages`` reducer (e.g. ``MessagesState``). What it does, in place (the builder is
+    also returned):
 
     * the node named ``tools_node`` becomes :func:`guard_node`, so every edge and route that led to
       the tools (``tools_condition``, a path map, a plain edge) now leads to the guard;
@@ -42,7 +43,17 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
         msg = (f"secure_graph: node {tools_node!r} must be a langgraph.prebuilt.ToolNode "
                "(pass tools_node=..., or wire guard_node → approval_node → SecureToolNode yourself)")
         raise TypeError(msg)
-    tools = list(spec.runnable.tools_by_name.values())
+    node = spec.runnable
+    messages_key = getattr(node, "_messages_key", "messages")
+    if messages_key != "messages":
+        # the guard and approval nodes read the calls from ``messages``: the calls this node runs would
+        # never be decided, and SecureToolNode would refuse them all
+        msg = (f"secure_graph: ToolNode {tools_node!r} reads its messages from {messages_key!r}; the AIRS nodes "
+               "read and write 'messages' (MessagesState / AIRSGraphState)")
+        raise ValueError(msg)
+    tools = list(node.tools_by_name.values())
+    secured = SecureToolNode(tools, shield, name=EXECUTE_NODE, tags=list(node.tags or ()) or None,
+                             handle_tool_errors=getattr(node, "_handle_tool_errors", None))
     del builder.nodes[tools_node]
     builder.edges = {(EXECUTE_NODE if a == tools_node else a, b) for a, b in builder.edges}
     if tools_node in builder.branches:
@@ -51,7 +62,7 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
                              for starts, end in builder.waiting_edges}
     builder.add_node(tools_node, guard_node(shield), input_schema=AIRSGraphState)
     builder.add_node(APPROVAL_NODE, approval_node(shield), input_schema=AIRSGraphState)
-    builder.add_node(EXECUTE_NODE, SecureToolNode(tools, shield, name=EXECUTE_NODE), input_schema=AIRSGraphState)
+    builder.add_node(EXECUTE_NODE, secured, input_schema=AIRSGraphState)
     builder.add_edge(tools_node, APPROVAL_NODE)
     builder.add_edge(APPROVAL_NODE, EXECUTE_NODE)
     return builder

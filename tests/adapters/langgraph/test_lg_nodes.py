@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
 from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
@@ -29,10 +30,12 @@ from contract.harness import (
     FORBIDDEN,
     REVIEW,
     Executions,
+    ToolFake,
     assert_paired,
     call,
     make_shield,
     new_config,
+    script,
     secured_turn_graph,
 )
 
@@ -199,6 +202,40 @@ def test_secure_graph_rewires_and_refuses_twice() -> None:
     assert ("airs_tools", "model") in builder.edges
     assert isinstance(builder.nodes["airs_tools"].runnable, SecureToolNode)
     with pytest.raises(ValueError, match="already secured"):
+        secure_graph(builder, make_shield())
+
+
+def test_secure_graph_keeps_the_tool_nodes_error_handling_and_tags() -> None:
+    """A ToolNode that turns a tool's error into an error ToolMessage keeps doing so once secured. Before,
+    secure_graph built SecureToolNode from the tools alone: the first failing tool aborted the whole run."""
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        raise ConnectionError("lookup service unavailable")
+
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "The lookup service is down."))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode([lookup], handle_tool_errors=True, tags=["lookups"]))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    answer = assert_paired(out["messages"])["c1"]
+    assert answer.status == "error" and "lookup service unavailable" in answer.content
+    assert out["messages"][-1].content == "The lookup service is down."
+    assert builder.nodes["airs_tools"].runnable.tags == ["lookups"]
+
+
+def test_secure_graph_refuses_a_tool_node_reading_another_messages_key() -> None:
+    """The AIRS nodes read the calls from ``messages``: a ToolNode reading another key is refused, not secured
+    into a node that would refuse every call."""
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {})
+    builder.add_node("tools", ToolNode(Executions().tools(), messages_key="chat"))
+    with pytest.raises(ValueError, match="reads its messages from 'chat'"):
         secure_graph(builder, make_shield())
 
 
