@@ -35,6 +35,7 @@ from ..langchain._translate import (
 )
 
 JUDGE_KEY = "airs_judge"
+GUARD_NAME = "airs_guard"
 MESSAGE_ID = "message_id"
 """Key of a tool-call record: the id of the AIMessage whose call it decided (see :func:`turn_records`)."""
 OUTPUT_REFUSAL = "The answer was withheld after review."
@@ -167,7 +168,7 @@ def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
     runs a tool; :class:`SecureToolNode` enforces what it wrote. The text the model wrote next to the
     calls passes the output guard first: withheld or redacted in ``messages`` as the guard says, and
     when it is blocked, so are the calls."""
-    return _node("airs_guard", lambda state, config: guard_flow(shield, state, config), shield)
+    return _node(GUARD_NAME, lambda state, config: guard_flow(shield, state, config), shield)
 
 
 # -- approval: pause for the calls (and the held answer) that need a human ---------------------

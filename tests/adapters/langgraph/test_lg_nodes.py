@@ -239,6 +239,44 @@ def test_secure_graph_refuses_a_tool_node_reading_another_messages_key() -> None
         secure_graph(builder, make_shield())
 
 
+def test_secure_graph_secures_each_tool_node_of_a_graph() -> None:
+    """A graph with a read and a write ToolNode: each call of secure_graph guards one, and both are enforced.
+    Before, the second call said the graph was already secured and left the write tools unguarded."""
+    ex = Executions()
+    shield = make_shield()
+    tools = {t.name: t for t in ex.tools()}
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], [call("delete_all", {"scope": "x"}, "c2")],
+                                      [call("transfer", {"amount": 5, "to": "acct-1"}, "c3")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("read_tools", ToolNode([tools["lookup"]]))
+    builder.add_node("write_tools", ToolNode([tools["delete_all"], tools["transfer"]]))
+    builder.add_edge(START, "model")
+
+    def route(state: MessagesState) -> str:
+        calls = state["messages"][-1].tool_calls
+        return END if not calls else "read_tools" if calls[0]["name"] == "lookup" else "write_tools"
+
+    builder.add_conditional_edges("model", route, ["read_tools", "write_tools", END])
+    builder.add_edge("read_tools", "model")
+    builder.add_edge("write_tools", "model")
+    secure_graph(builder, shield, tools_node="read_tools")
+    secure_graph(builder, shield, tools_node="write_tools")
+    assert not any(type(spec.runnable) is ToolNode for spec in builder.nodes.values())
+    with pytest.raises(ValueError, match="'write_tools' is already secured"):
+        secure_graph(builder, shield, tools_node="write_tools")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["tool_name"] == "transfer"
+    out = graph.invoke(Command(resume={"type": "reject", "reviewer": "rev"}), config)
+    answers = assert_paired(out["messages"])
+    assert ex.log == [("lookup", {"q": "a"})]
+    assert answers["c2"].status == "error" and answers["c3"].status == "error"
+    assert out["messages"][-1].content == "done"
+
+
 def secured_turn(said: AIMessage) -> tuple[Any, Executions]:
     graph, ex = secured_turn_graph(said, make_shield())
     return graph.invoke({"messages": [HumanMessage("go")]}, new_config()), ex
