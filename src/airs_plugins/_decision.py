@@ -266,6 +266,9 @@ class ApprovalDecision(BaseModel):
 
     type: ApprovalType
     args: dict[str, Any] | None = None
+    name: str | None = None
+    """The tool an edit names (LangChain HITL's ``edited_action.name``). An edit changes the arguments of the
+    call it answers, never its tool: ``Shield.resolve_approval`` refuses one that names another tool."""
     message: str | None = None
     reviewer: str | None = None
     reason: str | None = None
@@ -305,9 +308,12 @@ class ApprovalDecision(BaseModel):
                     raise ValueError(msg)
                 return cls._read(decisions[index] if index < len(decisions) else decisions[-1], 0)
             edited = data.pop("edited_action", None)
-            if isinstance(edited, Mapping) and "args" in edited and data.get("args") is None:
-                data["args"] = dict(edited["args"])
-            data.pop("name", None)
+            if isinstance(edited, Mapping):
+                if "args" in edited and data.get("args") is None:
+                    data["args"] = dict(edited["args"])
+                if data.get("name") is None:
+                    # kept so that a redirect is refused, not run as the original tool with the edited arguments
+                    data["name"] = edited.get("name")
             return cls.model_validate(data)
         msg = f"{type(value).__name__!r} is not an answer"
         raise TypeError(msg)

@@ -467,6 +467,12 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
     if first.type == "edit":
         if first.args is None:
             return Action.BLOCK, "edit without arguments; denied"
+        if first.name is not None and first.name != request.tool_name:
+            # running another tool than the one decided is not an edit: that tool gets no decision of its own
+            return Action.BLOCK, (
+                f"the reviewer's edit names another tool ({first.name!r} instead of {request.tool_name!r}); an "
+                "edit can only change the arguments of the call it answers, so this call was refused. To run "
+                f"{first.name!r}, reject this call and let the model call that tool")
         return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
     return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
 

@@ -60,3 +60,37 @@ def test_an_unreadable_answer_denies_the_call_and_the_run_goes_on(adapter: str, 
     (approval,) = [r.body for r in shield.recorder.records() if r.kind == "approval"]
     assert approval["action"] == "block"
     assert approval["answers"][0]["reviewer"] == "airs:unreadable-answer"
+
+
+@pytest.mark.parametrize("shape", ["hitl", "ours"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_edit_naming_another_tool_is_refused(adapter: str, shape: str) -> None:
+    """An edit changes a call's arguments, never its tool: one naming another tool refuses the call, saying
+    how to get the other tool run. Before, the name was dropped and the original, irreversible tool ran with
+    the edited arguments."""
+    ex = Executions()
+    shield = make_shield()
+    graph = build(adapter, shield, ToolFake(responses=script([call("transfer", {"amount": 900, "to": "a"}, "c1")],
+                                                             "done")), ex, InMemorySaver())
+    config = new_config()
+    (pending,) = graph.invoke({"messages": [HumanMessage("go")]}, config)["__interrupt__"]
+    edited = {"name": "lookup", "args": {"q": "900 to a"}}
+    answer = {"decisions": [{"type": "edit", "edited_action": edited}]} if shape == "hitl" \
+        else {"type": "edit", **edited, "reviewer": "rev"}
+    out = graph.invoke(Command(resume={pending.id: answer}), config)
+    assert ex.log == []
+    assert out["messages"][-1].content == "done"
+    refused = str(assert_paired(out["messages"])["c1"].content)
+    assert "not executed" in refused and "names another tool ('lookup' instead of 'transfer')" in refused
+    assert "reject this call and let the model call that tool" in refused
+    (approval,) = [r.body for r in shield.recorder.records() if r.kind == "approval"]
+    assert approval["action"] == "block" and approval["answers"][0]["name"] == "lookup"
+
+
+def test_an_edit_naming_the_same_tool_still_runs() -> None:
+    shield = make_shield()
+    request = shield.approval_request(shield.check_tool_call("transfer", {"amount": 900, "to": "a"}),
+                                      tool_args={"amount": 900, "to": "a"})
+    final = shield.resolve_approval(request, {"decisions": [{"type": "edit", "edited_action": {
+        "name": "transfer", "args": {"amount": 9, "to": "a"}}}]})
+    assert final.allowed and final.redacted_args == {"amount": 9, "to": "a"}

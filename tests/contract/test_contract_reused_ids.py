@@ -19,6 +19,7 @@ from langgraph.types import Command
 from airs_plugins._ledger import SQLiteLedger
 from contract.harness import (
     ADAPTERS,
+    POLICY,
     Executions,
     ToolFake,
     answer_for,
@@ -101,3 +102,39 @@ def test_reused_id_paused_then_resumed_after_a_restart(adapter: str, tmp_path: P
     assert results(messages) == ["result for rates", "moved 7"]
     assert messages[-1].content == "done"
     assert_paired(messages[-3:-1])
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_approval_does_not_carry_over_to_a_reused_id_with_the_same_arguments(adapter: str) -> None:
+    """The same transfer again under the same id is a new call: the reviewer is asked again. Before, the
+    LangGraph nodes found the first call's approved record (same id, same arguments) and ran it unasked."""
+    transfer = call("transfer", {"amount": 5, "to": "acct-1"}, "call_0")
+    answers = iter(["approve", "reject"])
+
+    def reviewer(request: dict[str, Any]) -> Any:
+        return answer_for(next(answers))(request)
+
+    ex, asked, messages = run(adapter, [[transfer], [transfer], "done"], "invoke", reviewer)
+    assert [r["tool_args"] for r in asked] == [{"amount": 5, "to": "acct-1"}] * 2
+    assert ex.of("transfer") == [{"amount": 5, "to": "acct-1"}]
+    assert results(messages)[0] == "moved 5" and "not executed" in results(messages)[1]
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_the_loop_cap_counts_calls_that_reuse_one_id(adapter: str, mode: str) -> None:
+    """llama.cpp's constant id on a model that loops on one call: caps.identical_calls still stops it. Before,
+    the LangGraph nodes decided only the first call and ran every repeat on its record."""
+    ex = Executions()
+    shield = make_shield(policy={**POLICY, "caps": {"identical_calls": 3}})
+    turns: list[Any] = [[call("lookup", {"q": "weather"}, "call_0")]] * 6 + ["done"]
+    graph = build(adapter, shield, ToolFake(responses=script(*turns)), ex, InMemorySaver())
+    config = new_config()
+    if mode == "ainvoke":
+        asyncio.run(run_async(graph, "go", config, None))
+    else:
+        run_sync(graph, "go", config, None)
+    messages = graph.get_state(config).values["messages"]
+    assert ex.of("lookup") == [{"q": "weather"}] * 3
+    assert len(results(messages)) == 6 and all("not executed" in r for r in results(messages)[3:])
+    assert sum(r.kind == "decision" and r.body.get("channel") == "tool_call" for r in shield.recorder.records()) == 6

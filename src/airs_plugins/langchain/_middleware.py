@@ -149,6 +149,20 @@ def _summary(message: HumanMessage) -> bool:
     return message.additional_kwargs.get("lc_source") == "summarization"
 
 
+def _unchecked(messages: list[Any], checked: set[str]) -> list[HumanMessage]:
+    """The human messages the input guard has not read: those after the newest message whose id is checked.
+
+    ``airs_checked`` keeps only the newest ids, so a long thread's old inputs fall out of it. The newest
+    checked message (an input, or a message a tool wrote) came after every input read so far, since each
+    check reads all unread input: only what follows it is new, and an old input, a refused one too, is
+    never taken for this turn's.
+    A conversation summary is written in front of the messages it replaces, so one is looked for
+    everywhere (reading a summary again only records it again as untrusted content)."""
+    since = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].id in checked), -1)
+    return [m for i, m in enumerate(messages) if isinstance(m, HumanMessage) and m.id and m.id not in checked
+            and (i > since or _summary(m))]
+
+
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
 
@@ -156,9 +170,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
 
     Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
     """
-    checked = set(state_get(state, CHECKED_KEY) or ())
-    messages = list(state_get(state, "messages") or ())
-    new = [m for m in messages if isinstance(m, HumanMessage) and m.id and m.id not in checked]
+    new = _unchecked(list(state_get(state, "messages") or ()), set(state_get(state, CHECKED_KEY) or ()))
     if not new:
         return None
     thread_id = _thread_id()

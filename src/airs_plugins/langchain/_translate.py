@@ -91,6 +91,8 @@ def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | N
 
 
 def merge_ids(left: Sequence[str] | None, right: Sequence[str] | None) -> list[str]:
+    """The checked message ids, newest 1000 kept: the input guard reads only the messages after the newest
+    checked one, so an id that falls out never makes its message new input again."""
     out = list(left or [])
     out.extend(i for i in (right or []) if i not in out)
     return out[-1000:]

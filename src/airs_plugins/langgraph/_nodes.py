@@ -4,7 +4,7 @@ pauses: LangGraph re-runs a node from the top on resume, so the scans happen in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
@@ -35,6 +35,9 @@ from ..langchain._translate import (
 )
 
 JUDGE_KEY = "airs_judge"
+GUARD_NAME = "airs_guard"
+MESSAGE_ID = "message_id"
+"""Key of a tool-call record: the id of the AIMessage whose call it decided (see :func:`turn_records`)."""
 OUTPUT_REFUSAL = "The answer was withheld after review."
 
 
@@ -67,22 +70,62 @@ def _last_ai(state: Any) -> AIMessage | None:
     return messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
 
 
-def _pending_calls(state: Any) -> list[dict[str, Any]]:
-    """Tool calls of the last AIMessage that have no ToolMessage yet."""
+def _last_turn(messages: Sequence[Any]) -> int:
+    """The index of the last AIMessage (-1 when there is none)."""
+    return next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), -1)
+
+
+def turn_records(state: Any, messages_key: str = "messages") -> dict[str, Any]:
+    """The records in ``airs_decisions`` that decided the calls of the last AIMessage, by call id.
+
+    Providers reuse call ids (llama.cpp sends one constant id, others number each round's calls from zero), so
+    a record kept under an id may have decided an earlier call that had it: that call is finished (its
+    ToolMessage is in ``messages``) and this one is new, to be decided like any other, never run on the
+    earlier call's approval or counted once by the loop cap. A record names the message whose call it
+    decided; one without that name (kept by an earlier version) counts only while no ToolMessage before
+    the message answers its id."""
+    records = state_get(state, DECISIONS_KEY) or {}
+    messages = list(state_get(state, messages_key) or ())
+    at = _last_turn(messages)
+    if at < 0 or not records:
+        return {}
+    message: AIMessage = messages[at]
+    finished: set[str] | None = None
+    out: dict[str, Any] = {}
+    for call in message.tool_calls:
+        call_id = call.get("id") or ""
+        rec = records.get(call_id)
+        if not isinstance(rec, Mapping):
+            continue
+        made_for = rec.get(MESSAGE_ID)
+        if made_for is None or message.id is None:
+            if finished is None:
+                finished = {m.tool_call_id for m in messages[:at] if isinstance(m, ToolMessage)}
+            current = call_id not in finished
+        else:
+            current = made_for == message.id
+        if current:
+            out[call_id] = rec
+    return out
+
+
+def _pending_calls(state: Any) -> tuple[AIMessage | None, list[dict[str, Any]]]:
+    """The last AIMessage and its tool calls that have no ToolMessage yet."""
     messages = list(state_get(state, "messages") or ())
-    for i in range(len(messages) - 1, -1, -1):
-        if isinstance(messages[i], AIMessage):
-            answered = {m.tool_call_id for m in messages[i + 1:] if isinstance(m, ToolMessage)}
-            return [dict(c) for c in messages[i].tool_calls if c.get("id") not in answered]
-    return []
+    at = _last_turn(messages)
+    if at < 0:
+        return None, []
+    answered = {m.tool_call_id for m in messages[at + 1:] if isinstance(m, ToolMessage)}
+    return messages[at], [dict(c) for c in messages[at].tool_calls if c.get("id") not in answered]
 
 
 # -- guard: decide every tool call, no side effects on the agent ---------------------------------
 def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
-    records = state_get(state, DECISIONS_KEY) or {}
+    message, pending = _pending_calls(state)
+    records = turn_records(state)
     ctx = context_in(state, thread_id_of(config))
     decided: dict[str, Any] = {}
-    undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, _pending_calls(state))
+    undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, pending)
                  if record_for(records, call_id, name, args) is None]
     last = _last_ai(state)
     system = system_text(state_get(state, "messages") or ()) if undecided else None
@@ -104,12 +147,13 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             # what a provider-side tool fetched for the model: recorded (taint) before its calls are decided
             rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
             ctx = rd.context
+    made_for = message.id if message is not None else None
     for name, args, call_id in undecided:
         d: Decision = yield Ask("check_tool_call", (name, args),
                                 {"context": ctx, "tool_call_id": call_id, "instructions": system})
         ctx = d.context
         request = shield.approval_request(d, tool_args=args) if d.needs_approval else None
-        decided[call_id] = decision_record(d, args, request=request)
+        decided[call_id] = {**decision_record(d, args, request=request), MESSAGE_ID: made_for}
         if said is not None and said.blocked:  # a model that says what is blocked is not trusted with its calls
             decided[call_id] = {**decided[call_id], "action": Action.BLOCK.value, "request": None,
                                 "reason": f"the model's text with this call was blocked: {said.reason}"}
@@ -124,14 +168,14 @@ def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
     runs a tool; :class:`SecureToolNode` enforces what it wrote. The text the model wrote next to the
     calls passes the output guard first: withheld or redacted in ``messages`` as the guard says, and
     when it is blocked, so are the calls."""
-    return _node("airs_guard", lambda state, config: guard_flow(shield, state, config), shield)
+    return _node(GUARD_NAME, lambda state, config: guard_flow(shield, state, config), shield)
 
 
 # -- approval: pause for the calls (and the held answer) that need a human ---------------------
 def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
-    records = state_get(state, DECISIONS_KEY) or {}
+    records = turn_records(state)
     waiting: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for call in _pending_calls(state):
+    for call in _pending_calls(state)[1]:
         name, args, call_id = tool_call_parts(call)
         rec = record_for(records, call_id, name, args)
         if rec is not None and rec.get("action") == Action.REQUIRE_APPROVAL.value and rec.get("request") \
@@ -153,7 +197,7 @@ def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
             continue
         final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer)
         new = decision_record(final, args, request=None)
-        resolved[call_id] = {**new, "args_digest": args_digest(args)}
+        resolved[call_id] = {**new, "args_digest": args_digest(args), MESSAGE_ID: rec.get(MESSAGE_ID)}
     if resolved:
         update[DECISIONS_KEY] = resolved
     if ask_output and isinstance(held, Mapping):

@@ -14,14 +14,16 @@ from langgraph.types import Command
 from .._shield import Shield
 from ..langchain._enforce import ToolOutcome, enforcing, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
-from ..langchain._translate import DECISIONS_KEY, context_in, current_config, state_get, thread_id_of
+from ..langchain._translate import context_in, current_config, thread_id_of
+from ._nodes import turn_records
 
 
 class SecureToolNode(ToolNode):
     """A ``ToolNode`` whose every call is enforced against ``airs_decisions`` in state.
 
-    * no decision recorded for the call id, *this tool and these exact arguments* ⇒ error ToolMessage, the
-      tool does not run (fail closed: put :func:`guard_node` and :func:`approval_node` before it);
+    * no decision recorded for the call id, *this tool and these exact arguments*, made for the message that
+      carries the call (a provider that reuses an id makes a new call) ⇒ error ToolMessage, the tool does not
+      run (fail closed: put :func:`guard_node` and :func:`approval_node` before it);
     * block / reject ⇒ error ToolMessage; respond ⇒ the reviewer's message; still
       ``require_approval`` (no approval node ran) ⇒ error ToolMessage;
     * allow / redact / edit ⇒ runs once with the decided arguments (execution ledger under thread id
@@ -48,7 +50,7 @@ class SecureToolNode(ToolNode):
         thread_id = thread_id_of(config)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
-                              records=state_get(request.state, DECISIONS_KEY),
+                              records=turn_records(request.state, self._messages_key),
                               decide_missing=False, can_interrupt=False,
                               final_answer=bool(getattr(request.tool, "return_direct", False)))
 

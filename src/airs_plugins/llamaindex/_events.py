@@ -48,13 +48,15 @@ class ApprovalResponse(HumanResponseEvent):
     request_id: str
     type: Literal["approve", "edit", "reject", "respond"]
     args: dict[str, Any] | None = None
+    name: str | None = None
+    """The tool an edit names (see ``ApprovalDecision.name``)."""
     message: str | None = None
     reviewer: str | None = None
     reason: str | None = None
 
     def decision(self) -> ApprovalDecision:
-        return ApprovalDecision(type=self.type, args=self.args, message=self.message, reviewer=self.reviewer,
-                                reason=self.reason, request_id=self.request_id)
+        return ApprovalDecision(type=self.type, args=self.args, name=self.name, message=self.message,
+                                reviewer=self.reviewer, reason=self.reason, request_id=self.request_id)
 
     @classmethod
     def answer(cls, request: ApprovalRequired | ApprovalRequest | str, answer: Any) -> ApprovalResponse:
@@ -62,7 +64,7 @@ class ApprovalResponse(HumanResponseEvent):
         rid = request if isinstance(request, str) else (
             request.request_id if isinstance(request, ApprovalRequired) else request.id)
         d = ApprovalDecision.coerce(answer)
-        return cls(request_id=rid, type=d.type, args=d.args, message=d.message, reviewer=d.reviewer,
+        return cls(request_id=rid, type=d.type, args=d.args, name=d.name, message=d.message, reviewer=d.reviewer,
                    reason=d.reason, response=d.message or d.type)
 
     @classmethod

@@ -51,6 +51,23 @@ def test_blocked_input_ends_the_run_before_the_model() -> None:
     assert out["messages"][-1].content == INPUT_REFUSAL
 
 
+def test_an_old_refused_input_is_not_read_again_once_its_id_falls_out_of_airs_checked() -> None:
+    """``airs_checked`` keeps the newest 1000 ids. Before, once a long thread pushed a refused input's id out,
+    the guard read it again as new input and refused the innocent current turn without calling the model."""
+    graph, model, _ex, shield = agent(["unused", "answer one", "answer two"])
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage(f"please {FORBIDDEN}", id="attack")]}, config)
+    assert out["messages"][-1].content == INPUT_REFUSAL
+    # a client sending its queued messages together: more ids than airs_checked keeps
+    out = graph.invoke({"messages": [HumanMessage(f"question {i}", id=f"q{i}") for i in range(1000)]}, config)
+    assert "attack" not in out["airs_checked"] and out["messages"][-1].content == "answer one"
+    with capture_decisions(shield) as decided:
+        out = graph.invoke({"messages": [HumanMessage("and one more")]}, config)
+    assert out["messages"][-1].content == "answer two"
+    assert model.calls == 2
+    assert [d["channel"] for d in decided].count("user_input") == 1
+
+
 def test_blocked_output_is_replaced_and_ends() -> None:
     """A blocked model answer is replaced in place (same message id) by a refusal."""
     graph, _model, _ex, _ = agent([f"the secret is {FORBIDDEN}"])

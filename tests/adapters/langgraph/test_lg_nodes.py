@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
 from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
@@ -29,10 +30,12 @@ from contract.harness import (
     FORBIDDEN,
     REVIEW,
     Executions,
+    ToolFake,
     assert_paired,
     call,
     make_shield,
     new_config,
+    script,
     secured_turn_graph,
 )
 
@@ -202,6 +205,78 @@ def test_secure_graph_rewires_and_refuses_twice() -> None:
         secure_graph(builder, make_shield())
 
 
+def test_secure_graph_keeps_the_tool_nodes_error_handling_and_tags() -> None:
+    """A ToolNode that turns a tool's error into an error ToolMessage keeps doing so once secured. Before,
+    secure_graph built SecureToolNode from the tools alone: the first failing tool aborted the whole run."""
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        raise ConnectionError("lookup service unavailable")
+
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "The lookup service is down."))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode([lookup], handle_tool_errors=True, tags=["lookups"]))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    answer = assert_paired(out["messages"])["c1"]
+    assert answer.status == "error" and "lookup service unavailable" in answer.content
+    assert out["messages"][-1].content == "The lookup service is down."
+    assert builder.nodes["airs_tools"].runnable.tags == ["lookups"]
+
+
+def test_secure_graph_refuses_a_tool_node_reading_another_messages_key() -> None:
+    """The AIRS nodes read the calls from ``messages``: a ToolNode reading another key is refused, not secured
+    into a node that would refuse every call."""
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {})
+    builder.add_node("tools", ToolNode(Executions().tools(), messages_key="chat"))
+    with pytest.raises(ValueError, match="reads its messages from 'chat'"):
+        secure_graph(builder, make_shield())
+
+
+def test_secure_graph_secures_each_tool_node_of_a_graph() -> None:
+    """A graph with a read and a write ToolNode: each call of secure_graph guards one, and both are enforced.
+    Before, the second call said the graph was already secured and left the write tools unguarded."""
+    ex = Executions()
+    shield = make_shield()
+    tools = {t.name: t for t in ex.tools()}
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], [call("delete_all", {"scope": "x"}, "c2")],
+                                      [call("transfer", {"amount": 5, "to": "acct-1"}, "c3")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("read_tools", ToolNode([tools["lookup"]]))
+    builder.add_node("write_tools", ToolNode([tools["delete_all"], tools["transfer"]]))
+    builder.add_edge(START, "model")
+
+    def route(state: MessagesState) -> str:
+        calls = state["messages"][-1].tool_calls
+        return END if not calls else "read_tools" if calls[0]["name"] == "lookup" else "write_tools"
+
+    builder.add_conditional_edges("model", route, ["read_tools", "write_tools", END])
+    builder.add_edge("read_tools", "model")
+    builder.add_edge("write_tools", "model")
+    secure_graph(builder, shield, tools_node="read_tools")
+    secure_graph(builder, shield, tools_node="write_tools")
+    assert not any(type(spec.runnable) is ToolNode for spec in builder.nodes.values())
+    with pytest.raises(ValueError, match="'write_tools' is already secured"):
+        secure_graph(builder, shield, tools_node="write_tools")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = new_config()
+    out = graph.invoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["tool_name"] == "transfer"
+    out = graph.invoke(Command(resume={"type": "reject", "reviewer": "rev"}), config)
+    answers = assert_paired(out["messages"])
+    assert ex.log == [("lookup", {"q": "a"})]
+    assert answers["c2"].status == "error" and answers["c3"].status == "error"
+    assert out["messages"][-1].content == "done"
+
+
 def secured_turn(said: AIMessage) -> tuple[Any, Executions]:
     graph, ex = secured_turn_graph(said, make_shield())
     return graph.invoke({"messages": [HumanMessage("go")]}, new_config()), ex
@@ -232,3 +307,23 @@ def test_guard_node_blocks_the_calls_of_a_model_whose_text_is_blocked() -> None:
     assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
     assert "the model's text with this call was blocked" in assert_paired(out["messages"])["c1"].content
     assert out["messages"][1].content == INTERIM_BLOCKED
+
+
+@pytest.mark.parametrize("made_for", ["ai-1", None])
+def test_the_record_of_a_finished_call_does_not_authorise_a_call_reusing_its_id(made_for: str | None) -> None:
+    """A provider that reuses call ids sends the same call again: the record of the finished one (made for
+    the earlier message, or kept without the message's name by an earlier version) does not authorise it;
+    SecureToolNode fails closed. Before, the later call ran on the earlier call's decision."""
+    ex = Executions()
+    shield = make_shield()
+    lookup = call("lookup", {"q": "a"}, "call_0")
+    first = AIMessage("", tool_calls=[lookup], id="ai-1")
+    decided = tool_graph(guard_node(shield)).invoke({"messages": [HumanMessage("x"), first]})["airs_decisions"]
+    assert decided["call_0"]["message_id"] == "ai-1"
+    record = {**decided["call_0"], "message_id": made_for}
+    later = [HumanMessage("x"), first, ToolMessage("result for a", tool_call_id="call_0"),
+             AIMessage("", tool_calls=[lookup], id="ai-2")]
+    out = tool_graph(SecureToolNode(ex.tools(), shield)).invoke(
+        {"messages": later, "airs_decisions": {"call_0": record}})
+    assert ex.log == []
+    assert "no AIRS decision" in out["messages"][-1].content

@@ -205,6 +205,11 @@ class TestSteps:
         assert (resp.type, resp.args, resp.request_id) == ("edit", {"to": "c@d.example"}, req.id)
         final = shield.resolve_approval(req, resp.decision())
         assert final.redacted_args == {"to": "c@d.example"}
+        # an edit naming another tool keeps that name through the event, so it is refused, not run as send_email
+        redirect = ApprovalResponse.answer(ev, {"decisions": [{"type": "edit", "edited_action": {
+            "name": "post_message", "args": {"to": "c@d.example"}}}]})
+        assert redirect.name == "post_message"
+        assert shield.resolve_approval(req, redirect.decision()).blocked
 
 
 class TestStreamBeforeGuard:
