@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp"})
-# "scheme:" then a slash or backslash (any scheme), or a special scheme with nothing after the colon
-# but its authority ("http:evil.com" is http://evil.com/ to a WHATWG parser). Anchored, with bounded
-# repetition, so ``re`` cannot backtrack on them, and it costs a tenth of RE2's wrapper on short matches.
-_URL_START = re.compile(r"[a-z][a-z0-9+.\-]{1,30}:[/\\]|(?:https?|wss?|ftp):[^\s/\\]", re.IGNORECASE)
+# "scheme://", or a web scheme (or file:) followed by any slash or backslash ("http:\\\\x", "file:/etc"), or
+# by its authority right away ("http:evil.com" is http://evil.com/ to a WHATWG parser); "note:/x" in prose
+# is not a URL. Anchored, with bounded repetition, so ``re`` cannot backtrack on them, and it costs a
+# tenth of RE2's wrapper on short matches.
+_URL_START = re.compile(r"[a-z][a-z0-9+.\-]{1,30}://|(?:https?|wss?|ftp|file):[/\\]|(?:https?|wss?|ftp):[^\s/\\]",
+                        re.IGNORECASE)
 _SCHEME_PREFIX = re.compile(r"[a-z][a-z0-9+.\-]{1,30}://", re.IGNORECASE)
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # UTS-46 maps these to "."
 _FORBIDDEN_HOST = re.compile(r"[\x00\t\n\r #%/:<>?@\[\\\]^|]")  # a character class: linear
@@ -41,7 +43,8 @@ class URLParts:
 
 
 def looks_like_url(value: str) -> bool:
-    """A scheme and then a slash (``x://``, ``http:\\\\``, ``http:/``), or ``http:host``."""
+    """``scheme://``, or a web scheme written the ways clients still accept (``http:\\\\``, ``http:/``,
+    ``http:host``)."""
     return bool(_URL_START.match(value.strip()))
 
 
