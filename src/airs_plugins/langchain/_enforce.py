@@ -4,17 +4,21 @@
 ``guard_tools`` and ``airs_plugins.langgraph.SecureToolNode``:
 
 1. take the decision recorded in state for this call id *and these arguments*. Without one: a call
-   that already ran in this thread is replayed from the ledger; a call that paused for a human takes
-   the decision it paused with (kept in the ledger before the ``interrupt()``, because LangGraph
+   that already ran in this LangGraph task is replayed from the ledger; a call that paused for a human
+   takes the decision it paused with (kept in the ledger before the ``interrupt()``, because LangGraph
    re-runs the tool from its start on resume); otherwise decide now (or fail closed, for
    ``SecureToolNode``). So each call is decided once, and the answer resolves the request the
    reviewer saw;
-2. ``require_approval`` ⇒ ``interrupt(ApprovalRequest JSON)`` ⇒ ``Shield.resolve_approval``;
+2. ``require_approval`` ⇒ ``interrupt(ApprovalRequest JSON)`` ⇒ ``Shield.resolve_approval``, once: the
+   resolved decision is kept, and a later re-run of the task takes it instead of reading the answer again;
 3. block / reject ⇒ error ToolMessage, respond ⇒ the reviewer's message; neither runs the tool;
 4. claim the call in the execution ledger; a finished entry is replayed, a ``running`` one (a
    crash mid-call) is reported as unknown and never re-run, one whose tool raised runs again (a retry);
 5. run with the original, redacted or edited arguments, guard the result (redact, withhold, taint),
    complete the ledger entry, audit, and return exactly one ToolMessage.
+
+Only a LangGraph task is ever re-run (on a resume), so only there is a call replayed or a decision kept;
+anywhere else every call is new, whatever its id.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from langchain_core.messages import (
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
 
+from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._joined import joined, split_joined
-from .._ledger import LedgerEntry
+from .._ledger import ExecutionLedger, LedgerEntry
 from .._shield import Shield
-from ._added import added_messages, answers, in_place, with_added
+from ._added import added_messages, answers, in_place, readable, update_messages, with_added, with_messages
 from ._flow import Ask, Flow, Run
 from ._pinned import CallChangedError
 from ._translate import (
@@ -73,6 +78,10 @@ PENDING_INPUT = "airs-input:"
 """Ledger key prefix (plus the message id): the approval request a paused user input is waiting on."""
 REVIEW_KEY = "review"
 """Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
+CALL_KEY = "call"
+"""Ledger extra of a call: the digest of its tool name and arguments (a slot replays only this very call)."""
+RESOLVED = "airs-resolved:"
+"""Ledger key prefix (plus the request id): the decision a reviewer's answer resolved to."""
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
 INTERIM_BLOCKED = "AIRS blocked this message: the output guardrail withheld its text, and its tool calls were not run."
 INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
@@ -111,31 +120,29 @@ class ToolOutcome:
         """The tool's own Command with the guarded ToolMessage in the place of the tool's answer."""
         if self.command is None:
             return None
-        update = dict(self.command.update) if isinstance(self.command.update, Mapping) else {}
-        update["messages"] = in_place(update.get("messages", []), self.message)
-        return Command(graph=self.command.graph, update=update, resume=self.command.resume,
-                       goto=self.command.goto)
+        update = self.command.update
+        return Command(graph=self.command.graph, update=with_messages(update, in_place(update_messages(update),
+                                                                                         self.message)),
+                       resume=self.command.resume, goto=self.command.goto)
 
     def added_ids(self) -> list[str]:
         """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
         output; a ``HumanMessage`` among them is the tool's text, not the user's, and must never be taken
         for user input (whose values the taint rules trust)."""
         update = self.command.update if self.command is not None else None
-        if not isinstance(update, Mapping):
-            return []
-        return [m.id for m in update.get("messages", []) if isinstance(m, BaseMessage) and m.id
+        return [m.id for m in update_messages(update) if isinstance(m, BaseMessage) and m.id
                 and not answers(m, self.message.tool_call_id)]
 
     def as_command(self, extra: Mapping[str, Any] | None = None) -> Command[Any]:
         """A Command writing the ToolMessage (in the tool's own Command, if it returned one) plus the AIRS
         state keys (and the caller's ``extra`` ones)."""
         command = self.tool_command() or Command(update={"messages": [self.message]})
-        update = dict(command.update) if isinstance(command.update, Mapping) else {}
-        update.update(extra or {})
+        keys = dict(extra or {})
         if self.context is not None:
-            update[CONTEXT_KEY] = self.context
+            keys[CONTEXT_KEY] = self.context
         if self.record is not None:
-            update[DECISIONS_KEY] = {self.message.tool_call_id: self.record}
+            keys[DECISIONS_KEY] = {self.message.tool_call_id: self.record}
+        update = with_messages(command.update, update_messages(command.update), keys)
         return Command(graph=command.graph, update=update, resume=command.resume, goto=command.goto)
 
 
@@ -145,16 +152,62 @@ def tool_message(call: Mapping[str, Any], content: str, *, status: str = "succes
                        status="error" if status == "error" else "success")
 
 
-def ledger_slot(call_id: str) -> str:
-    """The ledger's name for a call: its id within the LangGraph task that runs it.
+class _Unrecorded:
+    """The ledger of a call outside a LangGraph task. Nothing re-runs such a call (there is no checkpoint
+    to resume), so there is nothing to replay and nothing to keep: every call there is a new call, whatever
+    its id (a hand-written loop over a provider that reuses ids would otherwise read another call's result,
+    another user's even)."""
 
-    Providers reuse call ids (llama.cpp sends one constant id, others number the calls of each round from
-    zero), so an id alone would replay the first call's result to every later call that reuses it. The
-    task is what LangGraph re-runs on a resume, after a restart too (same task id); a later turn's call
-    runs in another task."""
+    def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
+        return None
+
+    def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
+                 extra: dict[str, Any] | None = None) -> None:
+        return None
+
+    def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
+        return None
+
+
+UNRECORDED: ExecutionLedger = _Unrecorded()
+
+
+def task_namespace() -> str | None:
+    """The checkpoint namespace of the running LangGraph task, None outside one. The task is what LangGraph
+    re-runs on a resume (after a restart too: same task id); a later turn's call runs in another task."""
     config = current_config() or {}
     ns = (config.get("configurable") or {}).get("checkpoint_ns")
-    return f"{call_id}@{ns}" if ns else call_id
+    return str(ns) if ns else None
+
+
+def _call_digest(name: str, args: Mapping[str, Any]) -> str:
+    return call_digest(name, canonical_args(dict(args)))
+
+
+def call_ledger(shield: Shield, key: str, name: str, args: Mapping[str, Any],
+                call_id: str) -> tuple[ExecutionLedger, str, LedgerEntry | None]:
+    """Where a call is recorded: the ledger, the call's slot in it, and what that slot holds already.
+
+    The slot is the call id within the LangGraph task that runs it. Providers reuse call ids (llama.cpp
+    sends one constant id, others number the calls of each round from zero), so an id alone would replay
+    the first call's result to every later call that reuses it. A slot that holds another call (another
+    tool or other arguments under the same id, in one task) is not this call's either: it takes one of its
+    own. Outside a task nothing is recorded (see :class:`_Unrecorded`)."""
+    ns = task_namespace()
+    if ns is None:
+        return UNRECORDED, call_id, None
+    slot = f"{call_id}@{ns}"
+    earlier = shield.ledger.get(key, slot)
+    if earlier is not None and not _same_call(earlier, name, args):
+        slot = f"{slot}#{_call_digest(name, args)}"
+        earlier = shield.ledger.get(key, slot)
+    return shield.ledger, slot, earlier
+
+
+def _same_call(entry: LedgerEntry, name: str, args: Mapping[str, Any]) -> bool:
+    # an entry from before CALL_KEY existed, or one still running, is known by its tool name only
+    digest = (entry.extra or {}).get(CALL_KEY)
+    return entry.tool_name == name and (digest is None or digest == _call_digest(name, args))
 
 
 def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
@@ -162,21 +215,59 @@ def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
     return f"AIRS blocked the call to `{name}`: {reason}. The tool was not executed."
 
 
-def ask_human(request: Mapping[str, Any]) -> Any:
-    """``interrupt()`` with the request JSON; None when there is no LangGraph runtime to pause."""
-    if current_config() is None:
-        return None
+class _NotAsked:
+    def __repr__(self) -> str:
+        return "NOT_ASKED"
+
+
+NOT_ASKED: Any = _NotAsked()
+"""What :func:`ask` returns when there is nobody to ask. ``None`` is an answer (a reviewer's UI that
+resumes with JSON null), one that cannot be read: it denies with the reason saying what a valid one is."""
+
+
+def ask(request: Mapping[str, Any]) -> Any:
+    """``interrupt()`` with the request JSON, and the reviewer's answer on resume, whatever it is;
+    :data:`NOT_ASKED` outside a LangGraph task, where nothing can pause."""
+    if task_namespace() is None:
+        return NOT_ASKED
     from langgraph.types import interrupt
 
     return interrupt(dict(request))
 
 
-def resolve(rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any) -> Flow[dict[str, Any]]:
-    """The human's answer → the final record (the request is the one recorded before the pause).
+def ask_human(request: Mapping[str, Any]) -> Any:
+    """:func:`ask`, with None for nobody asked (the LangGraph nodes' older contract)."""
+    answer = ask(request)
+    return None if answer is NOT_ASKED else answer
 
-    A flow step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge)."""
-    request = ApprovalRequest.model_validate(rec["request"])
+
+def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,
+                  answer: Any) -> Flow[Decision]:
+    """The decision the reviewer's answer to ``request`` resolves to, read once.
+
+    LangGraph re-runs a paused task from its start on every later resume of it (a second interrupt in the
+    same task: the result's review, a tool asking its own question, another call of a ToolNode), and each
+    re-run gets the same answer back from ``interrupt()``. Resolving it again would audit a second
+    approval and judge the deadline anew, so that a call approved in time, which may have run since, would
+    be denied as expired. The first resolution is kept in the ledger and every re-run takes it. A flow
+    step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge)."""
+    slot = RESOLVED + request.id
+    kept = ledger.get(thread_id, slot) if thread_id is not None else None
+    data = (kept.extra or {}).get("decision") if kept is not None and kept.state == "done" else None
+    if isinstance(data, Mapping):
+        return Decision.model_validate(data)
     final: Decision = yield Ask("resolve_approval", (request, answer))
+    if thread_id is not None:  # without a thread there is no checkpoint, so no re-run to keep it for
+        ledger.claim(thread_id, slot, "approval")
+        ledger.complete(thread_id, slot, "", status="resolved", extra={"decision": final.model_dump(mode="json")})
+    return final
+
+
+def resolve(rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any, ledger: ExecutionLedger,
+            thread_id: str | None) -> Flow[dict[str, Any]]:
+    """The human's answer → the final record (the request is the one recorded before the pause)."""
+    request = ApprovalRequest.model_validate(rec["request"])
+    final = yield from resolved_once(ledger, thread_id, request, answer)
     return decision_record(final, args, request=request)
 
 
@@ -202,8 +293,8 @@ def tool_call_flow(
     name, args, call_id = tool_call_parts(call)
     ctx = context
     key = thread_id or ctx.run_id
-    slot = ledger_slot(call_id)
-    asks = _Asks(can_interrupt, may_ask)
+    ledger, slot, earlier = call_ledger(shield, key, name, args, call_id)
+    asks = _Asks(can_interrupt, may_ask, ledger, thread_id)
     rec = record_for(records, call_id, name, args)
     fresh = recalled = False
     if rec is None:
@@ -211,16 +302,17 @@ def tool_call_flow(
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
                    "tool_call_id": call_id, "tool_name": name}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
-        earlier = shield.ledger.get(key, slot)
-        if earlier is not None and earlier.state == "done" and earlier.status not in RERUNNABLE:
-            # it already ran in this thread (a sibling's interrupt re-ran the whole task): replay, do not decide
-            return (yield from _replayed(shield, earlier, call, thread_id, None, None, asks))
-        kept, kept_ctx = kept_decision(shield, thread_id, PENDING_DECISION + slot, ctx)
+        kept, kept_ctx = kept_decision(ledger, thread_id, PENDING_DECISION + slot, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
-        # if that was made on these arguments
+        # if that was made on these arguments; it asks again below even if the call ran since, because
+        # LangGraph hands out a task's resume values by the order of its interrupts: skipping this one
+        # would give the call's approval answer to the next question (the review of its result)
         rec = record_for({call_id: kept}, call_id, name, args) if kept is not None else None
         if rec is not None:
             ctx, recalled = kept_ctx, True
+        elif earlier is not None and earlier.state == "done" and earlier.status not in RERUNNABLE:
+            # it already ran in this task (a sibling's interrupt re-ran the whole task): replay, do not decide
+            return (yield from _replayed(shield, earlier, call, thread_id, None, None, asks))
         else:
             decision: Decision = yield Ask("check_tool_call", (name, args),
                                            {"context": ctx, "tool_call_id": call_id, "instructions": instructions})
@@ -229,22 +321,22 @@ def tool_call_flow(
             request = shield.approval_request(decision, tool_args=args) if decision.needs_approval else None
             rec = decision_record(decision, args, request=request)
             if request is not None:
-                keep_decision(shield, thread_id, PENDING_DECISION + slot, name, rec, ctx)
+                keep_decision(ledger, thread_id, PENDING_DECISION + slot, name, rec, ctx)
 
     action = record_action(rec)
     changed = fresh
     if action is Action.REQUIRE_APPROVAL:
         if may_ask is not None and not may_ask(call_id):
-            answer = None
+            answer = NOT_ASKED
             why = ("another call of this step is waiting for a human, and one step can only ask about one "
                    "call (fail closed; retry it, or use secure_graph / create_agent)")
         else:
-            answer = ask_human(rec["request"]) if (can_interrupt and rec.get("request")) else None
+            answer = ask(rec["request"]) if (can_interrupt and rec.get("request")) else NOT_ASKED
             why = "no human could be asked (fail closed)"
-        if answer is None:
+        if answer is NOT_ASKED:
             rec = {**rec, "action": "block", "reason": f"{rec.get('reason') or 'approval required'}; {why}"}
         else:
-            rec = yield from resolve(rec, args, answer)
+            rec = yield from resolve(rec, args, answer, ledger, thread_id)
         action = record_action(rec)
         changed = True
     ctx_json = context_out(ctx) if fresh or recalled else None
@@ -262,7 +354,8 @@ def tool_call_flow(
         return ToolOutcome(msg, ctx_json, written, False)
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
-    entry = shield.ledger.claim(key, slot, name)
+    done = {CALL_KEY: _call_digest(name, args)}
+    entry = ledger.claim(key, slot, name)
     if entry is not None and not (entry.state == "done" and entry.status in RERUNNABLE):
         if entry.state == "done":
             return (yield from _replayed(shield, entry, call, thread_id, ctx_json, written, asks))
@@ -275,47 +368,52 @@ def tool_call_flow(
     try:
         out = yield Run({**call, "args": run_args})
     except CallChangedError as exc:  # changed inside the middleware after this decision: it did not run
-        shield.ledger.complete(key, slot, str(exc), status="error")
+        ledger.complete(key, slot, str(exc), status="error", extra=done)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "changed after the decision"})
         return ToolOutcome(tool_message(call, str(exc), status="error"), ctx_json, written, False)
     except GraphBubbleUp:
-        shield.ledger.complete(key, slot, "", status=INTERRUPTED)
+        ledger.complete(key, slot, "", status=INTERRUPTED, extra=done)
         raise
     except Exception as exc:
-        shield.ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED)
+        ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED, extra=done)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(exc).__name__})
         raise
 
     result, command = _result_message(out, call)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
-    payload, parts = _payload(result.content, added)
+    leaves = _leaves(result.artifact)
+    payload, parts = _payload(result.content, added, leaves or [])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     ctx = guard.context
-    content, guarded = _guarded(guard, result.content, added, parts, _withheld(name, guard.reason))
+    content, guarded, kept_leaves = _guarded(guard, result.content, added, leaves or [], parts,
+                                             _withheld(name, guard.reason))
+    artifact = _artifact(result.artifact, leaves, kept_leaves, guard)
     review: dict[str, Any] | None = None
     if guard.needs_approval:  # nobody reads it before a reviewer does: the model, or the user
         review = shield.approval_request(guard, payload_preview=payload).model_dump(mode="json")
     if final_answer and guarded is not None:
-        shown, parts = _payload(content, guarded)
+        shown, parts = _payload(content, guarded, [])
         final: Decision = yield Ask("check_output", (shown,), {"context": ctx})
         ctx = final.context
-        content, guarded = _guarded(final, content, guarded, parts, OUTPUT_REFUSAL)
+        content, guarded, _none = _guarded(final, content, guarded, [], parts, OUTPUT_REFUSAL)
+        if guarded is None:
+            artifact = None
         if final.needs_approval and review is None:
             review = shield.approval_request(final, payload_preview=shown).model_dump(mode="json")
-    if content is not result.content:
-        result = result.model_copy(update={"content": content})
+    if content is not result.content or artifact is not result.artifact:
+        result = result.model_copy(update={"content": content, "artifact": artifact})
     if command is not None and added:
         # ids let the middleware tell these from the user's own messages (see ``ToolOutcome.added_ids``)
         command = with_added(command, added, None if guarded is None else [
             m if m.id else m.model_copy(update={"id": f"airs-added-{uuid.uuid4().hex}"}) for m in guarded])
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
-    extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
+    extra: dict[str, Any] = {CONTEXT_KEY: ctx_json, **done}
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
-    shield.ledger.complete(key, slot, message_text(result, every_block=True), status=status, extra=extra)
+    ledger.complete(key, slot, message_text(result, every_block=True), status=status, extra=extra)
     shield.record("tool_execution", {
         "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,
@@ -329,10 +427,13 @@ def tool_call_flow(
 
 @dataclass(frozen=True)
 class _Asks:
-    """Whether this call may ask a human (see ``tool_call_flow``'s ``can_interrupt`` and ``may_ask``)."""
+    """Whether this call may ask a human (see ``tool_call_flow``'s ``can_interrupt`` and ``may_ask``), and
+    where the answers it got are kept (see :func:`resolved_once`)."""
 
     can_interrupt: bool
     may_ask: Callable[[str], bool] | None
+    ledger: ExecutionLedger
+    thread_id: str | None
 
     def ok(self, call_id: str) -> bool:
         return self.can_interrupt and (self.may_ask is None or self.may_ask(call_id))
@@ -340,63 +441,118 @@ class _Asks:
 
 @dataclass(frozen=True)
 class _Parts:
-    """How a guarded payload was joined: the separator (None for a single part) and the result's block count."""
+    """How a guarded payload was joined: the separator (None for a single part), the result's block count
+    and the number of messages its tool added (the artifact's strings come after them)."""
 
     sep: str | None
     blocks: int
+    added: int
 
 
-def _payload(content: Any, added: Sequence[BaseMessage]) -> tuple[str, _Parts]:
-    """One payload for a result's blocks and the messages its tool added, checked in one decision; each
-    block is a part of its own, so a redaction can be put back block by block (an image stays)."""
+def _payload(content: Any, added: Sequence[BaseMessage], leaves: Sequence[str]) -> tuple[str, _Parts]:
+    """One payload for a result's blocks, the messages its tool added and the strings of its artifact,
+    checked in one decision; each is a part of its own, so a redaction can be put back part by part (an
+    image stays)."""
     texts = block_texts(content)
-    payload, sep = joined(texts[0], [*texts[1:], *(message_text(m, every_block=True) for m in added)])
-    return payload, _Parts(sep, len(texts))
+    payload, sep = joined(texts[0], [*texts[1:], *(message_text(m, every_block=True) for m in added), *leaves])
+    return payload, _Parts(sep, len(texts), len(added))
 
 
-def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], parts: _Parts,
-             withheld: str) -> tuple[Any, list[BaseMessage] | None]:
-    """A result's content and the messages its tool added, after decision ``d`` on their joined text:
-    rewritten by a redaction, or ``withheld`` (and the added messages dropped: None) by a block."""
+def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], leaves: Sequence[str], parts: _Parts,
+             withheld: str) -> tuple[Any, list[BaseMessage] | None, list[str] | None]:
+    """A result's content, the messages its tool added and its artifact's strings, after decision ``d`` on
+    their joined text: rewritten by a redaction, or ``withheld`` (the added messages and the artifact
+    dropped: None) by a block."""
     if d.blocked:
-        return withheld, None
+        return withheld, None, None
     if d.enforced and d.action is Action.REDACT and d.redacted is not None:
-        texts = split_joined(d.redacted, parts.sep, parts.blocks + len(added)) if parts.sep else [d.redacted]
+        count = parts.blocks + parts.added + len(leaves)
+        texts = split_joined(d.redacted, parts.sep, count) if parts.sep else [d.redacted]
         if texts is None:  # a redaction across two parts cannot be split back: withhold it all
-            return withheld, None
-        rest = texts[parts.blocks:]
+            return withheld, None, None
+        end = parts.blocks + parts.added
         return (with_block_texts(content, texts[:parts.blocks]),
-                [m.model_copy(update={"content": t}) for m, t in zip(added, rest, strict=True)])
-    return content, list(added)
+                [m.model_copy(update={"content": t}) for m, t in zip(added, texts[parts.blocks:end], strict=True)],
+                texts[end:])
+    return content, list(added), list(leaves)
+
+
+_ARTIFACT_DEPTH = 32
+
+
+def _leaves(artifact: Any, depth: int = 0) -> list[str] | None:
+    """The strings of a JSON-like artifact (dicts, lists, tuples, strings, numbers), in order; None for any
+    other artifact (a ``Document``, bytes, an object), whose text cannot be put back after a redaction."""
+    if isinstance(artifact, str):
+        return [artifact]
+    if artifact is None or isinstance(artifact, (bool, int, float)):
+        return []
+    kind = type(artifact)
+    if depth >= _ARTIFACT_DEPTH or kind not in (dict, list, tuple):
+        return None
+    out: list[str] = []
+    for value in artifact.values() if kind is dict else artifact:
+        found = _leaves(value, depth + 1)
+        if found is None:
+            return None
+        out.extend(found)
+    return out
+
+
+def _with_leaves(artifact: Any, texts: Iterator[str]) -> Any:
+    if isinstance(artifact, str):
+        return next(texts)
+    if type(artifact) is dict:
+        return {k: _with_leaves(v, texts) for k, v in artifact.items()}
+    if type(artifact) in (list, tuple):
+        return type(artifact)(_with_leaves(v, texts) for v in artifact)
+    return artifact
+
+
+def _artifact(artifact: Any, leaves: list[str] | None, kept: list[str] | None, d: Decision) -> Any:
+    """The artifact of a ``content_and_artifact`` tool after the result decision ``d``.
+
+    The artifact never reaches the model, but it is kept in state and checkpoints and streamed to clients,
+    so it gets what the content gets: a JSON-like artifact's strings are checked as parts of the result
+    and redacted in place; it is dropped (None) with a withheld result. Any other artifact cannot be
+    checked or rewritten: it is kept only when the result passes unchanged, and dropped when the result is
+    redacted or withheld."""
+    if artifact is None or kept is None:
+        return None
+    if leaves is None:
+        return None if d.enforced and d.action is Action.REDACT else artifact
+    return artifact if kept == leaves else _with_leaves(artifact, iter(kept))
 
 
 def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> Flow[ToolOutcome]:
     """A result (or a ``return_direct`` answer) that a reviewer must release: asked with ``interrupt()``;
     anything but an approval (or no human to ask) withholds it, a response takes its place."""
     message = outcome.message
-    answer = ask_human(review) if asks.ok(message.tool_call_id) else None
+    answer = ask(review) if asks.ok(message.tool_call_id) else NOT_ASKED
     request = ApprovalRequest.model_validate(review)
-    final: Decision | None = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
+    final: Decision | None = None
+    if answer is not NOT_ASKED:
+        final = yield from resolved_once(asks.ledger, asks.thread_id, request, answer)
     if final is not None and final.allowed:
         return outcome
     said = final.reply if final is not None else None
-    why = "no human could be asked (fail closed)" if answer is None else "not released by the reviewer"
+    why = "no human could be asked (fail closed)" if final is None else f"not released: {final.reason}"
     text = said or _withheld(message.name or request.tool_name or "tool", f"{request.reason}; {why}")
     command = outcome.command
     if command is not None:
         command = with_added(command, added_messages(command, message.tool_call_id), None)
-    return replace(outcome, message=message.model_copy(update={"content": text}), command=command)
+    return replace(outcome, message=message.model_copy(update={"content": text, "artifact": None}), command=command)
 
 
 def _withheld(name: str, reason: str | None) -> str:
     return f"[AIRS withheld the result of `{name}`: {reason or 'unsafe content'}]"
 
 
-def kept_decision(shield: Shield, thread_id: str | None, slot: str,
+def kept_decision(ledger: ExecutionLedger, thread_id: str | None, slot: str,
                   ctx: RunContext) -> tuple[Mapping[str, Any] | None, RunContext]:
     """The record kept under ``slot`` for something in this thread that paused for a human, and ``ctx``
     merged with the run's context at that moment (``None, ctx`` when nothing is kept)."""
-    entry = shield.ledger.get(thread_id, slot) if thread_id is not None else None
+    entry = ledger.get(thread_id, slot) if thread_id is not None else None
     extra = entry.extra if entry is not None and entry.state == "done" else None
     record = extra.get("record") if extra else None
     if not isinstance(record, Mapping):
@@ -405,17 +561,17 @@ def kept_decision(shield: Shield, thread_id: str | None, slot: str,
     return record, RunContext.coerce(merge_context(context_out(ctx), kept)) if isinstance(kept, Mapping) else ctx
 
 
-def keep_decision(shield: Shield, thread_id: str | None, slot: str, name: str, record: Mapping[str, Any],
-                  ctx: RunContext) -> None:
+def keep_decision(ledger: ExecutionLedger, thread_id: str | None, slot: str, name: str,
+                  record: Mapping[str, Any], ctx: RunContext) -> None:
     """Keep a decision that is about to ask a human, with the run's context, before the ``interrupt()``:
     LangGraph re-runs the node or tool from its start on resume, and the re-run must resolve this
     request, not decide anew. Without a thread id there is no checkpoint to resume, so nothing is kept.
     A later decision under the same slot (a call id reused with other arguments) replaces it."""
     if thread_id is None:
         return
-    shield.ledger.claim(thread_id, slot, name)
-    shield.ledger.complete(thread_id, slot, "", status="decided",
-                           extra={"record": dict(record), CONTEXT_KEY: context_out(ctx)})
+    ledger.claim(thread_id, slot, name)
+    ledger.complete(thread_id, slot, "", status="decided",
+                    extra={"record": dict(record), CONTEXT_KEY: context_out(ctx)})
 
 
 def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], thread_id: str | None,
@@ -439,8 +595,8 @@ def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Com
     _name, _args, call_id = tool_call_parts(call)
     if isinstance(out, ToolMessage):
         return out, None
-    if isinstance(out, Command) and isinstance(out.update, Mapping):
-        for m in out.update.get("messages", []):
+    if isinstance(out, Command) and readable(out.update):
+        for m in update_messages(out.update):
             if answers(m, call_id):
                 return m, out
         return tool_message(call, ""), out

@@ -32,16 +32,18 @@ from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_te
 from .._shield import Shield
 from ._enforce import (
     INTERIM_WITHHELD,
+    NOT_ASKED,
     OUTPUT_REFUSAL,
     PENDING_INPUT,
     ToolOutcome,
-    ask_human,
+    ask,
     enforcing,
     hold,
     keep_decision,
     kept_decision,
     refusal,
     release_held,
+    resolved_once,
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
@@ -191,7 +193,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     for message in (m for m in new if not _summary(m)):
         text = message_text(message, every_block=True)  # a document block is the user's words too
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
-        kept, kept_ctx = kept_decision(shield, thread_id, slot, ctx)
+        kept, kept_ctx = kept_decision(shield.ledger, thread_id, slot, ctx)
         request: ApprovalRequest | None = None
         if kept is not None and kept.get("digest") == digest:
             # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
@@ -203,13 +205,15 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
                 return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
-                keep_decision(shield, thread_id, slot, "user_input",
+                keep_decision(shield.ledger, thread_id, slot, "user_input",
                               {"request": request.model_dump(mode="json"), "digest": digest}, ctx)
             elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
                 replaced.append(HumanMessage(content=d.redacted, id=message.id))
         if request is not None:
-            answer = ask_human(request.model_dump(mode="json"))
-            final = (yield Ask("resolve_approval", (request, answer))) if answer is not None else None
+            answer = ask(request.model_dump(mode="json"))
+            final = None
+            if answer is not NOT_ASKED:
+                final = yield from resolved_once(shield.ledger, thread_id, request, answer)
             if final is None or not final.allowed:
                 said = final.reply if final is not None else None
                 return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **_ended(ctx, ids)}
@@ -386,8 +390,8 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     if target is None:
         return {OUTPUT_KEY: None}
     request = ApprovalRequest.model_validate(pending["request"])
-    answer = ask_human(pending["request"])
-    final = shield.resolve_approval(request, answer) if answer is not None else None
+    answer = ask(pending["request"])
+    final = shield.resolve_approval(request, answer) if answer is not NOT_ASKED else None
     said = (final.reply if final is not None else None) or OUTPUT_REFUSAL
     held = pending.get("held")
     if isinstance(held, list) and target.id:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict, PrivateAttr
 
@@ -21,24 +23,59 @@ APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
 
 
+def run_of(callbacks: Any) -> Hashable | None:
+    """What identifies the agent run a tool call belongs to, when it has no thread id; None when nothing does.
+
+    In a LangGraph graph: the run's ``RunControl``, one per ``invoke``/``stream`` and shared with its
+    subgraphs (a task's own ids change every step). Elsewhere: the parent run the caller's callback
+    manager names (a legacy ``AgentExecutor`` passes its own run), the same for every call of that run."""
+    try:
+        from langgraph.runtime import get_runtime
+
+        control = getattr(get_runtime(), "control", None)
+    except (RuntimeError, KeyError):  # outside a runnable, or a runnable outside a graph
+        control = None
+    if control is not None:
+        return control  # type: ignore[no-any-return]
+    if isinstance(callbacks, BaseCallbackManager) and callbacks.parent_run_id is not None:
+        return callbacks.parent_run_id
+    return None
+
+
 class _Contexts:
-    """Per-thread ``RunContext`` for tools that cannot see graph state (process memory only)."""
+    """The run's ``RunContext`` for tools that cannot see graph state (process memory only): per thread id,
+    and for a run without one per run (see :func:`run_of`), so that runs never share taint. A call that
+    belongs to no run that can be told starts from a fresh context.
+
+    Runs are many and end unseen, so only the newest ``MAX_RUNS`` are kept. A run's key is held, not only
+    its ``id()``: a finished run's object could otherwise be freed and its id given to a later run."""
+
+    MAX_RUNS = 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_thread: dict[str, dict[str, Any]] = {}
+        self._by_run: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
 
-    def get(self, thread_id: str | None) -> RunContext:
+    def get(self, thread_id: str | None, run: Hashable | None) -> RunContext:
         with self._lock:
-            raw = self._by_thread.get(thread_id or "")
+            if thread_id is not None:
+                raw = self._by_thread.get(thread_id)
+            else:
+                raw = self._by_run.get(run) if run is not None else None
         return context_in({"airs_context": raw}, thread_id)
 
-    def put(self, thread_id: str | None, ctx: Mapping[str, Any] | None) -> None:
+    def put(self, thread_id: str | None, run: Hashable | None, ctx: Mapping[str, Any] | None) -> None:
         if ctx is None:
             return
         with self._lock:
-            key = thread_id or ""
-            self._by_thread[key] = merge_context(self._by_thread.get(key), ctx) or dict(ctx)
+            if thread_id is not None:
+                self._by_thread[thread_id] = merge_context(self._by_thread.get(thread_id), ctx) or dict(ctx)
+            elif run is not None:
+                self._by_run[run] = merge_context(self._by_run.get(run), ctx) or dict(ctx)
+                self._by_run.move_to_end(run)
+                while len(self._by_run) > self.MAX_RUNS:
+                    self._by_run.popitem(last=False)
 
 
 class GuardedTool(BaseTool):
@@ -46,14 +83,21 @@ class GuardedTool(BaseTool):
 
     A blocked or rejected call returns an error ToolMessage (or its text, outside a tool call) and
     never runs the inner tool; ``require_approval`` calls LangGraph's ``interrupt()`` when running
-    inside a graph (resume with the ApprovalDecision JSON) and is denied outside one. Each run is
-    claimed in ``shield.ledger`` so a replay after a resume returns the recorded result.
+    inside a graph (resume with the ApprovalDecision JSON) and is denied outside one. Each run in a
+    graph is claimed in ``shield.ledger`` so a replay after a resume returns the recorded result;
+    outside a graph nothing is replayed: a later call that reuses an id is a new call.
 
     A tool cannot see the graph state, so this wrapper keeps the run's ``RunContext`` (taint, caps)
-    per thread id in process memory. LangGraph re-runs a paused tool from its start on resume; so that
-    the call is decided once (one decision and one approval request in the audit, and the answer
-    resolves the request the reviewer saw), a decision that asks a human is kept in ``shield.ledger``
-    with the run's context before the ``interrupt()``, and the re-run takes both from there. With a
+    per thread id in process memory; a run without a thread id (an agent without a checkpointer) has
+    one of its own, which ends with it. Outside a graph, pass the conversation's thread id
+    (``config={"configurable": {"thread_id": ...}}``) for its calls to share one: a call that belongs
+    to no run that can be told (a bare ``invoke``) starts from a fresh context.
+
+    LangGraph re-runs a paused tool from its start on resume; so that the call is decided once (one
+    decision and one approval request in the audit, and the answer resolves the request the reviewer
+    saw), a decision that asks a human is kept in ``shield.ledger`` with the run's context before the
+    ``interrupt()``, and the re-run takes both from there; the reviewer's answer, once read, is kept
+    there too, so a later re-run of the task neither reads it again nor judges its deadline anew. With a
     file ledger (``Shield(ledger=path)``) that holds after a restart too: the run resumes with the taint
     it paused with. A process that stops anywhere else loses the in-memory context; use
     ``AIRSMiddleware`` or the LangGraph nodes, which keep it in graph state, when that matters. When a
@@ -80,8 +124,11 @@ class GuardedTool(BaseTool):
 
     def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
                  instructions: str | None = None) -> None:
+        # a tool without an explicit schema has it inferred from its ``_run`` signature; ours takes
+        # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly
+        schema = inner.args_schema if inner.args_schema is not None else inner.get_input_schema()
         super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
-                         args_schema=inner.args_schema, return_direct=inner.return_direct,
+                         args_schema=schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
                          metadata=inner.metadata)
@@ -112,14 +159,16 @@ class GuardedTool(BaseTool):
         visible = self._visible(tool_input)
         return {**{k: v for k, v in tool_input.items() if k not in visible}, **args}
 
-    def _prepare(self, tool_input: Any, config: Any, tool_call_id: str | None) -> tuple[dict[str, Any], str | None]:
+    def _prepare(self, tool_input: Any, config: Any, callbacks: Any,
+                 tool_call_id: str | None) -> tuple[dict[str, Any], str | None, Hashable | None]:
         thread_id = thread_id_of(config) or thread_id_of(current_config())
         call = {"name": self.name, "args": self._visible(tool_input),
                 "id": tool_call_id or f"airs-{uuid.uuid4().hex}", "type": "tool_call"}
-        return call, thread_id
+        run = None if thread_id is not None else run_of(callbacks or (config or {}).get("callbacks"))
+        return call, thread_id, run
 
-    def _flow(self, call: dict[str, Any], thread_id: str | None) -> Flow[ToolOutcome]:
-        return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id),
+    def _flow(self, call: dict[str, Any], thread_id: str | None, run: Hashable | None) -> Flow[ToolOutcome]:
+        return tool_call_flow(self.shield, call, thread_id=thread_id, context=self._contexts.get(thread_id, run),
                               records=None, may_ask=lambda cid: self._owns_approval_slot(thread_id, cid),
                               final_answer=self.inner.return_direct, instructions=self._instructions)
 
@@ -132,8 +181,9 @@ class GuardedTool(BaseTool):
         holder = self.shield.ledger.claim(thread_id or "", f"{APPROVAL_SLOT}{ns}", call_id)
         return holder is None or holder.tool_name == call_id
 
-    def _finish(self, outcome: ToolOutcome, thread_id: str | None, tool_call_id: str | None) -> Any:
-        self._contexts.put(thread_id, outcome.context)
+    def _finish(self, outcome: ToolOutcome, thread_id: str | None, run: Hashable | None,
+                tool_call_id: str | None) -> Any:
+        self._contexts.put(thread_id, run, outcome.context)
         command = outcome.tool_command()
         if command is not None:
             return command
@@ -148,13 +198,13 @@ class GuardedTool(BaseTool):
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
         if is_suppressed() or already_enforced(tool_call_id or ""):
             return self.inner.run(tool_input, **passthrough)
-        call, thread_id = self._prepare(tool_input, config, tool_call_id)
+        call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
 
         def go(c: dict[str, Any]) -> Any:
             with enforcing(c["id"]):
                 return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
 
-        return self._finish(drive(self._flow(call, thread_id), self.shield, go), thread_id, tool_call_id)
+        return self._finish(drive(self._flow(call, thread_id, run), self.shield, go), thread_id, run, tool_call_id)
 
     async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
                    color: str | None = "green", callbacks: Any = None, *, config: Any = None,
@@ -163,21 +213,23 @@ class GuardedTool(BaseTool):
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
         if is_suppressed() or already_enforced(tool_call_id or ""):
             return await self.inner.arun(tool_input, **passthrough)
-        call, thread_id = self._prepare(tool_input, config, tool_call_id)
+        call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
 
         async def go(c: dict[str, Any]) -> Any:
             with enforcing(c["id"]):
                 return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
 
-        return self._finish(await adrive(self._flow(call, thread_id), self.shield, go), thread_id, tool_call_id)
+        flow = self._flow(call, thread_id, run)
+        return self._finish(await adrive(flow, self.shield, go), thread_id, run, tool_call_id)
 
 
 def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:
     """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
 
-    The wrapped tools share one per-thread context, so a result read by one tool taints the next
-    outward call of another. Name, description and argument schema are preserved. ``instructions``: the
-    agent's system prompt, which the tools cannot see; a call whose arguments recite it is leakage.
+    The wrapped tools share one context per thread (or per run, without a thread id), so a result read
+    by one tool taints the next outward call of another in the same run. Name, description and argument
+    schema are preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call
+    whose arguments recite it is leakage.
     """
     contexts = _Contexts()
     return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts, instructions=instructions)

@@ -8,12 +8,16 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langchain_core.tools import tool as as_tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
+from pydantic import BaseModel, Field
 
 from airs_plugins.langchain import AIRSMiddleware, GuardedTool, guard_tools
+from airs_plugins.langchain._tools import _Contexts
 from contract.harness import EDITS, Executions, ToolFake, assert_paired, call, make_shield, new_config, script
 
 
@@ -150,3 +154,121 @@ def test_two_gated_calls_in_one_tool_node_never_cross_wire_answers(attempt: int)
     # each call decided once across the re-run; the edited call once more, on its edited arguments
     edited = "c1" if other == "c2" else "c2"
     assert sorted(tool_call_decisions(shield)) == sorted(["c1", "c2", edited])
+
+
+# -- outside a graph nothing is replayed ---------------------------------------------------------
+@pytest.mark.parametrize("config", [None, {"configurable": {"thread_id": "user-42"}}], ids=["no-thread", "thread"])
+async def test_outside_a_graph_a_reused_id_is_a_new_call(config: dict[str, Any] | None) -> None:
+    """A hand-written loop over a provider that reuses ids (llama.cpp sends one constant id): every call
+    runs and reads its own result. Before, the first call's result was replayed to every later call under
+    that id, whatever the tool, the arguments or the user."""
+    tools, ex, _shield = guarded()
+    first = tools["lookup"].invoke(call("lookup", {"q": "alice-001"}, "call_0"), config)
+    other = tools["lookup"].invoke(call("lookup", {"q": "bob-777"}, "call_0"), config)
+    same = await tools["lookup"].ainvoke(call("lookup", {"q": "alice-001"}, "call_0"), config)
+    posted = tools["post_message"].invoke(call("post_message", {"channel": "#b", "text": "hi"}, "call_0"), config)
+    assert [m.content for m in (first, other, same, posted)] == [
+        "result for alice-001", "result for bob-777", "result for alice-001", "posted"]
+    assert ex.log == [("lookup", {"q": "alice-001"}), ("lookup", {"q": "bob-777"}), ("lookup", {"q": "alice-001"}),
+                      ("post_message", {"channel": "#b", "text": "hi"})]
+
+
+def test_in_one_task_a_reused_id_with_other_arguments_is_a_new_call() -> None:
+    """A node that runs two calls under one id: the task's ledger slot holds the first, which is not the
+    second's (another argument), so the second runs instead of reading the first one's result."""
+    tools, ex, _shield = guarded()
+
+    def both(state: MessagesState) -> dict[str, Any]:
+        first = tools["lookup"].invoke(call("lookup", {"q": "a"}, "call_0"))
+        second = tools["lookup"].invoke(call("lookup", {"q": "b"}, "call_0"))
+        return {"messages": [AIMessage(f"{first.content} | {second.content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("both", both)
+    builder.add_edge(START, "both")
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert out["messages"][-1].content == "result for a | result for b"
+    assert ex.of("lookup") == [{"q": "a"}, {"q": "b"}]
+
+
+# -- a run without a thread id has a context of its own -------------------------------------------
+READ = [call("read_inbox", {"folder": "in"}, "r1")]
+POST = [call("post_message", {"channel": "#general", "text": "standup at 10"}, "p1")]
+
+
+def stateless_run(tools: list[Any], *turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """One run of an agent compiled without a checkpointer: no thread id."""
+    agent = create_agent(ToolFake(responses=script(*turns, "done")), tools)
+    return agent.invoke({"messages": [HumanMessage("go")]})
+
+
+def test_runs_without_a_thread_id_do_not_share_taint() -> None:
+    """User A's run reads an injection; user B's later run, clean, posts as it did before A's. Before, every
+    run without a thread id shared one context: A's taint gated B's calls (and A's values were B's reads)."""
+    ex, shield = Executions(), make_shield()
+    tools = guard_tools(ex.tools(), shield)
+    stateless_run(tools, READ)
+    out = stateless_run(tools, POST)
+    assert "__interrupt__" not in out
+    assert assert_paired(out["messages"])["p1"].content == "posted"
+    assert ex.of("post_message") == [{"channel": "#general", "text": "standup at 10"}]
+
+
+def test_a_run_without_a_thread_id_keeps_its_own_taint() -> None:
+    """Within one run the context is shared by its steps: the injection read first gates the post after."""
+    ex, shield = Executions(), make_shield()
+    out = stateless_run(guard_tools(ex.tools(), shield), READ, POST)
+    assert ex.of("post_message") == []
+    (asked,) = out["__interrupt__"]
+    assert [f["check"] for f in asked.value["findings"]] == ["taint.flow"]
+
+
+def test_contexts_of_runs_are_bounded() -> None:
+    """Runs end unseen, so only the newest are kept."""
+    contexts = _Contexts()
+    contexts.MAX_RUNS = 3
+    runs = [object() for _ in range(5)]
+    for run in runs:
+        contexts.put(None, run, {"run_id": "r", "turns": 1})
+    assert contexts.get(None, runs[0]).turns == 0  # forgotten: a fresh context
+    assert [contexts.get(None, run).turns for run in runs[2:]] == [1, 1, 1]
+
+
+# -- the schema the model is shown ---------------------------------------------------------------
+class CityArgs(BaseModel):
+    city: str = Field(description="the city")
+
+
+class WeatherInferred(BaseTool):
+    """A BaseTool subclass whose schema LangChain infers from ``_run``."""
+
+    name: str = "weather"
+    description: str = "Current weather for a city"
+
+    def _run(self, city: str, units: str = "metric") -> str:
+        return f"sunny in {city}"
+
+
+class WeatherDeclared(BaseTool):
+    name: str = "weather_declared"
+    description: str = "Current weather for a city"
+    args_schema: type[BaseModel] = CityArgs
+
+    def _run(self, city: str) -> str:
+        return f"sunny in {city}"
+
+
+@as_tool
+def weather_fn(city: str, units: str = "metric") -> str:
+    """Current weather for a city."""
+    return f"sunny in {city}"
+
+
+@pytest.mark.parametrize("inner", [WeatherInferred(), WeatherDeclared(), weather_fn],
+                         ids=["inferred", "declared", "function"])
+def test_the_schema_of_every_kind_of_tool_is_preserved(inner: BaseTool) -> None:
+    """Before, a subclass without ``args_schema`` was shown to the model as taking ``args`` and ``kwargs``."""
+    (wrapped,) = guard_tools([inner], make_shield())
+    assert wrapped.tool_call_schema.model_json_schema() == inner.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
+    assert wrapped.args == inner.args
+    assert wrapped.invoke(call(inner.name, {"city": "Oslo"}, "w1")).content == "sunny in Oslo"

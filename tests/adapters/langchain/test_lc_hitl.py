@@ -23,7 +23,7 @@ from langgraph.types import Command
 
 from airs_plugins.langchain import AIRSMiddleware
 from airs_plugins.langchain._pinned import CallChangedError, Pin
-from contract.harness import ToolFake, assert_paired, call, make_shield, new_config, script
+from contract.harness import POLICY, ToolFake, assert_paired, call, make_shield, new_config, script
 
 ORIGINAL = {"channel": "#general", "text": "hi"}
 EDITED = {"channel": "#ops", "text": "edited"}
@@ -201,3 +201,26 @@ def test_a_tool_may_still_run_other_tools_itself() -> None:
     out = agent.invoke({"messages": [HumanMessage("brief me")]}, new_config())
     assert assert_paired(out["messages"])["c1"].content == "brief: about tides"
     assert looked_up == ["tides"]
+
+
+def test_airs_reads_its_answer_once_when_a_middleware_inside_it_asks_too() -> None:
+    """AIRS listed first asks about the call; ``per_call`` HITL then asks inside AIRS's enforcement, which
+    re-runs the task on its answer. The re-run takes AIRS's resolved decision: one approval record. Before,
+    AIRS resolved its answer again (a second record, and a deadline judged anew)."""
+    tools = Tools()
+    policy = {**POLICY, "tools": {**POLICY["tools"], "post_message": {"side_effect": "external",
+                                                                       "require_approval": True}}}
+    shield = make_shield(policy=policy)
+    hitl = HumanInTheLoopMiddleware(interrupt_on={"post_message": True}, interrupt_mode="per_call")
+    agent = create_agent(ToolFake(responses=script([call("post_message", ORIGINAL, "c1")], "done")), tools.all(),
+                         middleware=[AIRSMiddleware(shield), hitl], checkpointer=InMemorySaver())
+    config = new_config()
+    (asked,) = agent.invoke({"messages": [HumanMessage("post a greeting")]}, config)["__interrupt__"]
+    assert asked.value["tool_name"] == "post_message"
+    (hitl_asked,) = agent.invoke(Command(resume={"type": "approve", "reviewer": "ann"}), config)["__interrupt__"]
+    assert hitl_asked.value["type"] == "tool_approval"
+    out = agent.invoke(Command(resume={"type": "approve"}), config)
+    assert tools.runs == [("post_message", ORIGINAL)]
+    assert assert_paired(out["messages"])["c1"].content == "posted"
+    assert [(r.body["request_id"], r.body["action"]) for r in shield.recorder.records()
+            if r.kind == "approval"] == [(asked.value["id"], "allow")]

@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool, InjectedToolCallId, tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
+from airs_plugins.langchain import guard_tools
 from contract.harness import (
     ADAPTERS,
     INJECT,
@@ -86,3 +87,26 @@ def test_secret_in_an_added_message_is_redacted_in_place(adapter: str) -> None:
     added = next(m for m in messages if m.id == "added-1")
     assert added.content == "the token is [REDACTED]"
     assert next(m for m in messages if isinstance(m, ToolMessage)).content == "page text"
+
+
+def test_a_command_updating_in_pairs_keeps_its_pairs_and_is_guarded() -> None:
+    """``Command(update=[(key, value), ...])``, which LangGraph applies in order: the answer is guarded in
+    its place and the tool's other writes stay as they were. Before, ``guard_tools`` answered with the
+    Command's repr as a success message and the writes were lost."""
+    runs: list[str] = []
+
+    @tool
+    def set_name(name: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Command[Any]:
+        """Remember the user's name."""
+        runs.append(name)
+        return Command(update=[("user_name", name),
+                               ("messages", [ToolMessage(f"saved {name} {SECRET}", tool_call_id=tool_call_id)])])
+
+    (guarded,) = guard_tools([set_name], make_shield())
+    out = guarded.invoke(call("set_name", {"name": "Ann"}, "c1"))
+    assert runs == ["Ann"]
+    assert isinstance(out, Command)
+    (key, name), (messages_key, messages) = out.update
+    assert (key, name, messages_key) == ("user_name", "Ann", "messages")
+    (answer,) = messages
+    assert (answer.tool_call_id, answer.content) == ("c1", "saved Ann [REDACTED]")
