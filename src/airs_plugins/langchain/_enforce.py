@@ -235,12 +235,6 @@ def ask(request: Mapping[str, Any]) -> Any:
     return interrupt(dict(request))
 
 
-def ask_human(request: Mapping[str, Any]) -> Any:
-    """:func:`ask`, with None for nobody asked (the LangGraph nodes' older contract)."""
-    answer = ask(request)
-    return None if answer is NOT_ASKED else answer
-
-
 def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,
                   answer: Any) -> Flow[Decision]:
     """The decision the reviewer's answer to ``request`` resolves to, read once.

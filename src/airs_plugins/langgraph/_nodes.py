@@ -14,7 +14,7 @@ from langgraph.graph import MessagesState
 from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import INTERIM_BLOCKED, INTERIM_WITHHELD, ask_human, hold, refusal, release_held
+from ..langchain._enforce import INTERIM_BLOCKED, INTERIM_WITHHELD, NOT_ASKED, ask, hold, refusal, release_held
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
@@ -186,13 +186,13 @@ def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
         and held.get("request") is not None
     # every interrupt first, resolutions after: on resume this node re-runs from the top, and
     # resolving (which writes the audit) only once all answers are in keeps the audit single
-    answers = [ask_human(rec["request"]) for _call, rec in waiting]
-    output_answer = ask_human(held["request"]) if ask_output and isinstance(held, Mapping) else None
+    answers = [ask(rec["request"]) for _call, rec in waiting]
+    output_answer = ask(held["request"]) if ask_output and isinstance(held, Mapping) else NOT_ASKED
     update: dict[str, Any] = {}
     resolved: dict[str, Any] = {}
     for (call, rec), answer in zip(waiting, answers, strict=True):
         _name, args, call_id = tool_call_parts(call)
-        if answer is None:
+        if answer is NOT_ASKED:
             resolved[call_id] = {**rec, "action": "block", "reason": "no human could be asked (fail closed)"}
             continue
         final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer)
@@ -210,7 +210,7 @@ def _resolve_output(shield: Shield, state: Any, held: Mapping[str, Any], answer:
     target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == held.get("message_id")),
                   None)
     final = shield.resolve_approval(ApprovalRequest.model_validate(held["request"]), answer) \
-        if answer is not None else None
+        if answer is not NOT_ASKED else None
     out: dict[str, Any] = {JUDGE_KEY: {**held, "action": final.action.value if final else "block",
                                        "request": None, "route": "end"}}
     allowed = final is not None and final.allowed

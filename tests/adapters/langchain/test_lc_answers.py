@@ -124,7 +124,7 @@ def test_a_late_approval_is_still_denied_as_expired(adapter: str) -> None:
 
 
 @pytest.mark.parametrize("answer", [None, 42])
-@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("adapter", [*ADAPTERS, "nodes"])
 def test_an_unreadable_answer_denies_and_says_what_a_valid_one_is(adapter: str, answer: Any) -> None:
     """JSON null included: a human was asked, and answered with something that is not a decision."""
     payments = Payments(ask_memo=False)
