@@ -39,6 +39,7 @@ from .._ledger import LedgerEntry
 from .._shield import Shield, stringify
 from .._words import words
 from ._enforce import (
+    ToolFailedError,
     ToolRefusedError,
     no_reviewer,
     refuse_call,
@@ -140,7 +141,8 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
         inspect.Parameter(CTX_PARAM, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context, default=None),
         inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any),
     ])
-    tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None})
+    tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None},
+                       callback=_unwrap, async_callback=_aunwrap)
     tool.inner = inner
     tool.shield = shield
     return tool
@@ -324,10 +326,10 @@ class _Guard:
                 self._record(decision, call, thread_id, "waiting", started=started, result_correlation_id=None)
                 await call.advance()
                 raise
-            self.shield.ledger.complete(thread_id, call.id, f"Error: {exc}", "error")
-            self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
-            await call.finish()
-            raise
+            error = await self._failed(call, decision, thread_id, exc, started)
+            if error is exc:
+                raise
+            raise error from exc
         result = _Result.of(output)
         text = result.text
         shown: Decision | None = None
@@ -354,7 +356,8 @@ class _Guard:
             dumped = await (call.state.save_context(after) if asking
                             else call.state.save_and_finish(after, call.base, call.seq))
         extra = {"context": dumped}
-        self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
+        failed = bool(getattr(output, "is_error", False))
+        self._record(decision, call, thread_id, "error" if failed else "success",
                      started=started, result_correlation_id=checked.correlation_id)
         if held is not None and asking:
             # nobody reads it before a reviewer does (the model, or the user for a return_direct answer);
@@ -380,14 +383,43 @@ class _Guard:
             released = shown.released(current)
             final = refusal_text(shown) if released is None else released
             rewritten = final if final != current else rewritten
-        self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
-                                    extra)
-        if rewritten is None:
-            return _raw(output)
+        self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text,
+                                    "error" if failed else "success", extra)
+        if rewritten is None:  # as the tool made it: its raw_output (a query's sources) and is_error too
+            return _Kept(output) if isinstance(output, ToolOutput) else output
         if shown is None or (texts is not None and rewritten == _plain(texts)):
             # the redaction only: block by block, so an image beside a masked text block stays
-            return result.rebuilt(texts) if texts is not None else rewritten
-        return rewritten
+            given: Any = result.rebuilt(texts) if texts is not None else rewritten
+        else:
+            given = rewritten
+        if not isinstance(output, ToolOutput):
+            return given
+        # rewritten: raw_output is what the model reads now (the tool's own would carry what was masked)
+        return _Kept(ToolOutput(blocks=given if isinstance(given, list) else [TextBlock(text=given)],
+                                tool_name=output.tool_name, raw_input=output.raw_input, raw_output=given,
+                                is_error=failed))
+
+    async def _failed(self, call: _Call, decision: Decision, thread_id: str, exc: Exception,
+                      started: float) -> Exception:
+        """The error to raise for a tool that raised. Its message is what the model reads as the tool's output
+        (an HTTP error body, a file quoted in a parse error), so it is checked like a result: it taints the
+        run, a redaction rewrites it, and a block withholds it (as does a review: an error is not held for
+        one). Either way the output stays an error."""
+        text = str(exc)
+        async with call.state.locked():
+            checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
+                                                           tool_call_id=call.id)
+            dumped = await call.state.save_and_finish(checked.context, call.base, call.seq)
+        redacted = result_content(checked, text)
+        error: Exception = exc
+        if checked.blocked or checked.needs_approval:
+            error = withhold_output(checked, self.name)
+        elif redacted is not None and redacted != text:
+            error = ToolFailedError(redacted)
+        self.shield.ledger.complete(thread_id, call.id, str(error), "error", {"context": dumped})
+        self._record(decision, call, thread_id, "error", started=started,
+                     result_correlation_id=checked.correlation_id)
+        return error
 
     async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
@@ -517,12 +549,23 @@ def _plain(parts: Sequence[str]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _raw(output: Any) -> Any:
-    """What the wrapper returns so FunctionTool rebuilds the same content blocks."""
-    if isinstance(output, ToolOutput):
-        blocks: Sequence[Any] = output.blocks
-        return list(blocks) if blocks else output.content
-    return output
+class _Kept:
+    """A ``ToolOutput`` the guarded function hands back whole: ``FunctionTool`` would rebuild one from a
+    return value and lose ``raw_output`` and ``is_error``, so its output callback (:func:`_unwrap`) returns
+    this one instead."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, output: ToolOutput) -> None:
+        self.output = output
+
+
+def _unwrap(raw: Any) -> ToolOutput | None:
+    return raw.output if isinstance(raw, _Kept) else None
+
+
+async def _aunwrap(raw: Any) -> ToolOutput | None:
+    return _unwrap(raw)
 
 
 def _active_span_id() -> str | None:
