@@ -19,6 +19,7 @@ recorded for the first answer stands.
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -271,15 +272,22 @@ class _Guard:
         timeout = self.approval_timeout
         if timeout is None and request.expires_at is not None:
             timeout = max(0.0, (request.expires_at - datetime.now(UTC)).total_seconds())
-        try:
-            answer = await call.ctx.wait_for_event(
-                ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
-                waiter_id=f"airs-approval:{request.id}", requirements={"request_id": request.id},
-                timeout=timeout)
-        except TimeoutError:
-            return ApprovalDecision(type="reject", reviewer="airs:timeout",
-                                    reason=f"no answer within {timeout or 0:.0f} s; denied")
-        return answer.decision()
+        waiter = f"airs-approval:{request.id}"
+        for attempt in itertools.count():
+            try:
+                answer = await call.ctx.wait_for_event(
+                    ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
+                    waiter_id=f"{waiter}#{attempt}" if attempt else waiter,
+                    requirements={"request_id": request.id}, timeout=timeout)
+            except TimeoutError:
+                return ApprovalDecision(type="reject", reviewer="airs:timeout",
+                                        reason=f"no answer within {timeout or 0:.0f} s; denied")
+            if answer.request_id == request.id:
+                return answer.decision()
+            # The runtime does not save a waiter's requirements: restored, it takes any ApprovalResponse until
+            # its step has run again. That answer is another request's; this one waits on (a waiter of its own:
+            # the resolved one keeps returning that answer while this step is unfinished).
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _park(self, call: _Call, request_id: str, answer: Any = None) -> Any:
         """End a pass of the step that a second delivery of an answer started: the call has had its one

@@ -223,3 +223,44 @@ class TestSameCallTwiceInOneStep:
 
         assert await Twice(timeout=20).run() == ["sent to a@corp.example"] * 2
         assert counted.count("send_email") == 2
+
+
+TWO_GATED = {"tools": {**GATED["tools"], "drop_db": {"side_effect": "irreversible", "risk_tier": "HIGH",
+                                                     "require_approval": True}}}
+BOTH = [[SEND, call("drop_db", name="staging")], answer("done")]
+
+
+class TestTwoAnswersAfterRestore:
+    @pytest.mark.parametrize("kind", ["function", "workflow"])
+    @pytest.mark.parametrize("first", ["send_email", "drop_db"])
+    async def test_each_answer_reaches_its_own_call(self, counted: Counted, tmp_path: Path, kind: str,
+                                                    first: str) -> None:
+        """Two calls wait, the run is saved and restored, and both answers are sent at once. A restored
+        waiter has lost its request id filter (the runtime does not save it) until its step runs again, so
+        the first answer reached both calls: approving the e-mail also ran the rejected drop_db."""
+        ledger = tmp_path / "ledger.db"
+        shield = make_shield(ledger=ledger, policy=TWO_GATED)
+        handler = make_agent(kind, guard_tools(counted.tools(), shield), BOTH).run(user_msg="mail and drop")
+        asked = 0
+        async for ev in handler.stream_events():
+            if isinstance(ev, ApprovalRequired):
+                asked += 1
+                if asked == 2:
+                    break
+        blob = save_context(handler, key=KEY)
+        await handler.cancel_run()
+
+        shield = make_shield(ledger=ledger, policy=TWO_GATED)
+        agent = make_agent(kind, guard_tools(counted.tools(), shield), BOTH)
+        ctx = load_context(agent, blob, key=KEY)
+        pending = sorted(await pending_approvals(ctx), key=lambda p: p.tool_name != first)
+        handler = agent.run(ctx=ctx)
+        verdicts = {"send_email": "approve", "drop_db": "reject"}
+        for p in pending:
+            handler.ctx.send_event(_answer(verdicts[str(p.tool_name)], p, "rev"))
+        async for ev in handler.stream_events():
+            if isinstance(ev, ApprovalRequired):  # asked again: the answer it got was another request's
+                handler.ctx.send_event(_answer(verdicts[str(ev.tool_name)], ev, "rev"))
+        await asyncio.wait_for(handler, 20)
+        assert counted.count("send_email") == 1
+        assert counted.count("drop_db") == 0
