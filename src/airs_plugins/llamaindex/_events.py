@@ -87,6 +87,14 @@ class ApprovalResponse(HumanResponseEvent):
                                     "reason": reason})
 
 
+class ApprovalRefused(Event):
+    """An :class:`ApprovalResponse` that ``AIRSWorkflow`` did not use: the run does not wait on its request (it
+    was answered already, belongs to another run, or is unknown). Written to the stream; nothing else changes."""
+
+    request_id: str
+    reason: str
+
+
 class InputChecked(Event):
     """The user's message passed the input guard (``AIRSWorkflow``)."""
 

@@ -23,6 +23,9 @@ from ._state import StoreState
 from ._translate import message_text
 
 FLOW_PENDING_KEY = "airs_flow_pending"
+AGENT_PENDING_KEY = "airs_agent_pending"
+"""``ctx.store`` key (``AIRSWorkflow``): the wrapped agent's pending approval requests, ``{call id: request}``,
+while it waits with its context kept in this run's store."""
 
 
 async def guard_input(ctx: Any, shield: Shield, text: str) -> Decision:
