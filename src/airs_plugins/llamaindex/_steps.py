@@ -111,7 +111,7 @@ async def resolve_answer(ctx: Any, shield: Shield, ev: ApprovalResponse) -> tupl
         return None
     await ctx.store.set(FLOW_PENDING_KEY, table)
     req = ApprovalRequest.model_validate(entry["request"])
-    return await shield.aresolve_approval(req, ev.decision()), str(entry["stage"]), str(entry["text"])
+    return await shield.aresolve_approval(req, ev.answers()), str(entry["stage"]), str(entry["text"])
 
 
 def released_text(decision: Decision, text: str) -> str | None:

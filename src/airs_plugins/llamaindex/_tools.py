@@ -133,13 +133,19 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     guard = _Guard(inner, shield, local, approval_timeout,
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
-    async def guarded(airs_ctx: Context | None = None, **kwargs: Any) -> Any:
+    names = list(inner.metadata.fn_schema.model_fields) if inner.metadata.fn_schema is not None else []
+
+    async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
+        if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
+            kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
         return await guard.run(airs_ctx, kwargs)
 
     # FunctionTool finds the context parameter by its annotation object; set it explicitly so
     # postponed annotations (strings) cannot hide it, and so the LLM-facing schema stays the inner one.
+    # Keyword-only: a positional argument is the tool's, never the context.
     guarded.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        inspect.Parameter(CTX_PARAM, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context, default=None),
+        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL, annotation=Any),
+        inspect.Parameter(CTX_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None),
         inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any),
     ])
     tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None},
@@ -147,6 +153,19 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     tool.inner = inner
     tool.shield = shield
     return tool
+
+
+def _by_name(names: Sequence[str], args: Sequence[Any], kwargs: dict[str, Any], tool: str) -> dict[str, Any]:
+    """Positional arguments named by the tool's schema, in its order."""
+    if len(args) > len(names):
+        msg = f"{tool}() takes {len(names)} arguments ({', '.join(names)}), {len(args)} were given"
+        raise TypeError(msg)
+    named = dict(zip(names, args, strict=False))
+    twice = sorted(set(named) & set(kwargs))
+    if twice:
+        msg = f"{tool}() got multiple values for {', '.join(twice)}"
+        raise TypeError(msg)
+    return {**named, **kwargs}
 
 
 @dataclass
@@ -266,8 +285,8 @@ class _Guard:
             return final.reply
         return await self._execute(call, final, claimed=thread_id)
 
-    async def _answer(self, call: _Call, request: ApprovalRequest) -> Any:
-        """The reviewer's answer (what ``resolve_approval`` reads), or a denial when none came in time."""
+    async def _answer(self, call: _Call, request: ApprovalRequest) -> list[ApprovalDecision]:
+        """The reviewers' decisions (what ``resolve_approval`` reads), or a denial when none came in time."""
         assert call.ctx is not None
         timeout = self.approval_timeout
         if timeout is None and request.expires_at is not None:
@@ -280,31 +299,31 @@ class _Guard:
                     waiter_id=f"{waiter}#{attempt}" if attempt else waiter,
                     requirements={"request_id": request.id}, timeout=timeout)
             except TimeoutError:
-                return ApprovalDecision(type="reject", reviewer="airs:timeout",
-                                        reason=f"no answer within {timeout or 0:.0f} s; denied")
+                return [ApprovalDecision(type="reject", reviewer="airs:timeout",
+                                         reason=f"no answer within {timeout or 0:.0f} s; denied")]
             if answer.request_id == request.id:
-                return answer.decision()
+                return answer.answers()
             # The runtime does not save a waiter's requirements: restored, it takes any ApprovalResponse until
             # its step has run again. That answer is another request's; this one waits on (a waiter of its own:
             # the resolved one keeps returning that answer while this step is unfinished).
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _park(self, call: _Call, request_id: str, answer: Any = None) -> Any:
+    async def _park(self, call: _Call, request_id: str, answer: Sequence[ApprovalDecision] = ()) -> Any:
         """End a pass of the step that a second delivery of an answer started: the call has had its one
         decision and its one result, so this pass returns none (it waits on an event nobody sends)."""
         self.shield.record("approval_refused", {
-            "request_id": request_id, "tool_name": self.name, "tool_call_id": call.id,
-            "reviewer": getattr(answer, "reviewer", None), "answer": getattr(answer, "type", None),
+            "request_id": request_id, "tool_name": self.name, "tool_call_id": call.id, **_who(answer),
             "reason": "the request was answered already; a second delivery of an answer is ignored"})
         if call.ctx is None:  # pragma: no cover - only a workflow step re-runs
             raise unknown_outcome(self.name)
         await call.ctx.wait_for_event(_Settled, waiter_id=f"airs-settled:{call.id}", timeout=None)
         raise unknown_outcome(self.name)  # pragma: no cover - nothing sends _Settled
 
-    def _refused(self, call: _Call, request: ApprovalRequest, answer: Any, thread_id: str) -> None:
+    def _refused(self, call: _Call, request: ApprovalRequest, answer: Sequence[ApprovalDecision],
+                 thread_id: str) -> None:
         self.shield.record("approval_refused", {
             "request_id": request.id, "tool_name": self.name, "tool_call_id": call.id, "thread_id": thread_id,
-            "reviewer": getattr(answer, "reviewer", None), "answer": getattr(answer, "type", None),
+            **_who(answer),
             "reason": "the request was answered before (in another copy of this run); that outcome stands"})
 
     async def _execute(self, call: _Call, decision: Decision, *, claimed: str | None = None) -> Any:
@@ -618,6 +637,11 @@ def _block_adapter() -> TypeAdapter[Any]:
 
 def _review_key(call_id: str) -> str:
     return f"{call_id}#result"
+
+
+def _who(answer: Sequence[ApprovalDecision]) -> dict[str, Any]:
+    """Who answered what, for the audit of an answer that was not used."""
+    return {"reviewer": answer[0].reviewer if answer else None, "answer": answer[0].type if answer else None}
 
 
 def _thread_of(request: ApprovalRequest) -> str:
