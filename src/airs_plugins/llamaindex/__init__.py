@@ -18,7 +18,14 @@ require("airs_plugins.llamaindex", extra="llamaindex")
 
 # ruff: noqa: E402 - the extras check must run before any framework import
 from .._errors import SignatureError
-from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
+from ._events import (
+    AgentAnswered,
+    ApprovalRefused,
+    ApprovalRequired,
+    ApprovalResponse,
+    InputChecked,
+    OutputChecked,
+)
 from ._handler import AIRSEventHandler, AIRSSpanHandler
 from ._persist import load_context, pending_approvals, save_context
 from ._steps import (
@@ -38,6 +45,7 @@ __all__ = [
     "AIRSSpanHandler",
     "AIRSWorkflow",
     "AgentAnswered",
+    "ApprovalRefused",
     "ApprovalRequired",
     "ApprovalResponse",
     "GuardResult",

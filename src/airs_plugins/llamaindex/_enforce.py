@@ -16,6 +16,10 @@ class ToolRefusedError(AIRSError, RuntimeError):
     (a replay of a recorded refusal, or an execution whose earlier outcome is unknown)."""
 
 
+class ToolFailedError(AIRSError, RuntimeError):
+    """A guarded tool raised, and its message is passed on as the guard rewrote it (redacted)."""
+
+
 def refuse_call(decision: Decision) -> Blocked:
     """The exception for a call that must not run; its text is what the model sees."""
     who = "a reviewer" if decision.approval is not None else "AIRS"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from llama_index.core.workflow import Event, HumanResponseEvent, InputRequiredEvent
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .._decision import ApprovalDecision, ApprovalRequest
 
@@ -43,7 +43,13 @@ class ApprovalRequired(InputRequiredEvent):
 
 
 class ApprovalResponse(HumanResponseEvent):
-    """A human's answer: approve, edit (with ``args``), reject or respond (with ``message``)."""
+    """A human's answer: approve, edit (with ``args``), reject or respond (with ``message``).
+
+    ``decisions``: the answers of several reviewers at once, for a request that needs more than one approver
+    (``approvals_required``, the CRITICAL tier's two): build it with ``ApprovalResponse.answer(request,
+    [first, second])``; the flat fields repeat the first. Unknown fields are refused, and so are ``args`` on
+    an approve (an approve runs the call as the model made it; an edit runs it with other arguments).
+    """
 
     request_id: str
     type: Literal["approve", "edit", "reject", "respond"]
@@ -53,19 +59,57 @@ class ApprovalResponse(HumanResponseEvent):
     message: str | None = None
     reviewer: str | None = None
     reason: str | None = None
+    decisions: list[dict[str, Any]] | None = None
+
+    def __init__(self, **params: Any) -> None:
+        # an Event keeps unknown keywords as extra data; for an answer that would pass a misspelt or invented
+        # field silently (``response`` is HumanResponseEvent's own)
+        unknown = sorted(set(params) - set(type(self).model_fields) - set(self.__private_attributes__) - {"response"})
+        if unknown:
+            msg = (f"ApprovalResponse has no field {', '.join(map(repr, unknown))}; its fields are "
+                   f"{', '.join(type(self).model_fields)}")
+            raise TypeError(msg)
+        super().__init__(**params)
+
+    @model_validator(mode="after")
+    def _readable(self) -> ApprovalResponse:
+        answers = self.answers()
+        if answers[0].type != self.type:
+            msg = f"type {self.type!r} is not the first decision's ({answers[0].type!r})"
+            raise ValueError(msg)
+        if any(a.type == "approve" and a.args is not None for a in answers):
+            msg = ("an approve carries no args: it runs the call as the model made it; answer with an edit "
+                   "(type='edit', args=...) to run it with other arguments")
+            raise ValueError(msg)
+        return self
 
     def decision(self) -> ApprovalDecision:
+        """The (first) reviewer's decision."""
         return ApprovalDecision(type=self.type, args=self.args, name=self.name, message=self.message,
                                 reviewer=self.reviewer, reason=self.reason, request_id=self.request_id)
 
+    def answers(self) -> list[ApprovalDecision]:
+        """Every reviewer's decision, as ``Shield.resolve_approval`` reads them (one, or the ``decisions``)."""
+        if not self.decisions:
+            return [self.decision()]
+        return [ApprovalDecision.coerce({**d, "request_id": self.request_id}) for d in self.decisions]
+
     @classmethod
     def answer(cls, request: ApprovalRequired | ApprovalRequest | str, answer: Any) -> ApprovalResponse:
-        """Build a response from our JSON, LangChain HITL's shape, an ``ApprovalDecision`` or a bare type."""
+        """Build a response from our JSON, LangChain HITL's shape, an ``ApprovalDecision`` or a bare type; a
+        list of those is several reviewers' answers to the one request."""
         rid = request if isinstance(request, str) else (
             request.request_id if isinstance(request, ApprovalRequired) else request.id)
-        d = ApprovalDecision.coerce(answer)
+        several = isinstance(answer, (list, tuple))
+        parsed = [ApprovalDecision.coerce(a) for a in (answer if several else [answer])]
+        if not parsed:
+            msg = "an empty list of decisions is no answer"
+            raise ValueError(msg)
+        d = parsed[0]
+        decisions = [p.model_dump(mode="json", exclude={"request_id"}, exclude_none=True)
+                     for p in parsed] if several else None
         return cls(request_id=rid, type=d.type, args=d.args, name=d.name, message=d.message, reviewer=d.reviewer,
-                   reason=d.reason, response=d.message or d.type)
+                   reason=d.reason, decisions=decisions, response=d.message or d.type)
 
     @classmethod
     def approve(cls, request: ApprovalRequired | ApprovalRequest | str, *, reviewer: str | None = None,
@@ -87,6 +131,14 @@ class ApprovalResponse(HumanResponseEvent):
                 reviewer: str | None = None, reason: str | None = None) -> ApprovalResponse:
         return cls.answer(request, {"type": "respond", "message": message, "reviewer": reviewer,
                                     "reason": reason})
+
+
+class ApprovalRefused(Event):
+    """An :class:`ApprovalResponse` that ``AIRSWorkflow`` did not use: the run does not wait on its request (it
+    was answered already, belongs to another run, or is unknown). Written to the stream; nothing else changes."""
+
+    request_id: str
+    reason: str
 
 
 class InputChecked(Event):

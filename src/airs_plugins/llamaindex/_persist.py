@@ -20,7 +20,7 @@ from .. import _signing
 from .._decision import ApprovalRequest
 from ._events import ApprovalRequired
 from ._state import PENDING_KEY
-from ._steps import FLOW_PENDING_KEY
+from ._steps import AGENT_PENDING_KEY, FLOW_PENDING_KEY
 
 PURPOSE = "airs_plugins.llamaindex.context/v1"
 
@@ -56,20 +56,25 @@ async def pending_approvals(handler_or_ctx: Any) -> list[ApprovalRequired]:
     """
     ctx = getattr(handler_or_ctx, "ctx", None)
     if ctx is not None:
-        tables = {key: await ctx.store.get(key, default=None) for key in (PENDING_KEY, FLOW_PENDING_KEY)}
+        tables = {key: await ctx.store.get(key, default=None) for key in _TABLES}
     else:
         tables = _snapshot_tables(handler_or_ctx.to_dict())
-    requests = [ApprovalRequest.model_validate(v) for v in (tables.get(PENDING_KEY) or {}).values()]
-    # AIRSWorkflow's own requests (input / answer approvals) sit next to the guarded tools' ones
+    requests = [ApprovalRequest.model_validate(v) for key in (PENDING_KEY, AGENT_PENDING_KEY)
+                for v in (tables.get(key) or {}).values()]
+    # AIRSWorkflow's own requests (input / answer approvals) sit next to the guarded tools' ones (its agent's
+    # tools' requests are kept as AGENT_PENDING_KEY while it waits)
     requests += [ApprovalRequest.model_validate(v["request"]) for v in (tables.get(FLOW_PENDING_KEY) or {}).values()]
     return [ApprovalRequired.from_request(r) for r in requests]
+
+
+_TABLES = (PENDING_KEY, AGENT_PENDING_KEY, FLOW_PENDING_KEY)
 
 
 def _snapshot_tables(data: dict[str, Any]) -> dict[str, Any]:
     state = data.get("state") or {}
     values = (state.get("state_data") or {}).get("_data") or {}
     out: dict[str, Any] = {}
-    for key in (PENDING_KEY, FLOW_PENDING_KEY):
+    for key in _TABLES:
         raw = values.get(key)
         # our values are plain JSON, which JsonPickleSerializer stores as JSON text (never as a pickle)
         out[key] = json.loads(raw) if isinstance(raw, str) else raw

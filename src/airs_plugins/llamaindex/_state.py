@@ -6,7 +6,10 @@ Keys (plain JSON, so ``JsonPickleSerializer`` and even ``JsonSerializer`` keep t
   execution ledger is keyed by;
 * ``airs_pending`` – ``{call_id: ApprovalRequest JSON}`` for calls waiting for a human, so the replay
   of the step after the answer (or after a restore) neither re-checks nor re-records;
-* ``airs_seq`` – per call identity, how many times it finished, so a legitimate repeat gets a new id.
+* ``airs_seq`` – per call identity, the next sequence number, so a legitimate repeat gets a new id;
+* ``airs_items`` – per step work item (see ``current_work_item``), the sequence number its call
+  reserved: every replay of that step (after an answer, a duplicate answer, a restore) is the same call,
+  and two calls with one identity in flight at once (a constant tool id) are two calls.
 
 Outside a workflow (a guarded tool called directly) the same state lives in memory.
 """
@@ -27,10 +30,14 @@ from ._translate import merge_goal
 CONTEXT_KEY = "airs_context"
 PENDING_KEY = "airs_pending"
 SEQ_KEY = "airs_seq"
+ITEMS_KEY = "airs_items"
 
 # Parallel tool calls of one run read-modify-write the same RunContext; one lock per run id keeps
 # taint and counters from being lost. Weak values: a lock lives only while someone holds it.
 _LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+# Calls whose reviewer's answer this process has acted on, per run store. Only in memory: a duplicate
+# answer re-runs the step here, while a restored copy of the run must ask the durable ledger instead.
+_SETTLED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _lock_for(key: str) -> asyncio.Lock:
@@ -48,6 +55,8 @@ class RunState:
     """
 
     _user_msg: str | bool | None = False  # False: not read yet
+    replays = True
+    """Steps that call the tool can re-run (a workflow); without them every call is a new one."""
 
     async def _get(self, key: str) -> Any:
         raise NotImplementedError
@@ -112,9 +121,41 @@ class RunState:
         if table.pop(call_id, None) is not None:
             await self._set(PENDING_KEY, table)
 
-    async def seq(self, base: str) -> int:
-        table = await self._get(SEQ_KEY) or {}
-        return int(table.get(base, 0))
+    def settled(self) -> dict[str, str]:
+        """The calls (and result reviews) whose reviewer's answer this process has acted on: key → request id."""
+        raise NotImplementedError
+
+    async def reserve(self, base: str, item: str | None) -> tuple[int, bool]:
+        """The call's sequence number, and whether its work item had one already (a replay of its step).
+
+        A work item keeps the number it reserved first through every replay of its step. Without one (a
+        runtime that does not say) a replay cannot be told from a new call, so the number is only read, and
+        moves on when the call finishes."""
+        items: dict[str, Any] = {}
+        if item is not None:
+            items = await self._get(ITEMS_KEY) or {}
+            if item in items:
+                return int(items[item]), True
+        table = dict(await self._get(SEQ_KEY) or {})
+        seq = int(table.get(base, 0))
+        if item is None and self.replays:
+            return seq, False
+        table[base] = seq + 1
+        await self._set(SEQ_KEY, table)
+        if item is not None:
+            await self._set(ITEMS_KEY, {**items, item: seq})
+        return seq, False
+
+    async def advance(self, base: str, seq: int, item: str | None) -> int:
+        """Close the attempt ``seq`` and give its work item a new number: the step's next replay is a new,
+        checked attempt (the tool paused inside and nothing after its wait ran)."""
+        if item is None:
+            await self.finish(base, seq)
+            return seq + 1
+        items = dict(await self._get(ITEMS_KEY) or {})
+        items.pop(item, None)
+        await self._set(ITEMS_KEY, items)
+        return (await self.reserve(base, item))[0]
 
     async def save_and_finish(self, ctx: RunContext, base: str, seq: int) -> dict[str, Any]:
         dumped = await self.save_context(ctx)
@@ -123,9 +164,11 @@ class RunState:
 
     async def finish(self, base: str, seq: int) -> None:
         table = dict(await self._get(SEQ_KEY) or {})
-        # max(): a replayed finish of an already counted call must not skip a sequence number
-        table[base] = max(int(table.get(base, 0)), seq + 1)
-        await self._set(SEQ_KEY, table)
+        # max(): a replayed finish of an already counted call must not skip a sequence number; a reserved
+        # number is counted already, and writing nothing then keeps another call's reservation
+        if int(table.get(base, 0)) <= seq:
+            table[base] = seq + 1
+            await self._set(SEQ_KEY, table)
 
 
 class StoreState(RunState):
@@ -144,6 +187,13 @@ class StoreState(RunState):
         # every step gets its own Context facade over one shared store; lock on the store
         return f"store:{id(self.ctx.store)}"
 
+    def settled(self) -> dict[str, str]:
+        store = self.ctx.store
+        done = _SETTLED.get(store)
+        if done is None:
+            done = _SETTLED[store] = {}
+        return done
+
     async def user_msg(self) -> str | None:
         value = await self._get("user_msg_str")
         return value if isinstance(value, str) else None
@@ -156,8 +206,14 @@ class StoreState(RunState):
 class LocalState(RunState):
     """State kept in memory by one ``guard_tools`` call, for tools called outside a workflow."""
 
+    replays = False
+
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        self._settled: dict[str, str] = {}
+
+    def settled(self) -> dict[str, str]:
+        return self._settled
 
     async def _get(self, key: str) -> Any:
         return self._data.get(key)

@@ -23,6 +23,9 @@ from ._state import StoreState
 from ._translate import message_text
 
 FLOW_PENDING_KEY = "airs_flow_pending"
+AGENT_PENDING_KEY = "airs_agent_pending"
+"""``ctx.store`` key (``AIRSWorkflow``): the wrapped agent's pending approval requests, ``{call id: request}``,
+while it waits with its context kept in this run's store."""
 
 
 async def guard_input(ctx: Any, shield: Shield, text: str) -> Decision:
@@ -108,7 +111,7 @@ async def resolve_answer(ctx: Any, shield: Shield, ev: ApprovalResponse) -> tupl
         return None
     await ctx.store.set(FLOW_PENDING_KEY, table)
     req = ApprovalRequest.model_validate(entry["request"])
-    return await shield.aresolve_approval(req, ev.decision()), str(entry["stage"]), str(entry["text"])
+    return await shield.aresolve_approval(req, ev.answers()), str(entry["stage"]), str(entry["text"])
 
 
 def released_text(decision: Decision, text: str) -> str | None:

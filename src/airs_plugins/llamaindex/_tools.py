@@ -6,34 +6,41 @@ takes a workflow ``Context`` that the agent injects and the LLM never sees, whic
 for ``FunctionAgent``, ``ReActAgent`` and ``AgentWorkflow``, because all three call tools through
 ``_call_tool`` and turn a raised exception into an error output the model reads.
 
-Replays: ``wait_for_event`` re-runs the step from the top when the answer arrives (and once more
-after a restore). Everything before the wait is therefore keyed by the call's identity: the first
-pass checks and records the approval request in ``ctx.store``; later passes find it there and go
-straight back to the wait, so the decision and the audit record happen once.
+Replays: ``wait_for_event`` re-runs the step from the top when the answer arrives (once per matching
+event, and once more after a restore). Everything before the wait is therefore keyed by the call's
+identity, which the step's work item keeps through every replay: the first pass checks and records the
+approval request in ``ctx.store``; later passes find it there and go straight back to the wait, so the
+decision and the audit record happen once. The pass that gets the answer first acts on it and claims the
+call in the ledger; a pass started by a second delivery of the answer ends without a result, and an
+answer given to another copy of the run (restored from the same saved context) is refused: the outcome
+recorded for the first answer stands.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llama_index.core.base.llms.types import ContentBlock, TextBlock
 from llama_index.core.tools import BaseTool, FunctionTool, ToolOutput, adapt_to_async_tool
-from llama_index.core.workflow import Context
+from llama_index.core.workflow import Context, Event
 from pydantic import TypeAdapter, ValidationError
 
 from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
 from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
 from .._joined import joined, split_joined
+from .._ledger import LedgerEntry
 from .._shield import Shield, stringify
 from .._words import words
 from ._enforce import (
+    ToolFailedError,
     ToolRefusedError,
     no_reviewer,
     refuse_call,
@@ -45,10 +52,7 @@ from ._enforce import (
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
 from ._steps import refusal_text
-from ._translate import call_base, current_tool_id
-
-if TYPE_CHECKING:
-    from .._ledger import LedgerEntry
+from ._translate import call_base, current_tool_id, current_work_item
 
 CTX_PARAM = "airs_ctx"
 
@@ -129,19 +133,39 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     guard = _Guard(inner, shield, local, approval_timeout,
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
-    async def guarded(airs_ctx: Context | None = None, **kwargs: Any) -> Any:
+    names = list(inner.metadata.fn_schema.model_fields) if inner.metadata.fn_schema is not None else []
+
+    async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
+        if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
+            kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
         return await guard.run(airs_ctx, kwargs)
 
     # FunctionTool finds the context parameter by its annotation object; set it explicitly so
     # postponed annotations (strings) cannot hide it, and so the LLM-facing schema stays the inner one.
+    # Keyword-only: a positional argument is the tool's, never the context.
     guarded.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        inspect.Parameter(CTX_PARAM, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context, default=None),
+        inspect.Parameter("args", inspect.Parameter.VAR_POSITIONAL, annotation=Any),
+        inspect.Parameter(CTX_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None),
         inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD, annotation=Any),
     ])
-    tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None})
+    tool = GuardedTool(async_fn=guarded, metadata=inner.metadata, partial_params={CTX_PARAM: None},
+                       callback=_unwrap, async_callback=_aunwrap)
     tool.inner = inner
     tool.shield = shield
     return tool
+
+
+def _by_name(names: Sequence[str], args: Sequence[Any], kwargs: dict[str, Any], tool: str) -> dict[str, Any]:
+    """Positional arguments named by the tool's schema, in its order."""
+    if len(args) > len(names):
+        msg = f"{tool}() takes {len(names)} arguments ({', '.join(names)}), {len(args)} were given"
+        raise TypeError(msg)
+    named = dict(zip(names, args, strict=False))
+    twice = sorted(set(named) & set(kwargs))
+    if twice:
+        msg = f"{tool}() got multiple values for {', '.join(twice)}"
+        raise TypeError(msg)
+    return {**named, **kwargs}
 
 
 @dataclass
@@ -153,6 +177,8 @@ class _Call:
     base: str
     seq: int
     kwargs: dict[str, Any]
+    item: str | None = None
+    """The step work item this call is (see ``current_work_item``); None outside a workflow step."""
 
     @property
     def id(self) -> str:
@@ -160,6 +186,16 @@ class _Call:
 
     async def finish(self) -> None:
         await self.state.finish(self.base, self.seq)
+
+    async def advance(self) -> None:
+        async with self.state.locked():
+            self.seq = await self.state.advance(self.base, self.seq, self.item)
+
+
+class _Settled(Event):
+    """Never sent: a step that re-runs for an answer its call has already had waits on it, so that pass
+    ends without a second result (an event type of its own, and no requirements, so a restore does not
+    re-run the step for it either)."""
 
 
 class _Guard:
@@ -180,20 +216,38 @@ class _Guard:
     async def run(self, ctx: Context | None, kwargs: dict[str, Any]) -> Any:
         state: RunState = StoreState(ctx) if ctx is not None else self.local
         base = call_base(self.name, kwargs, current_tool_id(self.name))
+        return await self._run(ctx, state, base, current_work_item(base) if ctx is not None else None, kwargs)
+
+    async def _run(self, ctx: Context | None, state: RunState, base: str, item: str | None,
+                   kwargs: dict[str, Any]) -> Any:
         decision: Decision | None = None
+        entry: LedgerEntry | None = None
+        settled: str | None = None
         async with state.locked():
-            call = _Call(ctx, state, base, await state.seq(base), kwargs)
+            seq, seen = await state.reserve(base, item)
+            call = _Call(ctx, state, base, seq, kwargs, item)
             review = await state.pending(_review_key(call.id))
             request = await state.pending(call.id) if review is None else None
             if review is None and request is None:
-                # first pass; a replay finds the request (or the result's review) and goes straight to the wait
-                decision = await self.shield.acheck_tool_call(self.name, kwargs, context=await state.context(),
-                                                              tool_call_id=call.id,
-                                                              instructions=self.instructions or known_instructions())
-                await state.save_context(decision.context)
-                if decision.needs_approval and ctx is not None:
-                    request = self.shield.approval_request(decision, tool_args=kwargs)
-                    await state.set_pending(call.id, request)
+                done = state.settled()
+                settled = done.get(_review_key(call.id), done.get(call.id))
+                if settled is None and seen:
+                    # the step ran before (a restore of a run saved while it ran): what the call did stands
+                    run_ctx = await state.context()
+                    entry = self.shield.ledger.get(run_ctx.thread_id or run_ctx.run_id, call.id)
+                if settled is None and entry is None:
+                    # first pass; a replay finds the request (or the result's review) and goes back to the wait
+                    decision = await self.shield.acheck_tool_call(
+                        self.name, kwargs, context=await state.context(), tool_call_id=call.id,
+                        instructions=self.instructions or known_instructions())
+                    await state.save_context(decision.context)
+                    if decision.needs_approval and ctx is not None:
+                        request = self.shield.approval_request(decision, tool_args=kwargs)
+                        await state.set_pending(call.id, request)
+        if settled is not None:
+            return await self._park(call, settled)
+        if entry is not None:
+            return await self._replayed(call, entry)
         if review is not None:  # the tool ran and its result waits for a reviewer: back to that wait
             return await self._release(call, review)
         if decision is not None and request is None:
@@ -205,36 +259,84 @@ class _Guard:
                 raise no_reviewer(decision)
             return await self._execute(call, decision)
         assert request is not None
-        final = await self._ask(call, request)
-        await state.drop_pending(call.id)
+        answer = await self._answer(call, request)
+        thread_id = _thread_of(request)
+        earlier: LedgerEntry | None = None
+        async with state.locked():
+            settled = state.settled().get(call.id)
+            if settled is None:
+                state.settled()[call.id] = request.id
+                await state.drop_pending(call.id)
+                # the durable mark of the answer: the call's ledger row, claimed before it can run
+                earlier = self.shield.ledger.claim(thread_id, call.id, self.name)
+        if settled is not None:  # another delivery of this answer re-ran the step and acted on it
+            return await self._park(call, request.id, answer)
+        if earlier is not None:  # answered before, in another copy of this run (a restored context)
+            self._refused(call, request, answer, thread_id)
+            return await self._replayed(call, earlier)
+        final = await self.shield.aresolve_approval(request, answer)
         if final.blocked:
             await call.finish()
-            if final.reply:
-                return final.reply
-            raise refuse_call(final)
-        return await self._execute(call, final)
+            refusal = None if final.reply else refuse_call(final)
+            self.shield.ledger.complete(thread_id, call.id, final.reply or str(refusal),
+                                        "error" if refusal is not None else "success")
+            if refusal is not None:
+                raise refusal
+            return final.reply
+        return await self._execute(call, final, claimed=thread_id)
 
-    async def _ask(self, call: _Call, request: ApprovalRequest) -> Decision:
+    async def _answer(self, call: _Call, request: ApprovalRequest) -> list[ApprovalDecision]:
+        """The reviewers' decisions (what ``resolve_approval`` reads), or a denial when none came in time."""
         assert call.ctx is not None
         timeout = self.approval_timeout
         if timeout is None and request.expires_at is not None:
             timeout = max(0.0, (request.expires_at - datetime.now(UTC)).total_seconds())
-        try:
-            answer = await call.ctx.wait_for_event(
-                ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
-                waiter_id=f"airs-approval:{request.id}", requirements={"request_id": request.id},
-                timeout=timeout)
-        except TimeoutError:
-            return await self.shield.aresolve_approval(request, ApprovalDecision(
-                type="reject", reviewer="airs:timeout", reason=f"no answer within {timeout or 0:.0f} s; denied"))
-        return await self.shield.aresolve_approval(request, answer.decision())
+        waiter = f"airs-approval:{request.id}"
+        for attempt in itertools.count():
+            try:
+                answer = await call.ctx.wait_for_event(
+                    ApprovalResponse, waiter_event=ApprovalRequired.from_request(request),
+                    waiter_id=f"{waiter}#{attempt}" if attempt else waiter,
+                    requirements={"request_id": request.id}, timeout=timeout)
+            except TimeoutError:
+                return [ApprovalDecision(type="reject", reviewer="airs:timeout",
+                                         reason=f"no answer within {timeout or 0:.0f} s; denied")]
+            if answer.request_id == request.id:
+                return answer.answers()
+            # The runtime does not save a waiter's requirements: restored, it takes any ApprovalResponse until
+            # its step has run again. That answer is another request's; this one waits on (a waiter of its own:
+            # the resolved one keeps returning that answer while this step is unfinished).
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _execute(self, call: _Call, decision: Decision) -> Any:
-        # the decision carries the run's ids (a human decision copies them from its request)
-        thread_id = decision.context.thread_id or decision.context.run_id
-        entry = self.shield.ledger.claim(thread_id, call.id, self.name)
-        if entry is not None:
-            return await self._replayed(call, entry)
+    async def _park(self, call: _Call, request_id: str, answer: Sequence[ApprovalDecision] = ()) -> Any:
+        """End a pass of the step that a second delivery of an answer started: the call has had its one
+        decision and its one result, so this pass returns none (it waits on an event nobody sends)."""
+        self.shield.record("approval_refused", {
+            "request_id": request_id, "tool_name": self.name, "tool_call_id": call.id, **_who(answer),
+            "reason": "the request was answered already; a second delivery of an answer is ignored"})
+        if call.ctx is None:  # pragma: no cover - only a workflow step re-runs
+            raise unknown_outcome(self.name)
+        await call.ctx.wait_for_event(_Settled, waiter_id=f"airs-settled:{call.id}", timeout=None)
+        raise unknown_outcome(self.name)  # pragma: no cover - nothing sends _Settled
+
+    def _refused(self, call: _Call, request: ApprovalRequest, answer: Sequence[ApprovalDecision],
+                 thread_id: str) -> None:
+        self.shield.record("approval_refused", {
+            "request_id": request.id, "tool_name": self.name, "tool_call_id": call.id, "thread_id": thread_id,
+            **_who(answer),
+            "reason": "the request was answered before (in another copy of this run); that outcome stands"})
+
+    async def _execute(self, call: _Call, decision: Decision, *, claimed: str | None = None) -> Any:
+        """Run the decided call once. ``claimed``: the thread id under which the caller has claimed the call
+        in the ledger already (an answered approval claims it when the answer arrives)."""
+        if claimed is not None:
+            thread_id = claimed
+        else:
+            # the decision carries the run's ids
+            thread_id = decision.context.thread_id or decision.context.run_id
+            entry = self.shield.ledger.claim(thread_id, call.id, self.name)
+            if entry is not None:
+                return await self._replayed(call, entry)
         args = run_args(decision, call.kwargs)
         if self.inner_ctx_param is not None:
             args = {**args, self.inner_ctx_param: call.ctx}
@@ -249,12 +351,12 @@ class _Guard:
                 self.shield.ledger.complete(thread_id, call.id, "paused: the tool waits for a workflow event",
                                             "waiting")
                 self._record(decision, call, thread_id, "waiting", started=started, result_correlation_id=None)
-                await call.finish()
+                await call.advance()
                 raise
-            self.shield.ledger.complete(thread_id, call.id, f"Error: {exc}", "error")
-            self._record(decision, call, thread_id, "error", started=started, result_correlation_id=None)
-            await call.finish()
-            raise
+            error = await self._failed(call, decision, thread_id, exc, started)
+            if error is exc:
+                raise
+            raise error from exc
         result = _Result.of(output)
         text = result.text
         shown: Decision | None = None
@@ -281,7 +383,8 @@ class _Guard:
             dumped = await (call.state.save_context(after) if asking
                             else call.state.save_and_finish(after, call.base, call.seq))
         extra = {"context": dumped}
-        self._record(decision, call, thread_id, "error" if getattr(output, "is_error", False) else "success",
+        failed = bool(getattr(output, "is_error", False))
+        self._record(decision, call, thread_id, "error" if failed else "success",
                      started=started, result_correlation_id=checked.correlation_id)
         if held is not None and asking:
             # nobody reads it before a reviewer does (the model, or the user for a return_direct answer);
@@ -307,14 +410,43 @@ class _Guard:
             released = shown.released(current)
             final = refusal_text(shown) if released is None else released
             rewritten = final if final != current else rewritten
-        self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text, "success",
-                                    extra)
-        if rewritten is None:
-            return _raw(output)
+        self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text,
+                                    "error" if failed else "success", extra)
+        if rewritten is None:  # as the tool made it: its raw_output (a query's sources) and is_error too
+            return _Kept(output) if isinstance(output, ToolOutput) else output
         if shown is None or (texts is not None and rewritten == _plain(texts)):
             # the redaction only: block by block, so an image beside a masked text block stays
-            return result.rebuilt(texts) if texts is not None else rewritten
-        return rewritten
+            given: Any = result.rebuilt(texts) if texts is not None else rewritten
+        else:
+            given = rewritten
+        if not isinstance(output, ToolOutput):
+            return given
+        # rewritten: raw_output is what the model reads now (the tool's own would carry what was masked)
+        return _Kept(ToolOutput(blocks=given if isinstance(given, list) else [TextBlock(text=given)],
+                                tool_name=output.tool_name, raw_input=output.raw_input, raw_output=given,
+                                is_error=failed))
+
+    async def _failed(self, call: _Call, decision: Decision, thread_id: str, exc: Exception,
+                      started: float) -> Exception:
+        """The error to raise for a tool that raised. Its message is what the model reads as the tool's output
+        (an HTTP error body, a file quoted in a parse error), so it is checked like a result: it taints the
+        run, a redaction rewrites it, and a block withholds it (as does a review: an error is not held for
+        one). Either way the output stays an error."""
+        text = str(exc)
+        async with call.state.locked():
+            checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
+                                                           tool_call_id=call.id)
+            dumped = await call.state.save_and_finish(checked.context, call.base, call.seq)
+        redacted = result_content(checked, text)
+        error: Exception = exc
+        if checked.blocked or checked.needs_approval:
+            error = withhold_output(checked, self.name)
+        elif redacted is not None and redacted != text:
+            error = ToolFailedError(redacted)
+        self.shield.ledger.complete(thread_id, call.id, str(error), "error", {"context": dumped})
+        self._record(decision, call, thread_id, "error", started=started,
+                     result_correlation_id=checked.correlation_id)
+        return error
 
     async def _replayed(self, call: _Call, entry: LedgerEntry) -> Any:
         if entry.state != "done":
@@ -322,8 +454,8 @@ class _Guard:
         if entry.status == REVIEW:  # ran, and waits for a reviewer (the pending mark was lost): ask again
             return await self._release(call, ApprovalRequest.model_validate((entry.extra or {})[REVIEW]))
         if entry.status == "waiting":  # an attempt that paused inside the tool; nothing after its wait ran
-            await call.finish()
-            return await self.run(call.ctx, call.kwargs)
+            await call.advance()
+            return await self._run(call.ctx, call.state, call.base, call.item, call.kwargs)
         stored = (entry.extra or {}).get("context")
         if stored is not None:
             async with call.state.locked():
@@ -340,29 +472,47 @@ class _Guard:
         """The reviewer's answer on a result that already ran: approve releases what the ledger kept (the
         result's blocks, or its text), reject withholds it, respond puts the reviewer's message in its place;
         no answer in time denies."""
-        final = await self._ask(call, review)  # the first pass pauses here; the step re-runs with the answer
-        thread_id = review.thread_id or review.run_id
-        if thread_id is None:  # pragma: no cover - a request always carries its run's id
-            raise unknown_outcome(self.name)
+        answer = await self._answer(call, review)  # the first pass pauses here; the step re-runs with the answer
+        thread_id = _thread_of(review)
+        key = _review_key(call.id)
+        earlier: LedgerEntry | None = None
+        async with call.state.locked():
+            settled = call.state.settled().get(key)
+            if settled is None:
+                call.state.settled()[key] = review.id
+                await call.state.drop_pending(key)
+                await call.state.finish(call.base, call.seq)
+                # the durable mark of the answer (the call's own row holds the result under review)
+                earlier = self.shield.ledger.claim(thread_id, key, self.name)
+        if settled is not None:
+            return await self._park(call, review.id, answer)
         entry = self.shield.ledger.get(thread_id, call.id)
+        if earlier is not None:  # answered before, in another copy of this run (a restored context)
+            self._refused(call, review, answer, thread_id)
+            if entry is None or entry.status == REVIEW:  # that answer's outcome was never recorded
+                raise unknown_outcome(self.name)
+            return await self._replayed(call, entry)
+        final = await self.shield.aresolve_approval(review, answer)
         content = entry.content if entry is not None and entry.content is not None else ""
         extra = {k: v for k, v in ((entry.extra if entry is not None else None) or {}).items() if k != REVIEW}
         blocks = extra.pop(BLOCKS, None)
-        async with call.state.locked():
-            await call.state.drop_pending(_review_key(call.id))
-            await call.state.finish(call.base, call.seq)
         if final.allowed:
             # a replay of this call later in the run must return what the model was given now
             if blocks is not None:
                 extra[BLOCKS] = blocks
-            self.shield.ledger.complete(thread_id, call.id, content, "success", extra)
+            self._settle(thread_id, call.id, content, "success", extra)
             return _loaded(blocks, content)
         if final.reply:
-            self.shield.ledger.complete(thread_id, call.id, str(final.reply), "success", extra)
+            self._settle(thread_id, call.id, str(final.reply), "success", extra)
             return str(final.reply)
         refusal = withhold_output(final, self.name)
-        self.shield.ledger.complete(thread_id, call.id, str(refusal), "error", extra)
+        self._settle(thread_id, call.id, str(refusal), "error", extra)
         raise refusal
+
+    def _settle(self, thread_id: str, call_id: str, content: str, status: str, extra: dict[str, Any]) -> None:
+        """Record what the model is given for a reviewed result on the call's row, and close its review's."""
+        self.shield.ledger.complete(thread_id, call_id, content, status, extra)
+        self.shield.ledger.complete(thread_id, _review_key(call_id), "", status)
 
     def _record(self, decision: Decision, call: _Call, thread_id: str, status: str, *, started: float,
                 result_correlation_id: str | None) -> None:
@@ -426,12 +576,23 @@ def _plain(parts: Sequence[str]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _raw(output: Any) -> Any:
-    """What the wrapper returns so FunctionTool rebuilds the same content blocks."""
-    if isinstance(output, ToolOutput):
-        blocks: Sequence[Any] = output.blocks
-        return list(blocks) if blocks else output.content
-    return output
+class _Kept:
+    """A ``ToolOutput`` the guarded function hands back whole: ``FunctionTool`` would rebuild one from a
+    return value and lose ``raw_output`` and ``is_error``, so its output callback (:func:`_unwrap`) returns
+    this one instead."""
+
+    __slots__ = ("output",)
+
+    def __init__(self, output: ToolOutput) -> None:
+        self.output = output
+
+
+def _unwrap(raw: Any) -> ToolOutput | None:
+    return raw.output if isinstance(raw, _Kept) else None
+
+
+async def _aunwrap(raw: Any) -> ToolOutput | None:
+    return _unwrap(raw)
 
 
 def _active_span_id() -> str | None:
@@ -476,6 +637,16 @@ def _block_adapter() -> TypeAdapter[Any]:
 
 def _review_key(call_id: str) -> str:
     return f"{call_id}#result"
+
+
+def _who(answer: Sequence[ApprovalDecision]) -> dict[str, Any]:
+    """Who answered what, for the audit of an answer that was not used."""
+    return {"reviewer": answer[0].reviewer if answer else None, "answer": answer[0].type if answer else None}
+
+
+def _thread_of(request: ApprovalRequest) -> str:
+    """The ledger's thread for a request's call: the one ``resolve_approval`` gives the final decision."""
+    return request.thread_id or request.run_id or ""
 
 
 def _is_waiting(exc: BaseException) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from .._canonical import call_digest, canonical_args
@@ -26,6 +27,46 @@ def current_tool_id(tool_name: str) -> str | None:
         return None
     tool_id = getattr(event, "tool_id", None)
     return str(tool_id) if tool_id else None
+
+
+def current_work_item(base: str) -> str | None:
+    """Which piece of the workflow's work this call is: the running step, its work item, and how many
+    calls with identity ``base`` this invocation of the step made before.
+
+    The runtime keeps a work item through every replay of its step (after a waited-for event arrives, once
+    per matching event, and after a restore) and gives every other event its own, so two calls in flight
+    with one identity are told apart, and a replay finds the call it replays. A private seam like
+    :func:`current_tool_id`: None means unknown.
+    """
+    try:
+        from workflows.runtime.types.results import StepWorkerStateContextVar
+
+        worker = StepWorkerStateContextVar.get()
+        step, item = worker.state.step_name, worker.state.work_item_id
+    except (ImportError, LookupError, AttributeError):
+        return None
+    if not item:
+        return None
+    return f"{step}/{item}/{_occurrence(worker, base)}:{base}"
+
+
+# per step invocation (its worker context object, alive while the step runs): calls made so far, by base
+_SEEN: dict[int, tuple[weakref.ref[Any], dict[str, int]]] = {}
+
+
+def _occurrence(worker: Any, base: str) -> int:
+    key = id(worker)
+    held = _SEEN.get(key)
+    if held is None or held[0]() is not worker:
+        def gone(ref: weakref.ref[Any], key: int = key) -> None:
+            if (h := _SEEN.get(key)) is not None and h[0] is ref:
+                del _SEEN[key]
+
+        held = (weakref.ref(worker, gone), {})
+        _SEEN[key] = held
+    n = held[1].get(base, 0)
+    held[1][base] = n + 1
+    return n
 
 
 def call_base(tool_name: str, args: dict[str, Any], tool_id: str | None) -> str:

@@ -9,7 +9,9 @@ forwarded to this workflow's stream and answered on this workflow's handler.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from llama_index.core.agent.workflow import AgentOutput, AgentStream, AgentStreamStructuredOutput
@@ -30,9 +32,10 @@ from .._context import answer_guarded, instructions_known
 from .._decision import Decision, RunContext
 from .._joined import joined, split_joined
 from .._shield import Shield
-from ._events import AgentAnswered, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
-from ._state import CONTEXT_KEY, StoreState
+from ._events import AgentAnswered, ApprovalRefused, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
+from ._state import CONTEXT_KEY, PENDING_KEY, StoreState
 from ._steps import (
+    AGENT_PENDING_KEY,
     guard_history,
     guard_input,
     guard_output,
@@ -44,6 +47,9 @@ from ._steps import (
 from ._translate import message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
+AGENT_WAITING_KEY = "airs_agent_waiting"
+"""``ctx.store`` key: the agent's context while one of its guarded tools waits for a reviewer (saved with this
+run, so a restored run resumes the agent where it waited rather than from the user's message)."""
 STRUCTURED_KEY = "airs_structured:"
 """``ctx.store`` key prefix (plus the request id): a structured response waiting with its answer for review."""
 RUN_ARGS_KEY = "airs_run_args"
@@ -51,6 +57,18 @@ RUN_ARGS_KEY = "airs_run_args"
 _FORWARDED = ("max_iterations", "early_stopping_method")
 _MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput)
 _GENERIC = "<input>"
+
+
+@dataclass
+class _Live:
+    """One run's answers in flight to its agent (in process only; a run is one ``ctx.store``)."""
+
+    handlers: dict[str, Any] = field(default_factory=dict)
+    """The agent's live handler by the request ids it waits on (and ``<input>`` for a plain input request)."""
+    resumed: bool = False
+    """The agent runs in this process (started, or resumed from the saved context)."""
+    early: list[ApprovalResponse] = field(default_factory=list)
+    """Answers to the agent's requests that came before a restored run had resumed it."""
 
 
 class GuardResult(BaseModel):
@@ -83,8 +101,11 @@ class AIRSWorkflow(Workflow):
     text and the JSON together, and ``output_schema`` (or the policy's) is checked against the structured
     response itself.
     Approvals arrive on the stream as :class:`ApprovalRequired`; answer with
-    ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``. ``judge=`` only attaches
-    the judge to the shield, which decides when to consult it.
+    ``handler.ctx.send_event(ApprovalResponse.approve(ev, reviewer=...))``; an answer whose request this run
+    does not wait on (answered already, another run's) is not used, and :class:`ApprovalRefused` says so on
+    the stream. While a guarded tool inside the agent waits, the agent's context is kept in this run's
+    store, so a run saved then lists that request (``pending_approvals``) and, restored, resumes the agent
+    at that wait. ``judge=`` only attaches the judge to the shield, which decides when to consult it.
 
     The agent's own stream events (tool calls and results, input requests) are forwarded to this
     workflow's stream; answers sent to this workflow's handler are relayed to the agent. The model's
@@ -107,8 +128,14 @@ class AIRSWorkflow(Workflow):
         self.stream_before_guard = stream_before_guard
         self.output_schema = dict(output_schema) if output_schema else None
         shield.attach_judge(judge)
-        # in-process only: the nested agent's live handler, by the request ids it is waiting on
-        self._live: dict[str, Any] = {}
+        # in-process only, per run (concurrent runs of this workflow must not take each other's answers)
+        self._runs: weakref.WeakKeyDictionary[Any, _Live] = weakref.WeakKeyDictionary()
+
+    def _live(self, ctx: Context) -> _Live:
+        live = self._runs.get(ctx.store)
+        if live is None:
+            live = self._runs[ctx.store] = _Live()
+        return live
 
     @step
     async def input_guard(self, ctx: Context, ev: StartEvent) -> InputChecked | ApprovalRequired | StopEvent:
@@ -135,22 +162,37 @@ class AIRSWorkflow(Workflow):
 
     @step
     async def run_agent(self, ctx: Context, ev: InputChecked) -> AgentAnswered:
-        agent_ctx = await self._agent_context(ctx)
-        run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
-        if run_args.get("chat_history"):
-            run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
+        live = self._live(ctx)
+        waiting = await ctx.store.get(AGENT_WAITING_KEY, default=None)
         # the agent's steps start from this context: its guarded tools see the flag and the system prompts
         with answer_guarded(), instructions_known(_system_prompts(self.agent)):
-            handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
+            if waiting:  # a restored run: the agent waited for a reviewer; resume it there
+                handler = self.agent.run(ctx=Context.from_dict(self.agent, waiting,
+                                                               serializer=JsonPickleSerializer()))
+            else:
+                agent_ctx = await self._agent_context(ctx)
+                run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
+                if run_args.get("chat_history"):
+                    run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
+                handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
+        for request in (await ctx.store.get(AGENT_PENDING_KEY, default=None) or {}).values() if waiting else ():
+            live.handlers[str(request["id"])] = handler
+        live.resumed = True
+        for early in live.early:
+            handler.ctx.send_event(early)
+        live.early.clear()
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
                 continue
             if isinstance(nested, _MODEL_EVENTS) and not self.stream_before_guard:
                 continue  # the model's words reach the caller only through the output guard
             if isinstance(nested, ApprovalRequired):
-                self._live[nested.request_id] = handler
+                live.handlers[nested.request_id] = handler
+                await self._keep_waiting(ctx, handler)
             elif isinstance(nested, InputRequiredEvent):
-                self._live[_GENERIC] = handler
+                live.handlers[_GENERIC] = handler
+            elif await ctx.store.get(AGENT_PENDING_KEY, default=None):
+                await self._keep_waiting(ctx, handler)  # an answer moved the agent on: keep the newer state
             ctx.write_event_to_stream(nested)  # tokens, tool calls and results stay visible to the caller
         output = await handler
         # the agent's guarded tools updated taint in its own store; carry it into this run
@@ -158,11 +200,21 @@ class AIRSWorkflow(Workflow):
         if inner is not None:
             await StoreState(ctx).save_context(RunContext.coerce(inner))
         await ctx.store.set(AGENT_CTX_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
-        for rid in [k for k, v in self._live.items() if v is handler]:
-            self._live.pop(rid, None)
+        await ctx.store.set(AGENT_WAITING_KEY, None)
+        await ctx.store.set(AGENT_PENDING_KEY, None)
+        for rid in [k for k, v in live.handlers.items() if v is handler]:
+            live.handlers.pop(rid, None)
+        live.resumed = False
         structured = getattr(output, "structured_response", None)
         return AgentAnswered(answer=message_text(output), context=inner or {},
                              structured=dict(structured) if isinstance(structured, Mapping) else None)
+
+    async def _keep_waiting(self, ctx: Context, handler: Any) -> None:
+        """Keep the agent's context in this run's store while its tools wait for reviewers, with the requests
+        (an empty table once none waits), so a saved run lists them and resumes the agent at its wait."""
+        pending = await handler.ctx.store.get(PENDING_KEY, default=None) or {}
+        await ctx.store.set(AGENT_WAITING_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        await ctx.store.set(AGENT_PENDING_KEY, dict(pending))
 
     @step
     async def output_guard(self, ctx: Context, ev: AgentAnswered) -> OutputChecked:
@@ -188,13 +240,20 @@ class AIRSWorkflow(Workflow):
 
     @step
     async def on_approval(self, ctx: Context, ev: ApprovalResponse) -> InputChecked | StopEvent | None:
-        live = self._live.pop(ev.request_id, None)
-        if live is not None:  # a guarded tool inside the agent is waiting on this answer
-            live.ctx.send_event(ev)
+        live = self._live(ctx)
+        nested = live.handlers.get(ev.request_id)
+        if nested is not None:  # a guarded tool inside the agent is waiting on this answer
+            nested.ctx.send_event(ev)
+            return None
+        waiting = await ctx.store.get(AGENT_PENDING_KEY, default=None) or {}
+        if not live.resumed and any(r.get("id") == ev.request_id for r in waiting.values()):
+            live.early.append(ev)  # a restored run: run_agent passes it on once the agent is resumed
             return None
         kept = await ctx.store.get(STRUCTURED_KEY + ev.request_id, default=None)
         resolved = await resolve_answer(ctx, self.shield, ev)
         if resolved is None:
+            self._refuse(ctx, ev, "this run is not waiting on that request (answered already, another run's, "
+                                  "or unknown); the answer was not used")
             return None
         d, stage, text = resolved
         if stage != "input":
@@ -212,9 +271,14 @@ class AIRSWorkflow(Workflow):
     @step
     async def relay_input(self, ctx: Context, ev: HumanResponseEvent) -> None:
         """Pass a plain ``HumanResponseEvent`` on to the agent when one of its own tools asked for input."""
-        live = self._live.pop(_GENERIC, None)
+        live = self._live(ctx).handlers.pop(_GENERIC, None)
         if live is not None:
             live.ctx.send_event(ev)
+
+    def _refuse(self, ctx: Context, ev: ApprovalResponse, reason: str) -> None:
+        self.shield.record("approval_refused", {"request_id": ev.request_id, "answer": ev.type,
+                                                "reviewer": ev.reviewer, "reason": reason})
+        ctx.write_event_to_stream(ApprovalRefused(request_id=ev.request_id, reason=reason))
 
     async def _agent_context(self, ctx: Context) -> Any:
         """The agent's own context: restored from this run's store (memory across turns) and seeded

@@ -1,0 +1,145 @@
+"""AIRSWorkflow runs keep their answers: two runs of one workflow (as a server keeps it) never take each
+other's answers, an answer the run does not wait on is refused on the stream, and a run saved while a tool
+inside the agent waits for a reviewer is restored at that wait."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from _li_support import Counted, make_agent, make_shield
+from llama_index.core.agent.workflow import ToolCallResult
+from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
+
+from airs_plugins.llamaindex import (
+    AIRSWorkflow,
+    ApprovalRefused,
+    ApprovalRequired,
+    ApprovalResponse,
+    guard_tools,
+    load_context,
+    pending_approvals,
+    save_context,
+)
+from airs_plugins.llamaindex.testing import answer, call
+
+KEY = "workflow-runs-key-0123456789abcdef"
+GATED = {"tools": {"send_email": {"side_effect": "external", "risk_tier": "HIGH", "require_approval": True}}}
+SEND = call("send_email", to="boss@corp.example", body="summary")
+
+
+async def first_event(handler: Any, kind: type) -> Any:
+    async for ev in handler.stream_events():
+        if type(ev) is kind:
+            return ev
+    raise AssertionError(f"no {kind.__name__}")  # pragma: no cover
+
+
+class TestConcurrentRuns:
+    async def test_an_answer_on_another_runs_handler_is_refused(self) -> None:
+        """Run B is sent run A's request id: B refuses it on its stream and A's call does not run; A's own
+        answer on A's handler then runs it. Before, B's handler released A's call."""
+        counted = Counted()
+        shield = make_shield(policy=GATED)
+        workflow = AIRSWorkflow(make_agent("function", guard_tools(counted.tools(), shield),
+                                           [SEND, answer("done")]), shield)
+        run_a = workflow.run(user_msg="mail the boss")
+        run_b = workflow.run(user_msg="mail the boss")
+        asked_a = await first_event(run_a, ApprovalRequired)
+        asked_b = await first_event(run_b, ApprovalRequired)
+        assert asked_a.request_id != asked_b.request_id
+        run_b.ctx.send_event(ApprovalResponse.approve(asked_a, reviewer="mallory"))
+        refused = await asyncio.wait_for(first_event(run_b, ApprovalRefused), 10)
+        assert refused.request_id == asked_a.request_id
+        assert counted.count("send_email") == 0
+        run_a.ctx.send_event(ApprovalResponse.approve(asked_a, reviewer="alice"))
+        assert str(await asyncio.wait_for(run_a, 20)) == "done"
+        assert counted.count("send_email") == 1
+        await run_b.cancel_run()
+        refusals = [r.body for r in shield.recorder.records() if r.kind == "approval_refused"]
+        assert [(b["request_id"], b["reviewer"]) for b in refusals] == [(asked_a.request_id, "mallory")]
+
+    async def test_a_plain_input_answer_reaches_its_own_run(self) -> None:
+        """Each run's tool asks the user; the answer given on run A's handler reaches run A's tool. Before,
+        both runs shared one slot and A's answer went to B."""
+        answers: list[tuple[str, str]] = []
+
+        async def ask_user(ctx: Context, question: str) -> str:
+            """Ask the user something."""
+            ev = await ctx.wait_for_event(HumanResponseEvent, waiter_event=InputRequiredEvent(prefix=question),
+                                          timeout=10)
+            answers.append((str(await ctx.store.get("user_msg_str")), str(ev.response)))
+            return str(ev.response)
+
+        ask_user.__annotations__["ctx"] = Context  # FunctionTool looks for the class, not a string
+        shield = make_shield()
+        workflow = AIRSWorkflow(make_agent("function", guard_tools([ask_user], shield),
+                                           [call("ask_user", question="PIN?"), answer("ok")]), shield)
+        run_a = workflow.run(user_msg="alice")
+        await first_event(run_a, InputRequiredEvent)
+        run_b = workflow.run(user_msg="bob")
+        await first_event(run_b, InputRequiredEvent)
+        run_a.ctx.send_event(HumanResponseEvent(response="alice's answer"))
+        assert str(await asyncio.wait_for(run_a, 20)) == "ok"
+        assert answers == [("alice", "alice's answer")]
+        await run_b.cancel_run()
+
+
+class TestUnknownAnswer:
+    async def test_an_answer_to_no_request_of_the_run_is_refused_not_dropped(self) -> None:
+        counted = Counted()
+        shield = make_shield(policy=GATED)
+        workflow = AIRSWorkflow(make_agent("function", guard_tools(counted.tools(), shield),
+                                           [SEND, answer("done")]), shield)
+        handler = workflow.run(user_msg="mail the boss")
+        asked = await first_event(handler, ApprovalRequired)
+        handler.ctx.send_event(ApprovalResponse.approve("apr-nope", reviewer="alice"))
+        refused = await asyncio.wait_for(first_event(handler, ApprovalRefused), 10)
+        assert refused.request_id == "apr-nope" and "not waiting on that request" in refused.reason
+        handler.ctx.send_event(ApprovalResponse.approve(asked, reviewer="alice"))
+        assert str(await asyncio.wait_for(handler, 20)) == "done"
+        assert counted.count("send_email") == 1
+
+
+class TestRestoreAtAToolsWait:
+    async def test_the_original_request_is_listed_and_its_answer_resumes_the_call(self) -> None:
+        """Saved while a guarded tool inside the agent waits: pending_approvals lists that request, and
+        answering it after a restore runs the call once, without asking again or starting the agent over.
+        Before, the list was empty, the answer was dropped and the agent re-ran from the user's message."""
+        counted = Counted()
+        model_calls: list[int] = []
+
+        def build() -> AIRSWorkflow:
+            shield = make_shield(policy=GATED)
+            agent = make_agent("function", guard_tools(counted.tools(), shield), [SEND, answer("done")])
+            script = agent.llm.response_generator
+            agent.llm.response_generator = lambda messages, **kw: (model_calls.append(1), script(messages, **kw))[1]
+            return AIRSWorkflow(agent, shield)
+
+        handler = build().run(user_msg="mail the boss")
+        asked = await first_event(handler, ApprovalRequired)
+        assert [p.request_id for p in await pending_approvals(handler)] == [asked.request_id]
+        blob = save_context(handler, key=KEY)
+        await handler.cancel_run()
+        assert len(model_calls) == 1
+
+        workflow = build()
+        ctx = load_context(workflow, blob, key=KEY)
+        assert [p.request_id for p in await pending_approvals(ctx)] == [asked.request_id]
+        resumed = workflow.run(ctx=ctx)
+        resumed.ctx.send_event(ApprovalResponse.approve(asked, reviewer="alice"))
+        again: list[str] = []
+        results: list[str] = []
+        async for ev in resumed.stream_events():
+            if isinstance(ev, ApprovalRequired):
+                again.append(ev.request_id)
+                resumed.ctx.send_event(ApprovalResponse.reject(ev, reviewer="alice"))
+            elif isinstance(ev, ToolCallResult):
+                results.append(str(ev.tool_output.content))
+        result = await asyncio.wait_for(resumed, 20)
+        assert (str(result), result.allowed) == ("done", True)
+        assert again == []
+        assert results == ["sent to boss@corp.example"]
+        assert counted.args_of("send_email") == [{"to": "boss@corp.example", "body": "summary"}]
+        assert len(model_calls) == 2  # the answer after the call, not the whole run again
+        assert await pending_approvals(resumed) == []
