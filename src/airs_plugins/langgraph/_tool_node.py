@@ -42,7 +42,18 @@ class SecureToolNode(ToolNode):
         kwargs: dict[str, Any] = {"name": name, "tags": tags, "messages_key": messages_key}
         if handle_tool_errors is not None:
             kwargs["handle_tool_errors"] = handle_tool_errors
-        super().__init__(tools, wrap_tool_call=self._enforce, awrap_tool_call=self._aenforce, **kwargs)
+        # plain functions, not bound methods: LangGraph's repr prints every attribute, and a bound method's
+        # repr is this node's again (repr(node) recursed until RecursionError)
+        def enforce(request: ToolCallRequest,
+                    execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+            return self._enforce(request, execute)
+
+        async def aenforce(request: ToolCallRequest,
+                           execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+                           ) -> ToolMessage | Command[Any]:
+            return await self._aenforce(request, execute)
+
+        super().__init__(tools, wrap_tool_call=enforce, awrap_tool_call=aenforce, **kwargs)
         self.shield = shield
 
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:

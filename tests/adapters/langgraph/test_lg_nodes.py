@@ -47,6 +47,14 @@ def tool_graph(node: Any) -> Any:
     return builder.compile()
 
 
+def test_secure_tool_node_has_a_repr() -> None:
+    """LangGraph's repr prints every attribute; a bound method among them used to recurse forever."""
+    ex = Executions()
+    node = SecureToolNode(ex.tools(), make_shield(), name="airs_tools")
+    assert repr(node).startswith("airs_tools(")
+    assert "airs_tools" in repr(tool_graph(node).get_graph().nodes)
+
+
 def test_secure_tool_node_fails_closed_without_a_decision() -> None:
     """With no guard before it, every call is answered with an error and nothing runs."""
     ex = Executions()
