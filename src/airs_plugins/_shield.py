@@ -372,7 +372,9 @@ class Shield:
             "correlation_id": request.correlation_id, "run_id": request.run_id,
             "thread_id": request.thread_id, "request_id": request.id, "action": action.value,
             "answers": [p.model_dump(mode="json", exclude={"args"}) for p in parsed],
-            "edited_args_digest": digest_text(canonical_args(first.args)) if first.args is not None else None,
+            # only an edit runs other arguments; args sent with an approve are not used, so not recorded as used
+            "edited_args_digest": digest_text(canonical_args(first.args))
+            if first.type == "edit" and first.args is not None else None,
             "policy_hash": request.policy_hash, "reason": reason,
         })
         return decision

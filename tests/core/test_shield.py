@@ -221,6 +221,17 @@ class TestApprovals:
         final = s.resolve_approval(req, {"type": "edit", "args": {"to": "y"}, "reviewer": "ann"})
         assert final.action is Action.REDACT and final.redacted_args == {"to": "y"}
 
+    def test_only_an_edit_records_edited_arguments(self) -> None:
+        """Arguments sent with an approve are not run (the model's are), so the audit must not say they were."""
+        s = Shield.from_policy(core_policy(tools={"send": {"require_approval": True}}))
+        for answer, edited in (({"type": "approve", "args": {"to": "y"}, "reviewer": "ann"}, False),
+                               ({"type": "edit", "args": {"to": "y"}, "reviewer": "ann"}, True)):
+            req = s.approval_request(s.check_tool_call("send", {"to": "x"}))
+            final = s.resolve_approval(req, answer)
+            assert (final.redacted_args is not None) is edited
+            record = [r for r in s.recorder.records() if r.kind == "approval"][-1]
+            assert (record.body["edited_args_digest"] is not None) is edited
+
     def test_expired_request_is_denied(self) -> None:
         """An answer after the SLA deadline is a denial, never an approval."""
         s = shield()
