@@ -14,6 +14,9 @@ from airs_plugins.llamaindex.testing import Step, call, scripted_llm
 
 MARKER = "<<INJECT>>"
 KINDS = ("function", "react", "workflow")
+SEND = call("send_email", to="boss@corp.example", body="summary")
+"""An outward call that the ``GATED`` policy sends to a reviewer."""
+GATED = {"tools": {"send_email": {"side_effect": "external", "risk_tier": "HIGH", "require_approval": True}}}
 
 
 class MarkerCheck:

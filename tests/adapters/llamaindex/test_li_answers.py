@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from _li_resume import REVIEW_STEPS, review_marker
-from _li_support import MARKER, Counted, make_agent, make_shield
+from _li_support import GATED, MARKER, SEND, Counted, make_agent, make_shield
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.llms.mock import MockFunctionCallingLLM
@@ -29,8 +29,6 @@ from airs_plugins.llamaindex import (
 from airs_plugins.llamaindex.testing import answer, call
 
 KEY = "answers-test-key-0123456789abcdef"
-GATED = {"tools": {"send_email": {"side_effect": "external", "risk_tier": "HIGH", "require_approval": True}}}
-SEND = call("send_email", to="boss@corp.example", body="summary")
 
 
 def _answer(verdict: str, ev: ApprovalRequired | Any, reviewer: str) -> ApprovalResponse:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from _li_support import MARKER, Counted, MarkerCheck, drive, make_agent, make_shield
+from _li_support import MARKER, SEND, Counted, MarkerCheck, drive, make_agent, make_shield
 from llama_index.core.tools import FunctionTool
 
 from airs_plugins import Action, Blocked
@@ -14,7 +14,6 @@ from airs_plugins.llamaindex import ApprovalRequired, ApprovalResponse, GuardedT
 from airs_plugins.llamaindex.testing import answer, call
 
 ASK = "Summarise my newest e-mail and send it to boss@corp.example"
-SEND = call("send_email", to="boss@corp.example", body="summary")
 
 
 def _kinds(records: Any) -> list[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _li_support import MARKER, Counted, drive, make_agent, make_shield
+from _li_support import MARKER, SEND, Counted, drive, make_agent, make_shield
 
 from airs_plugins.llamaindex import ApprovalResponse, guard_handoffs
 from airs_plugins.llamaindex.testing import answer, call
 
 ASK = "Send the summary to boss@corp.example"
-SEND = call("send_email", to="boss@corp.example", body="summary")
 
 
 async def _run(workflow: Any, reviewer: Any = None) -> tuple[Any, list[Any], str | None]:

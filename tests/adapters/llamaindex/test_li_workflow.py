@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _li_support import Counted, drive, make_agent, make_shield
+from _li_support import SEND, Counted, drive, make_agent, make_shield
 from llama_index.core.workflow import Context, StartEvent, StopEvent, Workflow, step
 
 from airs_plugins import Action, Channel, Finding, Shield, Subject
@@ -19,7 +19,6 @@ from airs_plugins.llamaindex import (
 )
 from airs_plugins.llamaindex.testing import answer, call
 
-SEND = call("send_email", to="boss@corp.example", body="summary")
 JUDGE_ALWAYS = {"tiers": {"MEDIUM": {"judge_sampling": 1.0}}}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from _li_support import Counted, make_agent, make_shield
+from _li_support import GATED, SEND, Counted, make_agent, make_shield
 from llama_index.core.agent.workflow import ToolCallResult
 from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
 
@@ -24,8 +24,6 @@ from airs_plugins.llamaindex import (
 from airs_plugins.llamaindex.testing import answer, call
 
 KEY = "workflow-runs-key-0123456789abcdef"
-GATED = {"tools": {"send_email": {"side_effect": "external", "risk_tier": "HIGH", "require_approval": True}}}
-SEND = call("send_email", to="boss@corp.example", body="summary")
 
 
 async def first_event(handler: Any, kind: type) -> Any:
