@@ -90,10 +90,15 @@ class SQLiteLedger:
         self.path = Path(path)
         self._timeout = timeout_s
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
         self._local_pid = -1
         self._conn: sqlite3.Connection | None = None
 
     def _db(self) -> sqlite3.Connection:
+        with self._open_lock:  # two threads opening at once both set WAL mode, and one gets "database is locked"
+            return self._open()
+
+    def _open(self) -> sqlite3.Connection:
         if self._conn is None or self._local_pid != os.getpid():
             try:
                 conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
@@ -137,10 +142,11 @@ class SQLiteLedger:
                 (content, status, time.time(), json.dumps(extra) if extra else None, thread_id, tool_call_id))
 
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
-        row = self._run(
-            f"read {tool_call_id!r}",
-            "SELECT tool_name, state, content, status, at, extra FROM tool_ledger "
-            "WHERE thread_id=? AND tool_call_id=?", (thread_id, tool_call_id)).fetchone()
+        with self._lock:  # one connection serves every thread: a read shares it with the writes
+            row = self._run(
+                f"read {tool_call_id!r}",
+                "SELECT tool_name, state, content, status, at, extra FROM tool_ledger "
+                "WHERE thread_id=? AND tool_call_id=?", (thread_id, tool_call_id)).fetchone()
         if row is None:
             return None
         return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
@@ -148,9 +154,10 @@ class SQLiteLedger:
 
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
-        rows = self._run(f"list thread {thread_id!r}",
-                         "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
-                         "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
+        with self._lock:
+            rows = self._run(f"list thread {thread_id!r}",
+                             "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
+                             "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
         return [LedgerEntry(thread_id, r[0], r[1], r[2], r[3], r[4] or "success", r[5] or 0.0,
                             json.loads(r[6]) if r[6] else None) for r in rows]
 

@@ -41,3 +41,28 @@ def test_audit_write_lock_is_an_audit_error(tmp_path: Path) -> None:
     recorder.append("decision", {"i": 0})
     with write_locked(recorder.path), pytest.raises(AuditError, match="cannot append"):
         recorder.append("decision", {"i": 1})
+
+
+def test_threads_opening_a_new_ledger_at_once_all_get_it(tmp_path: Path) -> None:
+    """A step's parallel tools each read the ledger first: two threads opening the file at once both set WAL
+    mode, and one used to fail with "database is locked" (about one run in twelve)."""
+    import threading
+
+    for i in range(40):
+        ledger = SQLiteLedger(tmp_path / f"ledger-{i}.sqlite")
+        start, errors = threading.Barrier(4), []
+
+        def read(k: int, ledger: SQLiteLedger = ledger, start: threading.Barrier = start,
+                 errors: list[Exception] = errors) -> None:
+            start.wait()
+            try:
+                ledger.get("thread", f"call-{k}")
+            except AuditError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
