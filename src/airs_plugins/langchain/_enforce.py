@@ -78,8 +78,6 @@ PENDING_INPUT = "airs-input:"
 """Ledger key prefix (plus the message id): the approval request a paused user input is waiting on."""
 REVIEW_KEY = "review"
 """Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
-CALL_KEY = "call"
-"""Ledger extra of a call: the digest of its tool name and arguments (a slot replays only this very call)."""
 RESOLVED = "airs-resolved:"
 """Ledger key prefix (plus the request id): the decision a reviewer's answer resolved to."""
 OUTPUT_REFUSAL = "The answer was withheld by the AIRS output guardrail."
@@ -188,26 +186,16 @@ def call_ledger(shield: Shield, key: str, name: str, args: Mapping[str, Any],
                 call_id: str) -> tuple[ExecutionLedger, str, LedgerEntry | None]:
     """Where a call is recorded: the ledger, the call's slot in it, and what that slot holds already.
 
-    The slot is the call id within the LangGraph task that runs it. Providers reuse call ids (llama.cpp
-    sends one constant id, others number the calls of each round from zero), so an id alone would replay
-    the first call's result to every later call that reuses it. A slot that holds another call (another
-    tool or other arguments under the same id, in one task) is not this call's either: it takes one of its
-    own. Outside a task nothing is recorded (see :class:`_Unrecorded`)."""
+    The slot is the call itself within the LangGraph task that runs it: its id, its tool and its arguments.
+    Providers reuse call ids (llama.cpp sends one constant id, others number the calls of each round from
+    zero), and a ToolNode runs a message's calls at once, so a slot named by the id alone, or chosen by
+    what the ledger held when the call started, could hand one call another's result or kept decision.
+    Outside a task nothing is recorded (see :class:`_Unrecorded`)."""
     ns = task_namespace()
     if ns is None:
         return UNRECORDED, call_id, None
-    slot = f"{call_id}@{ns}"
-    earlier = shield.ledger.get(key, slot)
-    if earlier is not None and not _same_call(earlier, name, args):
-        slot = f"{slot}#{_call_digest(name, args)}"
-        earlier = shield.ledger.get(key, slot)
-    return shield.ledger, slot, earlier
-
-
-def _same_call(entry: LedgerEntry, name: str, args: Mapping[str, Any]) -> bool:
-    # an entry from before CALL_KEY existed, or one still running, is known by its tool name only
-    digest = (entry.extra or {}).get(CALL_KEY)
-    return entry.tool_name == name and (digest is None or digest == _call_digest(name, args))
+    slot = f"{call_id}@{ns}#{_call_digest(name, args)}"
+    return shield.ledger, slot, shield.ledger.get(key, slot)
 
 
 def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
@@ -348,7 +336,6 @@ def tool_call_flow(
         return ToolOutcome(msg, ctx_json, written, False)
 
     run_args = rec["args"] if action is Action.REDACT and rec.get("args") is not None else args
-    done = {CALL_KEY: _call_digest(name, args)}
     entry = ledger.claim(key, slot, name)
     if entry is not None and not (entry.state == "done" and entry.status in RERUNNABLE):
         if entry.state == "done":
@@ -362,15 +349,15 @@ def tool_call_flow(
     try:
         out = yield Run({**call, "args": run_args})
     except CallChangedError as exc:  # changed inside the middleware after this decision: it did not run
-        ledger.complete(key, slot, str(exc), status="error", extra=done)
+        ledger.complete(key, slot, str(exc), status="error")
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "changed after the decision"})
         return ToolOutcome(tool_message(call, str(exc), status="error"), ctx_json, written, False)
     except GraphBubbleUp:
-        ledger.complete(key, slot, "", status=INTERRUPTED, extra=done)
+        ledger.complete(key, slot, "", status=INTERRUPTED)
         raise
     except Exception as exc:
-        ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED, extra=done)
+        ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(exc).__name__})
         raise
@@ -404,7 +391,7 @@ def tool_call_flow(
             m if m.id else m.model_copy(update={"id": f"airs-added-{uuid.uuid4().hex}"}) for m in guarded])
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
-    extra: dict[str, Any] = {CONTEXT_KEY: ctx_json, **done}
+    extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
     ledger.complete(key, slot, message_text(result, every_block=True), status=status, extra=extra)

@@ -3,6 +3,8 @@ approved call to exactly one execution even inside a multi-call ToolNode that re
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -16,9 +18,21 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
+from airs_plugins import Shield
 from airs_plugins.langchain import AIRSMiddleware, GuardedTool, guard_tools
 from airs_plugins.langchain._tools import _Contexts
-from contract.harness import EDITS, Executions, ToolFake, assert_paired, call, make_shield, new_config, script
+from contract.harness import (
+    EDITS,
+    POLICY,
+    Executions,
+    MarkerCheck,
+    ToolFake,
+    assert_paired,
+    call,
+    make_shield,
+    new_config,
+    script,
+)
 
 
 def guarded() -> tuple[dict[str, Any], Executions, Any]:
@@ -189,6 +203,52 @@ def test_in_one_task_a_reused_id_with_other_arguments_is_a_new_call() -> None:
     out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
     assert out["messages"][-1].content == "result for a | result for b"
     assert ex.of("lookup") == [{"q": "a"}, {"q": "b"}]
+
+
+class StaggeredShield(Shield):
+    """Decides ``lookup`` for ``q="first"`` at once and every other call late, so that in one ToolNode step the
+    first call has finished (its ledger entry written) when the others look at the ledger."""
+
+    def check_tool_call(self, name: str, args: Any, **kw: Any) -> Any:
+        time.sleep(0.0 if args.get("q") == "first" else 0.3)
+        return super().check_tool_call(name, args, **kw)
+
+    async def acheck_tool_call(self, name: str, args: Any, **kw: Any) -> Any:
+        await asyncio.sleep(0.0 if args.get("q") == "first" else 0.3)
+        return await super().acheck_tool_call(name, args, **kw)
+
+
+def staggered() -> tuple[dict[str, Any], Executions, Shield]:
+    ex, shield = Executions(), StaggeredShield.from_policy(POLICY, checks=[MarkerCheck()])
+    return {t.name: t for t in guard_tools(ex.tools(), shield)}, ex, shield
+
+
+def test_parallel_calls_sharing_an_id_each_run_and_read_their_own_result() -> None:
+    """llama.cpp gives both calls of a message the id "0": the second used to take the first one's ledger
+    entry, so it never ran and the model read the first call's result as its own."""
+    tools, ex, _shield = staggered()
+    model = ToolFake(responses=script([call("lookup", {"q": "first"}, "0"), call("lookup", {"q": "second"}, "0")],
+                                      "done"))
+    out = plain_tool_node_graph(model, tools).invoke({"messages": [HumanMessage("go")]}, new_config())
+    answers = sorted(m.content for m in out["messages"] if isinstance(m, ToolMessage))
+    assert answers == ["result for first", "result for second"]
+    assert sorted(a["q"] for a in ex.of("lookup")) == ["first", "second"]
+
+
+async def test_a_gated_call_sharing_an_id_keeps_the_decision_its_reviewer_saw() -> None:
+    """The gated call's kept decision used to move to another ledger slot once its sibling under the same id
+    finished, so on resume it was decided again and the answer resolved a request nobody saw."""
+    tools, ex, shield = staggered()
+    model = ToolFake(responses=script([call("lookup", {"q": "first"}, "0"),
+                                       call("send_email", {"to": "b@example.com", "body": "y"}, "0")], "done"))
+    graph, config = plain_tool_node_graph(model, tools), new_config()
+    out = await graph.ainvoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    out = await graph.ainvoke(Command(resume={"type": "approve", "reviewer": "ann"}), config)
+    assert ex.of("send_email") == [{"to": "b@example.com", "body": "y"}]
+    assert tool_call_decisions(shield) == ["0", "0"]  # one decision per call
+    approvals = [r.body for r in shield.recorder.records() if r.kind == "approval"]
+    assert [(a["request_id"], a["action"]) for a in approvals] == [(pending.value["id"], "allow")]
 
 
 # -- a run without a thread id has a context of its own -------------------------------------------
