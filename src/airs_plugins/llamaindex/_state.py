@@ -31,6 +31,7 @@ CONTEXT_KEY = "airs_context"
 PENDING_KEY = "airs_pending"
 SEQ_KEY = "airs_seq"
 ITEMS_KEY = "airs_items"
+MAX_ITEMS = 1024
 
 # Parallel tool calls of one run read-modify-write the same RunContext; one lock per run id keeps
 # taint and counters from being lost. Weak values: a lock lives only while someone holds it.
@@ -143,7 +144,10 @@ class RunState:
         table[base] = seq + 1
         await self._set(SEQ_KEY, table)
         if item is not None:
-            await self._set(ITEMS_KEY, {**items, item: seq})
+            # the newest MAX_ITEMS: an answer delivered again, or a restore, replays a recent step, and a run
+            # that goes on for thousands of calls must not carry every one of them in its saved context
+            kept = list(items.items())[-(MAX_ITEMS - 1):]
+            await self._set(ITEMS_KEY, {**dict(kept), item: seq})
         return seq, False
 
     async def advance(self, base: str, seq: int, item: str | None) -> int:

@@ -262,3 +262,20 @@ class TestTwoAnswersAfterRestore:
         await asyncio.wait_for(handler, 20)
         assert counted.count("send_email") == 1
         assert counted.count("drop_db") == 0
+
+
+def test_the_work_items_a_run_keeps_are_bounded() -> None:
+    """Each call's step keeps its number for replays; a long run keeps only the newest ``MAX_ITEMS``, so its
+    saved context does not grow with every call it ever made. A recent step still replays as itself."""
+    from airs_plugins.llamaindex._state import ITEMS_KEY, MAX_ITEMS, LocalState
+
+    async def go() -> None:
+        state = LocalState()
+        for i in range(MAX_ITEMS + 50):
+            await state.reserve("lookup", f"item-{i}")
+        items = await state._get(ITEMS_KEY)
+        assert len(items) == MAX_ITEMS and "item-0" not in items
+        last = f"item-{MAX_ITEMS + 49}"
+        assert await state.reserve("lookup", last) == (items[last], True)
+
+    asyncio.run(go())
