@@ -92,7 +92,6 @@ _SENSITIVE_PATHS = compile_re2(r"(?:^|/)(?:etc/(?:shadow|passwd|sudoers)|\.ssh/|
                                r"\.netrc|id_rsa|\.kube/|proc/self/)")
 _DANGEROUS_SCHEMES = frozenset({"file", "gopher", "dict", "ldap", "ldaps", "tftp", "jar", "netdoc", "php", "data",
                                 "expect", "phar", "smb", "sftp", "ftp"})
-_INDEX = compile_re2(r"\[[0-9]+\]$")
 _NESTED = (str, dict, list, tuple)
 
 
@@ -145,8 +144,8 @@ def _joined_lists(strings: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each list of strings as one space-joined string: an argv list ``["rm", "-rf", "/"]`` is a command."""
     groups: dict[str, list[str]] = {}
     for path, value in strings:
-        if _INDEX.search(path):
-            groups.setdefault(_INDEX.sub("", path), []).append(value)
+        if path.endswith("]"):
+            groups.setdefault(path[:path.rfind("[")], []).append(value)
     return [(path, " ".join(values)) for path, values in groups.items() if len(values) > 1]
 
 
