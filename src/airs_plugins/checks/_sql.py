@@ -16,7 +16,7 @@ The verbs of a statement are its first word, and each clause's: a CTE's main sta
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 # statements a clause inside parentheses can start (a CTE's body, a subquery)
@@ -65,7 +65,7 @@ _DIALECTS = (
 class Clause:
     """One statement or parenthesised clause: its words at its own level."""
 
-    words: list[str] = field(default_factory=list)
+    words: list[str]
 
     def verbs(self) -> list[str]:
         if not self.words:
@@ -84,7 +84,8 @@ class Clause:
         """Why this clause destroys data (``DROP TABLE``, ``DELETE`` without ``WHERE``…), read only
         when it is shaped as SQL: "delete account instructions" and "Update on the roadmap" are not."""
         w = self.words
-        verb = self.verbs()[-1] if self.verbs() else ""
+        verbs = self.verbs()
+        verb = verbs[-1] if verbs else ""
         if verb == "DROP" and len(w) > 1 and w[1] in _DROP_OBJECTS:
             return f"destructive SQL DROP {w[1]}"
         if verb == "TRUNCATE" and self._truncate_shaped():

@@ -29,6 +29,7 @@ _SCHEME_PREFIX = re.compile(r"[a-z][a-z0-9+.\-]{1,30}://", re.IGNORECASE)
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})  # UTS-46 maps these to "."
 _FORBIDDEN_HOST = re.compile(r"[\x00\t\n\r #%/:<>?@\[\\\]^|]")  # a character class: linear
 _TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 _METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
                              "169.254.169.254", "fd00:ec2::254", "100.100.100.200"})
@@ -59,8 +60,7 @@ def parse_url(value: str, *, default_scheme: str | None = None) -> URLParts | No
     ``default_scheme``: for a value given where a URL is expected but written without a scheme
     (``example.com/x``, ``//example.com``); it is read as ``default_scheme://value``.
     """
-    v = value.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
-                    "\x19\x1a\x1b\x1c\x1d\x1e\x1f \t\n\r").translate(_TAB_NEWLINE)
+    v = _cleaned(value)
     if default_scheme is not None and not looks_like_url(v):
         v = f"{default_scheme}://{v.lstrip('/')}"
     whatwg = _whatwg(v)
@@ -84,8 +84,13 @@ def parse_url(value: str, *, default_scheme: str | None = None) -> URLParts | No
 
 def url_host(url: str) -> str:
     """The host a browser reads in ``url`` (WHATWG), lower case; ``""`` when there is none or it is unparsable."""
-    parsed = _whatwg(url.strip().translate(_TAB_NEWLINE))
+    parsed = _whatwg(_cleaned(url))
     return parsed[1] if parsed is not None else ""
+
+
+def _cleaned(value: str) -> str:
+    """What a WHATWG parser reads: leading and trailing C0 controls and spaces cut, tabs and newlines removed."""
+    return value.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
 
 
 def _whatwg(v: str) -> tuple[str, str, str] | None:
