@@ -159,3 +159,25 @@ def test_non_string_and_nested_args(shield: Shield) -> None:
     assert d.action is Action.BLOCK
     assert "a[3].cmd[0]" in d.reason
     assert shield.check_tool_call("shell", {"a": [1, 2.5, None, {"x": {"y": [True]}}]}).action is Action.ALLOW
+
+
+def test_a_tool_name_is_read_once_not_on_every_call(shield: Shield, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each RE2 search lets go of the GIL (a hand-over that costs up to milliseconds in a busy threaded host,
+    ``benchmarks/bench_contention.py``): whether a name says shell or database is worked out once per name."""
+    import re2
+
+    searched: list[str] = []
+    original = re2._Regexp._match
+
+    def counted(self: object, anchor: object, text: object, *args: object) -> object:
+        searched.append(str(text))
+        return original(self, anchor, text, *args)
+
+    shield.check_tool_call("Fetch_Report_Rows", {"topic": "q3"})
+    monkeypatch.setattr(re2._Regexp, "_match", counted)
+    for _ in range(3):
+        shield.check_tool_call("Fetch_Report_Rows", {"topic": "q3"})
+    assert "fetch_report_rows" not in searched
+    # the cached answer is still the right one, in any case
+    assert shield.check_tool_call("Run_Shell", {"cmd": "rm -rf /"}).action is Action.BLOCK
+    assert shield.check_tool_call("run_shell", {"cmd": "rm -rf /"}).action is Action.BLOCK

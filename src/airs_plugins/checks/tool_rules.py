@@ -44,6 +44,15 @@ _SHELL_TOOL = compile_re2(r"(?:^|[_\-.])(?:shell|bash|sh|zsh|exec|execute|termin
                           r"run_command|run_shell|powershell|pwsh|subprocess|system|console|os_command)(?:$|[_\-.])")
 _SQL_TOOL = compile_re2(r"(?:^|[_\-.])(?:sql|db|database|query|postgres|postgresql|mysql|sqlite|sqlite3|duckdb|"
                         r"snowflake|bigquery|redshift|psql)(?:$|[_\-.])")
+
+
+@lru_cache(maxsize=1024)
+def _tool_kind(name: str) -> tuple[bool, bool]:
+    """Whether a tool's name says shell, and database. Tools are few, and each RE2 search lets go of the
+    GIL, which in a busy threaded host costs far more than the search (``benchmarks/bench_contention.py``)."""
+    lowered = name.lower()
+    return bool(_SHELL_TOOL.search(lowered)), bool(_SQL_TOOL.search(lowered))
+
 # argument names, matched on the lower-cased last key: exactly, or containing one of the parts
 _SHELL_KEYS = frozenset({"cmd", "command", "commands", "script", "shell", "cmdline", "command_line", "bash",
                          "sh", "run", "argv"})
@@ -206,7 +215,7 @@ class ToolRulesCheck(BaseCheck):
     # -- shell ---------------------------------------------------------------------------------
     def _shell_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
         custom = self._custom_shell.get(name)
-        shell_tool = bool(_SHELL_TOOL.search(name.lower())) or rules.shell_args is not None
+        shell_tool = _tool_kind(name)[0] or rules.shell_args is not None
         selected = [(p, s) for p, s in strings if _selected(p, rules.shell_args, _SHELL_KEYS, _SHELL_PARTS)]
         builtin = selected if selected or rules.shell_args is not None or not shell_tool else strings
         # the policy's own patterns were written for this tool: with no shell_args they read every argument
@@ -353,7 +362,7 @@ class ToolRulesCheck(BaseCheck):
     # -- SQL -----------------------------------------------------------------------------------
     def _sql_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
         allowed = {v.upper() for v in rules.sql_allowed_verbs} if rules.sql_allowed_verbs is not None else None
-        if rules.sql_args is None and allowed is None and not _SQL_TOOL.search(name.lower()):
+        if rules.sql_args is None and allowed is None and not _tool_kind(name)[1]:
             return []
         out: list[Finding] = []
         budget = self._sql_max_chars
