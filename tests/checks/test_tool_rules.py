@@ -177,7 +177,10 @@ def test_a_tool_name_is_read_once_not_on_every_call(shield: Shield, monkeypatch:
     monkeypatch.setattr(re2._Regexp, "_match", counted)
     for _ in range(3):
         shield.check_tool_call("Fetch_Report_Rows", {"topic": "q3"})
-    assert "fetch_report_rows" not in searched
+    assert not any("fetch_report_rows" in text for text in searched)
+    shield.check_tool_call("Fetch_Other_Rows", {"topic": "q3"})  # a name not seen yet: the spy sees it read
+    assert any("fetch_other_rows" in text for text in searched)
     # the cached answer is still the right one, in any case
     assert shield.check_tool_call("Run_Shell", {"cmd": "rm -rf /"}).action is Action.BLOCK
     assert shield.check_tool_call("run_shell", {"cmd": "rm -rf /"}).action is Action.BLOCK
+    assert shield.check_tool_call("x" * 300 + "_shell", {"cmd": "rm -rf /"}).action is Action.BLOCK  # not cached

@@ -46,12 +46,19 @@ _SQL_TOOL = compile_re2(r"(?:^|[_\-.])(?:sql|db|database|query|postgres|postgres
                         r"snowflake|bigquery|redshift|psql)(?:$|[_\-.])")
 
 
-@lru_cache(maxsize=1024)
 def _tool_kind(name: str) -> tuple[bool, bool]:
     """Whether a tool's name says shell, and database. Tools are few, and each RE2 search lets go of the
-    GIL, which in a busy threaded host costs far more than the search (``benchmarks/bench_contention.py``)."""
+    GIL, which in a busy threaded host costs far more than the search (``benchmarks/bench_contention.py``).
+    A name is the model's to choose: only plausible ones are kept, so the cache stays small."""
+    return _named_kind(name) if len(name) <= 256 else _read_kind(name)
+
+
+def _read_kind(name: str) -> tuple[bool, bool]:
     lowered = name.lower()
     return bool(_SHELL_TOOL.search(lowered)), bool(_SQL_TOOL.search(lowered))
+
+
+_named_kind = lru_cache(maxsize=1024)(_read_kind)
 
 # argument names, matched on the lower-cased last key: exactly, or containing one of the parts
 _SHELL_KEYS = frozenset({"cmd", "command", "commands", "script", "shell", "cmdline", "command_line", "bash",
