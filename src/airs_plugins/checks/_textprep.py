@@ -40,6 +40,7 @@ from typing import overload
 import re2
 
 from .._normalize import ScanText, View
+from ._regex import set_form
 
 MAX_DECODED = 12
 MAX_CANDIDATES = 64
@@ -118,7 +119,7 @@ _probe_set = re2.Set.SearchSet(_opts)
 _PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse")
 for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
                  _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern):
-    _probe_set.Add(_pattern)
+    _probe_set.Add(set_form(_pattern))
 _probe_set.Compile()
 
 
