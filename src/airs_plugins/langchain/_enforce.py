@@ -48,7 +48,7 @@ from .._ledger import ExecutionLedger, LedgerEntry
 from .._shield import Shield
 from ._added import added_messages, answers, in_place, readable, update_messages, with_added, with_messages
 from ._flow import Ask, Flow, Run
-from ._pinned import CallChangedError
+from ._pinned import CallChangedError, Pin
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -97,6 +97,20 @@ def enforcing(call_id: str) -> Iterator[None]:
         yield
     finally:
         _ENFORCING.reset(token)
+
+
+@contextmanager
+def pinned_turn(call: dict[str, Any]) -> Iterator[Pin]:
+    """The decided call's run, enforced as ours, on tools pinned to it (see ``_pinned``): what runs inside
+    (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own ``wrap_tool_call``) can run only
+    this call."""
+    pin = Pin.of(call)
+    with enforcing(call.get("id") or ""):
+        try:
+            yield pin
+        except Exception:
+            pin.settled(None)  # a changed call's refusal, whatever the code inside made of it
+            raise
 
 
 def already_enforced(call_id: str) -> bool:

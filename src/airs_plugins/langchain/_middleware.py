@@ -37,17 +37,16 @@ from ._enforce import (
     PENDING_INPUT,
     ToolOutcome,
     ask,
-    enforcing,
     hold,
     keep_decision,
     kept_decision,
+    pinned_turn,
     refusal,
     release_held,
     resolved_once,
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
-from ._pinned import Pin
 from ._structured import (
     STRUCTURED_KEY,
     answered_calls,
@@ -499,7 +498,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return handler(request)
 
         def run(call: dict[str, Any]) -> Any:
-            with _pinned_turn(call) as pin:
+            with pinned_turn(call) as pin:
                 return pin.settled(handler(pin.request(request, call)))
 
         return _with_checked(drive(self._flow(request), self.shield, run))
@@ -512,22 +511,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             return await handler(request)
 
         async def run(call: dict[str, Any]) -> Any:
-            with _pinned_turn(call) as pin:
+            with pinned_turn(call) as pin:
                 return pin.settled(await handler(pin.request(request, call)))
 
         return _with_checked(await adrive(self._flow(request), self.shield, run))
-
-
-@contextmanager
-def _pinned_turn(call: dict[str, Any]) -> Iterator[Pin]:
-    """The decided call's run, enforced as ours, on tools pinned to it (see ``_pinned``)."""
-    pin = Pin.of(call)
-    with enforcing(call.get("id") or ""):
-        try:
-            yield pin
-        except Exception:
-            pin.settled(None)  # a changed call's refusal, whatever the middleware inside made of it
-            raise
 
 
 def _with_checked(outcome: ToolOutcome) -> Command[Any]:

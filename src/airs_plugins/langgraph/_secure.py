@@ -20,7 +20,8 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
     """Insert AIRS between the model node and the tools node of an uncompiled ``StateGraph``.
 
     What it requires of the graph: ``tools_node`` is a ``ToolNode`` reading the ``messages`` key (its tools,
-    tags and ``handle_tool_errors`` are taken over), ``model_node`` exists, and the state has a ``messages``
+    tags, ``handle_tool_errors`` and ``wrap_tool_call``/``awrap_tool_call`` are taken over: the wrappers run
+    inside the enforcement, on the decided call only), ``model_node`` exists, and the state has a ``messages``
     list with the ``add_messages`` reducer (e.g. ``MessagesState``). What it does, in place (the builder is
     also returned):
 
@@ -61,7 +62,9 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
     approval, execute = _names(builder, tools_node)
     tools = list(node.tools_by_name.values())
     secured = SecureToolNode(tools, shield, name=execute, tags=list(node.tags or ()) or None,
-                             handle_tool_errors=getattr(node, "_handle_tool_errors", None))
+                             handle_tool_errors=getattr(node, "_handle_tool_errors", None),
+                             wrap_tool_call=getattr(node, "_wrap_tool_call", None),
+                             awrap_tool_call=getattr(node, "_awrap_tool_call", None))
     del builder.nodes[tools_node]
     builder.edges = {(execute if a == tools_node else a, b) for a, b in builder.edges}
     if tools_node in builder.branches:

@@ -8,11 +8,11 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 from langgraph.prebuilt import ToolNode
-from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, ToolCallWrapper
 from langgraph.types import Command
 
 from .._shield import Shield
-from ..langchain._enforce import ToolOutcome, enforcing, tool_call_flow
+from ..langchain._enforce import ToolOutcome, enforcing, pinned_turn, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
 from ..langchain._translate import context_in, current_config, thread_id_of
 from ._nodes import turn_records
@@ -34,26 +34,36 @@ class SecureToolNode(ToolNode):
     It never calls ``interrupt()``: all calls of a turn run in one task here, and a pause inside it
     would re-run the calls that already ran. Every call gets exactly one ToolMessage. The state
     must have the ``airs_context`` and ``airs_decisions`` keys (``AIRSGraphState``).
+
+    ``wrap_tool_call`` / ``awrap_tool_call``: a ``ToolNode``'s own wrappers (retries, logging, a changed
+    result), run inside the enforcement for the calls that may run, as ``ToolNode`` runs them (under
+    ``ainvoke`` a sync-only wrapper runs with the sync executor; under ``invoke`` an async-only wrapper does
+    not run). They run only the decided call: one that changes its name or arguments is refused, and the
+    tool does not run.
     """
 
     def __init__(self, tools: Sequence[BaseTool | Callable[..., Any]], shield: Shield, *, name: str = "tools",
                  tags: list[str] | None = None, handle_tool_errors: Any = None,
-                 messages_key: str = "messages") -> None:
+                 messages_key: str = "messages", wrap_tool_call: ToolCallWrapper | None = None,
+                 awrap_tool_call: AsyncToolCallWrapper | None = None) -> None:
         kwargs: dict[str, Any] = {"name": name, "tags": tags, "messages_key": messages_key}
         if handle_tool_errors is not None:
             kwargs["handle_tool_errors"] = handle_tool_errors
+        inner, ainner = wrap_tool_call, awrap_tool_call
         # plain functions, not bound methods: LangGraph's repr prints every attribute, and a bound method's
         # repr is this node's again (repr(node) recursed until RecursionError)
         def enforce(request: ToolCallRequest,
                     execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
-            return self._enforce(request, execute)
+            return self._enforce(request, execute, inner)
 
         async def aenforce(request: ToolCallRequest,
                            execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
                            ) -> ToolMessage | Command[Any]:
-            return await self._aenforce(request, execute)
+            return await self._aenforce(request, execute, ainner)
 
-        super().__init__(tools, wrap_tool_call=enforce, awrap_tool_call=aenforce, **kwargs)
+        # a sync-only wrapper gets the sync executor under ``ainvoke`` too, as in ToolNode: so no async twin
+        super().__init__(tools, wrap_tool_call=enforce,
+                         awrap_tool_call=None if inner is not None and ainner is None else aenforce, **kwargs)
         self.shield = shield
 
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
@@ -66,18 +76,25 @@ class SecureToolNode(ToolNode):
                               final_answer=bool(getattr(request.tool, "return_direct", False)))
 
     def _enforce(self, request: ToolCallRequest,
-                 execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+                 execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+                 inner: ToolCallWrapper | None) -> ToolMessage | Command[Any]:
         def run(call: dict[str, Any]) -> Any:
-            with enforcing(call.get("id") or ""):
-                return execute(request.override(tool_call=call))  # type: ignore[arg-type]
+            if inner is None:
+                with enforcing(call.get("id") or ""):
+                    return execute(request.override(tool_call=call))  # type: ignore[arg-type]
+            with pinned_turn(call) as pin:
+                return pin.settled(inner(pin.request(request, call), execute))
 
         return drive(self._flow(request), self.shield, run).as_command()
 
     async def _aenforce(self, request: ToolCallRequest,
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
-                        ) -> ToolMessage | Command[Any]:
+                        inner: AsyncToolCallWrapper | None) -> ToolMessage | Command[Any]:
         async def run(call: dict[str, Any]) -> Any:
-            with enforcing(call.get("id") or ""):
-                return await execute(request.override(tool_call=call))  # type: ignore[arg-type]
+            if inner is None:
+                with enforcing(call.get("id") or ""):
+                    return await execute(request.override(tool_call=call))  # type: ignore[arg-type]
+            with pinned_turn(call) as pin:
+                return pin.settled(await inner(pin.request(request, call), execute))
 
         return (await adrive(self._flow(request), self.shield, run)).as_command()
