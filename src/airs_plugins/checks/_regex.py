@@ -24,8 +24,9 @@ MAX_PER_SET = 72
 RE2 builds a set's automaton as the text needs it, one state per combination of the patterns' progress,
 so text the process has not read before costs far more than text it has. Those combinations grow faster
 than the list: on 4 KB of prose never seen before, the 281 injection patterns took 13 ms as one set and
-3.6 ms as four sets of ~70 in all, with the warm cost unchanged (0.4 ms). Each more set is one more match,
-and each match lets go of the GIL (``benchmarks/bench_contention.py``), so the sets stay few."""
+3.6 ms as four sets of ~70 in all; a second read of the same text cost about the same either way (0.4 ms).
+Each more set is one more match, and each match lets go of the GIL (``benchmarks/bench_contention.py``),
+so the sets stay few."""
 
 
 # a pattern's first atom when it is a class, an escape or ``.`` under a counted repeat: ``[a-z]{1,64}@…``

@@ -36,10 +36,11 @@ class SecureToolNode(ToolNode):
     must have the ``airs_context`` and ``airs_decisions`` keys (``AIRSGraphState``).
 
     ``wrap_tool_call`` / ``awrap_tool_call``: a ``ToolNode``'s own wrappers (retries, logging, a changed
-    result), run inside the enforcement for the calls that may run, as ``ToolNode`` runs them (under
-    ``ainvoke`` a sync-only wrapper runs with the sync executor; under ``invoke`` an async-only wrapper does
-    not run). They run only the decided call: one that changes its name or arguments is refused, and the
-    tool does not run.
+    result), run inside the enforcement for the calls that may run, as ``ToolNode`` runs them: under
+    ``ainvoke`` a sync-only wrapper runs with the sync executor, and the enforcement around it runs sync too,
+    on the event loop, as ``ToolNode`` runs a sync wrapper; under ``invoke`` an async-only wrapper does not
+    run. They run only the decided call: one that changes its name or arguments is refused, and the tool
+    does not run.
     """
 
     def __init__(self, tools: Sequence[BaseTool | Callable[..., Any]], shield: Shield, *, name: str = "tools",
