@@ -29,8 +29,10 @@ Each more set is one more match, and each match lets go of the GIL (``benchmarks
 so the sets stay few."""
 
 
-# a pattern's first atom when it is a class, an escape or ``.`` under a counted repeat: ``[a-z]{1,64}@…``
-_LEADING_COUNT = re.compile(r"^(\(\?[a-zA-Z]+\))?(\[(?:\\.|[^\]\\])+\]|\\[a-zA-Z]|\.)\{(\d+),(\d*)\}\??(?=.)", re.S)
+# a pattern's first atom under a counted repeat, ``[a-z]{1,64}@…``: a plain class (no ``[:alpha:]`` inside, no
+# ``]`` first), a Perl class escape, or ``.``; then the rest, which must not repeat or be empty
+_LEADING_COUNT = re.compile(
+    r"^(\(\?[a-zA-Z]+\))?(\[(?:\^(?!\])|(?![\^\]]))(?:\\.|[^\]\\\[])+\]|\\[dDwWsS]|\.)\{(\d+),(\d*)\}(\?)?")
 
 
 def set_form(pattern: str) -> str:
@@ -41,13 +43,26 @@ def set_form(pattern: str) -> str:
     the set's automaton track every count at every position: in one set with the checks' other patterns,
     ``pii``'s e-mail pattern and ``_textprep``'s percent-escape probe each made text never seen before
     several times slower to match (the probe: 0.23 → 2.2 ms on 4 KB of code). Spans still come from the
-    pattern as written."""
+    pattern as written. Anything it cannot read with certainty (a policy's own pattern may hold anything
+    RE2 accepts) is left as written."""
     m = _LEADING_COUNT.match(pattern)
     if m is None:
         return pattern
+    rest = pattern[m.end():]
+    if not rest or rest[0] in "?*+{|)":  # the repeat is not the first atom's alone, or nothing follows it
+        return pattern
     flags, atom, low = m.group(1) or "", m.group(2), int(m.group(3))
     kept = "" if low == 0 else atom if low == 1 else f"{atom}{{{low}}}"
-    return flags + kept + pattern[m.end():]
+    form = flags + kept + rest
+    try:
+        re2.compile(form, options=_QUIET)
+    except Exception:  # whatever RE2 refuses, the pattern as written stands
+        return pattern
+    return form
+
+
+_QUIET = re2.Options()
+_QUIET.log_errors = False
 
 
 def _options(case_sensitive: bool) -> Any:
@@ -89,7 +104,9 @@ class PatternSet:
         count = -(-len(self.keys) // MAX_PER_SET)
         for n in range(count):
             start, end = n * len(self.keys) // count, (n + 1) * len(self.keys) // count
-            chunk = re2.Set.SearchSet(opts)
+            chunk_opts = _options(case_sensitive)
+            chunk_opts.max_mem = _MAX_MEM // count  # the sets of one list share its budget
+            chunk = re2.Set.SearchSet(chunk_opts)
             for index in range(start, end):
                 if chunk.Add(set_form(self._compiled[index].pattern)) != index - start:  # pragma: no cover
                     msg = f"unexpected RE2 set index for {self.keys[index]!r}"  # RE2 numbers them in order

@@ -31,26 +31,33 @@ class CallChangedError(AIRSError, RuntimeError):
 
 @dataclass
 class Pin:
-    """The decided call (tool name and arguments) and what, if anything, tried to run in its place."""
+    """The decided call (tool name, arguments and id) and what, if anything, tried to run in its place."""
 
     name: str
     args: dict[str, Any]
+    call_id: str = ""
     changed: str | None = field(default=None)
+    ran: bool = False
+    """The decided call itself ran (a retry after a refused change, say): its outcome is the answer."""
 
     @classmethod
     def of(cls, call: Mapping[str, Any]) -> Pin:
         args = call.get("args")
-        return cls(str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {})
+        return cls(str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {},
+                   str(call.get("id") or ""))
 
     def request(self, request: Any, call: Mapping[str, Any]) -> Any:
         """``request`` for ``call``, its tools replaced by proxies that only run this call."""
         tool = request.tool
-        overrides: dict[str, Any] = {"tool_call": call, "tool": _Pinned(tool, self) if tool is not None else None}
+        overrides: dict[str, Any] = {"tool_call": call, "tool": self._pinned(tool) if tool is not None else None}
         runtime = request.runtime
         tools = getattr(runtime, "tools", None)
         if tools:
-            overrides["runtime"] = replace(runtime, tools=[_Pinned(t, self) for t in tools])
+            overrides["runtime"] = replace(runtime, tools=[self._pinned(t) for t in tools])
         return request.override(**overrides)
+
+    def _pinned(self, tool: Any) -> _Pinned:
+        return tool if isinstance(tool, _Pinned) and tool._pin is self else _Pinned(tool, self)
 
     def check(self, tool: Any, tool_input: Any) -> None:
         call = tool_input if isinstance(tool_input, Mapping) and tool_input.get("type") == "tool_call" else None
@@ -61,6 +68,9 @@ class Pin:
             problem = f"the call was redirected from `{self.name}` to `{name}`"
         elif not isinstance(args, Mapping) or not self._same_args(tool, args):
             problem = f"the arguments of the call to `{self.name}` were changed"
+        elif call is not None and self.call_id and str(call.get("id") or "") != self.call_id:
+            # its answer would carry the other id: the decided call would go unanswered
+            problem = f"the id of the call to `{self.name}` was changed"
         if problem is not None:
             self.changed = problem
             raise CallChangedError(changed_text(self.name, problem))
@@ -77,9 +87,9 @@ class Pin:
         return visible is not None and not extra & visible
 
     def settled(self, out: Any) -> Any:
-        """``out``, unless the tool refused a changed call (``ToolNode`` may have turned that refusal into an
-        error message, with ``handle_tool_errors``): then the refusal, raised."""
-        if self.changed is not None:
+        """``out``, unless the tool refused a changed call and the decided one never ran (``ToolNode`` may have
+        turned that refusal into an error message, with ``handle_tool_errors``): then the refusal, raised."""
+        if self.changed is not None and not self.ran:
             raise CallChangedError(changed_text(self.name, self.changed))
         return out
 
@@ -126,6 +136,7 @@ class _Pinned:
             yield
             return
         self._pin.check(self._tool, tool_input)
+        self._pin.ran = True
         token = _RUNNING.set(self._pin)
         try:
             yield

@@ -84,7 +84,11 @@ class SecureToolNode(ToolNode):
                 with enforcing(call.get("id") or ""):
                     return execute(request.override(tool_call=call))  # type: ignore[arg-type]
             with pinned_turn(call) as pin:
-                return pin.settled(inner(pin.request(request, call), execute))
+                def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
+                    # whatever tool the wrapper hands over (one it looked up itself, say) runs only this call
+                    return execute(pin.request(req, req.tool_call))
+
+                return pin.settled(inner(pin.request(request, call), pinned))
 
         return drive(self._flow(request), self.shield, run).as_command()
 
@@ -96,6 +100,9 @@ class SecureToolNode(ToolNode):
                 with enforcing(call.get("id") or ""):
                     return await execute(request.override(tool_call=call))  # type: ignore[arg-type]
             with pinned_turn(call) as pin:
-                return pin.settled(await inner(pin.request(request, call), execute))
+                async def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
+                    return await execute(pin.request(req, req.tool_call))
+
+                return pin.settled(await inner(pin.request(request, call), pinned))
 
         return (await adrive(self._flow(request), self.shield, run)).as_command()
