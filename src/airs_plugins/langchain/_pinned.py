@@ -26,7 +26,8 @@ from .._errors import AIRSError
 
 
 class CallChangedError(AIRSError, RuntimeError):
-    """A middleware inside ``AIRSMiddleware`` changed a tool call after AIRS decided it; it was not run."""
+    """Code inside the enforcement (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own
+    ``wrap_tool_call`` in ``SecureToolNode``) changed a tool call after AIRS decided it; it was not run."""
 
 
 @dataclass
@@ -96,8 +97,9 @@ class Pin:
 
 def changed_text(name: str, problem: str) -> str:
     return (f"AIRS blocked the call to `{name}`: {problem} after AIRS decided it, by a middleware listed after "
-            "AIRSMiddleware (such as HumanInTheLoopMiddleware applying a reviewer's edit). The tool was not "
-            "executed. List AIRSMiddleware after that middleware, so that AIRS decides the call that runs.")
+            "AIRSMiddleware (such as HumanInTheLoopMiddleware applying a reviewer's edit) or a ToolNode's own "
+            "wrap_tool_call. The tool was not executed. List AIRSMiddleware after that middleware (a graph: make "
+            "the change before the guard node), so that AIRS decides the call that runs.")
 
 
 def _model_visible(tool: Any) -> set[str] | None:
