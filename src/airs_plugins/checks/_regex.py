@@ -1,4 +1,4 @@
-"""Multi-pattern matching on RE2: one ``re2.Set`` prefilter per check, spans only for the hits.
+"""Multi-pattern matching on RE2: ``re2.Set`` prefilters (one per ``MAX_PER_SET`` patterns), spans only for the hits.
 
 RE2 runs in linear time (no backtracking), so no pattern here can blow up on adversarial input; a
 text that hits nothing costs one pass of the set's automaton (notes/regex-engines.md: ~8 µs for 40
@@ -28,6 +28,9 @@ than the list: on 4 KB of prose never seen before, the 281 injection patterns to
 Each more set is one more match, and each match lets go of the GIL (``benchmarks/bench_contention.py``),
 so the sets stay few."""
 
+
+_QUIET = re2.Options()
+_QUIET.log_errors = False
 
 # a pattern's first atom under a counted repeat, ``[a-z]{1,64}@…``: a plain class (no ``[:alpha:]`` inside, no
 # ``]`` first), a Perl class escape, or ``.``; then the rest, which must not repeat or be empty
@@ -61,14 +64,10 @@ def set_form(pattern: str) -> str:
     return form
 
 
-_QUIET = re2.Options()
-_QUIET.log_errors = False
-
-
-def _options(case_sensitive: bool) -> Any:
+def _options(case_sensitive: bool, max_mem: int = _MAX_MEM) -> Any:
     opts = re2.Options()
     opts.case_sensitive = case_sensitive
-    opts.max_mem = _MAX_MEM
+    opts.max_mem = max_mem
     return opts
 
 
@@ -104,9 +103,7 @@ class PatternSet:
         count = -(-len(self.keys) // MAX_PER_SET)
         for n in range(count):
             start, end = n * len(self.keys) // count, (n + 1) * len(self.keys) // count
-            chunk_opts = _options(case_sensitive)
-            chunk_opts.max_mem = _MAX_MEM // count  # the sets of one list share its budget
-            chunk = re2.Set.SearchSet(chunk_opts)
+            chunk = re2.Set.SearchSet(_options(case_sensitive, _MAX_MEM // count))  # one budget per list
             for index in range(start, end):
                 if chunk.Add(set_form(self._compiled[index].pattern)) != index - start:  # pragma: no cover
                     msg = f"unexpected RE2 set index for {self.keys[index]!r}"  # RE2 numbers them in order

@@ -12,7 +12,7 @@ from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, 
 from langgraph.types import Command
 
 from .._shield import Shield
-from ..langchain._enforce import ToolOutcome, enforcing, pinned_turn, tool_call_flow
+from ..langchain._enforce import ToolOutcome, pinned_turn, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
 from ..langchain._translate import context_in, current_config, thread_id_of
 from ._nodes import turn_records
@@ -80,15 +80,13 @@ class SecureToolNode(ToolNode):
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
                  inner: ToolCallWrapper | None) -> ToolMessage | Command[Any]:
         def run(call: dict[str, Any]) -> Any:
-            if inner is None:
-                with enforcing(call.get("id") or ""):
-                    return execute(request.override(tool_call=call))  # type: ignore[arg-type]
             with pinned_turn(call) as pin:
                 def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
                     # whatever tool the wrapper hands over (one it looked up itself, say) runs only this call
                     return execute(pin.request(req, req.tool_call))
 
-                return pin.settled(inner(pin.request(request, call), pinned))
+                decided = pin.request(request, call)
+                return pin.settled(pinned(decided) if inner is None else inner(decided, pinned))
 
         return drive(self._flow(request), self.shield, run).as_command()
 
@@ -96,13 +94,11 @@ class SecureToolNode(ToolNode):
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
                         inner: AsyncToolCallWrapper | None) -> ToolMessage | Command[Any]:
         async def run(call: dict[str, Any]) -> Any:
-            if inner is None:
-                with enforcing(call.get("id") or ""):
-                    return await execute(request.override(tool_call=call))  # type: ignore[arg-type]
             with pinned_turn(call) as pin:
                 async def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
                     return await execute(pin.request(req, req.tool_call))
 
-                return pin.settled(await inner(pin.request(request, call), pinned))
+                decided = pin.request(request, call)
+                return pin.settled(await (pinned(decided) if inner is None else inner(decided, pinned)))
 
         return (await adrive(self._flow(request), self.shield, run)).as_command()
