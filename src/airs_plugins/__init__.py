@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         SignatureError,
         UnknownCheckError,
     )
+    from ._ledger import ExecutionLedger, MemoryLedger, SQLiteLedger
     from ._policy import Policy
     from ._shield import Shield, ShieldSession
 
@@ -54,6 +55,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(
         ("AIRSError", "ApprovalFormatError", "AuditError", "Blocked", "CheckLoadError", "JudgeError",
          "MissingExtraError", "PolicyError", "ReviewExpired", "SignatureError", "UnknownCheckError"), "._errors"),
+    **dict.fromkeys(("ExecutionLedger", "MemoryLedger", "SQLiteLedger"), "._ledger"),
     "Policy": "._policy",
     "Shield": "._shield",
     "ShieldSession": "._shield",
@@ -87,11 +89,13 @@ __all__ = [
     "Channel",
     "CheckLoadError",
     "Decision",
+    "ExecutionLedger",
     "FailMode",
     "Finding",
     "JudgeError",
     "JudgeVerdict",
     "Layer",
+    "MemoryLedger",
     "MissingExtraError",
     "Observation",
     "Policy",
@@ -99,6 +103,7 @@ __all__ = [
     "ReviewExpired",
     "RiskTier",
     "RunContext",
+    "SQLiteLedger",
     "Severity",
     "Shield",
     "ShieldSession",

@@ -14,7 +14,9 @@ import os
 import sqlite3
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -46,37 +48,124 @@ class ExecutionLedger(Protocol):
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None: ...
 
 
+DECIDED = "decided"
+"""Ledger status of a decision kept before ``interrupt()``: the re-run after the answer resolves it."""
+INTERRUPTED = "interrupted"
+"""Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
+REVIEW = "review"
+"""Ledger status (and ``extra`` key, holding the request) of a result that ran and waits for a reviewer."""
+WAITING = "waiting"
+"""Ledger status of a LlamaIndex tool that paused on a workflow event: its step replays when it comes."""
+PAUSED_STATUSES = frozenset({DECIDED, INTERRUPTED, REVIEW, WAITING})
+"""What the run resumes from after a human's answer or an event: :class:`MemoryLedger` keeps their threads."""
+
+
+def _pins(entry: LedgerEntry) -> bool:
+    """The entry is needed when its thread resumes: a call under way, or something paused."""
+    return (entry.state == "running" or entry.status in PAUSED_STATUSES
+            or bool(entry.extra and REVIEW in entry.extra))
+
+
 class MemoryLedger:
-    def __init__(self) -> None:
-        self._rows: dict[tuple[str, str], LedgerEntry] = {}
+    """The ledger in process memory (the default): gone with the process, and bounded.
+
+    Only the ``max_threads`` most recently used threads are kept, so that a long-running process on
+    defaults does not grow without end (every call's result is held). A thread beyond them is forgotten
+    the way a restart forgets all of them: resumed, its calls that ran would run again. So a thread is
+    never forgotten while one of its calls is under way or it waits for a human or an event (see
+    :data:`PAUSED_STATUSES`), unless it has been idle for ``paused_keep_s`` (7 days by default); such
+    threads may take the count above ``max_threads``. Exactly-once across restarts and long pauses
+    needs a file: ``Shield(ledger=path)``. ``max_threads=None`` keeps everything."""
+
+    DEFAULT_MAX_THREADS = 10_000
+    _SCAN = 64
+    """Threads looked at per insertion when the oldest are pinned: bounds the cost of an insertion."""
+
+    def __init__(self, *, max_threads: int | None = DEFAULT_MAX_THREADS,
+                 paused_keep_s: float = 7 * 86_400) -> None:
+        if max_threads is not None and max_threads < 1:
+            raise ValueError(f"max_threads must be at least 1 (or None for no bound), not {max_threads}")
+        self.max_threads = max_threads
+        self.paused_keep_s = paused_keep_s
+        self._threads: OrderedDict[str, dict[str, LedgerEntry]] = OrderedDict()
+        self._pinned: dict[str, int] = {}
+        self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.forgotten = 0
+        """Threads dropped to stay within ``max_threads``."""
 
     def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
         with self._lock:
-            key = (thread_id, tool_call_id)
-            if key in self._rows:
-                return self._rows[key]
-            self._rows[key] = LedgerEntry(thread_id, tool_call_id, tool_name, "running", at=time.time())
+            rows = self._thread(thread_id)
+            if tool_call_id in rows:
+                return rows[tool_call_id]
+            self._put(thread_id, rows, LedgerEntry(thread_id, tool_call_id, tool_name, "running", at=time.time()))
             return None
 
     def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
                  extra: dict[str, Any] | None = None) -> None:
         with self._lock:
-            old = self._rows.get((thread_id, tool_call_id))
-            name = old.tool_name if old else ""
-            self._rows[(thread_id, tool_call_id)] = LedgerEntry(
-                thread_id, tool_call_id, name, "done", content, status, time.time(), extra)
+            rows = self._thread(thread_id)
+            old = rows.get(tool_call_id)
+            self._put(thread_id, rows, LedgerEntry(thread_id, tool_call_id, old.tool_name if old else "", "done",
+                                                   content, status, time.time(), extra))
 
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
-        return self._rows.get((thread_id, tool_call_id))
+        with self._lock:
+            rows = self._threads.get(thread_id)
+            if rows is None:
+                return None
+            self._touch(thread_id)
+            return rows.get(tool_call_id)
 
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
         with self._lock:
-            return sorted((e for (t, _c), e in self._rows.items() if t == thread_id), key=lambda e: e.at)
+            return sorted(self._threads.get(thread_id, {}).values(), key=lambda e: e.at)
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return sum(map(len, self._threads.values()))
+
+    @property
+    def threads(self) -> int:
+        return len(self._threads)
+
+    def _touch(self, thread_id: str) -> None:
+        self._threads.move_to_end(thread_id)
+        self._seen[thread_id] = time.monotonic()
+
+    def _thread(self, thread_id: str) -> dict[str, LedgerEntry]:
+        rows = self._threads.get(thread_id)
+        if rows is None:
+            rows = self._threads[thread_id] = {}
+            self._pinned[thread_id] = 0
+        self._touch(thread_id)
+        return rows
+
+    def _put(self, thread_id: str, rows: dict[str, LedgerEntry], entry: LedgerEntry) -> None:
+        old = rows.get(entry.tool_call_id)
+        rows[entry.tool_call_id] = entry
+        self._pinned[thread_id] += _pins(entry) - (old is not None and _pins(old))
+        if self.max_threads is not None and len(self._threads) > self.max_threads:
+            self._forget(keep=thread_id)
+
+    def _forget(self, keep: str) -> None:
+        """Drop the least recently used threads that nothing waits on, down to ``max_threads``."""
+        assert self.max_threads is not None
+        now = time.monotonic()
+        passed: list[str] = []
+        for thread_id in list(islice(self._threads, self._SCAN)):
+            if len(self._threads) <= self.max_threads:
+                break
+            if thread_id == keep:
+                continue
+            if self._pinned[thread_id] and now - self._seen[thread_id] < self.paused_keep_s:
+                passed.append(thread_id)
+                continue
+            del self._threads[thread_id], self._pinned[thread_id], self._seen[thread_id]
+            self.forgotten += 1
+        for thread_id in passed:  # looked at next after the others, not at every insertion
+            self._threads.move_to_end(thread_id)
 
 
 class SQLiteLedger:

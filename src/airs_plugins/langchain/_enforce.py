@@ -44,7 +44,7 @@ from langgraph.types import Command
 from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._joined import joined, split_joined
-from .._ledger import ExecutionLedger, LedgerEntry
+from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
 from ._added import added_messages, answers, in_place, readable, update_messages, with_added, with_messages
 from ._flow import Ask, Flow, Run
@@ -65,8 +65,6 @@ from ._translate import (
     with_block_texts,
 )
 
-INTERRUPTED = "interrupted"
-"""Ledger status of a call whose tool raised a LangGraph interrupt: it has not finished, re-run it."""
 FAILED = "failed"
 """Ledger status of a call whose tool raised: it did not complete, so a later attempt runs it again (a retry
 middleware listed before ``AIRSMiddleware``, or the host re-running the step), as it would without AIRS.
@@ -76,7 +74,7 @@ PENDING_DECISION = "airs-decision:"
 """Ledger key prefix: the decision a paused call is waiting on, with the run's context at that moment."""
 PENDING_INPUT = "airs-input:"
 """Ledger key prefix (plus the message id): the approval request a paused user input is waiting on."""
-REVIEW_KEY = "review"
+REVIEW_KEY = REVIEW
 """Ledger extra of a finished call: the approval request its result waits on before anyone reads it."""
 RESOLVED = "airs-resolved:"
 """Ledger key prefix (plus the request id): the decision a reviewer's answer resolved to."""
@@ -565,7 +563,7 @@ def keep_decision(ledger: ExecutionLedger, thread_id: str | None, slot: str, nam
     if thread_id is None:
         return
     ledger.claim(thread_id, slot, name)
-    ledger.complete(thread_id, slot, "", status="decided",
+    ledger.complete(thread_id, slot, "", status=DECIDED,
                     extra={"record": dict(record), CONTEXT_KEY: context_out(ctx)})
 
 

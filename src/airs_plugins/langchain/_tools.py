@@ -48,19 +48,25 @@ class _Contexts:
     belongs to no run that can be told starts from a fresh context.
 
     Runs are many and end unseen, so only the newest ``MAX_RUNS`` are kept. A run's key is held, not only
-    its ``id()``: a finished run's object could otherwise be freed and its id given to a later run."""
+    its ``id()``: a finished run's object could otherwise be freed and its id given to a later run.
+    Threads are kept longer, the ``MAX_THREADS`` most recently used: a thread beyond them starts over
+    from a fresh context, as every thread does after a restart (keep the context in graph state with
+    ``AIRSMiddleware`` or the LangGraph nodes when that matters)."""
 
     MAX_RUNS = 1024
+    MAX_THREADS = 10_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_thread: dict[str, dict[str, Any]] = {}
+        self._by_thread: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._by_run: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
 
     def get(self, thread_id: str | None, run: Hashable | None) -> RunContext:
         with self._lock:
             if thread_id is not None:
                 raw = self._by_thread.get(thread_id)
+                if raw is not None:
+                    self._by_thread.move_to_end(thread_id)
             else:
                 raw = self._by_run.get(run) if run is not None else None
         return context_in({"airs_context": raw}, thread_id)
@@ -70,12 +76,16 @@ class _Contexts:
             return
         with self._lock:
             if thread_id is not None:
-                self._by_thread[thread_id] = merge_context(self._by_thread.get(thread_id), ctx) or dict(ctx)
+                _keep_newest(self._by_thread, thread_id, ctx, self.MAX_THREADS)
             elif run is not None:
-                self._by_run[run] = merge_context(self._by_run.get(run), ctx) or dict(ctx)
-                self._by_run.move_to_end(run)
-                while len(self._by_run) > self.MAX_RUNS:
-                    self._by_run.popitem(last=False)
+                _keep_newest(self._by_run, run, ctx, self.MAX_RUNS)
+
+
+def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any], most: int) -> None:
+    held[key] = merge_context(held.get(key), ctx) or dict(ctx)
+    held.move_to_end(key)
+    while len(held) > most:
+        held.popitem(last=False)
 
 
 class GuardedTool(BaseTool):

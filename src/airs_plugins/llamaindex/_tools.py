@@ -36,7 +36,7 @@ from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
 from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
 from .._joined import joined, split_joined
-from .._ledger import LedgerEntry
+from .._ledger import REVIEW, WAITING, LedgerEntry
 from .._shield import Shield, stringify
 from .._words import words
 from ._enforce import (
@@ -349,8 +349,8 @@ class _Guard:
                 # Close this attempt (nothing after its wait ran) and move the sequence on, so the replay
                 # is a new, checked attempt that re-enters the tool instead of hitting this claim.
                 self.shield.ledger.complete(thread_id, call.id, "paused: the tool waits for a workflow event",
-                                            "waiting")
-                self._record(decision, call, thread_id, "waiting", started=started, result_correlation_id=None)
+                                            WAITING)
+                self._record(decision, call, thread_id, WAITING, started=started, result_correlation_id=None)
                 await call.advance()
                 raise
             error = await self._failed(call, decision, thread_id, exc, started)
@@ -453,7 +453,7 @@ class _Guard:
             raise unknown_outcome(self.name)
         if entry.status == REVIEW:  # ran, and waits for a reviewer (the pending mark was lost): ask again
             return await self._release(call, ApprovalRequest.model_validate((entry.extra or {})[REVIEW]))
-        if entry.status == "waiting":  # an attempt that paused inside the tool; nothing after its wait ran
+        if entry.status == WAITING:  # an attempt that paused inside the tool; nothing after its wait ran
             await call.advance()
             return await self._run(call.ctx, call.state, call.base, call.item, call.kwargs)
         stored = (entry.extra or {}).get("context")
@@ -608,8 +608,6 @@ def _active_run_tag() -> Any:
     return active_instrument_tags.get().get("llamaindex.run_id")
 
 
-REVIEW = "review"
-"""Ledger status (and ``extra`` key, holding the request) of a result that ran and waits for a reviewer."""
 BLOCKS = "blocks"
 """Ledger ``extra`` key: the content blocks (JSON) of a reviewed result, released as blocks on approval."""
 

@@ -294,6 +294,19 @@ def test_contexts_of_runs_are_bounded() -> None:
     assert [contexts.get(None, run).turns for run in runs[2:]] == [1, 1, 1]
 
 
+def test_contexts_of_threads_are_bounded_by_use() -> None:
+    """A long-running process sees threads without end: the most recently used are kept."""
+    contexts = _Contexts()
+    contexts.MAX_THREADS = 3
+    for i in range(4):
+        contexts.put(f"t{i}", None, {"run_id": "r", "turns": i + 1})
+    assert contexts.get("t1", None).turns == 2  # read: the most recently used now
+    contexts.put("t4", None, {"run_id": "r", "turns": 5})
+    assert contexts.get("t0", None).turns == 0  # forgotten: a fresh context
+    assert contexts.get("t2", None).turns == 0
+    assert [contexts.get(t, None).turns for t in ("t1", "t3", "t4")] == [2, 4, 5]
+
+
 # -- the schema the model is shown ---------------------------------------------------------------
 class CityArgs(BaseModel):
     city: str = Field(description="the city")
