@@ -244,11 +244,46 @@ class SQLiteLedger:
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
         with self._lock:
-            rows = self._run(f"list thread {thread_id!r}",
-                             "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
-                             "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
+            return self._entries(thread_id)
+
+    def _entries(self, thread_id: str) -> list[LedgerEntry]:
+        rows = self._run(f"list thread {thread_id!r}",
+                         "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
+                         "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
         return [LedgerEntry(thread_id, r[0], r[1], r[2], r[3], r[4] or "success", r[5] or 0.0,
                             json.loads(r[6]) if r[6] else None) for r in rows]
+
+    def prune(self, *, idle_s: float, paused_keep_s: float = 7 * 86_400,
+              now: float | None = None) -> tuple[int, int]:
+        """Delete the entries of threads idle for ``idle_s``, keeping those that wait (see :data:`PAUSED_STATUSES`)
+        until they have been idle for ``paused_keep_s``. Returns (threads, entries) deleted.
+
+        A file ledger holds every call's result for good: run this from time to time (``airs ledger prune``).
+        A pruned thread resumed later runs its calls again, as with a fresh ledger; so the idle time should
+        exceed how long a run may wait for a resume. Safe while agents write to the file: each thread is
+        re-checked and deleted in one transaction, so one that came back to life meanwhile is kept."""
+        if idle_s < 0 or paused_keep_s < 0:
+            raise ValueError("idle_s and paused_keep_s must not be negative")
+        now = time.time() if now is None else now
+        quiet = [str(r[0]) for r in self._run(
+            "list idle threads", "SELECT thread_id FROM tool_ledger GROUP BY thread_id HAVING MAX(at) < ?",
+            (now - idle_s,)).fetchall()]
+        threads = rows = 0
+        for thread_id in quiet:
+            with self._lock:
+                self._run("begin prune", "BEGIN IMMEDIATE", ())
+                try:
+                    entries = self._entries(thread_id)
+                    last = max((e.at for e in entries), default=now)
+                    if entries and last < now - idle_s and (last < now - paused_keep_s or not any(map(_pins, entries))):
+                        rows += self._run(f"prune thread {thread_id!r}",
+                                          "DELETE FROM tool_ledger WHERE thread_id=?", (thread_id,)).rowcount
+                        threads += 1
+                    self._run("commit prune", "COMMIT", ())
+                except BaseException:
+                    self._run("roll back prune", "ROLLBACK", ())
+                    raise
+        return threads, rows
 
 
 def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> ExecutionLedger:

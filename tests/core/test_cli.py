@@ -113,7 +113,8 @@ class TestPolicy:
 
 class TestHelp:
     @pytest.mark.parametrize("args", [(), ("scan",), ("policy",), ("policy", "validate"), ("audit",),
-                                      ("audit", "verify"), ("audit", "tail"), ("audit", "export"), ("demo",)])
+                                      ("audit", "verify"), ("audit", "tail"), ("audit", "export"), ("ledger",),
+                                      ("ledger", "prune"), ("demo",)])
     def test_help_everywhere(self, args: tuple[str, ...]) -> None:
         """--help works on every command and exits 0."""
         r = airs(*args, "--help")

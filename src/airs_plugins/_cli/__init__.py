@@ -1,4 +1,4 @@
-"""``airs``: scan, policy, audit, demo (and eval/bench when ``airs_plugins.eval`` is present).
+"""``airs``: scan, policy, audit, ledger, demo (and eval/bench when ``airs_plugins.eval`` is present).
 
 Exit codes: 0 whenever a Decision was printed (whatever its action), 1 for a failed verification,
 2 for usage or policy errors. Errors are one line on stderr, never a traceback.
@@ -30,11 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    from . import audit_cmd, demo_cmd, policy_cmd, scan_cmd
+    from . import audit_cmd, demo_cmd, ledger_cmd, policy_cmd, scan_cmd
 
     scan_cmd.register(sub)
     policy_cmd.register(sub)
     audit_cmd.register(sub)
+    ledger_cmd.register(sub)
     demo_cmd.register(sub)
     try:
         from ..eval import cli as eval_cli

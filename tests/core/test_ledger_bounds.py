@@ -1,12 +1,19 @@
-"""The in-memory execution ledger keeps the most recently used threads, and every thread that waits."""
+"""Execution ledgers do not grow for good: the in-memory one keeps the most recently used threads and every
+thread that waits; a file ledger is pruned on demand (``SQLiteLedger.prune``, ``airs ledger prune``)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from airs_plugins._ledger import DECIDED, INTERRUPTED, REVIEW, WAITING, MemoryLedger
+from airs_plugins._ledger import DECIDED, INTERRUPTED, REVIEW, WAITING, MemoryLedger, SQLiteLedger
 
 
 def _ran(ledger: MemoryLedger, thread: str, call: str = "c") -> None:
@@ -118,3 +125,73 @@ def test_threads_writing_at_once_keep_the_bound_and_each_claim_once() -> None:
         t.join()
     assert ledger.threads <= 50
     assert len(won) >= 200  # every call claimed by one worker (a forgotten one may be claimed again)
+
+
+# -- the file ledger: pruned on demand ------------------------------------------------------------
+DAY = 86_400.0
+
+
+def _filled(path: Path) -> SQLiteLedger:
+    ledger = SQLiteLedger(path)
+    for thread in ("done-1", "done-2"):
+        assert ledger.claim(thread, "c", "lookup") is None
+        ledger.complete(thread, "c", "result")
+    ledger.claim("under-way", "c", "lookup")  # started, never finished
+    ledger.claim("held", "c", "read_page")
+    ledger.complete("held", "c", "page", extra={REVIEW: {"id": "r1"}})  # ran; its result waits for review
+    ledger.claim("held", "d", "lookup")
+    ledger.complete("held", "d", "result")
+    return ledger
+
+
+def test_prune_deletes_quiet_threads_and_keeps_those_that_wait_longer(tmp_path: Path) -> None:
+    ledger = _filled(tmp_path / "ledger.db")
+    now = time.time()
+    assert ledger.prune(idle_s=DAY, now=now) == (0, 0)  # nothing is a day old yet
+    assert ledger.prune(idle_s=DAY, now=now + 2 * DAY) == (2, 2)
+    assert ledger.get("done-1", "c") is None and ledger.get("done-2", "c") is None
+    assert ledger.get("under-way", "c") is not None and len(ledger.entries("held")) == 2
+    assert ledger.prune(idle_s=DAY, paused_keep_s=7 * DAY, now=now + 8 * DAY) == (2, 3)
+    assert ledger.entries("under-way") == [] and ledger.entries("held") == []
+
+
+def test_prune_keeps_a_thread_that_came_back_while_it_ran(tmp_path: Path) -> None:
+    """Listed as quiet, then written to before its turn came: the check in the deleting transaction keeps it."""
+    ledger = _filled(tmp_path / "ledger.db")
+    later = time.time() + 2 * DAY
+    woke = ledger._entries
+
+    def entries_after_a_write(thread_id: str) -> list[Any]:
+        if thread_id == "done-2":
+            ledger._run("late write", "UPDATE tool_ledger SET at=? WHERE thread_id=?", (later, thread_id))
+        return woke(thread_id)
+
+    ledger._entries = entries_after_a_write  # type: ignore[method-assign]
+    assert ledger.prune(idle_s=DAY, now=later) == (1, 1)
+    assert ledger.get("done-1", "c") is None and ledger.get("done-2", "c") is not None
+
+
+def test_prune_refuses_a_negative_time(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="must not be negative"):
+        SQLiteLedger(tmp_path / "l.db").prune(idle_s=-1)
+
+
+def test_airs_ledger_prune(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _filled(path)
+
+    def airs(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "airs_plugins", "ledger", "prune", *args],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    kept = airs(str(path), "--idle-days", "1")
+    assert kept.returncode == 0 and kept.stdout.strip() == f"pruned 0 entries of 0 threads from {path}"
+    now = airs(str(path), "--idle-days", "0", "--json")
+    assert now.returncode == 0 and json.loads(now.stdout) == {"threads": 2, "entries": 2}
+    assert [e.tool_call_id for e in SQLiteLedger(path).entries("held")] == ["c", "d"]
+    everything = airs(str(path), "--idle-days", "0", "--paused-keep-days", "0", "--json")
+    assert json.loads(everything.stdout) == {"threads": 2, "entries": 3}
+    missing = airs(str(tmp_path / "nope.db"), "--idle-days", "1")
+    assert missing.returncode == 2 and missing.stderr.strip() == f"airs: no ledger database at {tmp_path / 'nope.db'}"
+    negative = airs(str(path), "--idle-days", "-1")
+    assert negative.returncode == 2 and "must not be negative" in negative.stderr
