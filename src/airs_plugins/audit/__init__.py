@@ -1,7 +1,8 @@
 """The flight recorder: an append-only, hash-chained audit trail of every decision.
 
-SQLite by default when a path is given (``audit=PATH`` or ``AIRS_AUDIT_PATH``), in memory
-otherwise. ``airs audit verify PATH`` checks the chain and prints the head hash for anchoring.
+SQLite by default when a path is given (``audit=PATH`` or ``AIRS_AUDIT_PATH``), otherwise in memory,
+keeping the newest 50,000 records (``MemoryRecorder``). ``airs audit verify PATH`` checks the chain and
+prints the head hash for anchoring.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, verify_records
-from ._memory import MemoryRecorder
+from ._memory import DEFAULT_MAX_RECORDS, MemoryRecorder
 from ._sqlite import SQLiteRecorder, verify_sqlite
 
 
@@ -48,17 +49,21 @@ def verify(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> V
     return verify_sqlite(p, key=key)
 
 
-def verify_jsonl(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
+def verify_jsonl(path: str | os.PathLike[str], *, key: bytes | str | None = None,
+                 anchor: tuple[int, str] = (0, GENESIS)) -> VerifyResult:
+    """Verify a JSONL export. A file that starts mid-chain (written from a ``MemoryRecorder`` that dropped
+    its oldest records) fails as missing its start unless given that recorder's ``anchor``."""
     rows: list[tuple[int, str, str]] = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
                 obj = json.loads(line)
                 rows.append((int(obj["seq"]), str(obj["hash"]), json.dumps(obj["entry"])))
-    return verify_records(rows, key=audit_key(key))
+    return verify_records(rows, key=audit_key(key), anchor=anchor)
 
 
 __all__ = [
+    "DEFAULT_MAX_RECORDS",
     "GENESIS",
     "AuditRecord",
     "FlightRecorder",

@@ -65,11 +65,17 @@ class VerifyResult:
     head_hash: str
     first_bad_seq: int | None = None
     problem: str = ""
+    # Records before the first one verified (a bounded in-memory trail drops its oldest); 0 for a whole
+    # trail. ``count`` is only the records verified.
+    dropped: int = 0
 
     def __str__(self) -> str:
+        # A partial trail must never read like a complete one.
+        partial = (f"; only the newest: the {self.dropped} older records were dropped and are not in this "
+                   "trail") if self.dropped else ""
         if self.ok:
-            return f"OK: {self.count} records, head {self.head_hash}"
-        return f"TAMPERED at record {self.first_bad_seq}: {self.problem}"
+            return f"OK: {self.count} records, head {self.head_hash}{partial}"
+        return f"TAMPERED at record {self.first_bad_seq}: {self.problem}{partial}"
 
 
 def verify_records(
@@ -77,34 +83,40 @@ def verify_records(
     *,
     key: bytes | None,
     head: tuple[int, str, str | None] | None = None,
+    anchor: tuple[int, str] = (0, GENESIS),
 ) -> VerifyResult:
-    """Walk ``(seq, hash, entry_json)`` rows in stored order and report the first bad one."""
-    prev = GENESIS
-    expected = 1
+    """Walk ``(seq, hash, entry_json)`` rows in stored order and report the first bad one.
+
+    ``anchor`` is the ``(seq, hash)`` of the record just before the first row: the genesis for a whole
+    trail, the last dropped record for one whose oldest records were dropped (the first row must follow
+    it, so removing that row is still caught)."""
+    dropped, prev = anchor
+    expected = dropped + 1
     count = 0
     for seq, stored_hash, entry_json in rows:
         try:
             entry = json.loads(entry_json)
         except ValueError:
-            return VerifyResult(False, count, prev, seq, "entry is not valid JSON")
+            return VerifyResult(False, count, prev, seq, "entry is not valid JSON", dropped)
         if seq != expected or entry.get("seq") != seq:
             what = "missing or inserted record" if seq != expected else "sequence number edited"
             return VerifyResult(False, count, prev, expected if seq != expected else seq,
-                                f"{what} (expected seq {expected}, found {seq})")
+                                f"{what} (expected seq {expected}, found {seq})", dropped)
         if entry.get("prev") != prev:
             return VerifyResult(False, count, prev, seq, "chain broken: prev hash does not match "
-                                "the previous record (deleted, inserted or reordered row)")
+                                "the previous record (deleted, inserted or reordered row)", dropped)
         if entry_hash(entry, key) != stored_hash:
-            return VerifyResult(False, count, prev, seq, "content edited: hash does not match")
+            return VerifyResult(False, count, prev, seq, "content edited: hash does not match", dropped)
         prev = stored_hash
         expected += 1
         count += 1
     if head is not None:
+        total = dropped + count
         h_count, h_last, h_mac = head
-        if h_count != count or h_last != prev:
-            return VerifyResult(False, count, prev, count + 1 if h_count > count else h_count,
-                                f"head says {h_count} records ending {h_last[:12]}…, found {count} "
-                                f"ending {prev[:12]}… (truncated or appended outside the recorder)")
+        if h_count != total or h_last != prev:
+            return VerifyResult(False, count, prev, total + 1 if h_count > total else h_count,
+                                f"head says {h_count} records ending {h_last[:12]}…, found {total} "
+                                f"ending {prev[:12]}… (truncated or appended outside the recorder)", dropped)
         if h_mac is not None and h_mac != head_mac(h_count, h_last, key):
-            return VerifyResult(False, count, prev, count, "head signature does not match")
-    return VerifyResult(True, count, prev)
+            return VerifyResult(False, count, prev, total, "head signature does not match", dropped)
+    return VerifyResult(True, count, prev, dropped=dropped)
