@@ -265,9 +265,10 @@ class SQLiteLedger:
         if idle_s < 0 or paused_keep_s < 0:
             raise ValueError("idle_s and paused_keep_s must not be negative")
         now = time.time() if now is None else now
-        quiet = [str(r[0]) for r in self._run(
-            "list idle threads", "SELECT thread_id FROM tool_ledger GROUP BY thread_id HAVING MAX(at) < ?",
-            (now - idle_s,)).fetchall()]
+        with self._lock:
+            quiet = [str(r[0]) for r in self._run(
+                "list idle threads", "SELECT thread_id FROM tool_ledger GROUP BY thread_id HAVING MAX(at) < ?",
+                (now - idle_s,)).fetchall()]
         threads = rows = 0
         for thread_id in quiet:
             with self._lock:
