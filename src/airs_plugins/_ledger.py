@@ -9,6 +9,7 @@ unknown (at-most-once, fail closed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -71,22 +72,25 @@ class MemoryLedger:
 
     Only the ``max_threads`` most recently used threads are kept, so that a long-running process on
     defaults does not grow without end (every call's result is held). A thread beyond them is forgotten
-    the way a restart forgets all of them: resumed, its calls that ran would run again. So a thread is
-    never forgotten while one of its calls is under way or it waits for a human or an event (see
-    :data:`PAUSED_STATUSES`), unless it has been idle for ``paused_keep_s`` (7 days by default); such
-    threads may take the count above ``max_threads``. Exactly-once across restarts and long pauses
-    needs a file: ``Shield(ledger=path)``. ``max_threads=None`` keeps everything."""
+    the way a restart forgets all of them: resumed, its calls that ran would run again. So no thread used
+    in the last ``min_idle_s`` (an hour by default) is forgotten, whatever the count: a pause the ledger
+    cannot see (an ``interrupt()`` of your own in a ``ToolNode`` beside guarded tools) is covered for that
+    long. A thread that waits for a human or an event through AIRS (see :data:`PAUSED_STATUSES`), or has
+    a call under way, is kept until idle for ``paused_keep_s`` (7 days). Both may take the count above
+    ``max_threads``. Exactly-once across restarts and longer pauses needs a file:
+    ``Shield(ledger=path)``. ``max_threads=None`` keeps everything."""
 
     DEFAULT_MAX_THREADS = 10_000
     _SCAN = 64
     """Threads looked at per insertion when the oldest are pinned: bounds the cost of an insertion."""
 
-    def __init__(self, *, max_threads: int | None = DEFAULT_MAX_THREADS,
+    def __init__(self, *, max_threads: int | None = DEFAULT_MAX_THREADS, min_idle_s: float = 3_600,
                  paused_keep_s: float = 7 * 86_400) -> None:
         if max_threads is not None and max_threads < 1:
             raise ValueError(f"max_threads must be at least 1 (or None for no bound), not {max_threads}")
         self.max_threads = max_threads
-        self.paused_keep_s = paused_keep_s
+        self.min_idle_s = min_idle_s
+        self.paused_keep_s = max(paused_keep_s, min_idle_s)
         self._threads: OrderedDict[str, dict[str, LedgerEntry]] = OrderedDict()
         self._pinned: dict[str, int] = {}
         self._seen: dict[str, float] = {}
@@ -124,7 +128,8 @@ class MemoryLedger:
             return sorted(self._threads.get(thread_id, {}).values(), key=lambda e: e.at)
 
     def __len__(self) -> int:
-        return sum(map(len, self._threads.values()))
+        with self._lock:
+            return sum(map(len, self._threads.values()))
 
     @property
     def threads(self) -> int:
@@ -159,9 +164,12 @@ class MemoryLedger:
                 break
             if thread_id == keep:
                 continue
-            if self._pinned[thread_id] and now - self._seen[thread_id] < self.paused_keep_s:
+            idle = now - self._seen[thread_id]
+            if self._pinned[thread_id] and idle < self.paused_keep_s:
                 passed.append(thread_id)
                 continue
+            if idle < self.min_idle_s:
+                break  # the threads after it were used later still
             del self._threads[thread_id], self._pinned[thread_id], self._seen[thread_id]
             self.forgotten += 1
         for thread_id in passed:  # looked at next after the others, not at every insertion
@@ -239,7 +247,7 @@ class SQLiteLedger:
         if row is None:
             return None
         return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
-                           json.loads(row[5]) if row[5] else None)
+                           self._extra(row[5], tool_call_id))
 
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
@@ -251,7 +259,17 @@ class SQLiteLedger:
                          "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
                          "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
         return [LedgerEntry(thread_id, r[0], r[1], r[2], r[3], r[4] or "success", r[5] or 0.0,
-                            json.loads(r[6]) if r[6] else None) for r in rows]
+                            self._extra(r[6], r[0])) for r in rows]
+
+    def _extra(self, raw: str | None, tool_call_id: str) -> dict[str, Any] | None:
+        if not raw:
+            return None
+        try:
+            extra = json.loads(raw)
+        except ValueError as exc:
+            msg = f"execution ledger {self.path}: the entry {tool_call_id!r} is corrupt ({exc})"
+            raise AuditError(msg) from exc
+        return extra if isinstance(extra, dict) else None
 
     def prune(self, *, idle_s: float, paused_keep_s: float = 7 * 86_400,
               now: float | None = None) -> tuple[int, int]:
@@ -262,8 +280,8 @@ class SQLiteLedger:
         A pruned thread resumed later runs its calls again, as with a fresh ledger; so the idle time should
         exceed how long a run may wait for a resume. Safe while agents write to the file: each thread is
         re-checked and deleted in one transaction, so one that came back to life meanwhile is kept."""
-        if idle_s < 0 or paused_keep_s < 0:
-            raise ValueError("idle_s and paused_keep_s must not be negative")
+        if not (idle_s >= 0 and paused_keep_s >= 0):  # NaN too
+            raise ValueError("idle_s and paused_keep_s must be numbers of seconds, not negative")
         now = time.time() if now is None else now
         with self._lock:
             quiet = [str(r[0]) for r in self._run(
@@ -282,7 +300,8 @@ class SQLiteLedger:
                         threads += 1
                     self._run("commit prune", "COMMIT", ())
                 except BaseException:
-                    self._run("roll back prune", "ROLLBACK", ())
+                    with contextlib.suppress(AuditError):  # the error that stopped the prune is the one to see
+                        self._run("roll back prune", "ROLLBACK", ())
                     raise
         return threads, rows
 

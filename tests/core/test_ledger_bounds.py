@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from airs_plugins import AuditError, Shield
 from airs_plugins._ledger import DECIDED, INTERRUPTED, REVIEW, WAITING, MemoryLedger, SQLiteLedger
 
 
@@ -22,7 +23,7 @@ def _ran(ledger: MemoryLedger, thread: str, call: str = "c") -> None:
 
 
 def test_only_the_most_recently_used_threads_are_kept() -> None:
-    ledger = MemoryLedger(max_threads=3)
+    ledger = MemoryLedger(max_threads=3, min_idle_s=0)
     for i in range(5):
         _ran(ledger, f"t{i}")
     assert ledger.threads == 3 and ledger.forgotten == 2
@@ -31,7 +32,7 @@ def test_only_the_most_recently_used_threads_are_kept() -> None:
 
 
 def test_a_read_counts_as_use() -> None:
-    ledger = MemoryLedger(max_threads=2)
+    ledger = MemoryLedger(max_threads=2, min_idle_s=0)
     _ran(ledger, "old")
     _ran(ledger, "mid")
     assert ledger.get("old", "c") is not None  # the replay check of a call reads first
@@ -43,7 +44,7 @@ def test_a_read_counts_as_use() -> None:
 @pytest.mark.parametrize("pause", ["running", DECIDED, INTERRUPTED, REVIEW, WAITING, "review extra"])
 def test_a_thread_that_waits_is_kept_past_the_bound(pause: str) -> None:
     """Resumed, a forgotten thread would run again the calls that ran before its pause."""
-    ledger = MemoryLedger(max_threads=2)
+    ledger = MemoryLedger(max_threads=2, min_idle_s=0)
     _ran(ledger, "paused", "sibling")
     if pause == "running":
         ledger.claim("paused", "gated", "send_email")
@@ -59,8 +60,8 @@ def test_a_thread_that_waits_is_kept_past_the_bound(pause: str) -> None:
     assert ledger.threads == 2 and ledger.get("other9", "c") is not None  # the bound holds the newest other
 
 
-def test_a_thread_is_released_when_its_wait_ends() -> None:
-    ledger = MemoryLedger(max_threads=2)
+def test_a_thread_is_released_once_its_waiting_entry_is_settled() -> None:
+    ledger = MemoryLedger(max_threads=2, min_idle_s=0)
     ledger.claim("paused", "gated", "send_email")
     ledger.complete("paused", "gated", "", status=DECIDED)
     _ran(ledger, "a")
@@ -73,7 +74,7 @@ def test_a_thread_is_released_when_its_wait_ends() -> None:
 
 
 def test_a_wait_idle_past_its_keep_is_forgotten_too() -> None:
-    ledger = MemoryLedger(max_threads=1, paused_keep_s=0.0)
+    ledger = MemoryLedger(max_threads=1, min_idle_s=0, paused_keep_s=0.0)
     ledger.claim("paused", "gated", "send_email")
     _ran(ledger, "other")
     assert ledger.get("paused", "gated") is None and ledger.forgotten == 1
@@ -81,7 +82,7 @@ def test_a_wait_idle_past_its_keep_is_forgotten_too() -> None:
 
 def test_more_waiting_threads_than_the_bound_are_all_kept_and_the_rest_still_go() -> None:
     """An insertion looks at a few of the oldest threads only, so the others may lag a little behind."""
-    ledger = MemoryLedger(max_threads=10)
+    ledger = MemoryLedger(max_threads=10, min_idle_s=0)
     for i in range(500):
         ledger.claim(f"paused{i}", "gated", "send_email")
     for i in range(300):
@@ -108,23 +109,34 @@ def test_entries_are_per_thread_oldest_first() -> None:
     assert ledger.entries("nobody") == [] and len(ledger) == 3
 
 
-def test_threads_writing_at_once_keep_the_bound_and_each_claim_once() -> None:
+def test_threads_writing_at_once_each_claim_a_call_once() -> None:
+    """Four workers race for the same 200 calls of 80 threads, all used just now: none is forgotten (the hour's
+    floor), so each call is claimed by exactly one worker."""
     ledger = MemoryLedger(max_threads=50)
     won: list[str] = []
 
-    def work(w: int) -> None:
+    def work() -> None:
         for i in range(200):
             if ledger.claim(f"t{i % 80}", f"c{i}", "lookup") is None:
                 won.append(f"t{i % 80}/c{i}")
                 ledger.complete(f"t{i % 80}", f"c{i}", "ok")
 
-    workers = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    workers = [threading.Thread(target=work) for _ in range(4)]
     for t in workers:
         t.start()
     for t in workers:
         t.join()
-    assert ledger.threads <= 50
-    assert len(won) >= 200  # every call claimed by one worker (a forgotten one may be claimed again)
+    assert sorted(won) == sorted(f"t{i % 80}/c{i}" for i in range(200))
+    assert ledger.threads == 80 and ledger.forgotten == 0 and len(ledger) == 200
+
+
+def test_no_thread_used_within_the_floor_is_forgotten() -> None:
+    """A pause the ledger cannot see (an interrupt of the host's own) is covered for ``min_idle_s``."""
+    ledger = MemoryLedger(max_threads=2)
+    for i in range(20):
+        _ran(ledger, f"t{i}")
+    assert ledger.threads == 20 and ledger.forgotten == 0
+    assert MemoryLedger(min_idle_s=3_600, paused_keep_s=60).paused_keep_s == 3_600  # a wait is kept as long
 
 
 # -- the file ledger: pruned on demand ------------------------------------------------------------
@@ -171,9 +183,19 @@ def test_prune_keeps_a_thread_that_came_back_while_it_ran(tmp_path: Path) -> Non
     assert ledger.get("done-1", "c") is None and ledger.get("done-2", "c") is not None
 
 
-def test_prune_refuses_a_negative_time(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="must not be negative"):
-        SQLiteLedger(tmp_path / "l.db").prune(idle_s=-1)
+@pytest.mark.parametrize("idle_s", [-1.0, float("nan")])
+def test_prune_refuses_a_time_that_is_no_time(tmp_path: Path, idle_s: float) -> None:
+    with pytest.raises(ValueError, match="not negative"):
+        SQLiteLedger(tmp_path / "l.db").prune(idle_s=idle_s)
+
+
+def test_a_corrupt_entry_is_an_audit_error_naming_the_file(tmp_path: Path) -> None:
+    ledger = _filled(tmp_path / "ledger.db")
+    ledger._run("corrupt", "UPDATE tool_ledger SET extra='{not json' WHERE thread_id='held'", ())
+    with pytest.raises(AuditError, match=r"ledger\.db: the entry 'c' is corrupt"):
+        ledger.get("held", "c")
+    with pytest.raises(AuditError, match="is corrupt"):
+        ledger.prune(idle_s=0, paused_keep_s=0, now=time.time() + 1)
 
 
 def test_airs_ledger_prune(tmp_path: Path) -> None:
@@ -192,6 +214,35 @@ def test_airs_ledger_prune(tmp_path: Path) -> None:
     everything = airs(str(path), "--idle-days", "0", "--paused-keep-days", "0", "--json")
     assert json.loads(everything.stdout) == {"threads": 2, "entries": 3}
     missing = airs(str(tmp_path / "nope.db"), "--idle-days", "1")
-    assert missing.returncode == 2 and missing.stderr.strip() == f"airs: no ledger database at {tmp_path / 'nope.db'}"
-    negative = airs(str(path), "--idle-days", "-1")
-    assert negative.returncode == 2 and "must not be negative" in negative.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"airs: no ledger database at {tmp_path / 'nope.db'}"
+    for bad in ("-1", "nan"):
+        refused = airs(str(path), "--idle-days", bad)
+        assert refused.returncode == 2 and "not negative" in refused.stderr
+
+
+def _prune(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "airs_plugins", "ledger", "prune", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_airs_ledger_prune_leaves_a_file_that_is_no_ledger_alone(tmp_path: Path) -> None:
+    """An audit trail given by mistake is refused before anything is written to it (no table, no WAL)."""
+    audit = tmp_path / "audit.db"
+    Shield.default(audit=audit).check_input("hello")
+    before = audit.read_bytes()
+    refused = _prune(str(audit), "--idle-days", "0")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (f"airs: {audit} is not an execution ledger (no tool_ledger table); "
+                                      "nothing was changed")
+    assert audit.read_bytes() == before
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database", encoding="utf-8")
+    assert _prune(str(text), "--idle-days", "0").returncode == 2
+
+
+def test_airs_ledger_prune_reports_a_corrupt_entry_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _filled(path)._run("corrupt", "UPDATE tool_ledger SET extra='{not json' WHERE thread_id='done-1'", ())
+    out = _prune(str(path), "--idle-days", "0")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "is corrupt" in out.stderr

@@ -25,7 +25,24 @@ def register(sub: Any) -> None:
     pr.set_defaults(func=prune)
 
 
+def _is_ledger(path: str) -> bool:
+    """The file is a SQLite database with the ledger's table (read only: another file is left untouched)."""
+    import sqlite3
+    from pathlib import Path
+
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='tool_ledger'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return found is not None
+
+
 def prune(args: argparse.Namespace) -> int:
+    import math
     from pathlib import Path
 
     from .._errors import AuditError
@@ -34,8 +51,11 @@ def prune(args: argparse.Namespace) -> int:
     if not Path(args.path).is_file():
         msg = f"no ledger database at {args.path}"
         raise AuditError(msg)
-    if args.idle_days < 0 or args.paused_keep_days < 0:
-        msg = "--idle-days and --paused-keep-days must not be negative"
+    if not all(math.isfinite(d) and d >= 0 for d in (args.idle_days, args.paused_keep_days)):
+        msg = "--idle-days and --paused-keep-days must be numbers of days, not negative"
+        raise AuditError(msg)
+    if not _is_ledger(args.path):
+        msg = f"{args.path} is not an execution ledger (no tool_ledger table); nothing was changed"
         raise AuditError(msg)
     threads, rows = SQLiteLedger(args.path).prune(idle_s=args.idle_days * _DAY,
                                                   paused_keep_s=args.paused_keep_days * _DAY)

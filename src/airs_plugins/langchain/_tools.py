@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
@@ -21,6 +22,8 @@ from ._translate import context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
+SLOT_TAKEN = "slot-taken"
+"""Ledger status of the approval slot once a call has taken it (a marker; nothing waits on it)."""
 
 
 def run_of(callbacks: Any) -> Hashable | None:
@@ -49,16 +52,19 @@ class _Contexts:
 
     Runs are many and end unseen, so only the newest ``MAX_RUNS`` are kept. A run's key is held, not only
     its ``id()``: a finished run's object could otherwise be freed and its id given to a later run.
-    Threads are kept longer, the ``MAX_THREADS`` most recently used: a thread beyond them starts over
-    from a fresh context, as every thread does after a restart (keep the context in graph state with
-    ``AIRSMiddleware`` or the LangGraph nodes when that matters)."""
+    Threads are kept longer: the ``MAX_THREADS`` most recently used, and any used in the last
+    ``MIN_IDLE_S`` whatever their count. A thread beyond them starts over from a fresh context, as every
+    thread does after a restart (keep the context in graph state with ``AIRSMiddleware`` or the LangGraph
+    nodes when that matters)."""
 
     MAX_RUNS = 1024
     MAX_THREADS = 10_000
+    MIN_IDLE_S = 3_600.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_thread: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._used: dict[str, float] = {}
         self._by_run: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
 
     def get(self, thread_id: str | None, run: Hashable | None) -> RunContext:
@@ -67,6 +73,7 @@ class _Contexts:
                 raw = self._by_thread.get(thread_id)
                 if raw is not None:
                     self._by_thread.move_to_end(thread_id)
+                    self._used[thread_id] = time.monotonic()
             else:
                 raw = self._by_run.get(run) if run is not None else None
         return context_in({"airs_context": raw}, thread_id)
@@ -76,16 +83,22 @@ class _Contexts:
             return
         with self._lock:
             if thread_id is not None:
-                _keep_newest(self._by_thread, thread_id, ctx, self.MAX_THREADS)
+                _keep_newest(self._by_thread, thread_id, ctx)
+                now = self._used[thread_id] = time.monotonic()
+                while len(self._by_thread) > self.MAX_THREADS:
+                    oldest = next(iter(self._by_thread))
+                    if now - self._used[oldest] < self.MIN_IDLE_S:
+                        break  # used within the hour: its taint still matters more than the memory
+                    del self._by_thread[oldest], self._used[oldest]
             elif run is not None:
-                _keep_newest(self._by_run, run, ctx, self.MAX_RUNS)
+                _keep_newest(self._by_run, run, ctx)
+                while len(self._by_run) > self.MAX_RUNS:
+                    self._by_run.popitem(last=False)
 
 
-def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any], most: int) -> None:
+def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any]) -> None:
     held[key] = merge_context(held.get(key), ctx) or dict(ctx)
     held.move_to_end(key)
-    while len(held) > most:
-        held.popitem(last=False)
 
 
 class GuardedTool(BaseTool):
@@ -188,8 +201,14 @@ class GuardedTool(BaseTool):
         ns = (config.get("configurable") or {}).get("checkpoint_ns")
         if not ns:
             return True
-        holder = self.shield.ledger.claim(thread_id or "", f"{APPROVAL_SLOT}{ns}", call_id)
-        return holder is None or holder.tool_name == call_id
+        # without a thread id nothing resumes, but the step's calls still take turns: a key of their own task
+        owner, slot = thread_id if thread_id is not None else f"airs-task:{ns}", f"{APPROVAL_SLOT}{ns}"
+        holder = self.shield.ledger.claim(owner, slot, call_id)
+        if holder is None:
+            # a marker, not a call: settled at once, so it never holds its thread as a call under way would
+            self.shield.ledger.complete(owner, slot, "", status=SLOT_TAKEN)
+            return True
+        return bool(holder.tool_name == call_id)
 
     def _finish(self, outcome: ToolOutcome, thread_id: str | None, run: Hashable | None,
                 tool_call_id: str | None) -> Any:

@@ -18,7 +18,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from airs_plugins import Shield
+from airs_plugins import MemoryLedger, Shield
 from airs_plugins.langchain import AIRSMiddleware, GuardedTool, guard_tools
 from airs_plugins.langchain._tools import _Contexts
 from contract.harness import (
@@ -262,6 +262,20 @@ def stateless_run(tools: list[Any], *turns: list[dict[str, Any]]) -> dict[str, A
     return agent.invoke({"messages": [HumanMessage("go")]})
 
 
+def test_runs_without_a_thread_id_leave_nothing_that_holds_the_ledger() -> None:
+    """The approval slot of a step is a marker, settled when taken: it never holds its thread as a call under
+    way would. Before, every gated call of a run without a thread id claimed a slot under one shared key that
+    stayed ``running``: a thread that was always in use, always pinned, growing with every run."""
+    ledger = MemoryLedger(max_threads=2, min_idle_s=0)
+    ex, shield = Executions(), make_shield(ledger=ledger)
+    tools = guard_tools(ex.tools(), shield)
+    for _ in range(5):
+        out = stateless_run(tools, [call("send_email", {"to": "bob@example.com", "body": "hi"}, "s1")])
+        assert out["__interrupt__"]
+    assert ex.of("send_email") == []
+    assert ledger.entries("") == [] and ledger.threads <= 2 and ledger.forgotten >= 3
+
+
 def test_runs_without_a_thread_id_do_not_share_taint() -> None:
     """User A's run reads an injection; user B's later run, clean, posts as it did before A's. Before, every
     run without a thread id shared one context: A's taint gated B's calls (and A's values were B's reads)."""
@@ -297,7 +311,7 @@ def test_contexts_of_runs_are_bounded() -> None:
 def test_contexts_of_threads_are_bounded_by_use() -> None:
     """A long-running process sees threads without end: the most recently used are kept."""
     contexts = _Contexts()
-    contexts.MAX_THREADS = 3
+    contexts.MAX_THREADS, contexts.MIN_IDLE_S = 3, 0.0
     for i in range(4):
         contexts.put(f"t{i}", None, {"run_id": "r", "turns": i + 1})
     assert contexts.get("t1", None).turns == 2  # read: the most recently used now
@@ -305,6 +319,15 @@ def test_contexts_of_threads_are_bounded_by_use() -> None:
     assert contexts.get("t0", None).turns == 0  # forgotten: a fresh context
     assert contexts.get("t2", None).turns == 0
     assert [contexts.get(t, None).turns for t in ("t1", "t3", "t4")] == [2, 4, 5]
+
+
+def test_contexts_of_threads_used_within_the_hour_are_kept_past_the_bound() -> None:
+    """Forgetting a thread forgets its taint: only a thread idle for an hour makes room."""
+    contexts = _Contexts()
+    contexts.MAX_THREADS = 3
+    for i in range(6):
+        contexts.put(f"t{i}", None, {"run_id": "r", "turns": i + 1})
+    assert [contexts.get(f"t{i}", None).turns for i in range(6)] == [1, 2, 3, 4, 5, 6]
 
 
 # -- the schema the model is shown ---------------------------------------------------------------
