@@ -50,6 +50,9 @@ class ToolRules(BaseModel):
 
     path_roots: list[str] | None = None
     path_args: list[str] | None = None
+    resolve_links: bool = False
+    """Under ``path_roots``, also follow the symbolic links on this machine (the tool runs here): a path
+    inside a root that leads out through a link is refused. Read when the call is decided."""
     allowed_domains: list[str] | None = None
     denied_domains: list[str] = Field(default_factory=list)
     allowed_schemes: list[str] = Field(default_factory=lambda: ["https", "http"])

@@ -9,6 +9,7 @@ expand them to anywhere.
 from __future__ import annotations
 
 import ntpath
+import os
 import posixpath
 import re
 import urllib.parse
@@ -50,6 +51,23 @@ def expands(value: str) -> bool:
 def outside(value: str, roots: Roots) -> bool:
     """Some form of ``value`` resolves outside every root."""
     return any(not _inside(form, roots) for form in _forms(value))
+
+
+def leaves_through_links(value: str, roots: Roots) -> bool:
+    """Some POSIX form of ``value``, with this machine's symbolic links followed (in the roots too), lands
+    outside every root. The links are read as they are now: a tool that makes one between this check and
+    its run can still race it, so a tool that can create links needs its own guard as well."""
+    if not roots.posix:
+        return False
+    real_roots = [os.path.realpath(r) for r in roots.posix]
+    for form in _forms(value):
+        if _WINDOWS.match(form):
+            continue
+        unix = form.replace("\\", "/")
+        real = os.path.realpath(unix if unix.startswith("/") else posixpath.join(roots.posix[0], unix))
+        if not any(real == r or real.startswith(r.rstrip("/") + "/") for r in real_roots):
+            return True
+    return False
 
 
 def _forms(value: str) -> Iterator[str]:

@@ -358,6 +358,11 @@ class ToolRulesCheck(BaseCheck):
                         message=f"path {path!r} resolves outside the allowed roots"
                                 + (" (traversal)" if traversal else "")))
                     continue
+                if rules.resolve_links and _paths.leaves_through_links(v, roots):
+                    out.append(self.finding(
+                        "tool_policy", score=1.0, severity=Severity.HIGH,
+                        message=f"path {path!r} leads outside the allowed roots through a symbolic link"))
+                    continue
             if _SENSITIVE_PATHS.search(posixpath.normpath(urllib.parse.unquote(unix))):
                 out.append(self.finding("tool_policy", score=0.85 if traversal else 0.7, severity=Severity.HIGH,
                                         message=f"path {path!r} points at a sensitive file"))
