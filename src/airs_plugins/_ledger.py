@@ -311,7 +311,8 @@ def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> Exec
 
     The memory default dies with the process: a run resumed after a restart from a checkpointer that
     persists (SqliteSaver, Postgres) finds no record of the calls that ran, and runs again a call whose
-    result was waiting for a reviewer. Exactly-once across a restart needs a file."""
+    result was waiting for a reviewer. It is also bounded (see :class:`MemoryLedger`). Exactly-once
+    across a restart needs a file."""
     if ledger is not None and not isinstance(ledger, (str, os.PathLike)):
         return ledger
     path = ledger if ledger is not None else os.environ.get("AIRS_LEDGER_PATH")
