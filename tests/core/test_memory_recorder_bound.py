@@ -4,6 +4,8 @@ from the last dropped record, and tampering with what is kept is still caught.""
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -99,6 +101,31 @@ class TestVerify:
         anchored = verify_jsonl(out, anchor=rec.anchor)
         assert anchored.ok and anchored.count == 100 and anchored.dropped == 200
         assert anchored.head_hash == rec.verify().head_hash
+
+    def test_airs_audit_verify_takes_the_anchor(self, tmp_path: Path) -> None:
+        """The CLI verifies such an export with ``--anchor SEQ:HASH``; a malformed anchor, or one given for a
+        SQLite trail (which starts at its first record), is a usage error."""
+        rec = fill(300, 100)
+        out = tmp_path / "mem.jsonl"
+        out.write_text("".join(r.to_json() + "\n" for r in rec.records()), encoding="utf-8")
+
+        def airs(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "airs_plugins", "audit", "verify", *args],
+                                  capture_output=True, text=True, timeout=120, check=False)
+
+        assert airs(str(out)).returncode == 1
+        seq, digest = rec.anchor
+        ok = airs(str(out), "--anchor", f"{seq}:{digest}", "--json")
+        assert ok.returncode == 0
+        assert json.loads(ok.stdout) | {"head_hash": None} == {
+            "ok": True, "count": 100, "head_hash": None, "first_bad_seq": None, "problem": None, "dropped": 200}
+        assert airs(str(out), "--anchor", f"{seq + 1}:{digest}").returncode == 1  # the wrong place: caught
+        bad = airs(str(out), "--anchor", "200")
+        assert bad.returncode == 2 and "--anchor takes SEQ:HASH" in bad.stderr
+        db = tmp_path / "audit.db"
+        Shield.default(audit=db).check_input("hello")
+        sqlite = airs(str(db), "--anchor", f"{seq}:{digest}")
+        assert sqlite.returncode == 2 and "JSONL export only" in sqlite.stderr
 
 
 class TestReads:

@@ -14,6 +14,8 @@ def register(sub: Any) -> None:
     asub.required = True
     v = asub.add_parser("verify", help="verify the hash chain; exit 1 naming the first bad record")
     v.add_argument("path", help="SQLite audit file or JSONL export")
+    v.add_argument("--anchor", metavar="SEQ:HASH",
+                   help="a JSONL export of a bounded in-memory trail starts after this record (MemoryRecorder.anchor)")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=verify)
     t = asub.add_parser("tail", help="print the newest records")
@@ -31,13 +33,24 @@ def register(sub: Any) -> None:
 def verify(args: argparse.Namespace) -> int:
     from ..audit import verify as verify_path
 
-    result = verify_path(args.path)
+    result = verify_path(args.path, anchor=_anchor(args.anchor) if args.anchor else None)
     if args.json:
         print(json.dumps({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
-                          "first_bad_seq": result.first_bad_seq, "problem": result.problem or None}))
+                          "first_bad_seq": result.first_bad_seq, "problem": result.problem or None,
+                          "dropped": result.dropped}))
     else:
         print(str(result), file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
+
+
+def _anchor(text: str) -> tuple[int, str]:
+    from .._errors import AuditError
+
+    seq, _, digest = text.partition(":")
+    if not (seq.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        msg = f"--anchor takes SEQ:HASH (a record number and its 64-hex-digit hash), not {text!r}"
+        raise AuditError(msg)
+    return int(seq), digest
 
 
 def _open_existing(path: str) -> Any:

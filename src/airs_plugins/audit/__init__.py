@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from .._errors import AuditError
 from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, verify_records
 from ._memory import DEFAULT_MAX_RECORDS, MemoryRecorder
 from ._sqlite import SQLiteRecorder, verify_sqlite
@@ -41,11 +42,16 @@ def open_recorder(audit: FlightRecorder | str | os.PathLike[str] | None = None) 
     return MemoryRecorder()
 
 
-def verify(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
-    """Verify a SQLite audit file or a JSONL export."""
+def verify(path: str | os.PathLike[str], *, key: bytes | str | None = None,
+           anchor: tuple[int, str] | None = None) -> VerifyResult:
+    """Verify a SQLite audit file or a JSONL export (``anchor``: where an export of a bounded in-memory
+    trail starts, its ``MemoryRecorder.anchor``; JSONL only)."""
     p = Path(path)
     if p.suffix in (".jsonl", ".ndjson"):
-        return verify_jsonl(p, key=key)
+        return verify_jsonl(p, key=key, anchor=anchor or (0, GENESIS))
+    if anchor is not None:
+        msg = "an anchor applies to a JSONL export only: a SQLite trail starts at its first record"
+        raise AuditError(msg)
     return verify_sqlite(p, key=key)
 
 
