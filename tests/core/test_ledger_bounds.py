@@ -198,32 +198,27 @@ def test_a_corrupt_entry_is_an_audit_error_naming_the_file(tmp_path: Path) -> No
         ledger.prune(idle_s=0, paused_keep_s=0, now=time.time() + 1)
 
 
-def test_airs_ledger_prune(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.db"
-    _filled(path)
-
-    def airs(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "airs_plugins", "ledger", "prune", *args],
-                              capture_output=True, text=True, timeout=120, check=False)
-
-    kept = airs(str(path), "--idle-days", "1")
-    assert kept.returncode == 0 and kept.stdout.strip() == f"pruned 0 entries of 0 threads from {path}"
-    now = airs(str(path), "--idle-days", "0", "--json")
-    assert now.returncode == 0 and json.loads(now.stdout) == {"threads": 2, "entries": 2}
-    assert [e.tool_call_id for e in SQLiteLedger(path).entries("held")] == ["c", "d"]
-    everything = airs(str(path), "--idle-days", "0", "--paused-keep-days", "0", "--json")
-    assert json.loads(everything.stdout) == {"threads": 2, "entries": 3}
-    missing = airs(str(tmp_path / "nope.db"), "--idle-days", "1")
-    assert missing.returncode == 2
-    assert missing.stderr.strip() == f"airs: no ledger database at {tmp_path / 'nope.db'}"
-    for bad in ("-1", "nan"):
-        refused = airs(str(path), "--idle-days", bad)
-        assert refused.returncode == 2 and "not negative" in refused.stderr
-
-
 def _prune(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "airs_plugins", "ledger", "prune", *args],
                           capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_airs_ledger_prune(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    _filled(path)
+    kept = _prune(str(path), "--idle-days", "1")
+    assert kept.returncode == 0 and kept.stdout.strip() == f"pruned 0 entries of 0 threads from {path}"
+    now = _prune(str(path), "--idle-days", "0", "--json")
+    assert now.returncode == 0 and json.loads(now.stdout) == {"threads": 2, "entries": 2}
+    assert [e.tool_call_id for e in SQLiteLedger(path).entries("held")] == ["c", "d"]
+    everything = _prune(str(path), "--idle-days", "0", "--paused-keep-days", "0", "--json")
+    assert json.loads(everything.stdout) == {"threads": 2, "entries": 3}
+    missing = _prune(str(tmp_path / "nope.db"), "--idle-days", "1")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"airs: no ledger database at {tmp_path / 'nope.db'}"
+    for bad in ("-1", "nan"):
+        refused = _prune(str(path), "--idle-days", bad)
+        assert refused.returncode == 2 and "not negative" in refused.stderr
 
 
 def test_airs_ledger_prune_leaves_a_file_that_is_no_ledger_alone(tmp_path: Path) -> None:
