@@ -17,7 +17,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallB
 from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.workflow import Context, StartEvent, StopEvent, Workflow, step
 
-from airs_plugins import Shield
+from airs_plugins import MemoryLedger, Shield
 from airs_plugins.llamaindex import (
     ApprovalRequired,
     ApprovalResponse,
@@ -86,7 +86,7 @@ class TestAnswerDeliveredTwice:
         assert _kinds(shield).count("approval") == 1
 
 
-async def _pause(ledger: Path, counted: Counted, *, review: bool = False) -> str:
+async def _pause(ledger: Path | MemoryLedger, counted: Counted, *, review: bool = False) -> str:
     shield = make_shield(ledger=ledger, **({"marker": review_marker()} if review else {"policy": GATED}))
     agent = make_agent("function", guard_tools(counted.tools(), shield), REVIEW_STEPS if review else [
         SEND, answer("done")])
@@ -99,7 +99,7 @@ async def _pause(ledger: Path, counted: Counted, *, review: bool = False) -> str
     return blob
 
 
-async def _resume(ledger: Path, counted: Counted, blob: str, verdict: str, *,
+async def _resume(ledger: Path | MemoryLedger, counted: Counted, blob: str, verdict: str, *,
                   review: bool = False) -> tuple[str, Shield]:
     """A fresh shield and agent (as another process would build them), the blob restored and answered."""
     shield = make_shield(ledger=ledger, **({"marker": review_marker()} if review else {"policy": GATED}))
@@ -139,6 +139,23 @@ class TestAnswerAfterRestore:
         assert counted.count("send_email") == 1
         assert first == second == "sent to boss@corp.example"
         assert "approval_refused" in _kinds(shield)
+
+    @pytest.mark.parametrize(("min_idle_s", "runs"), [(3_600.0, 1), (0.0, 2)])
+    async def test_the_in_memory_ledger_keeps_the_first_outcome_while_other_runs_come_and_go(
+            self, counted: Counted, min_idle_s: float, runs: int) -> None:
+        """A bounded ``MemoryLedger`` that holds one thread: another run comes between the two copies. Every run
+        keys its own thread here, so the first copy's record is the oldest; the hour's floor keeps it and the
+        second copy is refused. Without the floor (``min_idle_s=0``) it is forgotten and the call runs twice."""
+        ledger = MemoryLedger(max_threads=1, min_idle_s=min_idle_s)
+        blob = await _pause(ledger, counted)
+        await _resume(ledger, counted, blob, "approve")
+        other = Counted()
+        agent = make_agent("function", guard_tools(other.tools(), make_shield(ledger=ledger)),
+                           [call("read_inbox"), answer("ok")])
+        await asyncio.wait_for(agent.run(user_msg="read my mail"), 20)
+        _told, shield = await _resume(ledger, counted, blob, "approve")
+        assert counted.count("send_email") == runs
+        assert ("approval_refused" in _kinds(shield)) is (runs == 1)
 
     @pytest.mark.parametrize(("first_verdict", "second_verdict"), [("reject", "approve"), ("approve", "reject")])
     async def test_result_review_outcome_stands(self, counted: Counted, tmp_path: Path, first_verdict: str,
