@@ -32,8 +32,9 @@ class MemoryRecorder:
     ``anchor`` (seq and hash of the last dropped record) stays, so ``verify()`` still checks that the
     records kept chain on from it; its result says how many were dropped. ``len()`` is the records held
     now, ``dropped`` the records let go. A JSONL written from ``records()`` after a drop starts mid-chain:
-    ``airs audit verify`` reports the missing start, ``verify_jsonl(path, anchor=recorder.anchor)``
-    checks it. For a complete trail audit to a file (``audit=PATH`` or ``AIRS_AUDIT_PATH``).
+    ``airs audit verify`` reports the missing start unless given the anchor (``--anchor SEQ:HASH``, or
+    ``verify_jsonl(path, anchor=recorder.anchor)``). For a complete trail audit to a file (``audit=PATH``
+    or ``AIRS_AUDIT_PATH``).
 
     ``verify_each=True`` re-verifies the chain on every append (used by tests so that a broken chain
     fails at the append that broke it)."""
