@@ -60,14 +60,8 @@ def leaves_through_links(value: str, roots: Roots) -> bool:
     if not roots.posix:
         return False
     real_roots = [os.path.realpath(r) for r in roots.posix]
-    for form in _forms(value):
-        if _WINDOWS.match(form):
-            continue
-        unix = form.replace("\\", "/")
-        real = os.path.realpath(unix if unix.startswith("/") else posixpath.join(roots.posix[0], unix))
-        if not any(real == r or real.startswith(r.rstrip("/") + "/") for r in real_roots):
-            return True
-    return False
+    return any(not _under(os.path.realpath(_from_root(form.replace("\\", "/"), roots)), real_roots, "/")
+               for form in _forms(value) if not _WINDOWS.match(form))
 
 
 def _forms(value: str) -> Iterator[str]:
@@ -82,14 +76,20 @@ def _inside(v: str, roots: Roots) -> bool:
     if _WINDOWS.match(v):
         return _inside_windows(v, roots)
     unix = v.replace("\\", "/")
-    if roots.posix:
-        resolved = posixpath.normpath(unix if unix.startswith("/") else posixpath.join(roots.posix[0], unix))
-        if any(resolved == r or resolved.startswith(r.rstrip("/") + "/") for r in roots.posix):
-            return True
+    if roots.posix and _under(posixpath.normpath(_from_root(unix, roots)), roots.posix, "/"):
+        return True
     # on Windows "/x" is on the current drive, and a relative path is taken from the first root
     return bool(roots.windows) and not unix.startswith("/") and _inside_windows(ntpath.join(roots.windows[0], v), roots)
 
 
 def _inside_windows(v: str, roots: Roots) -> bool:
-    resolved = ntpath.normcase(ntpath.normpath(v))
-    return any(resolved == r or resolved.startswith(r.rstrip("\\") + "\\") for r in roots.windows)
+    return _under(ntpath.normcase(ntpath.normpath(v)), roots.windows, "\\")
+
+
+def _from_root(unix: str, roots: Roots) -> str:
+    """A POSIX path as the tool reads it: a relative one is taken from the first root."""
+    return unix if unix.startswith("/") else posixpath.join(roots.posix[0], unix)
+
+
+def _under(resolved: str, roots: Sequence[str], sep: str) -> bool:
+    return any(resolved == r or resolved.startswith(r.rstrip(sep) + sep) for r in roots)
