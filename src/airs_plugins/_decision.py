@@ -420,7 +420,8 @@ class Decision(BaseModel):
 
 USER_GOAL_LIMIT = 16_384
 MAX_OBSERVATIONS = 256
-"""A run keeps its newest observations up to this many (a check reading them knows older ones are gone)."""
+"""A run keeps its newest observations up to this many, the older ones folded into one summary (see
+``_observations``): what they told taint is kept, which read said what is not."""
 
 
 def append_goal(goal: str | None, text: str) -> str:

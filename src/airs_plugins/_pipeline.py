@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import _router
 from ._decision import (
-    MAX_OBSERVATIONS,
     Action,
     Channel,
     Decision,
@@ -29,6 +28,7 @@ from ._decision import (
     Subject,
     append_goal,
 )
+from ._observations import bounded
 from ._taint import extract_with_spans, values_near
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
             injected_values=tuple(sorted(injected)),
             at=now,
         )
-        update["observations"] = (*ctx.observations, obs)[-MAX_OBSERVATIONS:]
+        update["observations"] = bounded((*ctx.observations, obs))
     if not update:
         return ctx
     return ctx.model_copy(update=update)

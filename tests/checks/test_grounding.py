@@ -12,6 +12,7 @@ import pytest
 
 from airs_plugins import Action, Channel, Layer, Observation, RunContext, Shield
 from airs_plugins._decision import MAX_OBSERVATIONS
+from airs_plugins._observations import FOLDED_SOURCE, bounded
 from airs_plugins.audit import MemoryRecorder
 from airs_plugins.judge import UNGROUNDED_HINT
 from contract.grounding import judged_shield
@@ -103,9 +104,10 @@ def test_known_values_allowed_hosts_and_kinds() -> None:
 
 
 def test_an_incomplete_record_of_what_was_read_proves_nothing(shield: Shield) -> None:
-    """A run that dropped observations (the newest 256 are kept), or read a result with more distinct values
-    than the policy records, may have read the value: the check stays silent rather than guess. So does a run
-    whose observations predate ``values_complete`` (nobody knows what they left out)."""
+    """A run that read a result with more distinct values than the policy records, or whose summary of its
+    oldest reads outgrew its cap, may have read the value: the check stays silent rather than guess. So does a
+    run whose observations predate ``values_complete`` (nobody knows what they left out). A long run whose
+    oldest reads were folded whole still knows every value it read, so the check still speaks."""
     answer = "Call +1 555 013 7788."
 
     def read(*values: str, complete: bool = True) -> Observation:
@@ -114,7 +116,15 @@ def test_an_incomplete_record_of_what_was_read_proves_nothing(shield: Shield) ->
 
     assert grounding(shield.check_output(answer, context=RunContext(observations=(read("12345678"),))))
     many = RunContext(observations=(read("12345678"),) * MAX_OBSERVATIONS)
-    assert grounding(shield.check_output(answer, context=many)) == []
+    assert grounding(shield.check_output(answer, context=many))
+    long_run = RunContext(observations=bounded((read("+15550137788"),) + (read("12345678"),) * MAX_OBSERVATIONS))
+    assert long_run.observations[0].source == FOLDED_SOURCE and long_run.observations[0].values_complete
+    assert grounding(shield.check_output(answer, context=long_run)) == []  # read long ago: still grounded
+    assert grounding(shield.check_output("Call +1 555 013 9999.", context=long_run))
+    overflowed = RunContext(observations=bounded(tuple(read(f"+1555{n:07d}") for n in range(5000))
+                                                 + (read("12345678"),) * MAX_OBSERVATIONS))
+    assert not overflowed.observations[0].values_complete
+    assert grounding(shield.check_output(answer, context=overflowed)) == []
     capped = RunContext(observations=(read("12345678", complete=False),))
     assert grounding(shield.check_output(answer, context=capped)) == []
     old = RunContext.model_validate({"observations": [{"source": "t", "channel": "tool_result", "digest": "x",

@@ -18,7 +18,8 @@ from typing import Any
 
 from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
-from .._decision import MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, RunContext
+from .._decision import MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, Observation, RunContext
+from .._observations import FOLDED_SOURCE, bounded, covering
 from .._words import words
 
 CONTEXT_KEY = "airs_context"
@@ -52,9 +53,13 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     else:
         have = {(o.get("source"), o.get("digest")) for o in ro}
         missing = [o for o in lo if (o.get("source"), o.get("digest")) not in have]
+        summaries = [o for o in ro if o.get("source") == FOLDED_SOURCE]
+        if missing and summaries:  # a long run: the update folded its oldest reads, which left still lists
+            covered = covering(summaries)
+            missing = [o for o in missing if not covered(o)]
     if missing:
-        observations: Sequence[Mapping[str, Any]] = sorted(
-            [*ro, *missing], key=lambda o: float(o.get("at", 0.0)))[-MAX_OBSERVATIONS:]
+        observations: Sequence[Mapping[str, Any]] = _bounded_dumps(
+            sorted([*ro, *missing], key=lambda o: float(o.get("at", 0.0))))
     else:
         observations = ro
     lt: Mapping[str, Sequence[float]] = left.get("tool_calls") or {}
@@ -79,6 +84,13 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     }
     # observation dicts are shared between dumps, so this comparison is mostly identity checks
     return right if isinstance(right, dict) and merged == right else merged
+
+
+def _bounded_dumps(observations: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    if len(observations) <= MAX_OBSERVATIONS:
+        return observations
+    kept = bounded([Observation.model_validate(dict(o)) for o in observations])
+    return [o.model_dump(mode="json") for o in kept]
 
 
 def merge_decisions(left: Mapping[str, Any] | None, right: Mapping[str, Any] | None) -> dict[str, Any]:

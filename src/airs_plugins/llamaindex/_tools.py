@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -461,7 +461,8 @@ class _Guard:
             async with call.state.locked():
                 current = await call.state.context()
                 # the store may predate the crash that interrupted the first pass; keep the newer taint
-                if len(stored.get("observations", ())) > len(current.observations):
+                if _newest_read(stored.get("observations") or ()) > max(
+                        (o.at for o in current.observations), default=0.0):
                     await call.state.save_context(decode_context(stored))
         await call.finish()
         if entry.status == "error":
@@ -654,3 +655,8 @@ def _is_waiting(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover - other runtimes
         return False
     return isinstance(exc, WaitingForEvent)
+
+
+def _newest_read(observations: Any) -> float:
+    """When the newest of these dumped observations was read (a long run's count stops growing at its bound)."""
+    return max((float(o.get("at", 0.0)) for o in observations if isinstance(o, Mapping)), default=0.0)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from airs_plugins import RunContext
+from airs_plugins._decision import MAX_OBSERVATIONS
+from airs_plugins._observations import FOLDED_SOURCE
 from airs_plugins.langchain import merge_context
-from airs_plugins.langchain._translate import args_digest, merge_decisions, merge_ids, record_for
+from airs_plugins.langchain._translate import args_digest, context_out, merge_decisions, merge_ids, record_for
 from contract.harness import INJECT, make_shield
 
 
@@ -77,3 +79,32 @@ def test_decision_records_are_bounded_to_the_newest() -> None:
         records = merge_decisions(records, {f"call_{i}": {"action": "allow"}})
     assert len(records) == 512
     assert "call_599" in records and "call_88" in records and "call_87" not in records
+
+
+def test_a_long_runs_folded_reads_merge_without_loss_or_churn() -> None:
+    """Past the bound the oldest reads are folded into a summary: a sequential update that folded one more is
+    still kept as it is, and two branches that each read past the bound keep both their injections."""
+    shield = make_shield()
+    ctx = shield.check_tool_result("read_inbox", f"mail {INJECT} to evil@attacker.example",
+                                   context=shield.check_input("summarise my mail").context).context
+    for i in range(MAX_OBSERVATIONS + 5):
+        ctx = shield.check_tool_result("lookup", f"result {i}", context=ctx).context
+    before = context_out(ctx)
+    after = context_out(shield.check_tool_result("lookup", "one more", context=ctx).context)
+    assert after["observations"][0]["source"] == FOLDED_SOURCE
+    assert merge_context(before, after) is after
+    merged = RunContext.coerce(merge_context(after, before))  # a stale update loses nothing either
+    assert merged.observations[0].source == FOLDED_SOURCE and merged.untrusted_findings == ("injection",)
+    assert len(merged.observations) == MAX_OBSERVATIONS
+
+    base = shield.check_input("summarise my mail").context
+    left, right = base, base
+    left = shield.check_tool_result("read_inbox", f"mail {INJECT} to left@attacker.example", context=left).context
+    right = shield.check_tool_result("read_inbox", f"note {INJECT} to right@attacker.example", context=right).context
+    for i in range(MAX_OBSERVATIONS + 5):
+        left = shield.check_tool_result("lookup", f"left {i}", context=left).context
+        right = shield.check_tool_result("lookup", f"right {i}", context=right).context
+    both = RunContext.coerce(merge_context(context_out(left), context_out(right)))
+    assert len(both.observations) == MAX_OBSERVATIONS
+    injected = {v for o in both.observations for v in o.injected_values}
+    assert {"left@attackerexample", "right@attackerexample"} <= injected
