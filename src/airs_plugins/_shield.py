@@ -452,6 +452,12 @@ async def adrive(gen: Generator[Y, S, R], step: Callable[[Y], Awaitable[S]]) -> 
 def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: datetime) -> tuple[Action, str]:
     if request.expired(now):
         return Action.BLOCK, "approval expired before a decision; denied (never auto-approved)"
+    stray = next((a.request_id for a in answers if a.request_id is not None and a.request_id != request.id), None)
+    if stray is not None:
+        # a framework hands a bare resume value to whatever is paused now, which may be a later request than
+        # the one the reviewer saw: an answer that names another request settles nothing here
+        return Action.BLOCK, (f"the answer names request {stray!r}, not this one ({request.id!r}); denied: the "
+                              "reviewer answered another call")
     first = answers[0]
     if first.type not in request.allowed_decisions:
         return Action.BLOCK, f"decision {first.type!r} is not allowed for this request; denied"

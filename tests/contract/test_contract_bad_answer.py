@@ -94,3 +94,32 @@ def test_an_edit_naming_the_same_tool_still_runs() -> None:
     final = shield.resolve_approval(request, {"decisions": [{"type": "edit", "edited_action": {
         "name": "transfer", "args": {"amount": 9, "to": "a"}}}]})
     assert final.allowed and final.redacted_args == {"amount": 9, "to": "a"}
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_answer_naming_another_request_denies_the_call_it_reaches(adapter: str) -> None:
+    """A bare resume value goes to whatever is paused now, which may be a later request than the one the
+    reviewer saw (the user wrote again meanwhile and the model made another gated call). An answer that
+    names another request settles nothing: the call it reaches is denied, never run on it. Found by review:
+    the ``request_id`` an answer carries was never compared with the request."""
+    ex = Executions()
+    shield = make_shield()
+    graph = build(adapter, shield, ToolFake(responses=script([call("transfer", {"amount": 9000, "to": "x"}, "c1")],
+                                                             "done")), ex, InMemorySaver())
+    config = new_config()
+    (pending,) = graph.invoke({"messages": [HumanMessage("go")]}, config)["__interrupt__"]
+    assert pending.value["id"] != "apr-seen-by-the-reviewer"
+    out = graph.invoke(Command(resume={"type": "approve", "reviewer": "ann",
+                                       "request_id": "apr-seen-by-the-reviewer"}), config)
+    assert ex.of("transfer") == []
+    assert not out.get("__interrupt__") and out["messages"][-1].content == "done"
+    answer = str(assert_paired(out["messages"])["c1"].content)
+    assert "names request 'apr-seen-by-the-reviewer'" in answer
+    # the same answer naming this very request approves it
+    ex2 = Executions()
+    graph = build(adapter, make_shield(), ToolFake(responses=script([call("transfer", {"amount": 9000, "to": "x"},
+                                                                         "c1")], "done")), ex2, InMemorySaver())
+    config = new_config()
+    (pending,) = graph.invoke({"messages": [HumanMessage("go")]}, config)["__interrupt__"]
+    graph.invoke(Command(resume={"type": "approve", "reviewer": "ann", "request_id": pending.value["id"]}), config)
+    assert ex2.of("transfer") == [{"amount": 9000, "to": "x"}]
