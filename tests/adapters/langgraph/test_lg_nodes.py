@@ -185,6 +185,25 @@ async def test_judge_routes_to_a_human_who_decides(answer: dict[str, Any], expec
     assert [type(m).__name__ for m in out["messages"]] == ["HumanMessage", "AIMessage"]
 
 
+def test_the_streaming_recipe_for_a_judged_hand_built_graph_holds() -> None:
+    """The README's recipe: LangGraph streams the model node's own output before the judge decides, in
+    ``updates`` and in ``messages`` (when the node ends, even with the model tagged ``nostream``); a client that
+    forwards ``updates`` without the model node's sees only the judged answer. ``messages`` cannot show the
+    judge's replacement at all (it keeps the message's id, which that mode has already sent). Every half is
+    checked, so that the README is told when LangGraph changes one."""
+    graph, _ = judged_graph([f"bad {FORBIDDEN}"], make_shield(), max_retries=0)
+    updates = list(graph.stream({"messages": [HumanMessage("q")]}, new_config(), stream_mode="updates"))
+    assert any(FORBIDDEN in repr(c) for c in updates if "model" in c)  # why the recipe is needed
+    forwarded = [c for c in updates if "model" not in c]
+    assert all(FORBIDDEN not in repr(c) for c in forwarded)
+    assert any(OUTPUT_REFUSAL in repr(c) for c in forwarded)
+
+    graph, _ = judged_graph([f"bad {FORBIDDEN}"], make_shield(), max_retries=0)
+    messages = list(graph.stream({"messages": [HumanMessage("q")]}, new_config(), stream_mode="messages"))
+    assert [m.get("langgraph_node") for c, m in messages if FORBIDDEN in repr(c)] == ["model"]
+    assert not any(OUTPUT_REFUSAL in repr(c) for c, _m in messages)
+
+
 def test_secure_graph_requires_a_tool_node_and_the_model_node() -> None:
     """secure_graph refuses graphs it cannot secure, with a message saying what to pass."""
     builder = StateGraph(MessagesState)
