@@ -52,6 +52,7 @@ from ._pinned import CallChangedError, Pin
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
+    MESSAGE_ID,
     REFUSAL_MARK,
     block_texts,
     context_out,
@@ -277,12 +278,15 @@ def tool_call_flow(
     may_ask: Callable[[str], bool] | None = None,
     final_answer: bool = False,
     instructions: str | None = None,
+    message_id: str | None = None,
 ) -> Flow[ToolOutcome]:
     """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
 
+    ``records``: only those made for the message that carries this call (see ``message_records``).
     ``final_answer``: the tool's result is shown to the user as the run's answer (``return_direct``), so after
     the result guard it also passes the output guard, like any answer. ``instructions``: the agent's system
-    prompt, when the caller knows it (a call that recites it is leakage).
+    prompt, when the caller knows it (a call that recites it is leakage). ``message_id``: the id of that
+    message, named in the record this writes, so that a later call reusing the id never runs on it.
     """
     name, args, call_id = tool_call_parts(call)
     ctx = context
@@ -294,7 +298,7 @@ def tool_call_flow(
     if rec is None:
         if not decide_missing:
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
-                   "tool_call_id": call_id, "tool_name": name}
+                   "tool_call_id": call_id, "tool_name": name, MESSAGE_ID: message_id}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
         kept, kept_ctx = kept_decision(ledger, thread_id, PENDING_DECISION + slot, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
@@ -335,7 +339,7 @@ def tool_call_flow(
         changed = True
     ctx_json = context_out(ctx) if fresh or recalled else None
     # an unchanged record is already in state; writing it again only costs a channel update
-    written = rec if changed else None
+    written = {**rec, MESSAGE_ID: message_id} if changed else None
 
     if action is Action.BLOCK:
         if rec.get("approval") == "respond":

@@ -14,7 +14,7 @@ from langgraph.types import Command
 from .._shield import Shield
 from ..langchain._enforce import ToolOutcome, pinned_turn, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
-from ..langchain._translate import context_in, current_config, thread_id_of
+from ..langchain._translate import context_in, current_config, last_turn, state_get, thread_id_of
 from ._nodes import turn_records
 
 
@@ -70,11 +70,14 @@ class SecureToolNode(ToolNode):
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
         config = getattr(request.runtime, "config", None) or current_config()
         thread_id = thread_id_of(config)
+        messages = list(state_get(request.state, self._messages_key) or ())
+        at = last_turn(messages)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
                               records=turn_records(request.state, self._messages_key),
                               decide_missing=False, can_interrupt=False,
-                              final_answer=bool(getattr(request.tool, "return_direct", False)))
+                              final_answer=bool(getattr(request.tool, "return_direct", False)),
+                              message_id=messages[at].id if at >= 0 else None)
 
     def _enforce(self, request: ToolCallRequest,
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
