@@ -37,6 +37,7 @@ from ._enforce import (
     OUTPUT_REFUSAL,
     PENDING_INPUT,
     ToolOutcome,
+    ToolOutput,
     ask,
     hold,
     keep_decision,
@@ -503,8 +504,9 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
                               final_answer=bool(getattr(request.tool, "return_direct", False)),
                               message_id=messages[at].id if at >= 0 else None)
 
-    def wrap_tool_call(self, request: ToolCallRequest,
-                       handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+    # ToolOutput: a list too, which LangChain's type leaves out but ToolNode applies (see ``ToolOutcome.as_update``)
+    def wrap_tool_call(self, request: ToolCallRequest,  # type: ignore[override]
+                       handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolOutput:
         if is_suppressed():
             return handler(request)
 
@@ -514,10 +516,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
 
         return _with_checked(drive(self._flow(request), self.shield, run))
 
-    async def awrap_tool_call(
+    async def awrap_tool_call(  # type: ignore[override]
         self, request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
-    ) -> ToolMessage | Command[Any]:
+    ) -> ToolOutput:
         if is_suppressed():
             return await handler(request)
 
@@ -528,12 +530,12 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         return _with_checked(await adrive(self._flow(request), self.shield, run))
 
 
-def _with_checked(outcome: ToolOutcome) -> Command[Any]:
-    """The outcome's Command; messages the tool added are marked checked, so the input guard never takes
-    one for the user's (a ``HumanMessage`` a tool writes would otherwise join the user's goal, and the
-    values in it would pass the taint rules as the user's own)."""
+def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
+    """The outcome's Command (or list, see ``ToolOutcome.as_update``); messages the tool added are marked
+    checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
+    otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""
     ids = outcome.added_ids()
-    return outcome.as_command({CHECKED_KEY: ids} if ids else None)
+    return outcome.as_update({CHECKED_KEY: ids} if ids else None)
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]
