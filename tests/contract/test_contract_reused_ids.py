@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from airs_plugins._ledger import SQLiteLedger
+from airs_plugins.langchain import AIRSMiddleware
 from contract.harness import (
     ADAPTERS,
     POLICY,
@@ -118,6 +120,56 @@ def test_an_approval_does_not_carry_over_to_a_reused_id_with_the_same_arguments(
     assert [r["tool_args"] for r in asked] == [{"amount": 5, "to": "acct-1"}] * 2
     assert ex.of("transfer") == [{"amount": 5, "to": "acct-1"}]
     assert results(messages)[0] == "moved 5" and "not executed" in results(messages)[1]
+
+
+MIDDLEWARE_OPTIONS = [{"guard_output": False}, {"guard_input": False, "guard_output": False},
+                      {"guard_output": False, "stream_before_guard": True}, {"guard_input": False}]
+
+
+@pytest.mark.parametrize("second", ["approve", "reject"])
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize("options", MIDDLEWARE_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_no_middleware_option_carries_an_approval_over_to_a_reused_id(options: dict[str, Any], mode: str,
+                                                                     second: str) -> None:
+    """Whatever the middleware guards, the same transfer again under the same id is asked about anew, and each
+    approved call runs once (the resume of the paused call takes its own decision). Before, with the output
+    guard off, nothing overwrote the first call's approved record, and the second call ran on it unasked."""
+    transfer = call("transfer", {"amount": 5, "to": "acct-1"}, "call_0")
+    answers = iter(["approve", second])
+
+    def reviewer(request: dict[str, Any]) -> Any:
+        return answer_for(next(answers))(request)
+
+    ex = Executions()
+    model = ToolFake(responses=script([transfer], [transfer], "done"))
+    graph = create_agent(model, ex.tools(), middleware=[AIRSMiddleware(make_shield(), **options)],
+                         checkpointer=InMemorySaver())
+    config = new_config()
+    if mode == "ainvoke":
+        asked = asyncio.run(run_async(graph, "go", config, reviewer))
+    else:
+        asked = run_sync(graph, "go", config, reviewer)
+    messages = graph.get_state(config).values["messages"]
+    assert [r["tool_args"] for r in asked] == [{"amount": 5, "to": "acct-1"}] * 2
+    assert ex.of("transfer") == [{"amount": 5, "to": "acct-1"}] * (2 if second == "approve" else 1)
+    first, then = results(messages)
+    assert first == "moved 5"
+    assert (then == "moved 5") if second == "approve" else ("not executed" in then)
+
+
+@pytest.mark.parametrize("options", MIDDLEWARE_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_a_later_turn_reusing_an_approved_id_is_asked_again(options: dict[str, Any]) -> None:
+    """The same across invokes: the user's second request, answered with the same call under the same id."""
+    transfer = call("transfer", {"amount": 5, "to": "acct-1"}, "call_0")
+    ex = Executions()
+    model = ToolFake(responses=script([transfer], "first done", [transfer], "second done"))
+    graph = create_agent(model, ex.tools(), middleware=[AIRSMiddleware(make_shield(), **options)],
+                         checkpointer=InMemorySaver())
+    config = new_config()
+    first = run_sync(graph, "pay acct-1", config, answer_for("approve"))
+    out = graph.invoke({"messages": [HumanMessage("pay acct-1 again")]}, config)
+    assert len(first) == 1 and len(out.get("__interrupt__", ())) == 1
+    assert ex.of("transfer") == [{"amount": 5, "to": "acct-1"}]
 
 
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke"])

@@ -9,12 +9,15 @@ follow the call, so our guarded answer takes the place of the tool's.
 A Command's ``update`` comes in three shapes: a mapping, a list of ``(key, value)`` pairs (which LangGraph
 applies in order) and, for a graph whose state is a list of messages, the list of messages itself. The
 messages are read and put back in the shape the tool used, so a tool's other writes are never lost.
+
+A tool may also return a list of ``ToolMessage`` and ``Command`` items (``ToolNode`` accepts one holding exactly
+one answer to the call); its messages are those of its items, in order, and the list stays a list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 from langchain_core.messages import BaseMessage, ToolMessage
 from langgraph.types import Command
@@ -27,6 +30,13 @@ def answers(message: Any, call_id: str) -> bool:
 
 
 MESSAGES = "messages"
+Returned: TypeAlias = "Command[Any] | list[ToolMessage | Command[Any]]"
+"""What a tool returned that writes more than its answer: a Command, or a list of ToolMessages and Commands."""
+
+
+def tool_list(out: Any) -> bool:
+    """Whether ``out`` is a list of ToolMessages and Commands, which ``ToolNode`` accepts from a tool."""
+    return isinstance(out, list) and bool(out) and all(isinstance(i, (ToolMessage, Command)) for i in out)
 
 
 def _pairs(update: Any) -> bool:
@@ -80,37 +90,68 @@ def with_messages(update: Any, messages: Sequence[Any], extra: Mapping[str, Any]
     return {**rest, MESSAGES: list(messages), **extra}
 
 
-def added_messages(command: Command[Any] | None, call_id: str) -> list[BaseMessage]:
-    """The messages with text that the tool's Command writes besides its answer to ``call_id``."""
-    update = command.update if command is not None else None
-    return [m for m in update_messages(update) if isinstance(m, BaseMessage) and not answers(m, call_id)
-            and message_text(m, every_block=True).strip()]
+def returned_messages(returned: Returned | None) -> list[Any]:
+    """The messages a tool's Command (or list) writes, in order."""
+    if returned is None:
+        return []
+    if isinstance(returned, Command):
+        return update_messages(returned.update)
+    return [m for item in returned for m in ([item] if isinstance(item, ToolMessage) else update_messages(item.update))]
 
 
-def with_added(command: Command[Any], added: Sequence[BaseMessage],
-               guarded: Sequence[BaseMessage] | None) -> Command[Any]:
-    """The tool's Command with its added messages replaced by their guarded versions, or dropped (None)."""
-    if not added:
-        return command
-    current = update_messages(command.update)
-    if guarded is None:  # the answer was withheld: what the tool added goes with it
-        messages = [m for m in current if not any(m is a for a in added)]
-    else:
-        swap = {id(old): new for old, new in zip(added, guarded, strict=True)}
-        messages = [swap.get(id(m), m) for m in current]
+def _with_command_messages(command: Command[Any], messages: Sequence[Any]) -> Command[Any]:
     return Command(graph=command.graph, update=with_messages(command.update, messages), resume=command.resume,
                    goto=command.goto)
 
 
-def in_place(messages: Sequence[Any], answer: ToolMessage) -> list[Any]:
-    """``messages`` with ``answer`` where the tool's own answer to the same call was (appended if none)."""
+def _mapped(returned: Returned, swap: Callable[[Any], list[Any]]) -> Returned:
+    """``returned`` with each message ``m`` it writes replaced by ``swap(m)`` (none, itself, or another), in the
+    shape the tool used; a list's Commands whose messages did not change are kept as they are."""
+    if isinstance(returned, Command):
+        return _with_command_messages(returned, [n for m in update_messages(returned.update) for n in swap(m)])
     out: list[Any] = []
-    placed = False
-    for m in messages:
-        if answers(m, answer.tool_call_id):
-            if not placed:  # one answer per call, however many the tool wrote
-                out.append(answer)
-                placed = True
+    for item in returned:
+        if isinstance(item, ToolMessage):
+            out.extend(swap(item))
             continue
-        out.append(m)
-    return out if placed else [*out, answer]
+        old = update_messages(item.update)
+        new = [n for m in old for n in swap(m)]
+        same = len(new) == len(old) and all(a is b for a, b in zip(old, new, strict=True))
+        out.append(item if same else _with_command_messages(item, new))
+    return out
+
+
+def added_messages(returned: Returned | None, call_id: str) -> list[BaseMessage]:
+    """The messages with text that the tool's Command (or list) writes besides its answer to ``call_id``."""
+    return [m for m in returned_messages(returned) if isinstance(m, BaseMessage) and not answers(m, call_id)
+            and message_text(m, every_block=True).strip()]
+
+
+def with_added(returned: Returned, added: Sequence[BaseMessage], guarded: Sequence[BaseMessage] | None) -> Returned:
+    """The tool's Command (or list) with its added messages replaced by their guarded versions, or dropped
+    (None: the answer was withheld, and what the tool added goes with it)."""
+    if not added:
+        return returned
+    if guarded is None:
+        return _mapped(returned, lambda m: [] if any(m is a for a in added) else [m])
+    new = {id(old): g for old, g in zip(added, guarded, strict=True)}
+    return _mapped(returned, lambda m: [new.get(id(m), m)])
+
+
+def placed(returned: Returned, answer: ToolMessage) -> Returned:
+    """The tool's Command (or list) with ``answer`` where the tool's own answer to the same call was, once
+    however many the tool wrote (appended if none: to a Command's messages, or to a list)."""
+    found: list[Any] = []
+
+    def swap(m: Any) -> list[Any]:
+        if not answers(m, answer.tool_call_id):
+            return [m]
+        found.append(m)
+        return [answer] if len(found) == 1 else []
+
+    out = _mapped(returned, swap)
+    if found:
+        return out
+    if isinstance(out, Command):
+        return _with_command_messages(out, [*update_messages(out.update), answer])
+    return [*out, answer]

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 from langchain_core.messages import (
     AIMessage,
@@ -46,12 +46,24 @@ from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._joined import joined, split_joined
 from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
-from ._added import added_messages, answers, in_place, readable, update_messages, with_added, with_messages
+from ._added import (
+    Returned,
+    added_messages,
+    answers,
+    placed,
+    readable,
+    returned_messages,
+    tool_list,
+    update_messages,
+    with_added,
+    with_messages,
+)
 from ._flow import Ask, Flow, Run
 from ._pinned import CallChangedError, Pin
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
+    MESSAGE_ID,
     REFUSAL_MARK,
     block_texts,
     context_out,
@@ -115,6 +127,11 @@ def already_enforced(call_id: str) -> bool:
     return bool(call_id) and call_id in _ENFORCING.get()
 
 
+ToolOutput: TypeAlias = "ToolMessage | Command[Any] | list[ToolMessage | Command[Any]]"
+"""What a tool call's step returns to ``ToolNode``: a list too, as from a tool (``ToolNode`` applies it item by
+item), though LangChain's wrapper types name only the first two."""
+
+
 @dataclass(frozen=True)
 class ToolOutcome:
     """The single answer for one tool call."""
@@ -123,35 +140,35 @@ class ToolOutcome:
     context: dict[str, Any] | None
     record: dict[str, Any] | None
     executed: bool
-    command: Command[Any] | None = None
-    """Set when the tool itself returned a Command; its ToolMessage was replaced by ``message``."""
+    command: Returned | None = None
+    """Set when the tool itself returned a Command, or a list of ToolMessages and Commands; its ToolMessage was
+    replaced by ``message``."""
 
-    def tool_command(self) -> Command[Any] | None:
-        """The tool's own Command with the guarded ToolMessage in the place of the tool's answer."""
-        if self.command is None:
-            return None
-        update = self.command.update
-        return Command(graph=self.command.graph, update=with_messages(update, in_place(update_messages(update),
-                                                                                         self.message)),
-                       resume=self.command.resume, goto=self.command.goto)
+    def tool_output(self) -> Returned | None:
+        """The tool's own Command (or list) with the guarded ToolMessage in the place of the tool's answer."""
+        return placed(self.command, self.message) if self.command is not None else None
 
     def added_ids(self) -> list[str]:
         """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
         output; a ``HumanMessage`` among them is the tool's text, not the user's, and must never be taken
         for user input (whose values the taint rules trust)."""
-        update = self.command.update if self.command is not None else None
-        return [m.id for m in update_messages(update) if isinstance(m, BaseMessage) and m.id
+        return [m.id for m in returned_messages(self.command) if isinstance(m, BaseMessage) and m.id
                 and not answers(m, self.message.tool_call_id)]
 
-    def as_command(self, extra: Mapping[str, Any] | None = None) -> Command[Any]:
+    def as_update(self, extra: Mapping[str, Any] | None = None) -> Command[Any] | list[Any]:
         """A Command writing the ToolMessage (in the tool's own Command, if it returned one) plus the AIRS
-        state keys (and the caller's ``extra`` ones)."""
-        command = self.tool_command() or Command(update={"messages": [self.message]})
+        state keys (and the caller's ``extra`` ones). A tool that returned a list gets its list back, the
+        keys in a Command of their own at its end: ``ToolNode`` applies a list item by item, as it does the
+        tool's own."""
         keys = dict(extra or {})
         if self.context is not None:
             keys[CONTEXT_KEY] = self.context
         if self.record is not None:
             keys[DECISIONS_KEY] = {self.message.tool_call_id: self.record}
+        output = self.tool_output()
+        if isinstance(output, list):
+            return [*output, Command(update=keys)] if keys else output
+        command = output or Command(update={"messages": [self.message]})
         update = with_messages(command.update, update_messages(command.update), keys)
         return Command(graph=command.graph, update=update, resume=command.resume, goto=command.goto)
 
@@ -277,12 +294,15 @@ def tool_call_flow(
     may_ask: Callable[[str], bool] | None = None,
     final_answer: bool = False,
     instructions: str | None = None,
+    message_id: str | None = None,
 ) -> Flow[ToolOutcome]:
     """Enforce one tool call (see the module docstring). Yields ``Ask`` and ``Run`` steps.
 
+    ``records``: only those made for the message that carries this call (see ``message_records``).
     ``final_answer``: the tool's result is shown to the user as the run's answer (``return_direct``), so after
     the result guard it also passes the output guard, like any answer. ``instructions``: the agent's system
-    prompt, when the caller knows it (a call that recites it is leakage).
+    prompt, when the caller knows it (a call that recites it is leakage). ``message_id``: the id of that
+    message, named in the record this writes, so that a later call reusing the id never runs on it.
     """
     name, args, call_id = tool_call_parts(call)
     ctx = context
@@ -294,7 +314,7 @@ def tool_call_flow(
     if rec is None:
         if not decide_missing:
             rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
-                   "tool_call_id": call_id, "tool_name": name}
+                   "tool_call_id": call_id, "tool_name": name, MESSAGE_ID: message_id}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
         kept, kept_ctx = kept_decision(ledger, thread_id, PENDING_DECISION + slot, ctx)
         # the re-run of a call paused for a human takes the decision (and request) it paused with,
@@ -335,7 +355,7 @@ def tool_call_flow(
         changed = True
     ctx_json = context_out(ctx) if fresh or recalled else None
     # an unchanged record is already in state; writing it again only costs a channel update
-    written = rec if changed else None
+    written = {**rec, MESSAGE_ID: message_id} if changed else None
 
     if action is Action.BLOCK:
         if rec.get("approval") == "respond":
@@ -584,16 +604,38 @@ def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], threa
     return outcome
 
 
-def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Command[Any] | None]:
+def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Returned | None]:
+    """The tool's answer to ``call`` (the text the result guard reads) and what else it returned."""
     _name, _args, call_id = tool_call_parts(call)
     if isinstance(out, ToolMessage):
-        return out, None
+        # the answer this call's tool returned, whatever call it names: passed on under another id, it would
+        # leave this call unanswered and answer another one twice, or one the model never made
+        return (out if answers(out, call_id) else out.model_copy(update={"tool_call_id": call_id})), None
     if isinstance(out, Command) and readable(out.update):
         for m in update_messages(out.update):
             if answers(m, call_id):
                 return m, out
         return tool_message(call, ""), out
+    if tool_list(out):
+        return _listed_answer(out, call)
     return tool_message(call, message_text(out) if not isinstance(out, str) else out), None
+
+
+def _listed_answer(out: list[Any], call: Mapping[str, Any]) -> tuple[ToolMessage, Returned | None]:
+    """The answer in a list of ToolMessages and Commands, which must hold exactly one ToolMessage, answering
+    this call (``ToolNode``'s rule for a list; one for another call would answer that call twice, or one the
+    model never made). Any other list is refused whole, its state updates with it: which of its messages the
+    model was meant to read as the answer cannot be told."""
+    name, _args, call_id = tool_call_parts(call)
+    found = [m for m in returned_messages(out) if isinstance(m, ToolMessage)]
+    if len(found) == 1 and answers(found[0], call_id) \
+            and all(readable(i.update) for i in out if isinstance(i, Command)):
+        return found[0], out
+    ours = sum(answers(m, call_id) for m in found)
+    text = (f"AIRS refused the output of `{name}`: it returned a list with {len(found)} ToolMessages, {ours} of "
+            "them answering this call; a list must hold exactly one, answering this call. Its messages and "
+            "state updates were not applied; the tool did run.")
+    return tool_message(call, text, status="error"), None
 
 
 HELD_TEXT = "The answer is waiting for a reviewer's approval."

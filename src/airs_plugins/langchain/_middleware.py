@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from ._enforce import (
     OUTPUT_REFUSAL,
     PENDING_INPUT,
     ToolOutcome,
+    ToolOutput,
     ask,
     hold,
     keep_decision,
@@ -62,7 +64,9 @@ from ._translate import (
     CHECKED_KEY,
     CONTEXT_KEY,
     DECISIONS_KEY,
+    MESSAGE_ID,
     OUTPUT_KEY,
+    carrier,
     context_in,
     context_out,
     current_config,
@@ -71,6 +75,7 @@ from ._translate import (
     merge_context,
     merge_decisions,
     merge_ids,
+    message_records,
     message_text,
     server_results,
     state_get,
@@ -287,13 +292,15 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
         if rd.blocked:  # the answer and its calls come from a model that read an injection: withdraw them
             return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)
     records: dict[str, Any] = {}
+    if calls and ai.id is None:  # the records name the message they decided (a reused id is a new call)
+        ai = ai.model_copy(update={"id": f"airs-ai-{uuid.uuid4().hex}"})
     for call in calls:
         name, args, call_id = tool_call_parts(call)
         td: Decision = yield Ask("check_tool_call", (name, args),
                                  {"context": ctx, "tool_call_id": call_id, "instructions": instructions})
         ctx = td.context
         call_request = shield.approval_request(td, tool_args=args) if td.needs_approval else None
-        records[call_id] = decision_record(td, args, request=call_request)
+        records[call_id] = {**decision_record(td, args, request=call_request), MESSAGE_ID: ai.id}
     if records:
         update[DECISIONS_KEY] = records
     update[CONTEXT_KEY] = context_out(ctx)
@@ -487,13 +494,19 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
         config = getattr(request.runtime, "config", None) or current_config()
         thread_id = thread_id_of(config)
+        # only the records made for the message that carries this call: under a reused id, a record may be an
+        # earlier call's (an approval, whatever the options: with the output guard off, nothing overwrites it)
+        messages = list(state_get(request.state, "messages") or ())
+        at = carrier(messages, str(request.tool_call.get("id") or ""))
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
-                              records=state_get(request.state, DECISIONS_KEY),
-                              final_answer=bool(getattr(request.tool, "return_direct", False)))
+                              records=message_records(state_get(request.state, DECISIONS_KEY), messages, at),
+                              final_answer=bool(getattr(request.tool, "return_direct", False)),
+                              message_id=messages[at].id if at >= 0 else None)
 
-    def wrap_tool_call(self, request: ToolCallRequest,
-                       handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+    # ToolOutput: a list too, which LangChain's type leaves out but ToolNode applies (see ``ToolOutcome.as_update``)
+    def wrap_tool_call(self, request: ToolCallRequest,  # type: ignore[override]
+                       handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolOutput:
         if is_suppressed():
             return handler(request)
 
@@ -503,10 +516,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
 
         return _with_checked(drive(self._flow(request), self.shield, run))
 
-    async def awrap_tool_call(
+    async def awrap_tool_call(  # type: ignore[override]
         self, request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
-    ) -> ToolMessage | Command[Any]:
+    ) -> ToolOutput:
         if is_suppressed():
             return await handler(request)
 
@@ -517,12 +530,12 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         return _with_checked(await adrive(self._flow(request), self.shield, run))
 
 
-def _with_checked(outcome: ToolOutcome) -> Command[Any]:
-    """The outcome's Command; messages the tool added are marked checked, so the input guard never takes
-    one for the user's (a ``HumanMessage`` a tool writes would otherwise join the user's goal, and the
-    values in it would pass the taint rules as the user's own)."""
+def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
+    """The outcome's Command (or list, see ``ToolOutcome.as_update``); messages the tool added are marked
+    checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
+    otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""
     ids = outcome.added_ids()
-    return outcome.as_command({CHECKED_KEY: ids} if ids else None)
+    return outcome.as_update({CHECKED_KEY: ids} if ids else None)
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]

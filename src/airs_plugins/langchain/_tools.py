@@ -213,9 +213,9 @@ class GuardedTool(BaseTool):
     def _finish(self, outcome: ToolOutcome, thread_id: str | None, run: Hashable | None,
                 tool_call_id: str | None) -> Any:
         self._contexts.put(thread_id, run, outcome.context)
-        command = outcome.tool_command()
-        if command is not None:
-            return command
+        output = outcome.tool_output()
+        if output is not None:
+            return output
         if tool_call_id is not None:
             return outcome.message
         return outcome.message.content

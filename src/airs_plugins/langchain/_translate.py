@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from langchain_core.messages import AIMessage, ToolMessage
+
 from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
 from .._decision import MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, Observation, RunContext
@@ -26,6 +28,8 @@ CONTEXT_KEY = "airs_context"
 DECISIONS_KEY = "airs_decisions"
 CHECKED_KEY = "airs_checked"
 OUTPUT_KEY = "airs_output"
+MESSAGE_ID = "message_id"
+"""Key of a tool-call record: the id of the AIMessage whose call it decided (see :func:`message_records`)."""
 REFUSAL_MARK = "airs_refusal"
 """Set in ``additional_kwargs`` of the messages we write, so we never scan our own refusals."""
 
@@ -281,6 +285,49 @@ def record_for(records: Mapping[str, Any] | None, call_id: str, name: str,
     if not isinstance(rec, Mapping) or rec.get("tool_name") != name or rec.get("args_digest") != args_digest(args):
         return None
     return dict(rec)
+
+
+def last_turn(messages: Sequence[Any]) -> int:
+    """The index of the last AIMessage (-1 when there is none)."""
+    return next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), -1)
+
+
+def carrier(messages: Sequence[Any], call_id: str) -> int:
+    """The index of the last AIMessage that makes the call ``call_id`` (-1 when none does): under a reused id,
+    the newest call is the one about to run (the earlier ones have their answers)."""
+    return next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)
+                 and any(c.get("id") == call_id for c in messages[i].tool_calls)), -1)
+
+
+def message_records(records: Mapping[str, Any] | None, messages: Sequence[Any], at: int) -> dict[str, Any]:
+    """The records in ``airs_decisions`` that decided the calls of ``messages[at]`` (an AIMessage), by call id.
+
+    Providers reuse call ids (llama.cpp sends one constant id, others number each round's calls from zero), so
+    a record kept under an id may have decided an earlier call that had it: that call is finished (its
+    ToolMessage is in ``messages``) and this one is new, to be decided like any other, never run on the
+    earlier call's approval or counted once by the loop cap. A record names the message whose call it
+    decided; one without that name (kept by an earlier version) counts only while no ToolMessage before
+    the message answers its id."""
+    if at < 0 or not records:
+        return {}
+    message: AIMessage = messages[at]
+    finished: set[str] | None = None
+    out: dict[str, Any] = {}
+    for call in message.tool_calls:
+        call_id = call.get("id") or ""
+        rec = records.get(call_id)
+        if not isinstance(rec, Mapping):
+            continue
+        made_for = rec.get(MESSAGE_ID)
+        if made_for is None or message.id is None:
+            if finished is None:
+                finished = {m.tool_call_id for m in messages[:at] if isinstance(m, ToolMessage)}
+            current = call_id not in finished
+        else:
+            current = made_for == message.id
+        if current:
+            out[call_id] = rec
+    return out
 
 
 def record_action(rec: Mapping[str, Any]) -> Action:

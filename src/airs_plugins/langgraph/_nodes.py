@@ -4,7 +4,7 @@ pauses: LangGraph re-runs a node from the top on resume, so the scans happen in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
@@ -19,12 +19,15 @@ from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
+    MESSAGE_ID,
     context_in,
     context_out,
     decision_record,
     is_ours,
+    last_turn,
     merge_context,
     merge_decisions,
+    message_records,
     message_text,
     record_for,
     server_results,
@@ -36,8 +39,6 @@ from ..langchain._translate import (
 
 JUDGE_KEY = "airs_judge"
 GUARD_NAME = "airs_guard"
-MESSAGE_ID = "message_id"
-"""Key of a tool-call record: the id of the AIMessage whose call it decided (see :func:`turn_records`)."""
 OUTPUT_REFUSAL = "The answer was withheld after review."
 
 
@@ -70,49 +71,17 @@ def _last_ai(state: Any) -> AIMessage | None:
     return messages[-1] if messages and isinstance(messages[-1], AIMessage) else None
 
 
-def _last_turn(messages: Sequence[Any]) -> int:
-    """The index of the last AIMessage (-1 when there is none)."""
-    return next((i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], AIMessage)), -1)
-
-
 def turn_records(state: Any, messages_key: str = "messages") -> dict[str, Any]:
-    """The records in ``airs_decisions`` that decided the calls of the last AIMessage, by call id.
-
-    Providers reuse call ids (llama.cpp sends one constant id, others number each round's calls from zero), so
-    a record kept under an id may have decided an earlier call that had it: that call is finished (its
-    ToolMessage is in ``messages``) and this one is new, to be decided like any other, never run on the
-    earlier call's approval or counted once by the loop cap. A record names the message whose call it
-    decided; one without that name (kept by an earlier version) counts only while no ToolMessage before
-    the message answers its id."""
-    records = state_get(state, DECISIONS_KEY) or {}
+    """The records in ``airs_decisions`` that decided the calls of the last AIMessage, by call id (see
+    :func:`~airs_plugins.langchain._translate.message_records`: a reused id is a new call)."""
     messages = list(state_get(state, messages_key) or ())
-    at = _last_turn(messages)
-    if at < 0 or not records:
-        return {}
-    message: AIMessage = messages[at]
-    finished: set[str] | None = None
-    out: dict[str, Any] = {}
-    for call in message.tool_calls:
-        call_id = call.get("id") or ""
-        rec = records.get(call_id)
-        if not isinstance(rec, Mapping):
-            continue
-        made_for = rec.get(MESSAGE_ID)
-        if made_for is None or message.id is None:
-            if finished is None:
-                finished = {m.tool_call_id for m in messages[:at] if isinstance(m, ToolMessage)}
-            current = call_id not in finished
-        else:
-            current = made_for == message.id
-        if current:
-            out[call_id] = rec
-    return out
+    return message_records(state_get(state, DECISIONS_KEY), messages, last_turn(messages))
 
 
 def _pending_calls(state: Any) -> tuple[AIMessage | None, list[dict[str, Any]]]:
     """The last AIMessage and its tool calls that have no ToolMessage yet."""
     messages = list(state_get(state, "messages") or ())
-    at = _last_turn(messages)
+    at = last_turn(messages)
     if at < 0:
         return None, []
     answered = {m.tool_call_id for m in messages[at + 1:] if isinstance(m, ToolMessage)}

@@ -12,9 +12,9 @@ from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, 
 from langgraph.types import Command
 
 from .._shield import Shield
-from ..langchain._enforce import ToolOutcome, pinned_turn, tool_call_flow
+from ..langchain._enforce import ToolOutcome, ToolOutput, pinned_turn, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
-from ..langchain._translate import context_in, current_config, thread_id_of
+from ..langchain._translate import context_in, current_config, last_turn, state_get, thread_id_of
 from ._nodes import turn_records
 
 
@@ -54,31 +54,36 @@ class SecureToolNode(ToolNode):
         # plain functions, not bound methods: LangGraph's repr prints every attribute, and a bound method's
         # repr is this node's again (repr(node) recursed until RecursionError)
         def enforce(request: ToolCallRequest,
-                    execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolMessage | Command[Any]:
+                    execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]]) -> ToolOutput:
             return self._enforce(request, execute, inner)
 
         async def aenforce(request: ToolCallRequest,
                            execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
-                           ) -> ToolMessage | Command[Any]:
+                           ) -> ToolOutput:
             return await self._aenforce(request, execute, ainner)
 
-        # a sync-only wrapper gets the sync executor under ``ainvoke`` too, as in ToolNode: so no async twin
-        super().__init__(tools, wrap_tool_call=enforce,
-                         awrap_tool_call=None if inner is not None and ainner is None else aenforce, **kwargs)
+        # a sync-only wrapper gets the sync executor under ``ainvoke`` too, as in ToolNode: so no async twin.
+        # ToolOutput: a list too, which the wrapper types leave out but ToolNode applies (``ToolOutcome.as_update``)
+        asynchronous = None if inner is not None and ainner is None else aenforce
+        super().__init__(tools, wrap_tool_call=enforce, awrap_tool_call=asynchronous,  # type: ignore[arg-type]
+                         **kwargs)
         self.shield = shield
 
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
         config = getattr(request.runtime, "config", None) or current_config()
         thread_id = thread_id_of(config)
+        messages = list(state_get(request.state, self._messages_key) or ())
+        at = last_turn(messages)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
                               records=turn_records(request.state, self._messages_key),
                               decide_missing=False, can_interrupt=False,
-                              final_answer=bool(getattr(request.tool, "return_direct", False)))
+                              final_answer=bool(getattr(request.tool, "return_direct", False)),
+                              message_id=messages[at].id if at >= 0 else None)
 
     def _enforce(self, request: ToolCallRequest,
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
-                 inner: ToolCallWrapper | None) -> ToolMessage | Command[Any]:
+                 inner: ToolCallWrapper | None) -> ToolOutput:
         def run(call: dict[str, Any]) -> Any:
             with pinned_turn(call) as pin:
                 def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
@@ -88,11 +93,11 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(pinned(decided) if inner is None else inner(decided, pinned))
 
-        return drive(self._flow(request), self.shield, run).as_command()
+        return drive(self._flow(request), self.shield, run).as_update()
 
     async def _aenforce(self, request: ToolCallRequest,
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
-                        inner: AsyncToolCallWrapper | None) -> ToolMessage | Command[Any]:
+                        inner: AsyncToolCallWrapper | None) -> ToolOutput:
         async def run(call: dict[str, Any]) -> Any:
             with pinned_turn(call) as pin:
                 async def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
@@ -101,4 +106,4 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(await (pinned(decided) if inner is None else inner(decided, pinned)))
 
-        return (await adrive(self._flow(request), self.shield, run)).as_command()
+        return (await adrive(self._flow(request), self.shield, run)).as_update()

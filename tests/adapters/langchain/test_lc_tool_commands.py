@@ -4,15 +4,21 @@ one result decision, redacted in place or dropped with a withheld answer, and th
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any, NotRequired
 
 import pytest
+from langchain.agents import AgentState, create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool, InjectedToolCallId, tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, StateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
 from langgraph.types import Command
 
-from airs_plugins.langchain import guard_tools
+from airs_plugins.langchain import AIRSMiddleware, guard_tools
+from airs_plugins.langgraph import AIRSGraphState, secure_graph
 from contract.harness import (
     ADAPTERS,
     INJECT,
@@ -110,3 +116,126 @@ def test_a_command_updating_in_pairs_keeps_its_pairs_and_is_guarded() -> None:
     assert (key, name, messages_key) == ("user_name", "Ann", "messages")
     (answer,) = messages
     assert (answer.tool_call_id, answer.content) == ("c1", "saved Ann [REDACTED]")
+
+
+# -- a tool that returns a list of ToolMessages and Commands, or a ToolMessage for another call ------------
+class NotesAgentState(AgentState[Any]):
+    notes: NotRequired[str]
+
+
+class NotesGraphState(AIRSGraphState):
+    notes: NotRequired[str]
+
+
+def run_listed(adapter: str, returned: Callable[[str], Any], mode: str = "invoke") -> tuple[dict[str, Any], list[str]]:
+    """One call of ``fetch``, which returns ``returned(tool_call_id)``, then "done"; the final state (with a
+    ``notes`` key a tool may write) and the tool's executions."""
+    runs: list[str] = []
+
+    @tool
+    def fetch(url: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        """Fetch a page."""
+        runs.append(url)
+        return returned(tool_call_id)
+
+    shield = make_shield()
+    model = ToolFake(responses=script([call("fetch", {"url": "x"}, "c1")], "done"))
+    graph: Any
+    if adapter == "nodes":
+        builder = StateGraph(NotesGraphState)
+        builder.add_node("model", lambda state: {"messages": [model.invoke(state["messages"])]})
+        builder.add_node("tools", ToolNode([fetch]))
+        builder.add_edge(START, "model")
+        builder.add_conditional_edges("model", tools_condition)
+        builder.add_edge("tools", "model")
+        graph = secure_graph(builder, shield).compile(checkpointer=InMemorySaver())
+    else:
+        middleware = [AIRSMiddleware(shield)] if adapter == "middleware" else []
+        tools = [fetch] if adapter == "middleware" else guard_tools([fetch], shield)
+        graph = create_agent(model, tools, middleware=middleware, state_schema=NotesAgentState,
+                             checkpointer=InMemorySaver())
+    config = new_config()
+    payload = {"messages": [HumanMessage("get it")]}
+    if mode == "ainvoke":
+        asyncio.run(graph.ainvoke(payload, config))
+    else:
+        graph.invoke(payload, config)
+    return graph.get_state(config).values, runs
+
+
+def answer_of(values: dict[str, Any]) -> ToolMessage:
+    return assert_paired(values["messages"])["c1"]
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_listed_answer_is_guarded_and_the_lists_updates_are_applied(adapter: str, mode: str) -> None:
+    """``[ToolMessage, Command(update=...)]`` (``ToolNode`` accepts it): the model reads the answer, redacted like
+    any result, and the Command's writes land, its message redacted with the answer. Before, the answer came
+    out empty and the update was lost."""
+    values, runs = run_listed(adapter, lambda cid: [
+        ToolMessage(f"page text {SECRET}", tool_call_id=cid),
+        Command(update={"notes": "kept", "messages": [AIMessage("noted", id="added-1")]})], mode)
+    assert runs == ["x"]
+    assert answer_of(values).content == "page text [REDACTED]"
+    assert values.get("notes") == "kept"
+    assert next(m for m in values["messages"] if m.id == "added-1").content == "noted"
+
+
+@pytest.mark.parametrize("where", ["answer", "added"])
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_an_injection_in_a_list_withholds_the_answer(adapter: str, where: str) -> None:
+    """The answer in a list is the text the model reads, and a Command in it may add messages: an injection in
+    either withholds the answer, and what the list's Command added goes with it."""
+    bad = f"text {INJECT} wire it"
+    values, runs = run_listed(adapter, lambda cid: [
+        ToolMessage(bad if where == "answer" else "page text", tool_call_id=cid),
+        Command(update={"messages": [AIMessage(bad if where == "added" else "I fetched it.", id="added-1")]})])
+    assert runs == ["x"]
+    assert "withheld" in answer_of(values).content
+    assert INJECT not in str([m.content for m in values["messages"]])
+    assert all(m.id != "added-1" for m in values["messages"])
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_tool_message_naming_another_call_answers_this_one(adapter: str) -> None:
+    """A tool's ToolMessage is its answer to the call that ran it, whatever id it names. Before, it went on
+    under the other id: the call had no answer, and the other id one it never asked for."""
+    values, runs = run_listed(adapter, lambda cid: ToolMessage(f"page text {SECRET}", tool_call_id="call_other"))
+    assert runs == ["x"]
+    assert answer_of(values).content == "page text [REDACTED]"
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_list_that_also_answers_another_call_is_refused(adapter: str) -> None:
+    """A list must hold one ToolMessage, answering this call (``ToolNode`` checks only that one answers it):
+    one for another call would answer that call twice. Which is the answer cannot be told, so none of the
+    list is applied, and the call gets an error ToolMessage saying so."""
+    values, runs = run_listed(adapter, lambda cid: [
+        ToolMessage("page text", tool_call_id=cid), ToolMessage("other text", tool_call_id="call_other"),
+        Command(update={"notes": "dropped"})])
+    assert runs == ["x"]
+    answer = answer_of(values)
+    assert answer.status == "error" and "refused" in answer.content
+    assert "notes" not in values
+    assert all(m.content != "other text" for m in values["messages"])
+
+
+@pytest.mark.parametrize("listed", [0, 2])
+def test_guard_tools_refuses_a_list_without_exactly_one_answer(listed: int) -> None:
+    """A guarded tool sees the list before ``ToolNode`` does: a list answering its call twice or never is
+    refused with an error ToolMessage (``ToolNode`` itself would raise)."""
+    runs: list[str] = []
+
+    @tool
+    def fetch(url: str, tool_call_id: Annotated[str, InjectedToolCallId]) -> Any:
+        """Fetch a page."""
+        runs.append(url)
+        return [*(ToolMessage(f"page {i}", tool_call_id=tool_call_id) for i in range(listed)),
+                Command(update={"notes": "dropped"})]
+
+    (guarded,) = guard_tools([fetch], make_shield())
+    out = guarded.invoke(call("fetch", {"url": "x"}, "c1"))
+    assert runs == ["x"]
+    assert isinstance(out, ToolMessage) and out.tool_call_id == "c1"
+    assert out.status == "error" and "refused" in out.content
