@@ -52,6 +52,7 @@ from .._shield import Shield
 from ._added import added_messages, answers, in_place, readable, update_messages, with_added, with_messages
 from ._flow import Ask, Flow, Run
 from ._pinned import CallChangedError, Pin
+from ._toolstream import ToolStream
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -101,11 +102,11 @@ def enforcing(call_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def pinned_turn(call: dict[str, Any]) -> Iterator[Pin]:
+def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Iterator[Pin]:
     """The decided call's run, enforced as ours, on tools pinned to it (see ``_pinned``): what runs inside
     (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own ``wrap_tool_call``) can run only
-    this call."""
-    pin = Pin.of(call)
+    this call, and does so without ``stream``'s handlers (see ``_toolstream``)."""
+    pin = Pin.of(call, stream)
     with enforcing(call.get("id") or ""):
         try:
             yield pin
@@ -137,6 +138,12 @@ class ToolOutcome:
         return Command(graph=self.command.graph, update=with_messages(update, in_place(update_messages(update),
                                                                                          self.message)),
                        resume=self.command.resume, goto=self.command.goto)
+
+    def report(self, stream: ToolStream, output: Any = None) -> None:
+        """Tell ``stream`` how the tool's run ended, with this answer (``output``: what the caller returns for
+        it, the tool's own Command or the ToolMessage by default)."""
+        stream.finished(output if output is not None else self.tool_command() or self.message,
+                        message_text(self.message, every_block=True))
 
     def added_ids(self) -> list[str]:
         """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
