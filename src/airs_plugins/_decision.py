@@ -406,6 +406,21 @@ class Decision(BaseModel):
             return self.redacted
         return text
 
+    def passes_unnoticed(self, text: str, before: RunContext) -> bool:
+        """Whether ``text`` (read from untrusted content, the payload this decision was made on) may go on as
+        if it had not been checked: it passes unchanged, with no finding, and what the run recorded of it
+        (the observation in ``context`` that ``before`` lacks) holds no attack and no salient value, so no
+        later check would match a call against it. Only the fact that the run read something is lost when
+        the caller drops this decision's context. A decision that is not enforced (monitor mode) never
+        changes what the host does."""
+        if not self.enforced:
+            return True
+        if self.findings or self.released(text) != text:
+            return False
+        seen = set(before.observations)
+        return not any(o.attack_categories or o.values or o.injected_values
+                       for o in self.context.observations if o not in seen)
+
     @property
     def reply(self) -> str | None:
         """The reviewer's own answer when they responded instead of approving (None when empty)."""

@@ -15,7 +15,10 @@
 4. claim the call in the execution ledger; a finished entry is replayed, a ``running`` one (a
    crash mid-call) is reported as unknown and never re-run, one whose tool raised runs again (a retry);
 5. run with the original, redacted or edited arguments, guard the result (redact, withhold, taint),
-   complete the ledger entry, audit, and return exactly one ToolMessage.
+   complete the ledger entry, audit, and return exactly one ToolMessage. A tool that raised: the
+   exception's text is guarded as its result; with nothing in it to guard it is raised again, unchanged
+   (a retry middleware outside retries it), else the guarded text is the answer (an error ToolMessage,
+   with the run's taint), so that no raw error text leaves for the model through code outside AIRS.
 
 Only a LangGraph task is ever re-run (on a resume), so only there is a call replayed or a decision kept;
 anywhere else every call is new, whatever its id.
@@ -60,6 +63,7 @@ from ._added import (
 )
 from ._flow import Ask, Flow, Run
 from ._pinned import CallChangedError, Pin
+from ._toolstream import ToolStream
 from ._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -110,11 +114,11 @@ def enforcing(call_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def pinned_turn(call: dict[str, Any]) -> Iterator[Pin]:
+def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Iterator[Pin]:
     """The decided call's run, enforced as ours, on tools pinned to it (see ``_pinned``): what runs inside
     (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own ``wrap_tool_call``) can run only
-    this call."""
-    pin = Pin.of(call)
+    this call, and does so without ``stream``'s handlers (see ``_toolstream``)."""
+    pin = Pin.of(call, stream)
     with enforcing(call.get("id") or ""):
         try:
             yield pin
@@ -147,6 +151,14 @@ class ToolOutcome:
     def tool_output(self) -> Returned | None:
         """The tool's own Command (or list) with the guarded ToolMessage in the place of the tool's answer."""
         return placed(self.command, self.message) if self.command is not None else None
+
+    def report(self, stream: ToolStream, output: Any = None) -> None:
+        """Tell ``stream`` how the tool's run ended, with this answer (``output``: what the caller returns for
+        it, the tool's own Command or the ToolMessage by default)."""
+        if not stream.handlers:  # nothing streams tool events on this run
+            return
+        stream.finished(output if output is not None else self.tool_output() or self.message,
+                        message_text(self.message, every_block=True))
 
     def added_ids(self) -> list[str]:
         """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
@@ -378,6 +390,7 @@ def tool_call_flow(
                 "mid-call). It was not run again; check the side effect before retrying.")
         return ToolOutcome(tool_message(call, text, status="error"), ctx_json, written, False)
 
+    failed: Exception | None = None
     try:
         out = yield Run({**call, "args": run_args})
     except CallChangedError as exc:  # changed inside the middleware after this decision: it did not run
@@ -389,16 +402,21 @@ def tool_call_flow(
         ledger.complete(key, slot, "", status=INTERRUPTED)
         raise
     except Exception as exc:
-        ledger.complete(key, slot, f"tool raised {type(exc).__name__}", status=FAILED)
-        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
-                                         "executed": True, "status": "error", "error": type(exc).__name__})
-        raise
+        # what the exception says reaches the model through whatever turns it into a message outside us
+        # (ToolErrorMiddleware, a retry middleware's last word, a ToolNode handling errors): a result like any
+        failed, out = exc, tool_message(call, error_text(exc), status="error")
 
     result, command = _result_message(out, call)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
     leaves = _leaves(result.artifact)
     payload, parts = _payload(result.content, added, leaves or [])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
+    if failed is not None and guard.passes_unnoticed(payload, ctx):
+        # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries
+        ledger.complete(key, slot, f"tool raised {type(failed).__name__}", status=FAILED)
+        shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
+                                         "executed": True, "status": "error", "error": type(failed).__name__})
+        raise failed
     ctx = guard.context
     content, guarded, kept_leaves = _guarded(guard, result.content, added, leaves or [], parts,
                                              _withheld(name, guard.reason))
@@ -415,6 +433,11 @@ def tool_call_flow(
             artifact = None
         if final.needs_approval and review is None:
             review = shield.approval_request(final, payload_preview=shown).model_dump(mode="json")
+    if failed is not None and review is not None:
+        # an error message is not worth a reviewer's time, and the tool runs again on the re-run after the
+        # answer (it did not complete): withheld
+        content, review = _withheld(name, f"{guard.reason or 'needs review'}; an error message is not held for "
+                                          "review"), None
     if content is not result.content or artifact is not result.artifact:
         result = result.model_copy(update={"content": content, "artifact": artifact})
     if command is not None and added:
@@ -426,11 +449,14 @@ def tool_call_flow(
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
-    ledger.complete(key, slot, message_text(result, every_block=True), status=status, extra=extra)
+    # a tool that raised did not complete, answered or not: a retry, or the re-run of its task, runs it again
+    ledger.complete(key, slot, message_text(result, every_block=True), status=FAILED if failed else status,
+                    extra=extra)
     shield.record("tool_execution", {
         "tool_name": name, "tool_call_id": call_id, "thread_id": thread_id, "executed": True,
         "status": status, "edited": run_args is not args, "result_action": guard.action.value,
         "result_correlation_id": guard.correlation_id,
+        **({"error": type(failed).__name__} if failed is not None else {}),
     })
     outcome = ToolOutcome(result, ctx_json, written, True, command)
     if review is not None:
@@ -555,6 +581,22 @@ def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> F
     if command is not None:
         command = with_added(command, added_messages(command, message.tool_call_id), None)
     return replace(outcome, message=message.model_copy(update={"content": text, "artifact": None}), command=command)
+
+
+def error_text(exc: BaseException) -> str:
+    """What a tool's exception says, as code outside AIRS would show it to the model: its type and message,
+    then those of the exceptions it was raised from (a traceback, or a handler that renders the cause)."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(parts) < _ERROR_CHAIN:
+        seen.add(id(current))
+        parts.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "\n".join(parts)
+
+
+_ERROR_CHAIN = 8
 
 
 def _withheld(name: str, reason: str | None) -> str:

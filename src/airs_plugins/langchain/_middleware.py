@@ -60,6 +60,7 @@ from ._structured import (
     split_redacted,
     with_args,
 )
+from ._toolstream import ToolStream
 from ._translate import (
     CHECKED_KEY,
     CONTEXT_KEY,
@@ -510,11 +511,16 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         if is_suppressed():
             return handler(request)
 
+        stream = ToolStream()
+
         def run(call: dict[str, Any]) -> Any:
-            with pinned_turn(call) as pin:
+            with pinned_turn(call, stream) as pin:
                 return pin.settled(handler(pin.request(request, call)))
 
-        return _with_checked(drive(self._flow(request), self.shield, run))
+        with stream.reporting():
+            outcome = drive(self._flow(request), self.shield, run)
+        outcome.report(stream)
+        return _with_checked(outcome)
 
     async def awrap_tool_call(  # type: ignore[override]
         self, request: ToolCallRequest,
@@ -523,11 +529,16 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         if is_suppressed():
             return await handler(request)
 
+        stream = ToolStream()
+
         async def run(call: dict[str, Any]) -> Any:
-            with pinned_turn(call) as pin:
+            with pinned_turn(call, stream) as pin:
                 return pin.settled(await handler(pin.request(request, call)))
 
-        return _with_checked(await adrive(self._flow(request), self.shield, run))
+        with stream.reporting():
+            outcome = await adrive(self._flow(request), self.shield, run)
+        outcome.report(stream)
+        return _with_checked(outcome)
 
 
 def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:

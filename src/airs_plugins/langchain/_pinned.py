@@ -23,6 +23,7 @@ from typing import Any
 
 from .._canonical import canonical_args
 from .._errors import AIRSError
+from ._toolstream import ToolStream
 
 
 class CallChangedError(AIRSError, RuntimeError):
@@ -40,12 +41,14 @@ class Pin:
     changed: str | None = field(default=None)
     ran: bool = False
     """The decided call itself ran (a retry after a refused change, say): its outcome is the answer."""
+    stream: ToolStream | None = None
+    """Where the ``tools`` stream handlers go while the tool runs (see ``_toolstream``)."""
 
     @classmethod
-    def of(cls, call: Mapping[str, Any]) -> Pin:
+    def of(cls, call: Mapping[str, Any], stream: ToolStream | None = None) -> Pin:
         args = call.get("args")
         return cls(str(call.get("name") or ""), dict(args) if isinstance(args, Mapping) else {},
-                   str(call.get("id") or ""))
+                   str(call.get("id") or ""), stream=stream)
 
     def request(self, request: Any, call: Mapping[str, Any]) -> Any:
         """``request`` for ``call``, its tools replaced by proxies that only run this call."""
@@ -145,10 +148,15 @@ class _Pinned:
         finally:
             _RUNNING.reset(token)
 
+    def _config(self, config: Any) -> Any:
+        """The tool runs without the ``tools`` stream handlers: they would stream its raw result."""
+        stream = self._pin.stream
+        return stream.config(config) if stream is not None else config
+
     def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
         with self._turn(tool_input):
-            return self._tool.invoke(tool_input, config, **kwargs)
+            return self._tool.invoke(tool_input, self._config(config), **kwargs)
 
     async def ainvoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
         with self._turn(tool_input):
-            return await self._tool.ainvoke(tool_input, config, **kwargs)
+            return await self._tool.ainvoke(tool_input, self._config(config), **kwargs)

@@ -18,6 +18,7 @@ from .._decision import RunContext
 from .._shield import Shield
 from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
 from ._flow import Flow, adrive, drive
+from ._toolstream import ToolStream
 from ._translate import context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
@@ -211,14 +212,20 @@ class GuardedTool(BaseTool):
         return bool(holder.tool_name == call_id)
 
     def _finish(self, outcome: ToolOutcome, thread_id: str | None, run: Hashable | None,
-                tool_call_id: str | None) -> Any:
+                tool_call_id: str | None, stream: ToolStream) -> Any:
         self._contexts.put(thread_id, run, outcome.context)
         output = outcome.tool_output()
-        if output is not None:
-            return output
-        if tool_call_id is not None:
-            return outcome.message
-        return outcome.message.content
+        answer = output if output is not None else outcome.message if tool_call_id is not None \
+            else outcome.message.content
+        outcome.report(stream, answer)
+        return answer
+
+    @staticmethod
+    def _unstreamed(passthrough: dict[str, Any], stream: ToolStream) -> dict[str, Any]:
+        """The inner tool's run arguments without the ``tools`` stream handlers: they would stream its raw
+        result, before the guard (see ``_toolstream``)."""
+        return {**passthrough, "callbacks": stream.callbacks(passthrough["callbacks"]),
+                "config": stream.config(passthrough["config"])}
 
     def run(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
             color: str | None = "green", callbacks: Any = None, *, config: Any = None,
@@ -228,12 +235,16 @@ class GuardedTool(BaseTool):
         if is_suppressed() or already_enforced(tool_call_id or ""):
             return self.inner.run(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
+        stream = ToolStream()
+        unstreamed = self._unstreamed(passthrough, stream)
 
         def go(c: dict[str, Any]) -> Any:
             with enforcing(c["id"]):
-                return self.inner.run(self._merged(tool_input, c["args"]), **passthrough)
+                return self.inner.run(self._merged(tool_input, c["args"]), **unstreamed)
 
-        return self._finish(drive(self._flow(call, thread_id, run), self.shield, go), thread_id, run, tool_call_id)
+        with stream.reporting():
+            outcome = drive(self._flow(call, thread_id, run), self.shield, go)
+        return self._finish(outcome, thread_id, run, tool_call_id, stream)
 
     async def arun(self, tool_input: Any, verbose: bool | None = None, start_color: str | None = "green",
                    color: str | None = "green", callbacks: Any = None, *, config: Any = None,
@@ -243,13 +254,16 @@ class GuardedTool(BaseTool):
         if is_suppressed() or already_enforced(tool_call_id or ""):
             return await self.inner.arun(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
+        stream = ToolStream()
+        unstreamed = self._unstreamed(passthrough, stream)
 
         async def go(c: dict[str, Any]) -> Any:
             with enforcing(c["id"]):
-                return await self.inner.arun(self._merged(tool_input, c["args"]), **passthrough)
+                return await self.inner.arun(self._merged(tool_input, c["args"]), **unstreamed)
 
-        flow = self._flow(call, thread_id, run)
-        return self._finish(await adrive(flow, self.shield, go), thread_id, run, tool_call_id)
+        with stream.reporting():
+            outcome = await adrive(self._flow(call, thread_id, run), self.shield, go)
+        return self._finish(outcome, thread_id, run, tool_call_id, stream)
 
 
 def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:

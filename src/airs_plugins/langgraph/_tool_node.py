@@ -14,6 +14,7 @@ from langgraph.types import Command
 from .._shield import Shield
 from ..langchain._enforce import ToolOutcome, ToolOutput, pinned_turn, tool_call_flow
 from ..langchain._flow import Flow, adrive, drive
+from ..langchain._toolstream import ToolStream
 from ..langchain._translate import context_in, current_config, last_turn, state_get, thread_id_of
 from ._nodes import turn_records
 
@@ -84,8 +85,10 @@ class SecureToolNode(ToolNode):
     def _enforce(self, request: ToolCallRequest,
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
                  inner: ToolCallWrapper | None) -> ToolOutput:
+        stream = ToolStream()
+
         def run(call: dict[str, Any]) -> Any:
-            with pinned_turn(call) as pin:
+            with pinned_turn(call, stream) as pin:
                 def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
                     # whatever tool the wrapper hands over (one it looked up itself, say) runs only this call
                     return execute(pin.request(req, req.tool_call))
@@ -93,17 +96,25 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(pinned(decided) if inner is None else inner(decided, pinned))
 
-        return drive(self._flow(request), self.shield, run).as_update()
+        with stream.reporting():
+            outcome = drive(self._flow(request), self.shield, run)
+        outcome.report(stream)
+        return outcome.as_update()
 
     async def _aenforce(self, request: ToolCallRequest,
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
                         inner: AsyncToolCallWrapper | None) -> ToolOutput:
+        stream = ToolStream()
+
         async def run(call: dict[str, Any]) -> Any:
-            with pinned_turn(call) as pin:
+            with pinned_turn(call, stream) as pin:
                 async def pinned(req: ToolCallRequest) -> ToolMessage | Command[Any]:
                     return await execute(pin.request(req, req.tool_call))
 
                 decided = pin.request(request, call)
                 return pin.settled(await (pinned(decided) if inner is None else inner(decided, pinned)))
 
-        return (await adrive(self._flow(request), self.shield, run)).as_update()
+        with stream.reporting():
+            outcome = await adrive(self._flow(request), self.shield, run)
+        outcome.report(stream)
+        return outcome.as_update()
