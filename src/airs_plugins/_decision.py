@@ -417,9 +417,11 @@ class Decision(BaseModel):
             return True
         if self.findings or self.released(text) != text:
             return False
+        # only the read of this very text: past its bound a run also folds its oldest reads into a new summary
+        # observation, which says nothing about this text
         seen = set(before.observations)
         return not any(o.attack_categories or o.values or o.injected_values
-                       for o in self.context.observations if o not in seen)
+                       for o in self.context.observations if o not in seen and o.source != FOLDED_SOURCE)
 
     @property
     def reply(self) -> str | None:
@@ -434,6 +436,8 @@ class Decision(BaseModel):
 
 
 USER_GOAL_LIMIT = 16_384
+FOLDED_SOURCE = "airs:earlier-reads"
+"""The ``source`` of the summary observation that stands for the oldest reads of a long run (``_observations``)."""
 MAX_OBSERVATIONS = 256
 """A run keeps its newest observations up to this many, the older ones folded into one summary (see
 ``_observations``): what they told taint is kept, which read said what is not."""

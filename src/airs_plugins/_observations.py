@@ -19,10 +19,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ._decision import MAX_OBSERVATIONS, Channel, Observation
-
-FOLDED_SOURCE = "airs:earlier-reads"
-"""The ``source`` of the summary observation that stands for the oldest reads of a long run."""
+from ._decision import FOLDED_SOURCE, MAX_OBSERVATIONS, Channel, Observation
 
 _MAX_FOLDED_VALUES = 4096
 _MAX_FOLDED_INJECTED = 1024
@@ -83,3 +80,6 @@ def _union(groups: Iterable[Sequence[str]], cap: int) -> tuple[tuple[str, ...], 
             kept.setdefault(value, None)
     values = list(kept)
     return tuple(sorted(values[:cap])), len(values) > cap
+
+
+__all__ = ["FOLDED_SOURCE", "bounded", "covering", "fold"]

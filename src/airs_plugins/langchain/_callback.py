@@ -196,7 +196,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         name = _name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
-        if already_enforced(str(kwargs.get("tool_call_id") or "")):
+        if already_enforced(str(kwargs.get("tool_call_id") or ""), name):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result
             with self._lock:
                 self._covered.add(run_id)

@@ -26,6 +26,7 @@ anywhere else every call is new, whatever its id.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -99,14 +100,17 @@ INTERIM_BLOCKED = "AIRS blocked this message: the output guardrail withheld its 
 INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
                     "with the message's tool calls, which were decided on their own.")
 
-_ENFORCING: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("airs_enforcing", default=frozenset())
+_ENFORCING: contextvars.ContextVar[frozenset[tuple[str, str]]] = contextvars.ContextVar(
+    "airs_enforcing", default=frozenset())
 
 
 @contextmanager
-def enforcing(call_id: str) -> Iterator[None]:
-    """Mark a call id as enforced by an outer layer, so a guarded tool inside does not decide again (nor
-    does a callback handler on the same run). Only that call: what the tool runs inside is not covered."""
-    token = _ENFORCING.set(_ENFORCING.get() | {call_id})
+def enforcing(call_id: str, name: str) -> Iterator[None]:
+    """Mark a call (id and tool) as enforced by an outer layer, so a guarded tool inside does not decide again
+    (nor does a callback handler on the same run). Only that call: what the tool runs inside is not covered,
+    and a sub-agent's call that reuses the id (llama.cpp's constant id, per-round numbering) names another
+    tool, so it is decided like any other."""
+    token = _ENFORCING.set(_ENFORCING.get() | {(call_id, name)})
     try:
         yield
     finally:
@@ -119,7 +123,7 @@ def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Itera
     (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own ``wrap_tool_call``) can run only
     this call, and does so without ``stream``'s handlers (see ``_toolstream``)."""
     pin = Pin.of(call, stream)
-    with enforcing(call.get("id") or ""):
+    with enforcing(str(call.get("id") or ""), str(call.get("name") or "")):
         try:
             yield pin
         except Exception:
@@ -127,8 +131,8 @@ def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Itera
             raise
 
 
-def already_enforced(call_id: str) -> bool:
-    return bool(call_id) and call_id in _ENFORCING.get()
+def already_enforced(call_id: str, name: str) -> bool:
+    return bool(call_id) and (call_id, name) in _ENFORCING.get()
 
 
 ToolOutput: TypeAlias = "ToolMessage | Command[Any] | list[ToolMessage | Command[Any]]"
@@ -584,19 +588,42 @@ def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> F
 
 
 def error_text(exc: BaseException) -> str:
-    """What a tool's exception says, as code outside AIRS would show it to the model: its type and message,
-    then those of the exceptions it was raised from (a traceback, or a handler that renders the cause)."""
+    """Everything a tool's exception can say, however code outside AIRS shows it to the model (``str``,
+    ``repr`` as ``ToolNode``'s error template does, a traceback): for it and each exception it was raised from
+    or groups (an ``ExceptionGroup`` from a ``TaskGroup`` says little in ``str``), the type, message, ``repr``,
+    string arguments and notes."""
     parts: list[str] = []
     seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen and len(parts) < _ERROR_CHAIN:
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < _ERROR_PARTS:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
         seen.add(id(current))
-        parts.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        for said in _said(current):
+            if said and not any(said in part for part in parts):  # "boom" adds nothing to "ValueError: boom"
+                parts.append(said)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        cause = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        if cause is not None:
+            pending.append(cause)
     return "\n".join(parts)
 
 
-_ERROR_CHAIN = 8
+def _said(exc: BaseException) -> list[str]:
+    out: list[str] = []
+    for render in (lambda e: f"{type(e).__name__}: {e}", repr):
+        with contextlib.suppress(Exception):  # a broken __str__/__repr__ shows nothing there either
+            out.append(render(exc))
+    out.extend(a for a in exc.args if isinstance(a, str))
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list):
+        out.extend(n for n in notes if isinstance(n, str))
+    return out
+
+
+_ERROR_PARTS = 32
 
 
 def _withheld(name: str, reason: str | None) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from .._canonical import canonical_args
 from .._errors import AIRSError
-from ._toolstream import ToolStream
+from ._toolstream import ToolStream, silenced
 
 
 class CallChangedError(AIRSError, RuntimeError):
@@ -154,9 +154,9 @@ class _Pinned:
         return stream.config(config) if stream is not None else config
 
     def invoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
-        with self._turn(tool_input):
+        with self._turn(tool_input), silenced():
             return self._tool.invoke(tool_input, self._config(config), **kwargs)
 
     async def ainvoke(self, tool_input: Any, config: Any = None, **kwargs: Any) -> Any:
-        with self._turn(tool_input):
+        with self._turn(tool_input), silenced():
             return await self._tool.ainvoke(tool_input, self._config(config), **kwargs)

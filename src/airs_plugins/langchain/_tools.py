@@ -18,7 +18,7 @@ from .._decision import RunContext
 from .._shield import Shield
 from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
 from ._flow import Flow, adrive, drive
-from ._toolstream import ToolStream
+from ._toolstream import ToolStream, silenced
 from ._translate import context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
@@ -232,14 +232,14 @@ class GuardedTool(BaseTool):
             tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or ""):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
             return self.inner.run(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
         unstreamed = self._unstreamed(passthrough, stream)
 
         def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"]):
+            with enforcing(c["id"], self.name), silenced():
                 return self.inner.run(self._merged(tool_input, c["args"]), **unstreamed)
 
         with stream.reporting():
@@ -251,14 +251,14 @@ class GuardedTool(BaseTool):
                    tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or ""):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
             return await self.inner.arun(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
         unstreamed = self._unstreamed(passthrough, stream)
 
         async def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"]):
+            with enforcing(c["id"], self.name), silenced():
                 return await self.inner.arun(self._merged(tool_input, c["args"]), **unstreamed)
 
         with stream.reporting():

@@ -118,5 +118,22 @@ class ToolStream:
                 handler.on_tool_end(output, run_id=run_id)
 
 
+@contextmanager
+def silenced() -> Iterator[None]:
+    """No ``tool-output-delta`` writer while a guarded tool runs. LangGraph keeps the writer of the tool call
+    now running in a context variable, which a tool inherits: a guarded tool inside an unguarded one (a
+    guarded worker agent called as a supervisor's tool) would stream its raw pieces as the outer call's."""
+    try:
+        from langgraph.pregel._tools import _tool_call_writer
+    except ImportError:  # a LangGraph without the tools stream mode: nothing to silence
+        yield
+        return
+    token = _tool_call_writer.set(None)
+    try:
+        yield
+    finally:
+        _tool_call_writer.reset(token)
+
+
 class GuardedToolError(Exception):
     """The error of a tool that raised, as the ``tools`` stream reports it: the text AIRS answered with."""

@@ -20,8 +20,8 @@ from langchain_core.messages import AIMessage, ToolMessage
 
 from .._canonical import args_digest
 from .._context_codec import decode_context, encode_context
-from .._decision import MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, Observation, RunContext
-from .._observations import FOLDED_SOURCE, bounded, covering
+from .._decision import FOLDED_SOURCE, MAX_OBSERVATIONS, Action, ApprovalRequest, Decision, Observation, RunContext
+from .._observations import bounded, covering
 from .._words import words
 
 CONTEXT_KEY = "airs_context"

@@ -129,3 +129,32 @@ def test_an_error_whose_text_is_withheld_is_answered_not_retried_around_the_guar
     assert len(attempts) == (3 if order == "airs-first" else 1)
     assert "withheld" in str(assert_paired(out["messages"])["c1"].content)
     assert all(INJECT not in str(m.content) for m in out["messages"])
+
+
+def test_a_harmless_error_is_still_retried_around_the_guard_in_a_long_run() -> None:
+    """Past 256 reads a run folds its oldest into a summary; recording an error's read must not make every
+    later error look like it carried values (found by review: a bare timeout stopped being retried)."""
+    attempts: list[str] = []
+
+    @tool
+    def read_inbox(folder: str) -> str:
+        """Read the inbox."""
+        attempts.append(folder)
+        if len(attempts) == 1:
+            raise TimeoutError("read timed out")
+        return "inbox: 3 messages"
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        return f"account GB{int(q):02d}NWBK6016133192{int(q):04d}"
+
+    reads = [call("lookup", {"q": str(i)}, f"r{i}") for i in range(300)]
+    retry = ToolRetryMiddleware(max_retries=2, initial_delay=0.0, jitter=False)
+    shield = make_shield(policy={"checks": [{"id": "taint.flow"}], "caps": {"tool_calls_per_hour": 10_000}})
+    graph = create_agent(ToolFake(responses=script(reads, [call("read_inbox", {"folder": "INBOX"}, "c1")], "done")),
+                         [read_inbox, lookup], middleware=[retry, AIRSMiddleware(shield)],
+                         checkpointer=InMemorySaver())
+    out = graph.invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert attempts == ["INBOX", "INBOX"]
+    assert assert_paired(out["messages"])["c1"].content == "inbox: 3 messages"

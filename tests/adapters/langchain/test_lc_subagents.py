@@ -14,9 +14,11 @@ from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
-from airs_plugins.langchain import AIRSMiddleware
+from airs_plugins import Shield
+from airs_plugins.langchain import AIRSMiddleware, guard_tools
 from contract.harness import Executions, ToolFake, answer_for, assert_paired, call, make_shield, new_config, script
 
 
@@ -64,3 +66,52 @@ def test_a_helper_agents_gated_call_waits_for_the_reviewer(kind: str, use_async:
     assert_paired(out["messages"])
     assert out["messages"][-1].content == "outer done"
     assert out["messages"][-2].content == "helper done"
+
+
+@pytest.mark.parametrize("inner_id", ["call_7", "call_0"])
+def test_a_sub_agents_call_reusing_the_outer_calls_id_is_still_decided(inner_id: str) -> None:
+    """The outer call ``call_0`` is enforced by the middleware; its tool runs a sub-agent whose tools are
+    guarded, and whose model numbers its calls from zero too. Before, the sub-agent's call with the same id
+    was taken for the one already enforced, and a tool the policy denies ran (found by review)."""
+    ex = Executions()
+    inner = create_agent(ToolFake(responses=script([call("delete_all", {"scope": "prod"}, inner_id)], "ok")),
+                         guard_tools(ex.tools(), make_shield()))
+
+    @tool
+    def ask_helper(q: str) -> str:
+        """Ask the helper agent."""
+        return str(inner.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
+
+    outer = create_agent(ToolFake(responses=script([call("ask_helper", {"q": "clean up"}, "call_0")], "done")),
+                         [ask_helper], middleware=[AIRSMiddleware(make_shield())], checkpointer=InMemorySaver())
+    out = outer.invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.of("delete_all") == []
+    assert out["messages"][-1].content == "done"
+
+
+def test_a_guarded_worker_inside_an_unguarded_tool_streams_no_raw_pieces() -> None:
+    """A guarded worker agent called as an unguarded supervisor's tool: LangGraph keeps the running tool call's
+    ``tool-output-delta`` writer in a context variable the worker's tool inherits, so its raw pieces went out as
+    the supervisor's call's (found by review)."""
+    secret = "sk_live_51HqLyjWDarjtT1zdp7dcXYZabcdEFGH12345678"
+
+    @tool
+    def lookup(q: str, runtime: ToolRuntime) -> str:
+        """Look something up."""
+        runtime.emit_output_delta(f"partial: api_key={secret}")
+        return f"config for {q}: api_key={secret}"
+
+    worker = create_agent(ToolFake(responses=script([call("lookup", {"q": "billing"}, "w1")], "worker done")),
+                          [lookup], middleware=[AIRSMiddleware(Shield.default())])
+
+    @tool
+    def research(topic: str) -> str:
+        """Ask the worker."""
+        return str(worker.invoke({"messages": [HumanMessage(topic)]})["messages"][-1].content)
+
+    supervisor = create_agent(ToolFake(responses=script([call("research", {"topic": "billing"}, "s1")], "done")),
+                              [research], checkpointer=InMemorySaver())
+    chunks = list(supervisor.stream({"messages": [HumanMessage("go")]}, new_config(), stream_mode=["tools"],
+                                    subgraphs=True))
+    assert chunks  # the supervisor's own tool is streamed
+    assert all(secret not in repr(chunk) for chunk in chunks)
