@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
@@ -62,7 +62,7 @@ from ._added import (
     with_added,
     with_messages,
 )
-from ._flow import Ask, Flow, Run
+from ._flow import Ask, Flow, Run, adrive, drive
 from ._pinned import CallChangedError, Pin
 from ._toolstream import ToolStream
 from ._translate import (
@@ -129,6 +129,25 @@ def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Itera
         except Exception:
             pin.settled(None)  # a changed call's refusal, whatever the code inside made of it
             raise
+
+
+def reported(flow: Flow[ToolOutcome], shield: Shield, run: Callable[[dict[str, Any]], Any],
+             stream: ToolStream) -> ToolOutcome:
+    """``flow`` driven to its outcome, which ``stream`` (the ``tools`` stream mode) is then told, or the
+    exception that left it."""
+    with stream.reporting():
+        outcome = drive(flow, shield, run)
+    outcome.report(stream)
+    return outcome
+
+
+async def areported(flow: Flow[ToolOutcome], shield: Shield, run: Callable[[dict[str, Any]], Awaitable[Any]],
+                    stream: ToolStream) -> ToolOutcome:
+    """The async twin of :func:`reported`."""
+    with stream.reporting():
+        outcome = await adrive(flow, shield, run)
+    outcome.report(stream)
+    return outcome
 
 
 def already_enforced(call_id: str, name: str) -> bool:

@@ -38,6 +38,7 @@ from ._enforce import (
     PENDING_INPUT,
     ToolOutcome,
     ToolOutput,
+    areported,
     ask,
     hold,
     keep_decision,
@@ -45,6 +46,7 @@ from ._enforce import (
     pinned_turn,
     refusal,
     release_held,
+    reported,
     resolved_once,
     tool_call_flow,
 )
@@ -517,10 +519,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with pinned_turn(call, stream) as pin:
                 return pin.settled(handler(pin.request(request, call)))
 
-        with stream.reporting():
-            outcome = drive(self._flow(request), self.shield, run)
-        outcome.report(stream)
-        return _with_checked(outcome)
+        return _with_checked(reported(self._flow(request), self.shield, run, stream))
 
     async def awrap_tool_call(  # type: ignore[override]
         self, request: ToolCallRequest,
@@ -535,10 +534,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with pinned_turn(call, stream) as pin:
                 return pin.settled(await handler(pin.request(request, call)))
 
-        with stream.reporting():
-            outcome = await adrive(self._flow(request), self.shield, run)
-        outcome.report(stream)
-        return _with_checked(outcome)
+        return _with_checked(await areported(self._flow(request), self.shield, run, stream))
 
 
 def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:

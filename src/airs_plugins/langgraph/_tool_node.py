@@ -12,11 +12,18 @@ from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, 
 from langgraph.types import Command
 
 from .._shield import Shield
-from ..langchain._enforce import ToolOutcome, ToolOutput, pinned_turn, tool_call_flow
-from ..langchain._flow import Flow, adrive, drive
+from ..langchain._enforce import ToolOutcome, ToolOutput, areported, pinned_turn, reported, tool_call_flow
+from ..langchain._flow import Flow
 from ..langchain._toolstream import ToolStream
-from ..langchain._translate import context_in, current_config, last_turn, state_get, thread_id_of
-from ._nodes import turn_records
+from ..langchain._translate import (
+    DECISIONS_KEY,
+    context_in,
+    current_config,
+    last_turn,
+    message_records,
+    state_get,
+    thread_id_of,
+)
 
 
 class SecureToolNode(ToolNode):
@@ -77,7 +84,7 @@ class SecureToolNode(ToolNode):
         at = last_turn(messages)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
-                              records=turn_records(request.state, self._messages_key),
+                              records=message_records(state_get(request.state, DECISIONS_KEY), messages, at),
                               decide_missing=False, can_interrupt=False,
                               final_answer=bool(getattr(request.tool, "return_direct", False)),
                               message_id=messages[at].id if at >= 0 else None)
@@ -96,10 +103,7 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(pinned(decided) if inner is None else inner(decided, pinned))
 
-        with stream.reporting():
-            outcome = drive(self._flow(request), self.shield, run)
-        outcome.report(stream)
-        return outcome.as_update()
+        return reported(self._flow(request), self.shield, run, stream).as_update()
 
     async def _aenforce(self, request: ToolCallRequest,
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
@@ -114,7 +118,4 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(await (pinned(decided) if inner is None else inner(decided, pinned)))
 
-        with stream.reporting():
-            outcome = await adrive(self._flow(request), self.shield, run)
-        outcome.report(stream)
-        return outcome.as_update()
+        return (await areported(self._flow(request), self.shield, run, stream)).as_update()
