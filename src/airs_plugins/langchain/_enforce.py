@@ -63,6 +63,7 @@ from ._added import (
     with_messages,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
+from ._kept import KEPT_KEY, needs_keeping, restored, to_keep
 from ._pinned import CallChangedError, Pin
 from ._toolstream import ToolStream
 from ._translate import (
@@ -470,6 +471,8 @@ def tool_call_flow(
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
+    if needs_keeping(result, command):  # for a replay: the text alone would lose it
+        extra[KEPT_KEY] = to_keep(result, command)
     if review is not None:  # kept for the re-run after the reviewer's answer, which replays from the ledger
         extra[REVIEW_KEY] = review
     # a tool that raised did not complete, answered or not: a retry, or the re-run of its task, runs it again
@@ -680,16 +683,30 @@ def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], threa
     """The recorded result of a call that already ran to completion: returned again, never re-run (and
     still subject to the review it was waiting for)."""
     name, _args, call_id = tool_call_parts(call)
+    extra = entry.extra or {}
     replayed = ToolMessage(content=entry.content or "", tool_call_id=call_id, name=name,
                            status="error" if entry.status == "error" else "success")
-    kept = (entry.extra or {}).get(CONTEXT_KEY)
+    command: Returned | None = None
+    back = restored(extra.get(KEPT_KEY))
+    if back is not None:
+        replayed, command = back[0].model_copy(update={"tool_call_id": call_id}), back[1]
+    lost = _lost(extra.get(KEPT_KEY), back)
     shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
-                                     "executed": False, "replayed": True})
-    outcome = ToolOutcome(replayed, kept or ctx_json, written, False)
-    review = (entry.extra or {}).get(REVIEW_KEY)
+                                     "executed": False, "replayed": True, **({"lost": lost} if lost else {})})
+    outcome = ToolOutcome(replayed, extra.get(CONTEXT_KEY) or ctx_json, written, False, command)
+    review = extra.get(REVIEW_KEY)
     if isinstance(review, Mapping):
         outcome = yield from _reviewed(outcome, review, asks)
     return outcome
+
+
+def _lost(entry: Any, back: Any) -> str | None:
+    """What the replay of a call lacks that its run returned (see :mod:`._kept`), if anything."""
+    if not isinstance(entry, Mapping):
+        return None
+    if back is None and "data" in entry:
+        return "all but the text (what was kept cannot be read)"
+    return str(entry["lost"]) if "lost" in entry else None
 
 
 def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Returned | None]:
