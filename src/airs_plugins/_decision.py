@@ -406,6 +406,15 @@ class Decision(BaseModel):
             return self.redacted
         return text
 
+    @property
+    def rewritten(self) -> str | None:
+        """The redacted payload that passes instead of the original: now (``redact``), or once a reviewer
+        releases it (``require_approval``: an approval never undoes a redaction the policy asks for). None when
+        the payload passes unchanged, or not at all."""
+        if self.enforced and self.action in (Action.REDACT, Action.REQUIRE_APPROVAL):
+            return self.redacted
+        return None
+
     def passes_unnoticed(self, text: str, before: RunContext) -> bool:
         """Whether ``text`` (read from untrusted content, the payload this decision was made on) may go on as
         if it had not been checked: it passes unchanged, with no finding, and what the run recorded of it

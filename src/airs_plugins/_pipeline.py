@@ -104,7 +104,11 @@ def decide(
 
     redacted: str | None = None
     redacted_args: dict[str, Any] | None = None
-    if action is Action.REDACT:
+    # a reviewer's release never undoes a redaction the policy asks for: a result or an answer held for review
+    # passes redacted when approved (a call's arguments run as the reviewer saw fit: approved as they are, or
+    # edited)
+    held = action is Action.REQUIRE_APPROVAL and subject.channel is not Channel.TOOL_CALL and bool(r.redact)
+    if action is Action.REDACT or held:
         redacted = apply_redactions(subject.payload, r.redact)
         if subject.channel is Channel.TOOL_CALL:
             redacted_args = args_of(redacted)

@@ -530,9 +530,10 @@ def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], leaves: Se
     dropped: None) by a block."""
     if d.blocked:
         return withheld, None, None
-    if d.enforced and d.action is Action.REDACT and d.redacted is not None:
+    rewritten = d.rewritten  # held for a reviewer too: what an approval releases stays redacted
+    if rewritten is not None:
         count = parts.blocks + parts.added + len(leaves)
-        texts = split_joined(d.redacted, parts.sep, count) if parts.sep else [d.redacted]
+        texts = split_joined(rewritten, parts.sep, count) if parts.sep else [rewritten]
         if texts is None:  # a redaction across two parts cannot be split back: withhold it all
             return withheld, None, None
         end = parts.blocks + parts.added
@@ -585,7 +586,7 @@ def _artifact(artifact: Any, leaves: list[str] | None, kept: list[str] | None, d
     if artifact is None or kept is None:
         return None
     if leaves is None:
-        return None if d.enforced and d.action is Action.REDACT else artifact
+        return None if d.rewritten is not None else artifact
     return artifact if kept == leaves else _with_leaves(artifact, iter(kept))
 
 

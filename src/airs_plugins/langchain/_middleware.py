@@ -29,7 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from .._context import guarded, is_suppressed
-from .._decision import Action, ApprovalRequest, Decision, RunContext, digest_text
+from .._decision import ApprovalRequest, Decision, RunContext, digest_text
 from .._shield import Shield
 from ._enforce import (
     INTERIM_WITHHELD,
@@ -202,20 +202,22 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield.ledger, thread_id, slot, ctx)
         request: ApprovalRequest | None = None
+        redacted: Any = None
         if kept is not None and kept.get("digest") == digest:
             # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
-            request, ctx = ApprovalRequest.model_validate(kept["request"]), kept_ctx
+            request, ctx, redacted = ApprovalRequest.model_validate(kept["request"]), kept_ctx, kept.get("redacted")
         else:
             d = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
             if d.blocked:
                 return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
+            redacted = d.rewritten  # what an approval releases is redacted too
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
-                keep_decision(shield.ledger, thread_id, slot, "user_input",
-                              {"request": request.model_dump(mode="json"), "digest": digest}, ctx)
-            elif d.enforced and d.action is Action.REDACT and d.redacted is not None:
-                replaced.append(HumanMessage(content=d.redacted, id=message.id))
+                keep_decision(shield.ledger, thread_id, slot, "user_input", {
+                    "request": request.model_dump(mode="json"), "digest": digest, "redacted": redacted}, ctx)
+        if isinstance(redacted, str):
+            replaced.append(HumanMessage(content=redacted, id=message.id))
         if request is not None:
             answer = ask(request.model_dump(mode="json"))
             final = None
@@ -267,11 +269,11 @@ def output_flow(shield: Shield, ai: AIMessage, ctx: RunContext,
         ctx = d.context
         if d.blocked:
             return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)}, withdrawn=True)
-        if d.enforced and d.action is Action.REDACT and d.redacted is not None:
+        if d.rewritten is not None:  # an answer held for a reviewer is held redacted
             if not structured:
-                ai = ai.model_copy(update={"content": d.redacted})
+                ai = ai.model_copy(update={"content": d.rewritten})
             else:
-                split = split_redacted(d.redacted, bool(text.strip()), len(structured))
+                split = split_redacted(d.rewritten, bool(text.strip()), len(structured))
                 if split is None:  # the redaction broke the JSON: nothing safe to return but a refusal
                     return Answer(refusal(OUTPUT_REFUSAL, replace=ai), {CONTEXT_KEY: context_out(ctx)},
                                   withdrawn=True)

@@ -236,7 +236,8 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         rec["request"] = request.model_dump(mode="json")
         if last.id:
             # the answer waits in the judge's record, not in ``messages``, until the reviewer releases it
-            update["messages"] = [RemoveMessage(id=last.id), hold(rec, request.id, [last])]
+            held = last if d.rewritten is None else last.model_copy(update={"content": d.rewritten})
+            update["messages"] = [RemoveMessage(id=last.id), hold(rec, request.id, [held])]
     elif retries < max_retries:
         rec["route"] = "retry"
         rec["retries"] = retries + 1

@@ -58,8 +58,7 @@ def run_args(decision: Decision, args: dict[str, object]) -> dict[str, object]:
 
 
 def result_content(decision: Decision, text: str) -> str | None:
-    """The redacted output when the guard rewrote it, else None (keep the tool's own output)."""
-    if decision.enforced and decision.action is Action.REDACT and decision.redacted is not None:
-        return decision.redacted
-    return None
+    """The redacted output when the guard rewrote it (also when it waits for a reviewer: an approval releases
+    it redacted), else None (keep the tool's own output)."""
+    return decision.rewritten
 

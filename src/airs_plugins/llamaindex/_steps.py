@@ -94,7 +94,9 @@ async def request_approval(ctx: Any, shield: Shield, decision: Decision, *, stag
     """
     req = shield.approval_request(decision, payload_preview=text)
     table = dict(await ctx.store.get(FLOW_PENDING_KEY, default=None) or {})
-    table[req.id] = {"stage": stage, "text": text, "request": req.model_dump(mode="json")}
+    # what an approval releases: redacted as the policy asks (an approval never undoes a redaction)
+    released = decision.rewritten if decision.rewritten is not None else text
+    table[req.id] = {"stage": stage, "text": released, "request": req.model_dump(mode="json")}
     await ctx.store.set(FLOW_PENDING_KEY, table)
     return ApprovalRequired.from_request(req)
 

@@ -392,7 +392,9 @@ class _Guard:
             content = rewritten if rewritten is not None else text
             review = self.shield.approval_request(held, payload_preview=content)
             kept: dict[str, Any] = {**extra, REVIEW: review.model_dump(mode="json")}
-            if result.blocks is not None:  # an approval releases the blocks (an image beside the text stays)
+            if held is shown and shown.rewritten is not None:  # the answer's redaction holds after an approval
+                content = shown.rewritten
+            elif result.blocks is not None:  # an approval releases the blocks (an image beside the text stays)
                 kept[BLOCKS] = _dumped(result.rebuilt(texts) if texts is not None else result.blocks)
             self.shield.ledger.complete(thread_id, call.id, content, REVIEW, kept)
             async with call.state.locked():

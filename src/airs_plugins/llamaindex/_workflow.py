@@ -234,7 +234,7 @@ class AIRSWorkflow(Workflow):
             asked = await request_approval(ctx, self.shield, d, stage="output", text=payload)
             if ev.structured is not None:  # what the reviewer's answer releases along with the text
                 await ctx.store.set(STRUCTURED_KEY + asked.request_id,
-                                    {"structured": ev.structured, "separator": ev.separator})
+                                    {"structured": ev.structured, "separator": ev.separator, "payload": payload})
             return asked
         return StopEvent(result=_released(d, payload, ev.separator, ev.structured, stage="output"))
 
@@ -260,8 +260,10 @@ class AIRSWorkflow(Workflow):
             if kept is not None:
                 await ctx.store.set(STRUCTURED_KEY + ev.request_id, None)  # answered: nothing waits any more
             kept = kept if isinstance(kept, Mapping) else {}
-            return StopEvent(result=_released(d, text, kept.get("separator"), kept.get("structured"),
-                                              stage="approval"))
+            # ``text`` is what the approval releases (redacted, see request_approval); measured against the
+            # answer as it was, a redaction rebuilds the structured response too
+            return StopEvent(result=_released(d, str(kept.get("payload", text)), kept.get("separator"),
+                                              kept.get("structured"), stage="approval", text=text))
         released = released_text(d, text)
         if released is None:
             return StopEvent(result=_result(d, refusal_text(d), stage="approval"))
@@ -310,11 +312,12 @@ def _json(structured: Mapping[str, Any]) -> str:
 
 
 def _released(d: Decision, payload: str, sep: str | None, structured: dict[str, Any] | None, *,
-              stage: str) -> GuardResult:
+              stage: str, text: str | None = None) -> GuardResult:
     """The answer (and structured response) an output decision lets through: as they were, redacted (the
     structured response rebuilt from its redacted JSON), or the refusal with neither when the decision
-    blocks or a redaction broke the JSON apart."""
-    released = released_text(d, payload)
+    blocks or a redaction broke the JSON apart. ``text``: the payload the decision was made on, when it is
+    not ``payload`` itself (a reviewer's, on the redacted answer held for them)."""
+    released = released_text(d, payload if text is None else text)
     if released is not None and sep is not None:
         parts = split_joined(released, sep, 2)
         if parts is None:  # a redaction across the separator: nothing can be kept safely

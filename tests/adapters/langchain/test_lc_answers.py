@@ -24,8 +24,9 @@ from airs_plugins import Action, Channel, Shield
 from contract.harness import POLICY, MarkerCheck, ToolFake, assert_paired, build, call, new_config, script
 from contract.rules import RuleCheck, rule
 
-SLA_S = 0.4
-"""The reviewers' deadline in these tests; answers meant to be late come after it."""
+SLA_S = 2.0
+"""The reviewers' deadline in these tests; answers meant to be late come after it (long enough that a loaded CI
+machine answers the others in time)."""
 CHECK_ME = "ZX-RESULT-REVIEW"
 """A tool result carrying this needs a reviewer before the model reads it."""
 ADAPTERS = ("middleware", "tools")
