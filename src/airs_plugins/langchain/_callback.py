@@ -13,11 +13,12 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 
 from .._context import is_guarded, is_suppressed
-from .._decision import Decision, RunContext, digest_text
+from .._context_codec import decode_context
+from .._decision import Decision, digest_text
 from .._errors import Blocked
 from .._shield import Shield
 from ._enforce import already_enforced
-from ._translate import message_text, system_text
+from ._translate import context_out, merge_context, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -61,7 +62,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self.raise_error = enforce
         self._lock = threading.Lock()
         self._root: dict[UUID, UUID] = {}
-        self._contexts: dict[UUID, RunContext] = {}
+        self._contexts: dict[UUID, dict[str, Any]] = {}
+        """Each root run's ``RunContext``, dumped: the events of one run can be decided at once (a ToolNode's
+        calls run in threads), so each decision's context is merged into the kept one, not written over it."""
         self._seen_inputs: dict[UUID, set[str]] = {}
         self._covered: set[UUID] = set()
         """Tool runs an enforcing layer decides (their results too)."""
@@ -82,10 +85,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     def _decide(self, root: UUID, method: str, *args: Any, **kwargs: Any) -> Decision:
         with self._lock:
-            ctx = self._contexts.get(root) or RunContext(run_id=root.hex)
+            ctx = decode_context(self._contexts.get(root), run_id=root.hex)
         decision: Decision = getattr(self.shield, method)(*args, context=ctx, **kwargs)
         with self._lock:
-            self._contexts[root] = decision.context
+            self._contexts[root] = merge_context(self._contexts.get(root), context_out(decision.context)) or {}
         if self.enforce and (decision.blocked or decision.needs_approval):
             raise Blocked(decision)
         return decision
