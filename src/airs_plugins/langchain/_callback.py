@@ -11,13 +11,14 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
+from langgraph.errors import GraphBubbleUp
 
 from .._context import is_guarded, is_suppressed
 from .._context_codec import decode_context
 from .._decision import Decision, digest_text
 from .._errors import Blocked
 from .._shield import Shield
-from ._enforce import already_enforced
+from ._enforce import already_enforced, error_text
 from ._translate import context_out, merge_context, message_text, system_text
 
 
@@ -66,8 +67,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """Each root run's ``RunContext``, dumped: the events of one run can be decided at once (a ToolNode's
         calls run in threads), so each decision's context is merged into the kept one, not written over it."""
         self._seen_inputs: dict[UUID, set[str]] = {}
-        self._covered: set[UUID] = set()
-        """Tool runs an enforcing layer decides (their results too)."""
+        self._decided: dict[UUID, str] = {}
+        """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
+        results and errors are decided too (``on_tool_error`` is not told the name)."""
         self._instructions: dict[UUID, str] = {}
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
@@ -200,13 +202,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         name = _name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
         if already_enforced(str(kwargs.get("tool_call_id") or ""), name):
-            # the middleware, a guarded tool or SecureToolNode decides this call and its result
-            with self._lock:
-                self._covered.add(run_id)
-            return
+            return  # the middleware, a guarded tool or SecureToolNode decides this call and its result
         with self._lock:
             system = self._instructions.get(root)
         self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str), instructions=system)
+        with self._lock:
+            self._decided[run_id] = name
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                     **kwargs: Any) -> None:
@@ -216,20 +217,27 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         name = str(kwargs.get("name") or "tool")
         self._audit("tool_end", run_id, parent_run_id, name=name)
         with self._lock:
-            covered = run_id in self._covered
-            self._covered.discard(run_id)
+            decided = self._decided.pop(run_id, None) is not None
         try:
-            if not covered:
+            if decided:
                 self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
         finally:
             self._forget(run_id, parent_run_id)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                       **kwargs: Any) -> None:
-        if not is_suppressed():
-            self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
-            with self._lock:
-                self._covered.discard(run_id)
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
+        with self._lock:
+            name = self._decided.pop(run_id, None)
+        try:
+            if name is not None and _guarded_error(error):
+                # the caller may turn the error into the tool's answer (``ToolNode(handle_tool_errors=True)``),
+                # so its text is read by the model like a result: an injection or a secret in it aborts the same
+                self._decide(root, "check_tool_result", name, error_text(error))
+        finally:
             self._forget(run_id, parent_run_id)
 
     # -- retrievers ----------------------------------------------------------------------------
@@ -280,6 +288,12 @@ def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, An
     except ValueError:
         return {"input": input_str}
     return dict(parsed) if isinstance(parsed, Mapping) else {"input": input_str}
+
+
+def _guarded_error(error: BaseException) -> bool:
+    """Whether a tool's error is text the caller may show the model: not a pause or a jump of the graph, not
+    an abort (this handler's own, or an interruption of the process)."""
+    return isinstance(error, Exception) and not isinstance(error, GraphBubbleUp | Blocked)
 
 
 def _calls_tools(generation: Any) -> bool:
