@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -55,6 +56,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     """
 
     run_inline = True
+    MAX_UNSEEN_ROOTS = 1024
+    """How many runs the handler keeps state for whose root it never saw (it was attached below it, e.g.
+    ``ChatModel(callbacks=[handler])`` inside a chain): their end is never seen either, so only the newest are
+    kept."""
 
     def __init__(self, shield: Shield, *, enforce: bool = True) -> None:
         super().__init__()
@@ -63,6 +68,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self.raise_error = enforce
         self._lock = threading.Lock()
         self._root: dict[UUID, UUID] = {}
+        """The root of each run under way."""
+        self._unseen: OrderedDict[UUID, None] = OrderedDict()
+        """Roots the handler never saw start, least recently used first (see ``MAX_UNSEEN_ROOTS``)."""
         self._contexts: dict[UUID, dict[str, Any]] = {}
         """Each root run's ``RunContext``, dumped: the events of one run can be decided at once (a ToolNode's
         calls run in threads), so each decision's context is merged into the kept one, not written over it."""
@@ -77,9 +85,21 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     # -- bookkeeping ---------------------------------------------------------------------------
     def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
         with self._lock:
-            root = self._root.get(parent_run_id, parent_run_id) if parent_run_id is not None else run_id
+            if parent_run_id is None:
+                root = run_id
+            elif parent_run_id in self._root:
+                root = self._root[parent_run_id]
+            else:  # attached below the root: the parent stands in for it
+                root = self._unseen_root(parent_run_id)
             self._root[run_id] = root
             return root
+
+    def _unseen_root(self, root: UUID) -> UUID:
+        self._unseen[root] = None
+        self._unseen.move_to_end(root)
+        while len(self._unseen) > self.MAX_UNSEEN_ROOTS:
+            self._drop(next(iter(self._unseen)))
+        return root
 
     def _audit(self, event: str, run_id: UUID, parent_run_id: UUID | None, **body: Any) -> None:
         self.shield.record("callback", {"event": event, "run_id": str(run_id),
@@ -105,12 +125,19 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._decide(root, "check_input", text)
 
     def _forget(self, run_id: UUID, parent_run_id: UUID | None) -> None:
-        if parent_run_id is None:
-            with self._lock:
-                self._contexts.pop(run_id, None)
-                self._seen_inputs.pop(run_id, None)
-                self._instructions.pop(run_id, None)
-                self._root = {k: v for k, v in self._root.items() if v != run_id}
+        """A run ended: its entry goes, and with a root run everything kept for it."""
+        with self._lock:
+            self._root.pop(run_id, None)
+            if parent_run_id is None:
+                self._drop(run_id)
+
+    def _drop(self, root: UUID) -> None:
+        """Everything kept for ``root`` (called with the lock held)."""
+        self._contexts.pop(root, None)
+        self._seen_inputs.pop(root, None)
+        self._instructions.pop(root, None)
+        self._unseen.pop(root, None)
+        self._root = {k: v for k, v in self._root.items() if v != root}
 
     # -- chains --------------------------------------------------------------------------------
     def on_chain_start(self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
@@ -143,14 +170,15 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
-        system = system_text(messages[0]) if messages else None
-        if system is not None:
-            with self._lock:
-                self._instructions[run_id] = self._instructions[root] = system
         for batch in messages:
             humans = [m for m in batch if isinstance(m, HumanMessage)]
             if humans:
                 self._input_once(root, message_text(humans[-1], every_block=True))
+        # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
+        system = system_text(messages[0]) if messages else None
+        if system is not None:
+            with self._lock:
+                self._instructions[run_id] = self._instructions[root] = system
 
     def on_llm_start(self, serialized: dict[str, Any] | None, prompts: list[str], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:

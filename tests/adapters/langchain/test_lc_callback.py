@@ -264,3 +264,29 @@ def test_a_harmless_tool_error_is_decided_and_passes_unchanged() -> None:
     answer = next(m for m in out["messages"] if isinstance(m, ToolMessage))
     assert "backend down" in answer.content
     assert [d["action"] for d in decisions(shield) if d["channel"] == "tool_result"] == ["allow"]
+
+
+def test_a_handler_attached_below_the_root_keeps_the_newest_runs_only() -> None:
+    """Attached to the model (``ChatModel(callbacks=[handler])``) the handler never sees the chain's run start or
+    end, so it kept every run's context, inputs and instructions for good: a long-lived handler grew without
+    bound. Now each run's entry goes when the run ends, and only the newest unseen roots are kept."""
+    shield = make_shield()
+    handler = AIRSCallbackHandler(shield)
+    handler.MAX_UNSEEN_ROOTS = 3
+    model = ToolFake(responses=[AIMessage("Paris.")], callbacks=[handler])
+    chain = ChatPromptTemplate.from_messages([("system", "You are terse."), ("human", "{q}")]) | model
+    for i in range(6):
+        chain.invoke({"q": f"question {i}"})
+    assert handler._root == {}
+    assert len(handler._contexts) == len(handler._seen_inputs) == len(handler._instructions) == 3
+    assert [d["channel"] for d in decisions(shield)] == ["user_input", "model_output"] * 6
+
+
+def test_a_run_aborted_at_its_model_start_leaves_nothing() -> None:
+    """A blocked input aborts before the model run can end; the system prompt kept for that run stayed."""
+    handler = AIRSCallbackHandler(make_shield())
+    chain, _ = chain_with("fine")
+    for _ in range(3):
+        with pytest.raises(Blocked):
+            chain.invoke({"question": f"do {FORBIDDEN}"}, config={"callbacks": [handler]})
+    assert handler._instructions == {} and handler._contexts == {} and handler._root == {}
