@@ -168,14 +168,13 @@ class GuardedTool(BaseTool):
         return await self.inner._arun(*args, **kwargs)
 
     def _visible(self, tool_input: Any) -> dict[str, Any]:
-        """The arguments the model chose (injected state/runtime arguments are not the model's)."""
+        """The arguments the model chose: all but the injected ones (state, store, runtime, call id), which are
+        what ``BaseTool.run`` itself leaves out of a call's recorded inputs. Not only the fields the schema
+        names: the tool also takes a field by its alias, or an extra, and an argument kept out of the decision
+        would reach the tool unchecked."""
         if not isinstance(tool_input, Mapping):
             return {"input": tool_input}
-        schema = self.inner.tool_call_schema
-        fields = getattr(schema, "model_fields", None)
-        if isinstance(fields, Mapping):
-            return {k: v for k, v in tool_input.items() if k in fields}
-        return dict(tool_input)
+        return self.inner._filter_injected_args(dict(tool_input))
 
     def _merged(self, tool_input: Any, args: Mapping[str, Any]) -> Any:
         if not isinstance(tool_input, Mapping):
