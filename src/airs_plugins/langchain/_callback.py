@@ -20,6 +20,7 @@ from .._decision import Decision, digest_text
 from .._errors import Blocked
 from .._shield import Shield
 from ._enforce import already_enforced, error_text
+from ._structured import output_payload
 from ._translate import context_out, merge_context, message_text, system_text
 
 
@@ -81,6 +82,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._instructions: dict[UUID, str] = {}
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
+        self._structured: set[UUID] = set()
+        """Chat-model runs under way asked for a structured answer (``with_structured_output``): the arguments of
+        their tool calls are the answer, which no tool will run to decide."""
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
@@ -176,9 +180,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                 self._input_once(root, message_text(humans[-1], every_block=True))
         # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
         system = system_text(messages[0]) if messages else None
-        if system is not None:
-            with self._lock:
+        with self._lock:
+            if system is not None:
                 self._instructions[run_id] = self._instructions[root] = system
+            if _asks_structured(kwargs.get("options")):
+                self._structured.add(run_id)
 
     def on_llm_start(self, serialized: dict[str, Any] | None, prompts: list[str], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:
@@ -202,12 +208,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             # a root model run's entry is also its root's; ``_forget`` drops it when the run ends
             system = (self._instructions.pop(run_id, None) if parent_run_id is not None
                       else self._instructions.get(run_id))
+            structured = run_id in self._structured
+            self._structured.discard(run_id)
         try:
             for g in generations if not is_guarded() else ():
+                answers = _tool_calls(g) if structured else []
                 text = _generation_text(g)
-                if text.strip():
-                    # text that comes with tool calls is not the answer: the output schema waits for that
-                    self._decide(root, "check_output", text, interim=_calls_tools(g), instructions=system)
+                if text.strip() or answers:
+                    # text that comes with tool calls is not the answer (the output schema waits for that), unless
+                    # those calls are the structured answer
+                    self._decide(root, "check_output", output_payload(text, answers),
+                                 interim=bool(_tool_calls(g)) and not answers, instructions=system,
+                                 structured=[dict(c.get("args") or {}) for c in answers] or None)
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -215,9 +227,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                      **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("llm_error", run_id, parent_run_id, error=type(error).__name__)
-            if parent_run_id is not None:
-                with self._lock:
+            with self._lock:
+                if parent_run_id is not None:
                     self._instructions.pop(run_id, None)
+                self._structured.discard(run_id)
             self._forget(run_id, parent_run_id)
 
     # -- tools ---------------------------------------------------------------------------------
@@ -324,8 +337,14 @@ def _guarded_error(error: BaseException) -> bool:
     return isinstance(error, Exception) and not isinstance(error, GraphBubbleUp | Blocked)
 
 
-def _calls_tools(generation: Any) -> bool:
-    return bool(getattr(getattr(generation, "message", None), "tool_calls", None))
+def _tool_calls(generation: Any) -> list[dict[str, Any]]:
+    return [dict(c) for c in getattr(getattr(generation, "message", None), "tool_calls", None) or ()]
+
+
+def _asks_structured(options: Any) -> bool:
+    """Whether a chat-model run was asked for a structured answer: ``with_structured_output`` binds the schema as
+    ``ls_structured_output_format``, which the model reports in its start event's ``options``."""
+    return isinstance(options, Mapping) and bool(options.get("ls_structured_output_format"))
 
 
 def _generation_text(generation: Any) -> str:

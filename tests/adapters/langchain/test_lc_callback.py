@@ -18,6 +18,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import tool
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+from pydantic import BaseModel
 
 from airs_plugins import Blocked, Channel, Shield
 from airs_plugins._context import suppressed
@@ -290,3 +291,44 @@ def test_a_run_aborted_at_its_model_start_leaves_nothing() -> None:
         with pytest.raises(Blocked):
             chain.invoke({"question": f"do {FORBIDDEN}"}, config={"callbacks": [handler]})
     assert handler._instructions == {} and handler._contexts == {} and handler._root == {}
+
+
+class BindingFake(ToolFake):
+    """Keeps what ``bind_tools`` is given, as a provider's model does (``with_structured_output`` binds its
+    schema there)."""
+
+    def bind_tools(self, tools: Any, **kw: Any) -> Any:
+        return self.bind(**kw)
+
+
+class Answer(BaseModel):
+    text: str
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_a_structured_answer_is_decided_as_the_output(use_async: bool) -> None:
+    """``with_structured_output`` answers with a tool call that no tool runs: its arguments are the output, and
+    were never decided, so a blocked answer reached the caller as the parsed object."""
+    shield = make_shield()
+    model = BindingFake(responses=[AIMessage("", tool_calls=[call("Answer", {"text": f"leak {FORBIDDEN}"}, "a1")])])
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | model.with_structured_output(Answer)
+    config = {"callbacks": [AIRSCallbackHandler(shield)]}
+    with pytest.raises(Blocked) as info:
+        await chain.ainvoke({"q": "hi"}, config) if use_async else chain.invoke({"q": "hi"}, config)
+    assert info.value.decision.channel is Channel.MODEL_OUTPUT
+
+
+def test_a_clean_structured_answer_passes_and_tool_calls_stay_tool_calls() -> None:
+    """A clean structured answer is returned after one output decision; a model's calls to tools are decided as
+    tool calls when they run, not as its output."""
+    shield = make_shield()
+    model = BindingFake(responses=[AIMessage("", tool_calls=[call("Answer", {"text": "Paris"}, "a1")])])
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | model.with_structured_output(Answer)
+    assert chain.invoke({"q": "capital?"}, {"callbacks": [AIRSCallbackHandler(shield)]}) == Answer(text="Paris")
+    assert [(d["channel"], d["action"]) for d in decisions(shield)] == [("user_input", "allow"),
+                                                                         ("model_output", "allow")]
+    agent_shield = make_shield()
+    agent = create_agent(ToolFake(responses=script([call("lookup", {"q": "w"}, "l")], "done")), Executions().tools())
+    agent.invoke({"messages": [HumanMessage("go")]}, {"callbacks": [AIRSCallbackHandler(agent_shield)]})
+    assert [d["channel"] for d in decisions(agent_shield)] == ["user_input", "tool_call", "tool_result",
+                                                               "model_output"]
