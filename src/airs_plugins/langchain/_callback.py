@@ -35,7 +35,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     * record each event (start/end/error of chains, LLMs and chat models, tools, retrievers) in the
       flight recorder with its ``run_id`` and ``parent_run_id``, and a Decision for each input,
-      tool call, tool result, retrieved document and output;
+      tool call, tool result (or error: a ``ToolNode(handle_tool_errors=True)`` shows it to the model),
+      retrieved document and output (a ``with_structured_output`` answer's arguments too);
     * keep one ``RunContext`` per root run, so content read by a tool or retriever taints the later
       tool calls of the same run;
     * **abort the whole run** (``enforce=True``): it raises :class:`airs_plugins.Blocked` carrying
@@ -48,7 +49,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     a human approval (an abort is the only outcome); stop a tool result or an output that was
     already produced, other than by aborting before the next step sees it. For those, use
     ``AIRSMiddleware``, ``guard_tools`` or the LangGraph nodes. Streaming tokens are not audited
-    one by one; the final output is. Everything is skipped inside ``airs_plugins._context.suppressed()``.
+    one by one; the final output is, when the model's run ends: with ``stream``/``astream`` the caller has
+    already received every chunk of a blocked output when ``Blocked`` ends the stream (stream through
+    ``AIRSMiddleware`` to get only guarded text). A ``Blocked`` raised inside a tool's run is an exception
+    like any other to the code around it: a ``ToolNode(handle_tool_errors=True)`` turns it into the call's
+    answer (the refusal, not the blocked text) and the run goes on. Everything is skipped inside
+    ``airs_plugins._context.suppressed()``.
 
     Next to an enforcing layer on the same run (``AIRSMiddleware``, guarded tools, ``SecureToolNode``),
     the handler records the events but leaves the decisions to that layer: the model calls and tool calls
