@@ -296,3 +296,20 @@ def test_astream_events_inside_a_guarded_tool_streams_as_it_runs_and_each_end_is
     assert ends == [("read_inbox", "the key is [REDACTED]"), ("worker", "the key is [REDACTED] / on it")]
     assert [e["event"] for e in events if e["event"].startswith("on_chat_model")].count("on_chat_model_stream") > 1
     assert SECRET not in repr(events)
+
+
+@pytest.mark.filterwarnings("ignore:astream_log is deprecated")
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_astream_log_never_carries_a_raw_tool_result(adapter: str) -> None:
+    """``astream_log`` logs each run's final output from inside the run, the tool's raw one with it."""
+    ex = Executions(inbox=f"the key is {SECRET}")
+    graph = build(adapter, make_shield(), ToolFake(responses=script([call("read_inbox", {"folder": "in"}, "c1")],
+                                                                    "done")), ex, InMemorySaver())
+
+    async def collect() -> list[Any]:
+        return [patch async for patch in graph.astream_log({"messages": [HumanMessage("hi")]}, new_config())]
+
+    patches = asyncio.run(collect())
+    assert ex.of("read_inbox") == [{"folder": "in"}]
+    assert "the key is [REDACTED]" in str([p.ops for p in patches])
+    assert SECRET not in str([p.ops for p in patches])
