@@ -6,7 +6,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
@@ -219,6 +220,15 @@ class GuardedTool(BaseTool):
         outcome.report(stream, answer)
         return answer
 
+    @contextmanager
+    def _enforcing(self, call: Mapping[str, Any], run_args: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The inner tool's run arguments, the run marked as enforced here: by its call id, and by its run id,
+        which is all a callback handler is told of a call that came without a tool call id (a legacy agent's
+        ``tool.run(text)``, a plain ``invoke(args)``)."""
+        run_id = run_args.get("run_id") or uuid.uuid4()
+        with enforcing(str(call["id"]), self.name), enforcing(str(run_id), self.name):
+            yield {**run_args, "run_id": run_id}
+
     @staticmethod
     def _unstreamed(passthrough: dict[str, Any], stream: ToolStream) -> dict[str, Any]:
         """The inner tool's run arguments without the ``tools`` stream handlers: they would stream its raw
@@ -238,8 +248,8 @@ class GuardedTool(BaseTool):
         unstreamed = self._unstreamed(passthrough, stream)
 
         def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"], self.name), silenced():
-                return self.inner.run(self._merged(tool_input, c["args"]), **unstreamed)
+            with self._enforcing(c, unstreamed) as run_args, silenced():
+                return self.inner.run(self._merged(tool_input, c["args"]), **run_args)
 
         with stream.reporting():
             outcome = drive(self._flow(call, thread_id, run), self.shield, go)
@@ -257,8 +267,8 @@ class GuardedTool(BaseTool):
         unstreamed = self._unstreamed(passthrough, stream)
 
         async def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"], self.name), silenced():
-                return await self.inner.arun(self._merged(tool_input, c["args"]), **unstreamed)
+            with self._enforcing(c, unstreamed) as run_args, silenced():
+                return await self.inner.arun(self._merged(tool_input, c["args"]), **run_args)
 
         with stream.reporting():
             outcome = await adrive(self._flow(call, thread_id, run), self.shield, go)
