@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tools import BaseTool
+from langchain_core.utils.pydantic import get_fields
 from pydantic import ConfigDict, PrivateAttr
 
 from .._context import is_suppressed
@@ -174,12 +175,22 @@ class GuardedTool(BaseTool):
         names: the tool also takes a field by its alias, or an extra, and an argument kept out of the decision
         would reach the tool unchecked."""
         if not isinstance(tool_input, Mapping):
-            return {"input": tool_input}
+            return {self._text_field(): tool_input}
         return self.inner._filter_injected_args(dict(tool_input))
+
+    def _text_field(self) -> str:
+        """The argument a bare string input fills (a legacy agent's ``tool.run(text)``): the schema's first
+        field, as ``BaseTool`` reads it. Decided under another name, the argument rules written for that field
+        (``shell_args``, ``sql_args``, ...) would never see it."""
+        try:
+            fields = get_fields(self.args_schema)  # type: ignore[arg-type]
+        except TypeError:  # not a model: a JSON schema takes no bare string
+            return "input"
+        return next(iter(fields), "input")
 
     def _merged(self, tool_input: Any, args: Mapping[str, Any]) -> Any:
         if not isinstance(tool_input, Mapping):
-            return args.get("input", tool_input)
+            return args.get(self._text_field(), tool_input)
         visible = self._visible(tool_input)
         return {**{k: v for k, v in tool_input.items() if k not in visible}, **args}
 
