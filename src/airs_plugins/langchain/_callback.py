@@ -15,13 +15,13 @@ from langchain_core.outputs import LLMResult
 from langgraph.errors import GraphBubbleUp
 
 from .._context import is_guarded, is_suppressed
-from .._context_codec import decode_context
 from .._decision import Decision, digest_text
 from .._errors import Blocked
 from .._shield import Shield
 from ._enforce import already_enforced, error_text
 from ._structured import output_payload
-from ._translate import context_out, merge_context, message_text, system_text
+from ._tools import _Contexts
+from ._translate import context_out, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -37,8 +37,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
       flight recorder with its ``run_id`` and ``parent_run_id``, and a Decision for each input,
       tool call, tool result (or error: a ``ToolNode(handle_tool_errors=True)`` shows it to the model),
       retrieved document and output (a ``with_structured_output`` answer's arguments too);
-    * keep one ``RunContext`` per root run, so content read by a tool or retriever taints the later
-      tool calls of the same run;
+    * keep one ``RunContext`` per conversation thread (``configurable["thread_id"]``), or per root run
+      without one, so content read by a tool or retriever taints the later tool calls of the same run and,
+      in a thread, of its later turns and of a run resumed after a pause (in process memory: the newest
+      threads are kept, as for ``guard_tools``);
     * **abort the whole run** (``enforce=True``): it raises :class:`airs_plugins.Blocked` carrying
       the Decision when an input, a tool call, a tool result, a retrieved document or an output is
       blocked, or when a tool call needs approval. This works because it is a *sync* handler with
@@ -78,9 +80,14 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """The root of each run under way."""
         self._unseen: OrderedDict[UUID, None] = OrderedDict()
         """Roots the handler never saw start, least recently used first (see ``MAX_UNSEEN_ROOTS``)."""
-        self._contexts: dict[UUID, dict[str, Any]] = {}
-        """Each root run's ``RunContext``, dumped: the events of one run can be decided at once (a ToolNode's
-        calls run in threads), so each decision's context is merged into the kept one, not written over it."""
+        self._contexts = _Contexts()
+        """Each run's ``RunContext``: per thread id when its root run has one, else per root run. The events of
+        one run can be decided at once (a ToolNode's calls run in threads): each decision's context is merged
+        into the kept one, not written over it."""
+        self._threads: dict[UUID, str] = {}
+        """The thread id of each root run that has one (``configurable["thread_id"]``, which LangChain copies
+        into the metadata of every event): a conversation's later turns, and a run resumed after a pause, are
+        new root runs, and the model still has what was read before in its messages."""
         self._seen_inputs: dict[UUID, set[str]] = {}
         self._decided: dict[UUID, str] = {}
         """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
@@ -93,7 +100,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         their tool calls are the answer, which no tool will run to decide."""
 
     # -- bookkeeping ---------------------------------------------------------------------------
-    def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
+    def _root_of(self, run_id: UUID, parent_run_id: UUID | None, metadata: Mapping[str, Any] | None = None) -> UUID:
         with self._lock:
             if parent_run_id is None:
                 root = run_id
@@ -102,6 +109,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             else:  # attached below the root: the parent stands in for it
                 root = self._unseen_root(parent_run_id)
             self._root[run_id] = root
+            thread_id = (metadata or {}).get("thread_id")
+            if thread_id is not None and root not in self._threads:
+                self._threads[root] = str(thread_id)
             return root
 
     def _unseen_root(self, root: UUID) -> UUID:
@@ -117,10 +127,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     def _decide(self, root: UUID, method: str, *args: Any, **kwargs: Any) -> Decision:
         with self._lock:
-            ctx = decode_context(self._contexts.get(root), run_id=root.hex)
+            thread_id = self._threads.get(root)
+        ctx = self._contexts.get(thread_id, root).model_copy(update={"run_id": root.hex})
         decision: Decision = getattr(self.shield, method)(*args, context=ctx, **kwargs)
-        with self._lock:
-            self._contexts[root] = merge_context(self._contexts.get(root), context_out(decision.context)) or {}
+        self._contexts.put(thread_id, root, context_out(decision.context))
         if self.enforce and (decision.blocked or decision.needs_approval):
             raise Blocked(decision)
         return decision
@@ -143,7 +153,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     def _drop(self, root: UUID) -> None:
         """Everything kept for ``root`` (called with the lock held)."""
-        self._contexts.pop(root, None)
+        self._contexts.forget(root)
+        self._threads.pop(root, None)
         self._seen_inputs.pop(root, None)
         self._instructions.pop(root, None)
         self._unseen.pop(root, None)
@@ -154,7 +165,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                        parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        self._root_of(run_id, parent_run_id)
+        self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("chain_start", run_id, parent_run_id, name=_name(serialized, kwargs))
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
@@ -175,7 +186,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                             run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("chat_model_start", run_id, parent_run_id, name=_name(serialized, kwargs),
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
@@ -196,7 +207,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("llm_start", run_id, parent_run_id, name=_name(serialized, kwargs), prompts=len(prompts))
         if is_guarded():
             return
@@ -245,7 +256,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                       **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         name = _name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
         if already_enforced(str(kwargs.get("tool_call_id") or run_id), name):
@@ -294,7 +305,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                            parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        self._root_of(run_id, parent_run_id)
+        self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("retriever_start", run_id, parent_run_id, name=_name(serialized, kwargs))
 
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, parent_run_id: UUID | None = None,

@@ -98,6 +98,11 @@ class _Contexts:
                 while len(self._by_run) > self.MAX_RUNS:
                     self._by_run.popitem(last=False)
 
+    def forget(self, run: Hashable) -> None:
+        """Drop a run's context once it is known to have ended (a thread's is kept for its next turn)."""
+        with self._lock:
+            self._by_run.pop(run, None)
+
 
 def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any]) -> None:
     held[key] = merge_context(held.get(key), ctx) or dict(ctx)
