@@ -88,6 +88,8 @@ class _Deferred:
         return _ADeferred(handler) if inspect.iscoroutinefunction(handler.on_tool_end) else _Deferred(handler)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "handler":  # not set yet (a copy being built): no recursion through ``self.handler``
+            raise AttributeError(name)
         return getattr(self.handler, name)
 
     def tap_output_aiter(self, run_id: uuid.UUID, output: Any) -> Any:
