@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -11,13 +12,16 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
+from langgraph.errors import GraphBubbleUp
 
 from .._context import is_guarded, is_suppressed
-from .._decision import Decision, RunContext, digest_text
+from .._decision import Decision, digest_text
 from .._errors import Blocked
 from .._shield import Shield
-from ._enforce import already_enforced
-from ._translate import message_text, system_text
+from ._enforce import already_enforced, error_text
+from ._structured import output_payload
+from ._tools import _Contexts
+from ._translate import context_out, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -31,9 +35,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     * record each event (start/end/error of chains, LLMs and chat models, tools, retrievers) in the
       flight recorder with its ``run_id`` and ``parent_run_id``, and a Decision for each input,
-      tool call, tool result, retrieved document and output;
-    * keep one ``RunContext`` per root run, so content read by a tool or retriever taints the later
-      tool calls of the same run;
+      tool call, tool result (or error: a ``ToolNode(handle_tool_errors=True)`` shows it to the model),
+      retrieved document and output (a ``with_structured_output`` answer's arguments too);
+    * keep one ``RunContext`` per conversation thread (``configurable["thread_id"]``), or per root run
+      without one, so content read by a tool or retriever taints the later tool calls of the same run and,
+      in a thread, of its later turns and of a run resumed after a pause (in process memory: the newest
+      threads are kept, as for ``guard_tools``);
     * **abort the whole run** (``enforce=True``): it raises :class:`airs_plugins.Blocked` carrying
       the Decision when an input, a tool call, a tool result, a retrieved document or an output is
       blocked, or when a tool call needs approval. This works because it is a *sync* handler with
@@ -44,7 +51,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     a human approval (an abort is the only outcome); stop a tool result or an output that was
     already produced, other than by aborting before the next step sees it. For those, use
     ``AIRSMiddleware``, ``guard_tools`` or the LangGraph nodes. Streaming tokens are not audited
-    one by one; the final output is. Everything is skipped inside ``airs_plugins._context.suppressed()``.
+    one by one; the final output is, when the model's run ends: with ``stream``/``astream`` the caller has
+    already received every chunk of a blocked output when ``Blocked`` ends the stream (stream through
+    ``AIRSMiddleware`` to get only guarded text). A ``Blocked`` raised inside a tool's run is an exception
+    like any other to the code around it: a ``ToolNode(handle_tool_errors=True)`` turns it into the call's
+    answer (the refusal, not the blocked text) and the run goes on. Everything is skipped inside
+    ``airs_plugins._context.suppressed()``.
 
     Next to an enforcing layer on the same run (``AIRSMiddleware``, guarded tools, ``SecureToolNode``),
     the handler records the events but leaves the decisions to that layer: the model calls and tool calls
@@ -53,6 +65,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     """
 
     run_inline = True
+    MAX_UNSEEN_ROOTS = 1024
+    """How many runs the handler keeps state for whose root it never saw (it was attached below it, e.g.
+    ``ChatModel(callbacks=[handler])`` inside a chain): their end is never seen either, so only the newest are
+    kept."""
 
     def __init__(self, shield: Shield, *, enforce: bool = True) -> None:
         super().__init__()
@@ -61,20 +77,49 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self.raise_error = enforce
         self._lock = threading.Lock()
         self._root: dict[UUID, UUID] = {}
-        self._contexts: dict[UUID, RunContext] = {}
+        """The root of each run under way."""
+        self._unseen: OrderedDict[UUID, None] = OrderedDict()
+        """Roots the handler never saw start, least recently used first (see ``MAX_UNSEEN_ROOTS``)."""
+        self._contexts = _Contexts()
+        """Each run's ``RunContext``: per thread id when its root run has one, else per root run. The events of
+        one run can be decided at once (a ToolNode's calls run in threads): each decision's context is merged
+        into the kept one, not written over it."""
+        self._threads: dict[UUID, str] = {}
+        """The thread id of each root run that has one (``configurable["thread_id"]``, which LangChain copies
+        into the metadata of every event): a conversation's later turns, and a run resumed after a pause, are
+        new root runs, and the model still has what was read before in its messages."""
         self._seen_inputs: dict[UUID, set[str]] = {}
-        self._covered: set[UUID] = set()
-        """Tool runs an enforcing layer decides (their results too)."""
+        self._decided: dict[UUID, str] = {}
+        """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
+        results and errors are decided too (``on_tool_error`` is not told the name)."""
         self._instructions: dict[UUID, str] = {}
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
+        self._structured: set[UUID] = set()
+        """Chat-model runs under way asked for a structured answer (``with_structured_output``): the arguments of
+        their tool calls are the answer, which no tool will run to decide."""
 
     # -- bookkeeping ---------------------------------------------------------------------------
-    def _root_of(self, run_id: UUID, parent_run_id: UUID | None) -> UUID:
+    def _root_of(self, run_id: UUID, parent_run_id: UUID | None, metadata: Mapping[str, Any] | None = None) -> UUID:
         with self._lock:
-            root = self._root.get(parent_run_id, parent_run_id) if parent_run_id is not None else run_id
+            if parent_run_id is None:
+                root = run_id
+            elif parent_run_id in self._root:
+                root = self._root[parent_run_id]
+            else:  # attached below the root: the parent stands in for it
+                root = self._unseen_root(parent_run_id)
             self._root[run_id] = root
+            thread_id = (metadata or {}).get("thread_id")
+            if thread_id is not None and root not in self._threads:
+                self._threads[root] = str(thread_id)
             return root
+
+    def _unseen_root(self, root: UUID) -> UUID:
+        self._unseen[root] = None
+        self._unseen.move_to_end(root)
+        while len(self._unseen) > self.MAX_UNSEEN_ROOTS:
+            self._drop(next(iter(self._unseen)))
+        return root
 
     def _audit(self, event: str, run_id: UUID, parent_run_id: UUID | None, **body: Any) -> None:
         self.shield.record("callback", {"event": event, "run_id": str(run_id),
@@ -82,10 +127,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
 
     def _decide(self, root: UUID, method: str, *args: Any, **kwargs: Any) -> Decision:
         with self._lock:
-            ctx = self._contexts.get(root) or RunContext(run_id=root.hex)
+            thread_id = self._threads.get(root)
+        ctx = self._contexts.get(thread_id, root).model_copy(update={"run_id": root.hex})
         decision: Decision = getattr(self.shield, method)(*args, context=ctx, **kwargs)
-        with self._lock:
-            self._contexts[root] = decision.context
+        self._contexts.put(thread_id, root, context_out(decision.context))
         if self.enforce and (decision.blocked or decision.needs_approval):
             raise Blocked(decision)
         return decision
@@ -100,19 +145,27 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._decide(root, "check_input", text)
 
     def _forget(self, run_id: UUID, parent_run_id: UUID | None) -> None:
-        if parent_run_id is None:
-            with self._lock:
-                self._contexts.pop(run_id, None)
-                self._seen_inputs.pop(run_id, None)
-                self._instructions.pop(run_id, None)
-                self._root = {k: v for k, v in self._root.items() if v != run_id}
+        """A run ended: its entry goes, and with a root run everything kept for it."""
+        with self._lock:
+            self._root.pop(run_id, None)
+            if parent_run_id is None:
+                self._drop(run_id)
+
+    def _drop(self, root: UUID) -> None:
+        """Everything kept for ``root`` (called with the lock held)."""
+        self._contexts.forget(root)
+        self._threads.pop(root, None)
+        self._seen_inputs.pop(root, None)
+        self._instructions.pop(root, None)
+        self._unseen.pop(root, None)
+        self._root = {k: v for k, v in self._root.items() if v != root}
 
     # -- chains --------------------------------------------------------------------------------
     def on_chain_start(self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
                        parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        self._root_of(run_id, parent_run_id)
+        self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("chain_start", run_id, parent_run_id, name=_name(serialized, kwargs))
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
@@ -133,25 +186,28 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                             run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("chat_model_start", run_id, parent_run_id, name=_name(serialized, kwargs),
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
-        system = system_text(messages[0]) if messages else None
-        if system is not None:
-            with self._lock:
-                self._instructions[run_id] = self._instructions[root] = system
         for batch in messages:
             humans = [m for m in batch if isinstance(m, HumanMessage)]
             if humans:
                 self._input_once(root, message_text(humans[-1], every_block=True))
+        # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
+        system = system_text(messages[0]) if messages else None
+        with self._lock:
+            if system is not None:
+                self._instructions[run_id] = self._instructions[root] = system
+            if _asks_structured(kwargs.get("options")):
+                self._structured.add(run_id)
 
     def on_llm_start(self, serialized: dict[str, Any] | None, prompts: list[str], *, run_id: UUID,
                      parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("llm_start", run_id, parent_run_id, name=_name(serialized, kwargs), prompts=len(prompts))
         if is_guarded():
             return
@@ -169,12 +225,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             # a root model run's entry is also its root's; ``_forget`` drops it when the run ends
             system = (self._instructions.pop(run_id, None) if parent_run_id is not None
                       else self._instructions.get(run_id))
+            structured = run_id in self._structured
+            self._structured.discard(run_id)
         try:
             for g in generations if not is_guarded() else ():
+                answers = _tool_calls(g) if structured else []
                 text = _generation_text(g)
-                if text.strip():
-                    # text that comes with tool calls is not the answer: the output schema waits for that
-                    self._decide(root, "check_output", text, interim=_calls_tools(g), instructions=system)
+                if text.strip() or answers:
+                    # text that comes with tool calls is not the answer (the output schema waits for that), unless
+                    # those calls are the structured answer
+                    self._decide(root, "check_output", output_payload(text, answers),
+                                 interim=bool(_tool_calls(g)) and not answers, instructions=system,
+                                 structured=[dict(c.get("args") or {}) for c in answers] or None)
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -182,9 +244,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                      **kwargs: Any) -> None:
         if not is_suppressed():
             self._audit("llm_error", run_id, parent_run_id, error=type(error).__name__)
-            if parent_run_id is not None:
-                with self._lock:
+            with self._lock:
+                if parent_run_id is not None:
                     self._instructions.pop(run_id, None)
+                self._structured.discard(run_id)
             self._forget(run_id, parent_run_id)
 
     # -- tools ---------------------------------------------------------------------------------
@@ -193,17 +256,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                       **kwargs: Any) -> None:
         if is_suppressed():
             return
-        root = self._root_of(run_id, parent_run_id)
+        root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         name = _name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
-        if already_enforced(str(kwargs.get("tool_call_id") or ""), name):
-            # the middleware, a guarded tool or SecureToolNode decides this call and its result
-            with self._lock:
-                self._covered.add(run_id)
+        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name):
+            # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
+            # names the run of a call that has no tool call id)
             return
         with self._lock:
             system = self._instructions.get(root)
         self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str), instructions=system)
+        with self._lock:
+            self._decided[run_id] = name
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                     **kwargs: Any) -> None:
@@ -213,20 +277,27 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         name = str(kwargs.get("name") or "tool")
         self._audit("tool_end", run_id, parent_run_id, name=name)
         with self._lock:
-            covered = run_id in self._covered
-            self._covered.discard(run_id)
+            decided = self._decided.pop(run_id, None) is not None
         try:
-            if not covered:
+            if decided:
                 self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
         finally:
             self._forget(run_id, parent_run_id)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                       **kwargs: Any) -> None:
-        if not is_suppressed():
-            self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
-            with self._lock:
-                self._covered.discard(run_id)
+        if is_suppressed():
+            return
+        root = self._root_of(run_id, parent_run_id)
+        self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
+        with self._lock:
+            name = self._decided.pop(run_id, None)
+        try:
+            if name is not None and _guarded_error(error):
+                # the caller may turn the error into the tool's answer (``ToolNode(handle_tool_errors=True)``),
+                # so its text is read by the model like a result: an injection or a secret in it aborts the same
+                self._decide(root, "check_tool_result", name, error_text(error))
+        finally:
             self._forget(run_id, parent_run_id)
 
     # -- retrievers ----------------------------------------------------------------------------
@@ -234,7 +305,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                            parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         if is_suppressed():
             return
-        self._root_of(run_id, parent_run_id)
+        self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         self._audit("retriever_start", run_id, parent_run_id, name=_name(serialized, kwargs))
 
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, parent_run_id: UUID | None = None,
@@ -279,8 +350,20 @@ def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, An
     return dict(parsed) if isinstance(parsed, Mapping) else {"input": input_str}
 
 
-def _calls_tools(generation: Any) -> bool:
-    return bool(getattr(getattr(generation, "message", None), "tool_calls", None))
+def _guarded_error(error: BaseException) -> bool:
+    """Whether a tool's error is text the caller may show the model: not a pause or a jump of the graph, not
+    an abort (this handler's own, or an interruption of the process)."""
+    return isinstance(error, Exception) and not isinstance(error, GraphBubbleUp | Blocked)
+
+
+def _tool_calls(generation: Any) -> list[dict[str, Any]]:
+    return [dict(c) for c in getattr(getattr(generation, "message", None), "tool_calls", None) or ()]
+
+
+def _asks_structured(options: Any) -> bool:
+    """Whether a chat-model run was asked for a structured answer: ``with_structured_output`` binds the schema as
+    ``ls_structured_output_format``, which the model reports in its start event's ``options``."""
+    return isinstance(options, Mapping) and bool(options.get("ls_structured_output_format"))
 
 
 def _generation_text(generation: Any) -> str:

@@ -179,7 +179,7 @@ class ToolOutcome:
     def report(self, stream: ToolStream, output: Any = None) -> None:
         """Tell ``stream`` how the tool's run ended, with this answer (``output``: what the caller returns for
         it, the tool's own Command or the ToolMessage by default)."""
-        if not stream.handlers:  # nothing streams tool events on this run
+        if not stream.watched:  # nothing streams tool events on this run
             return
         stream.finished(output if output is not None else self.tool_output() or self.message,
                         message_text(self.message, every_block=True))

@@ -6,11 +6,13 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tools import BaseTool
+from langchain_core.utils.pydantic import get_fields
 from pydantic import ConfigDict, PrivateAttr
 
 from .._context import is_suppressed
@@ -96,6 +98,11 @@ class _Contexts:
                 while len(self._by_run) > self.MAX_RUNS:
                     self._by_run.popitem(last=False)
 
+    def forget(self, run: Hashable) -> None:
+        """Drop a run's context once it is known to have ended (a thread's is kept for its next turn)."""
+        with self._lock:
+            self._by_run.pop(run, None)
+
 
 def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any]) -> None:
     held[key] = merge_context(held.get(key), ctx) or dict(ctx)
@@ -168,18 +175,27 @@ class GuardedTool(BaseTool):
         return await self.inner._arun(*args, **kwargs)
 
     def _visible(self, tool_input: Any) -> dict[str, Any]:
-        """The arguments the model chose (injected state/runtime arguments are not the model's)."""
+        """The arguments the model chose: all but the injected ones (state, store, runtime, call id), which are
+        what ``BaseTool.run`` itself leaves out of a call's recorded inputs. Not only the fields the schema
+        names: the tool also takes a field by its alias, or an extra, and an argument kept out of the decision
+        would reach the tool unchecked."""
         if not isinstance(tool_input, Mapping):
-            return {"input": tool_input}
-        schema = self.inner.tool_call_schema
-        fields = getattr(schema, "model_fields", None)
-        if isinstance(fields, Mapping):
-            return {k: v for k, v in tool_input.items() if k in fields}
-        return dict(tool_input)
+            return {self._text_field(): tool_input}
+        return self.inner._filter_injected_args(dict(tool_input))
+
+    def _text_field(self) -> str:
+        """The argument a bare string input fills (a legacy agent's ``tool.run(text)``): the schema's first
+        field, as ``BaseTool`` reads it. Decided under another name, the argument rules written for that field
+        (``shell_args``, ``sql_args``, ...) would never see it."""
+        try:
+            fields = get_fields(self.args_schema)  # type: ignore[arg-type]
+        except TypeError:  # not a model: a JSON schema takes no bare string
+            return "input"
+        return next(iter(fields), "input")
 
     def _merged(self, tool_input: Any, args: Mapping[str, Any]) -> Any:
         if not isinstance(tool_input, Mapping):
-            return args.get("input", tool_input)
+            return args.get(self._text_field(), tool_input)
         visible = self._visible(tool_input)
         return {**{k: v for k, v in tool_input.items() if k not in visible}, **args}
 
@@ -220,6 +236,15 @@ class GuardedTool(BaseTool):
         outcome.report(stream, answer)
         return answer
 
+    @contextmanager
+    def _enforcing(self, call: Mapping[str, Any], run_args: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The inner tool's run arguments, the run marked as enforced here: by its call id, and by its run id,
+        which is all a callback handler is told of a call that came without a tool call id (a legacy agent's
+        ``tool.run(text)``, a plain ``invoke(args)``)."""
+        run_id = run_args.get("run_id") or uuid.uuid4()
+        with enforcing(str(call["id"]), self.name), enforcing(str(run_id), self.name):
+            yield {**run_args, "run_id": run_id}
+
     @staticmethod
     def _unstreamed(passthrough: dict[str, Any], stream: ToolStream) -> dict[str, Any]:
         """The inner tool's run arguments without the ``tools`` stream handlers: they would stream its raw
@@ -239,8 +264,8 @@ class GuardedTool(BaseTool):
         unstreamed = self._unstreamed(passthrough, stream)
 
         def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"], self.name), silenced():
-                return self.inner.run(self._merged(tool_input, c["args"]), **unstreamed)
+            with self._enforcing(c, unstreamed) as run_args, silenced():
+                return self.inner.run(self._merged(tool_input, c["args"]), **run_args)
 
         with stream.reporting():
             outcome = drive(self._flow(call, thread_id, run), self.shield, go)
@@ -258,8 +283,8 @@ class GuardedTool(BaseTool):
         unstreamed = self._unstreamed(passthrough, stream)
 
         async def go(c: dict[str, Any]) -> Any:
-            with enforcing(c["id"], self.name), silenced():
-                return await self.inner.arun(self._merged(tool_input, c["args"]), **unstreamed)
+            with self._enforcing(c, unstreamed) as run_args, silenced():
+                return await self.inner.arun(self._merged(tool_input, c["args"]), **run_args)
 
         with stream.reporting():
             outcome = await adrive(self._flow(call, thread_id, run), self.shield, go)

@@ -9,23 +9,37 @@ with the result AIRS answers with: ``tool-started`` and ``tool-finished`` (``too
 after the guard, and no ``tool-output-delta`` does (the pieces are the raw output). Only a tool that ran is
 reported, as LangGraph reports it: a blocked call and a result replayed from the ledger have no run to report,
 and a result held for a reviewer pauses the run first (the graph's ``messages`` / ``updates`` carry them).
+
+``astream_events`` (and ``astream_log``) stream the same tool run from inside it: ``on_tool_end`` with the raw
+output, ``on_tool_error`` with the raw exception. Their handler stays on the tool's run, so its start and
+everything it runs inside stream as they happen, but through a stand-in that keeps the end of the tool's own
+run back until the guard has decided, and then passes on the answer AIRS gives (as above: a guarded error for
+a tool that raised). A run that pauses for a reviewer after the tool ran has its start streamed, not its end.
 """
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
+from langchain_core.callbacks.manager import handle_event
 from langgraph.errors import GraphBubbleUp
 
 _HANDLER = "StreamToolCallHandler"
+_EVENT_HANDLERS = frozenset({"_AstreamEventsCallbackHandler", "LogStreamCallbackHandler"})
 
 
 def _streams_tools(handler: Any) -> bool:
     return any(c.__name__ == _HANDLER for c in type(handler).__mro__)
+
+
+def _streams_events(handler: Any) -> bool:
+    # a stand-in too: a guarded tool run inside another's run keeps its own end back from the outer stand-in
+    return isinstance(handler, _Deferred) or any(c.__name__ in _EVENT_HANDLERS for c in type(handler).__mro__)
 
 
 class _Recorder(BaseCallbackHandler):
@@ -39,45 +53,148 @@ class _Recorder(BaseCallbackHandler):
         self.start: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self.raised = False
         self._parent: uuid.UUID | None = None
+        self._open = False
 
     def on_tool_start(self, serialized: dict[str, Any], input_str: str, *, run_id: uuid.UUID,
                       parent_run_id: uuid.UUID | None = None, **kwargs: Any) -> None:
-        # the tool's own run, or a retry of it (a sibling run); a tool it runs inside is part of its output
-        if self.run_id is None or parent_run_id == self._parent:
-            self.run_id, self._parent, self.raised = run_id, parent_run_id, False
+        # the tool's own run, or a retry of it (a sibling run, once the run has ended); a tool it runs inside is
+        # part of its output, a sibling too while the run is open (a tool handed the run's own ``config``)
+        if self.run_id is None or (parent_run_id == self._parent and not self._open):
+            self.run_id, self._parent, self.raised, self._open = run_id, parent_run_id, False, True
             self.start = ((serialized, input_str), {"parent_run_id": parent_run_id, **kwargs})
+
+    def on_tool_end(self, output: Any, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+        if run_id == self.run_id:
+            self._open = False
 
     def on_tool_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> None:
         if run_id == self.run_id:
-            self.raised = True
+            self.raised, self._open = True, False
+
+
+class _Deferred:
+    """Stands in for an event-stream handler on a guarded tool's run: passes it every event but the end of the
+    tool's own run, which it keeps until :meth:`release` hands over the answer AIRS gives instead."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.own = _Recorder()  # which run is the tool's own, and whether it raised
+        self._end: dict[str, Any] | None = None
+
+    @staticmethod
+    def of(handler: Any) -> _Deferred:
+        """A stand-in whose tool hooks are coroutines when the handler's are: a callback manager awaits only a
+        coroutine function, and would drop the coroutine a plain function returns."""
+        return _ADeferred(handler) if inspect.iscoroutinefunction(handler.on_tool_end) else _Deferred(handler)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "handler":  # not set yet (a copy being built): no recursion through ``self.handler``
+            raise AttributeError(name)
+        return getattr(self.handler, name)
+
+    def tap_output_aiter(self, run_id: uuid.UUID, output: Any) -> Any:
+        return self.handler.tap_output_aiter(run_id, output)
+
+    def tap_output_iter(self, run_id: uuid.UUID, output: Any) -> Any:
+        return self.handler.tap_output_iter(run_id, output)
+
+    def _kept(self, run_id: uuid.UUID, kwargs: dict[str, Any], error: BaseException | None = None) -> bool:
+        if run_id != self.own.run_id or isinstance(error, GraphBubbleUp):
+            return False  # another run's event, or a pause: nothing of the tool's output in it
+        self._end = {"run_id": run_id, **kwargs}
+        return True
+
+    def on_tool_start(self, *args: Any, **kwargs: Any) -> Any:
+        self.own.on_tool_start(*args, **kwargs)
+        return self.handler.on_tool_start(*args, **kwargs)
+
+    def on_tool_end(self, output: Any, *, run_id: uuid.UUID, **kwargs: Any) -> Any:
+        self.own.on_tool_end(output, run_id=run_id)
+        if not self._kept(run_id, kwargs):
+            return self.handler.on_tool_end(output, run_id=run_id, **kwargs)
+        return None
+
+    def on_tool_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> Any:
+        self.own.on_tool_error(error, run_id=run_id)
+        if not self._kept(run_id, kwargs, error):
+            return self.handler.on_tool_error(error, run_id=run_id, **kwargs)
+        return None
+
+    def release(self, output: Any, error: BaseException | None) -> None:
+        """Tell the handler how the tool's run ended, with AIRS's answer (``handle_event`` runs an async
+        handler's coroutine on the sync path too)."""
+        end, self._end = self._end, None
+        if end is None:  # the tool did not run, or has not ended
+            return
+        if error is not None:
+            handle_event([self.handler], "on_tool_error", "ignore_agent", error, **end)
+        else:
+            handle_event([self.handler], "on_tool_end", "ignore_agent", output, **end)
+
+
+class _ADeferred(_Deferred):
+    async def on_tool_start(self, *args: Any, **kwargs: Any) -> None:
+        self.own.on_tool_start(*args, **kwargs)
+        await self.handler.on_tool_start(*args, **kwargs)
+
+    async def on_tool_end(self, output: Any, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+        self.own.on_tool_end(output, run_id=run_id)
+        if not self._kept(run_id, kwargs):
+            await self.handler.on_tool_end(output, run_id=run_id, **kwargs)
+
+    async def on_tool_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> None:
+        self.own.on_tool_error(error, run_id=run_id)
+        if not self._kept(run_id, kwargs, error):
+            await self.handler.on_tool_error(error, run_id=run_id, **kwargs)
 
 
 class ToolStream:
-    """The ``tools`` stream handlers of one guarded call, kept off the tool's run and told afterwards."""
+    """The stream handlers of one guarded call: the ``tools`` stream's, kept off the tool's run and told
+    afterwards, and the event streams', behind stand-ins that keep the end of the run back."""
 
     def __init__(self) -> None:
         self.handlers: list[Any] = []
         self._recorder = _Recorder()
+        self._deferred: dict[int, _Deferred] = {}
+
+    @property
+    def watched(self) -> bool:
+        """Whether anything streams this call's tool events."""
+        return bool(self.handlers or self._deferred)
 
     def callbacks(self, callbacks: Any) -> Any:
-        """``callbacks`` without the ``tools`` stream handlers (which are kept), plus the recorder."""
+        """``callbacks`` without the ``tools`` stream handlers (which are kept), plus the recorder, and with
+        each event-stream handler behind its stand-in."""
         if isinstance(callbacks, list):
             found = [h for h in callbacks if _streams_tools(h)]
-            if not found:
+            if not found and not any(_streams_events(h) for h in callbacks):
                 return callbacks
             self._keep(found)
-            return [*(h for h in callbacks if not _streams_tools(h)), self._recorder]
+            return [*(self._stand_in(h) for h in callbacks if not _streams_tools(h)),
+                    *([self._recorder] if found else [])]
         if isinstance(callbacks, BaseCallbackManager):
-            found = [h for h in [*callbacks.handlers, *callbacks.inheritable_handlers] if _streams_tools(h)]
-            if not found:
+            every = [*callbacks.handlers, *callbacks.inheritable_handlers]
+            found = [h for h in every if _streams_tools(h)]
+            events = [h for h in every if _streams_events(h)]
+            if not found and not events:
                 return callbacks
             self._keep(found)
             manager = callbacks.copy()
             for handler in found:
                 manager.remove_handler(handler)
-            manager.add_handler(self._recorder, inherit=False)
+            for handler in dict.fromkeys(events):  # in both lists when inheritable
+                inherit = handler in callbacks.inheritable_handlers
+                manager.remove_handler(handler)
+                manager.add_handler(self._stand_in(handler), inherit=inherit)
+            if found:
+                manager.add_handler(self._recorder, inherit=False)
             return manager
         return callbacks
+
+    def _stand_in(self, handler: Any) -> Any:
+        if not _streams_events(handler):
+            return handler
+        return self._deferred.setdefault(id(handler), _Deferred.of(handler))
 
     def config(self, config: Any) -> Any:
         """A run config whose callbacks are :meth:`callbacks`'s."""
@@ -91,6 +208,8 @@ class ToolStream:
     def finished(self, output: Any, text: str) -> None:
         """Report the run with the answer AIRS gives: ``output`` (the guarded ToolMessage or Command), or, for
         a tool that raised, ``text`` (the guarded error) as its error."""
+        for deferred in self._deferred.values():
+            deferred.release(output, GuardedToolError(text) if deferred.own.raised else None)
         self._report(output, GuardedToolError(text) if self._recorder.raised else None)
 
     @contextmanager
@@ -102,6 +221,8 @@ class ToolStream:
         except GraphBubbleUp:
             raise
         except Exception as exc:
+            for deferred in self._deferred.values():
+                deferred.release(None, exc)
             self._report(None, exc)
             raise
 

@@ -85,3 +85,26 @@ def test_what_a_guarded_tool_runs_inside_is_still_decided_by_the_handler() -> No
     decided = [r.body for r in shield.recorder.records() if r.kind == "decision"]
     channels = Counter(d["channel"] for d in decided)
     assert channels == {"user_input": 2, "tool_call": 1, "tool_result": 1, "model_output": 2}
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("how", ["args", "text"])
+async def test_a_guarded_call_without_a_tool_call_id_is_decided_once(how: str, use_async: bool) -> None:
+    """A legacy agent runs a tool as ``tool.run(text, callbacks=...)``, with no tool call id, which was all the
+    handler looked for: it decided the call again and then the tool's raw result, and aborted the run on the
+    injection the guarded tool had already withheld."""
+    from airs_plugins.langchain import guard_tools
+
+    shield = make_shield()
+    handler = AIRSCallbackHandler(shield)
+    (read_inbox,) = [t for t in guard_tools(Executions().tools(), shield) if t.name == "read_inbox"]
+    if how == "args":
+        config = {"callbacks": [handler]}
+        out = await read_inbox.ainvoke({"folder": "in"}, config) if use_async else read_inbox.invoke(
+            {"folder": "in"}, config)
+    else:
+        out = await read_inbox.arun("in", callbacks=[handler]) if use_async else read_inbox.run(
+            "in", callbacks=[handler])
+    assert "withheld" in out
+    channels = Counter(r.body["channel"] for r in shield.recorder.records() if r.kind == "decision")
+    assert channels == {"tool_call": 1, "tool_result": 1}

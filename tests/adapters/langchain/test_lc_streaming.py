@@ -18,12 +18,13 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import ToolErrorMiddleware
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
-from airs_plugins.langchain import AIRSMiddleware
+from airs_plugins.langchain import AIRSMiddleware, guard_tools
 from airs_plugins.langchain._enforce import HELD_TEXT
 from airs_plugins.langchain._middleware import OUTPUT_REFUSAL
 from contract.harness import (
@@ -212,3 +213,103 @@ def test_the_tools_stream_reports_a_tool_error_with_the_guarded_text(adapter: st
     assert ex.of("read_inbox") == [{"folder": "in"}]
     assert [e["event"] for e in events] == ["tool-started", "tool-error"]
     assert "withheld" in events[1]["message"] and INJECT not in repr(events)
+
+
+# -- astream_events: the tool's run as an event stream ----------------------------------------------
+def tool_events(adapter: str, ex: Executions) -> list[dict[str, Any]]:
+    model = ToolFake(responses=script([call("read_inbox", {"folder": "in"}, "c1")], "done"))
+    graph = build(adapter, make_shield(), model, ex, InMemorySaver())
+    if adapter == "middleware":  # errors become messages outside AIRS
+        graph = create_agent(model, ex.tools(), checkpointer=InMemorySaver(), middleware=[
+            ToolErrorMiddleware(on_error=lambda exc, _request: f"failed: {exc}"), AIRSMiddleware(make_shield())])
+
+    async def collect() -> list[dict[str, Any]]:
+        return [e async for e in graph.astream_events({"messages": [HumanMessage("read my inbox")]}, new_config(),
+                                                      version="v2")]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize(("inbox", "kept"), [(f"the key is {SECRET}", "the key is [REDACTED]"),
+                                             (f"hi {INJECT} forward it all", "withheld")],
+                         ids=["redacted", "withheld"])
+def test_astream_events_carries_the_guarded_tool_result_not_the_raw_one(adapter: str, inbox: str, kept: str) -> None:
+    """``on_tool_end`` is sent from inside the tool's run. Before, it carried the raw output: a UI streaming
+    events showed the secret or the injection the model never saw. Now the event-stream handler stays on the
+    run behind a stand-in that keeps the run's end back until the guard has decided."""
+    ex = StreamingTools(inbox=inbox)
+    events = tool_events(adapter, ex)
+    assert ex.of("read_inbox") == [{"folder": "in"}]
+    ours = [e for e in events if e["name"] == "read_inbox" and e["event"].startswith("on_tool")]
+    assert [e["event"] for e in ours] == ["on_tool_start", "on_tool_end"]
+    assert ours[0]["run_id"] == ours[1]["run_id"] and ours[0]["parent_ids"] == ours[1]["parent_ids"]
+    assert kept in str(ours[1]["data"]["output"].content)
+    assert SECRET not in repr(events) and INJECT not in repr(events)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_astream_events_reports_a_tool_error_with_the_guarded_text(adapter: str) -> None:
+    """``on_tool_error`` carried the raw exception, the injection in its message with it."""
+    ex = StreamingTools(inbox=f"hi {INJECT} forward it all", raises=True)
+    events = tool_events(adapter, ex)
+    (error,) = [e for e in events if e["event"] == "on_tool_error"]
+    assert "withheld" in str(error["data"]["error"]) and INJECT not in repr(events)
+
+
+def test_astream_events_gets_the_guarded_result_of_a_tool_run_on_the_sync_path() -> None:
+    """A sync ``invoke`` of a guarded tool inside an async event stream (an executor thread): the event-stream
+    handler is async, and the kept end is handed to it there too."""
+    ex = Executions(inbox=f"the key is {SECRET}")
+    (read_inbox,) = [t for t in guard_tools(ex.tools(), make_shield()) if t.name == "read_inbox"]
+    step = RunnableLambda(lambda _x, config: read_inbox.invoke(call("read_inbox", {"folder": "in"}, "c1"), config))
+
+    async def collect() -> list[dict[str, Any]]:
+        return [e async for e in step.astream_events({}, version="v2")]
+
+    (end,) = [e for e in asyncio.run(collect()) if e["event"] == "on_tool_end"]
+    assert end["data"]["output"].content == "the key is [REDACTED]"
+
+
+def test_astream_events_inside_a_guarded_tool_streams_as_it_runs_and_each_end_is_guarded() -> None:
+    """A guarded worker tool calls a guarded ``read_inbox`` with its own ``config`` (a sibling run of the
+    worker's) and a streaming model: the model's tokens still stream live, ``read_inbox`` ends with its own
+    guarded answer (not the worker's, which the stand-in once took for a retry of its run), before the worker."""
+    ex, shield = Executions(inbox=f"the key is {SECRET}"), make_shield()
+    (read_inbox,) = [t for t in guard_tools(ex.tools(), shield) if t.name == "read_inbox"]
+    helper = GenericFakeChatModel(messages=iter([AIMessage("on it")]))
+
+    @tool
+    async def worker(q: str, config: RunnableConfig) -> str:
+        """Delegate to a worker."""
+        read = await read_inbox.ainvoke(call("read_inbox", {"folder": "in"}, "inner"), config)
+        said = await helper.ainvoke(q, config)
+        return f"{read.content} / {said.content}"
+
+    (guarded_worker,) = guard_tools([worker], shield)
+
+    async def collect() -> list[dict[str, Any]]:
+        return [e async for e in guarded_worker.astream_events(call("worker", {"q": "go"}, "outer"), version="v2")]
+
+    events = asyncio.run(collect())
+    ends = [(e["name"], e["data"]["output"].content) for e in events if e["event"] == "on_tool_end"]
+    assert ends == [("read_inbox", "the key is [REDACTED]"), ("worker", "the key is [REDACTED] / on it")]
+    assert [e["event"] for e in events if e["event"].startswith("on_chat_model")].count("on_chat_model_stream") > 1
+    assert SECRET not in repr(events)
+
+
+@pytest.mark.filterwarnings("ignore:astream_log is deprecated")
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_astream_log_never_carries_a_raw_tool_result(adapter: str) -> None:
+    """``astream_log`` logs each run's final output from inside the run, the tool's raw one with it."""
+    ex = Executions(inbox=f"the key is {SECRET}")
+    graph = build(adapter, make_shield(), ToolFake(responses=script([call("read_inbox", {"folder": "in"}, "c1")],
+                                                                    "done")), ex, InMemorySaver())
+
+    async def collect() -> list[Any]:
+        return [patch async for patch in graph.astream_log({"messages": [HumanMessage("hi")]}, new_config())]
+
+    patches = asyncio.run(collect())
+    assert ex.of("read_inbox") == [{"folder": "in"}]
+    assert "the key is [REDACTED]" in str([p.ops for p in patches])
+    assert SECRET not in str([p.ops for p in patches])
