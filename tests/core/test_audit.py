@@ -100,6 +100,18 @@ class TestTamper:
             c.execute("UPDATE audit_head SET last_hash = ?", (h,))
         assert not verify(p, key="k1").ok
 
+    def test_keyed_truncation_with_the_head_mac_cleared(self, tmp_path: Path) -> None:
+        """With a key, dropping the newest rows and clearing the head's MAC (which only the key holder can
+        write) is caught: the rows left are validly keyed, so the unsigned head is what gives it away."""
+        p = tmp_path / "a.db"
+        fill(p, 5, key="k1")
+        with db(p) as c:
+            last = c.execute("SELECT hash FROM audit WHERE seq = 3").fetchone()[0]
+            c.execute("DELETE FROM audit WHERE seq > 3")
+            c.execute("UPDATE audit_head SET count = 3, last_hash = ?, mac = NULL", (last,))
+        r = verify(p, key="k1")
+        assert not r.ok and "not signed" in r.problem
+
     def test_jsonl_export_verifies_and_catches_edits(self, tmp_path: Path) -> None:
         """The JSONL export verifies on its own and an edited line is caught."""
         p = tmp_path / "a.db"

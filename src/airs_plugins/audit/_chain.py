@@ -117,6 +117,11 @@ def verify_records(
             return VerifyResult(False, count, prev, total + 1 if h_count > total else h_count,
                                 f"head says {h_count} records ending {h_last[:12]}…, found {total} "
                                 f"ending {prev[:12]}… (truncated or appended outside the recorder)", dropped)
+        if key is not None and h_mac is None and total:
+            # only the key holder signs the head: without this, a forger with write access truncates the
+            # newest rows and clears the MAC, and the shorter chain, still validly keyed, verifies
+            return VerifyResult(False, count, prev, total, "head is not signed, but the trail is keyed "
+                                "(truncated or rewritten outside the recorder)", dropped)
         if h_mac is not None and h_mac != head_mac(h_count, h_last, key):
             return VerifyResult(False, count, prev, total, "head signature does not match", dropped)
     return VerifyResult(True, count, prev, dropped=dropped)
