@@ -125,6 +125,32 @@ class TestTamper:
         r = verify_jsonl(out)
         assert not r.ok and r.first_bad_seq == 3
 
+    @pytest.mark.parametrize("line", ["{not json", '{"seq": 3, "hash": "00", "entry": [1]}',
+                                      '{"seq": 3, "entry": {}}', "[1, 2]"])
+    def test_jsonl_damaged_line_is_a_failed_verification(self, tmp_path: Path, line: str) -> None:
+        """A line of an export that is not a record is tampering at that record, not an exception."""
+        rec = fill(tmp_path / "a.db", 5)
+        lines = [r.to_json() for r in rec.records()]
+        lines[2] = line
+        out = tmp_path / "a.jsonl"
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        r = verify_jsonl(out)
+        assert not r.ok and r.first_bad_seq == 3 and r.count == 2
+
+    @pytest.mark.parametrize("sql", [
+        "UPDATE audit SET entry = replace(entry, '\"i\":2', '\"i\":NaN') WHERE seq = 3",
+        "UPDATE audit SET entry = '[1, 2]' WHERE seq = 3",
+        "UPDATE audit_head SET count = 'ten'",
+    ])
+    def test_sqlite_damaged_row_is_a_failed_verification(self, tmp_path: Path, sql: str) -> None:
+        """A record that JSON cannot canonicalise (NaN), that is not an object, or a head that is not a
+        count, fails verification instead of raising out of it."""
+        p = tmp_path / "a.db"
+        fill(p, 5)
+        with db(p) as c:
+            assert c.execute(sql).rowcount == 1
+        assert not verify(p).ok
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """Verifying a file that does not exist is an AuditError, not a traceback."""
         with pytest.raises(AuditError):
