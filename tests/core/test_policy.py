@@ -64,6 +64,26 @@ class TestErrors:
         with pytest.raises(PolicyError, match="invalid YAML"):
             load_policy(p)
 
+    @pytest.mark.parametrize(("name", "text"), [
+        ("airs.yaml", "tools:\n  drop_db:\n    allow: false\n  send:\n    risk_tier: HIGH\n"
+                      "  drop_db:\n    risk_tier: LOW\n"),
+        ("airs.json", '{"tools": {"drop_db": {"allow": false}, "drop_db": {"risk_tier": "LOW"}}}'),
+    ])
+    def test_duplicate_key_is_refused(self, tmp_path: Path, name: str, text: str) -> None:
+        """A key named twice is an error naming it, not the last one silently winning (which here would
+        let a tool the file denies run)."""
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError, match="duplicate key 'drop_db'"):
+            load_policy(p)
+
+    def test_yaml_merge_keys_still_override(self, tmp_path: Path) -> None:
+        """``<<: *base`` followed by an explicit key is an override YAML defines, not a duplicate."""
+        p = tmp_path / "airs.yaml"
+        p.write_text("default_tool: &base\n  risk_tier: LOW\n  side_effect: read\n"
+                     "tools:\n  send:\n    <<: *base\n    risk_tier: HIGH\n", encoding="utf-8")
+        assert load_policy(p).tool("send").risk_tier.value == "HIGH"
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a PolicyError naming it."""
         with pytest.raises(PolicyError, match="cannot read"):
