@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import json
 import os
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -41,11 +42,64 @@ ContextIn = RunContext | Mapping[str, Any] | None
 _JUDGE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
 
 
+_JUDGE_WORKERS = 8
+_JUDGE_OUTSTANDING = 64
+"""Judge calls running or queued at most. A judge that hangs keeps its workers; without a bound every later
+call would queue behind them, holding its subject, and after the judge recovers the stale backlog would run
+first and time out the fresh calls. Past the bound a call is answered at once as a timeout (fail mode)."""
+_JUDGE_SLOTS = threading.BoundedSemaphore(_JUDGE_OUTSTANDING)
+
+
 def _judge_pool() -> concurrent.futures.ThreadPoolExecutor:
     global _JUDGE_POOL
     if _JUDGE_POOL is None:
-        _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="airs-judge")
+        _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=_JUDGE_WORKERS,
+                                                            thread_name_prefix="airs-judge")
     return _JUDGE_POOL
+
+
+class _JudgeCall:
+    """One sync judge call on the judge pool, which its caller can give up on (timed out).
+
+    A call given up on before a worker reaches it is skipped, and lets go of its request at once."""
+
+    def __init__(self, evaluate: Callable[[JudgeRequest], Any], request: JudgeRequest) -> None:
+        self._evaluate: Callable[[JudgeRequest], Any] | None = evaluate
+        self._request: JudgeRequest | None = request
+        self._context = detached()
+
+    def submit(self) -> concurrent.futures.Future[Any] | None:
+        """The running call, or None when the pool already holds its bound of outstanding calls."""
+        if not _JUDGE_SLOTS.acquire(blocking=False):
+            return None
+        try:
+            return _judge_pool().submit(self._run)
+        except BaseException:
+            _JUDGE_SLOTS.release()
+            raise
+
+    def _run(self) -> Any:
+        try:
+            evaluate, request = self._evaluate, self._request
+            if evaluate is None or request is None:
+                return None  # given up on while queued
+            return self._context.run(evaluate, request)
+        finally:
+            _JUDGE_SLOTS.release()
+
+    def abandon(self) -> None:
+        self._evaluate = self._request = None
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    # a call given up on may still fail later: nobody awaits it, so asyncio would log the error as lost
+    if not future.cancelled():
+        future.exception()
+
+
+def _judge_busy(request: JudgeRequest) -> JudgeVerdict:
+    return JudgeVerdict(status=Status.TIMEOUT, rationale=f"judge busy: {_JUDGE_OUTSTANDING} calls outstanding "
+                        "(a judge that does not answer); not asked")
 
 
 def stringify(output: Any) -> str:
@@ -240,24 +294,44 @@ class Shield:
     def _judge_sync(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
-        timeout = request.budget_ms / 1000
-        future = _judge_pool().submit(detached().run, judge.evaluate, request)
+        call = _JudgeCall(judge.evaluate, request)
+        future = call.submit()
+        if future is None:
+            return _judge_busy(request)
         try:
-            return _verdict(future.result(timeout=timeout))
+            return _verdict(future.result(timeout=request.budget_ms / 1000))
         except Exception as exc:
+            call.abandon()
             return _judge_failure(request, exc)
 
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
         timeout = request.budget_ms / 1000
-        try:
-            if hasattr(judge, "aevaluate"):
+        if hasattr(judge, "aevaluate"):
+            try:
                 task = asyncio.get_running_loop().create_task(judge.aevaluate(request), context=detached())
-                out = await asyncio.wait_for(task, timeout)
-            else:
-                out = await asyncio.wait_for(asyncio.to_thread(detached().run, judge.evaluate, request), timeout)
-            return _verdict(out)
+                return _verdict(await asyncio.wait_for(task, timeout))
+            except Exception as exc:
+                return _judge_failure(request, exc)
+        # the judge pool, not the loop's default executor: a hanging judge must not take the threads the
+        # host's own to_thread calls need, and its calls are bounded like the sync path's
+        call = _JudgeCall(judge.evaluate, request)
+        future = call.submit()
+        if future is None:
+            return _judge_busy(request)
+        # asyncio.wait, not wait_for: cancelling a queued call would skip its worker code, which frees its slot
+        waiter = asyncio.wrap_future(future)
+        waiter.add_done_callback(_retrieved)
+        try:
+            await asyncio.wait((waiter,), timeout=timeout)
+        finally:
+            if not future.done():
+                call.abandon()
+        try:
+            if not waiter.done():
+                raise TimeoutError
+            return _verdict(waiter.result())
         except Exception as exc:
             return _judge_failure(request, exc)
 
