@@ -540,12 +540,12 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
         return Action.BLOCK, f"rejected by {first.reviewer or 'reviewer'}: {why}".strip()
     if first.type == "respond":
         return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
-    approvers = {a.reviewer or f"anonymous-{i}" for i, a in enumerate(answers) if a.type in ("approve", "edit")}
+    approvers = _approvers(answers)
     if any(a.type == "reject" for a in answers):
         return Action.BLOCK, "a second reviewer rejected"
     if len(approvers) < request.approvals_required:
-        return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)}; "
-                              "denied")
+        return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)} "
+                              "(answers that name no reviewer count as one, and only when none names one); denied")
     if first.type == "edit":
         if first.args is None:
             return Action.BLOCK, "edit without arguments; denied"
@@ -557,6 +557,20 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
                 f"{first.name!r}, reject this call and let the model call that tool")
         return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
     return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
+
+
+def _approvers(answers: list[ApprovalDecision]) -> set[str]:
+    """Who approved, one entry per person. Answers that name nobody may all come from one person, even one
+    who also answered by name, so they count only when no answer names anyone; names are compared as people
+    read them ("Ann " is "ann")."""
+    approving = [" ".join((a.reviewer or "").split()) for a in answers if a.type in ("approve", "edit")]
+    named: dict[str, str] = {}
+    for name in approving:
+        if name:
+            named.setdefault(name.casefold(), name)
+    if named:
+        return set(named.values())
+    return {"anonymous"} if approving else set()
 
 
 def _verdict(v: Any) -> JudgeVerdict:

@@ -207,6 +207,19 @@ class TestApprovals:
         ok = s.resolve_approval(req, [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": "bo"}])
         assert ok.action is Action.ALLOW
 
+    @pytest.mark.parametrize("answers", [
+        ["approve", "approve"],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve"}],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": " ANN "}],
+    ])
+    def test_unnamed_or_respelt_answers_are_not_a_second_approver(self, answers: list[object]) -> None:
+        """Answers that name nobody may all be one person (a double submit, a UI that sends no name), and
+        "ann" respelt is still ann: none of these is two approvers."""
+        s = shield()
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 1}))
+        final = s.resolve_approval(req, answers)
+        assert final.action is Action.BLOCK and "distinct approvers, got 1" in final.reason
+
     @pytest.mark.parametrize("kind", ["reject", "respond"])
     def test_reject_and_respond_never_run(self, kind: str) -> None:
         """Reject and respond both mean the call must not run."""
