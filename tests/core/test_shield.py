@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from airs_plugins import Action, Channel, Layer, RunContext, Shield, Status
+from airs_plugins import Action, ApprovalRequest, Channel, Layer, RunContext, Shield, Status
 from airs_plugins.testing import ScriptedJudge, SlowJudge, capture_decisions
 
 from ._fakes import ExplodingCheck, MarkerCheck, core_policy
@@ -253,6 +253,18 @@ class TestApprovals:
         final = s.resolve_approval(req, [{"type": "approve", "reviewer": "a"}, {"type": "approve", "reviewer": "b"}],
                                    now=late)
         assert final.action is Action.BLOCK and "expired" in final.reason
+
+    def test_request_read_back_without_a_time_zone_is_still_decided(self) -> None:
+        """A request whose times lost their zone on the way through a store or a UI is read as UTC: a late
+        answer is denied and a timely one decided, instead of the comparison raising."""
+        s = shield()
+        data = s.approval_request(s.check_tool_call("pay", {"amount": 1})).model_dump(mode="json")
+        both = [{"type": "approve", "reviewer": "a"}, {"type": "approve", "reviewer": "b"}]
+        for expires, action in (("2020-01-01T00:00:00", Action.BLOCK), ("2999-01-01T00:00:00", Action.ALLOW)):
+            req = ApprovalRequest.model_validate({**data, "expires_at": expires})
+            assert s.resolve_approval(req, both).action is action
+        late = datetime(3000, 1, 1)  # a caller's clock without a zone
+        assert s.resolve_approval(req, both, now=late).action is Action.BLOCK
 
     def test_approvals_are_audited(self) -> None:
         """Requests and answers land in the audit trail."""
