@@ -422,18 +422,23 @@ class Shield:
             parsed = [ApprovalDecision(type="reject", reviewer="airs:unreadable-answer", reason=str(exc))]
             action, reason = Action.BLOCK, f"denied: {exc}"
         else:
-            action, reason = _resolve(request, parsed, now or datetime.now(UTC))
+            action, reason = _resolve(self._as_now(request), parsed, now or datetime.now(UTC))
         first = parsed[0]
         redacted_args = first.args if action is Action.REDACT else None
-        if action is Action.REDACT and request.tool_name is not None:
+        stale = self._stale(request)
+        if (action is Action.REDACT and request.tool_name is not None) or (action is Action.ALLOW and stale):
             # A reviewer's edit is checked like a new call: the policy (deny list, argument schema,
-            # rules, secrets) still applies. The approval satisfies approval gates and taint, so only
-            # a block stands.
+            # rules, secrets) still applies. So is an approved call whose request another policy raised
+            # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
+            # under. The approval satisfies approval gates and taint, so only a block stands.
             ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
-            recheck = yield self.subject_tool_call(request.tool_name, redacted_args or {}, context=ctx,
-                                                   tool_call_id=request.tool_call_id)
+            recheck = yield self.subject_tool_call(request.tool_name or "",
+                                                   (redacted_args if action is Action.REDACT else request.tool_args)
+                                                   or {}, context=ctx, tool_call_id=request.tool_call_id)
             if recheck.action is Action.BLOCK:
-                action, reason, redacted_args = Action.BLOCK, f"edited arguments blocked: {recheck.reason}", None
+                why = "edited arguments blocked" if action is Action.REDACT else \
+                    "the policy in force now (changed since the request) blocks the call"
+                action, reason, redacted_args = Action.BLOCK, f"{why}: {recheck.reason}", None
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
@@ -452,6 +457,19 @@ class Shield:
             "policy_hash": request.policy_hash, "reason": reason,
         })
         return decision
+
+    def _stale(self, request: ApprovalRequest) -> bool:
+        """A tool call's request raised under another policy than this Shield's."""
+        return (request.channel is Channel.TOOL_CALL and request.tool_name is not None
+                and request.policy_hash != self.policy.hash)
+
+    def _as_now(self, request: ApprovalRequest) -> ApprovalRequest:
+        """``request`` needing as many approvers as the policy in force asks for its call, if that is more."""
+        if not self._stale(request):
+            return request
+        needed = self.policy.profile(self.policy.tool(request.tool_name or "").risk_tier).approvers
+        return request.model_copy(update={"approvals_required": needed}) \
+            if needed > request.approvals_required else request
 
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""

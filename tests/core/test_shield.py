@@ -266,6 +266,26 @@ class TestApprovals:
         late = datetime(3000, 1, 1)  # a caller's clock without a zone
         assert s.resolve_approval(req, both, now=late).action is Action.BLOCK
 
+    @pytest.mark.parametrize(("now", "answers", "action"), [
+        ({"drop_db": {"allow": False}}, [{"type": "approve", "reviewer": "ann"}], Action.BLOCK),
+        ({"drop_db": {"risk_tier": "CRITICAL"}}, [{"type": "approve", "reviewer": "ann"}], Action.BLOCK),
+        ({"drop_db": {"risk_tier": "CRITICAL"}}, [{"type": "approve", "reviewer": "ann"},
+                                                  {"type": "approve", "reviewer": "bo"}], Action.ALLOW),
+        ({"drop_db": {"require_approval": True, "side_effect": "irreversible", "description": "same rules"}},
+         [{"type": "approve", "reviewer": "ann"}], Action.ALLOW),
+    ])
+    def test_an_approval_answered_under_a_changed_policy_obeys_it(self, now: dict[str, object],
+                                                                   answers: list[object], action: Action) -> None:
+        """A request raised before the operator changed the policy (the run resumed after a restart with the
+        new one) is answered under the policy in force: a tool it now denies stays denied, and a tier that now
+        needs two approvers needs them. A change that allows the call leaves the approval standing."""
+        before = Shield.from_policy(core_policy(tools={"drop_db": {"require_approval": True,
+                                                                   "side_effect": "irreversible"}}))
+        saved = before.approval_request(before.check_tool_call("drop_db", {"name": "prod"})).model_dump(mode="json")
+        after = Shield.from_policy(core_policy(tools=now))
+        assert after.policy_hash != before.policy_hash
+        assert after.resolve_approval(ApprovalRequest.model_validate(saved), answers).action is action
+
     def test_approvals_are_audited(self) -> None:
         """Requests and answers land in the audit trail."""
         s = shield()
