@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from airs_plugins import Policy, PolicyError, RiskTier, Shield
-from airs_plugins._policy import generate_schema, load_policy, schema
+from airs_plugins._policy import generate_schema, load_policy, parse_policy, schema
 
 
 class TestSchema:
@@ -83,6 +83,14 @@ class TestErrors:
         p.write_text("default_tool: &base\n  risk_tier: LOW\n  side_effect: read\n"
                      "tools:\n  send:\n    <<: *base\n    risk_tier: HIGH\n", encoding="utf-8")
         assert load_policy(p).tool("send").risk_tier.value == "HIGH"
+
+    def test_a_check_listed_twice_is_refused(self) -> None:
+        """Routing reads one config per check id, so a second entry would silently take over the first's bands
+        and action (here: an injection check made blind by the second entry's bands)."""
+        checks = [{"id": "injection.prompt"}, {"id": "pii.detect"},
+                  {"id": "injection.prompt", "bands": {"low": 0.99, "high": 1.0}}]
+        with pytest.raises(PolicyError, match=r"'injection.prompt' is listed twice \(checks\[0\] and checks\[2\]\)"):
+            parse_policy({"checks": checks})
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a PolicyError naming it."""
