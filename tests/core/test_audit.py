@@ -189,6 +189,31 @@ class TestConcurrency:
             ids = {row[0] for row in c.execute("SELECT correlation_id FROM audit")}
         assert len(ids) == 2000
 
+    def test_verify_reads_one_snapshot_of_a_live_trail(self, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+        """A record appended by a live recorder while the trail is being verified (here: right after the head
+        is read) is not mistaken for rows added behind the head's back: head and rows come from one snapshot."""
+        from airs_plugins.audit import _sqlite
+
+        p = tmp_path / "a.db"
+        rec = fill(p, 5)
+
+        class AppendsAfterTheHead(sqlite3.Connection):
+            def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+                cursor = super().execute(sql, *args)
+                if "FROM audit_head" in sql:
+                    row = cursor.fetchone()
+                    rec.append("decision", {"i": "meanwhile"})
+                    cursor = super().execute("SELECT ?, ?, ?", row)
+                return cursor
+
+        monkeypatch.setattr(_sqlite, "_connect_ro", lambda path: sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=30, factory=AppendsAfterTheHead))
+        r = verify(p)
+        assert r.ok and r.count == 5, str(r)
+        monkeypatch.undo()
+        assert verify(p).count == 6
+
     def test_threads_share_one_recorder(self, tmp_path: Path) -> None:
         """8 threads appending through one recorder lose nothing."""
         p = tmp_path / "t.db"

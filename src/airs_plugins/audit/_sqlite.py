@@ -144,11 +144,14 @@ def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = Non
         msg = f"no audit database at {p}"
         raise AuditError(msg)
     try:
-        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
+        conn = _connect_ro(p)
     except sqlite3.Error as exc:
         msg = f"cannot open audit database {p}: {exc}"
         raise AuditError(msg) from exc
     try:
+        # one read transaction: the head and the rows from the same snapshot, or a record a live recorder
+        # appends between the two reads looks like rows added behind the head's back
+        conn.execute("BEGIN")
         head_row = conn.execute("SELECT count, last_hash, mac FROM audit_head WHERE id = 1").fetchone()
         head = _head(head_row)
         rows = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY rowid")
@@ -161,6 +164,10 @@ def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = Non
         raise AuditError(msg) from exc
     finally:
         conn.close()
+
+
+def _connect_ro(p: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
 
 
 def _head(row: tuple[Any, ...] | None) -> tuple[int, str, str | None] | None:
