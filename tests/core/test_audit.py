@@ -151,6 +151,17 @@ class TestTamper:
             assert c.execute(sql).rowcount == 1
         assert not verify(p).ok
 
+    @pytest.mark.parametrize("name", ["trail#2.db", "trail?x=1.db", "trail%23.db"])
+    def test_verify_reads_the_file_named(self, tmp_path: Path, name: str) -> None:
+        """A '#', '?' or '%' in the path does not make verify read another file (here the untampered 'trail')."""
+        fill(tmp_path / "trail", 5)
+        p = tmp_path / name
+        fill(p, 5)
+        with db(p) as c:
+            c.execute("""UPDATE audit SET entry = replace(entry, '"c2"', '"cX"') WHERE seq = 3""")
+        r = verify(p)
+        assert not r.ok and r.first_bad_seq == 3
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """Verifying a file that does not exist is an AuditError, not a traceback."""
         with pytest.raises(AuditError):

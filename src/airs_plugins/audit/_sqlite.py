@@ -167,7 +167,8 @@ def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = Non
 
 
 def _connect_ro(p: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
+    # as_uri() percent-encodes the path: raw, a '#' or '?' in it would end the path and open another file
+    return sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
 
 
 def _head(row: tuple[Any, ...] | None) -> tuple[int, str, str | None] | None:
