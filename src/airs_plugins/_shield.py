@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ from ._decision import (
     digest_text,
 )
 from ._errors import ApprovalFormatError
+from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
@@ -39,69 +38,6 @@ _NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
 """Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
 
 ContextIn = RunContext | Mapping[str, Any] | None
-_JUDGE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-_JUDGE_WORKERS = 8
-_JUDGE_OUTSTANDING = 64
-"""Judge calls running or queued at most. A judge that hangs keeps its workers; without a bound every later
-call would queue behind them, holding its subject, and after the judge recovers the stale backlog would run
-first and time out the fresh calls. Past the bound a call is answered at once as a timeout (fail mode)."""
-_JUDGE_SLOTS = threading.BoundedSemaphore(_JUDGE_OUTSTANDING)
-
-
-def _judge_pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _JUDGE_POOL
-    if _JUDGE_POOL is None:
-        _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=_JUDGE_WORKERS,
-                                                            thread_name_prefix="airs-judge")
-    return _JUDGE_POOL
-
-
-class _JudgeCall:
-    """One sync judge call on the judge pool, which its caller can give up on (timed out).
-
-    A call given up on before a worker reaches it is skipped, and lets go of its request at once."""
-
-    def __init__(self, evaluate: Callable[[JudgeRequest], Any], request: JudgeRequest) -> None:
-        self._evaluate: Callable[[JudgeRequest], Any] | None = evaluate
-        self._request: JudgeRequest | None = request
-        self._context = detached()
-
-    def submit(self) -> concurrent.futures.Future[Any] | None:
-        """The running call, or None when the pool already holds its bound of outstanding calls."""
-        if not _JUDGE_SLOTS.acquire(blocking=False):
-            return None
-        try:
-            return _judge_pool().submit(self._run)
-        except BaseException:
-            _JUDGE_SLOTS.release()
-            raise
-
-    def _run(self) -> Any:
-        try:
-            evaluate, request = self._evaluate, self._request
-            if evaluate is None or request is None:
-                return None  # given up on while queued
-            return self._context.run(evaluate, request)
-        finally:
-            _JUDGE_SLOTS.release()
-
-    def abandon(self) -> None:
-        self._evaluate = self._request = None
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    # a call given up on may still fail later: nobody awaits it, so asyncio would log the error as lost
-    if not future.cancelled():
-        future.exception()
-
-
-def _judge_busy(request: JudgeRequest) -> JudgeVerdict:
-    return JudgeVerdict(status=Status.TIMEOUT, rationale=f"judge busy: {_JUDGE_OUTSTANDING} calls outstanding "
-                        "(a judge that does not answer); not asked")
-
-
 def stringify(output: Any) -> str:
     if isinstance(output, str):
         return output
@@ -294,11 +230,9 @@ class Shield:
     def _judge_sync(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
-        call = _JudgeCall(judge.evaluate, request)
-        future = call.submit()
-        if future is None:
-            return _judge_busy(request)
+        call = PooledCall(judge.evaluate, request, context=detached())
         try:
+            future = call.submit()
             return _verdict(future.result(timeout=request.budget_ms / 1000))
         except Exception as exc:
             call.abandon()
@@ -307,31 +241,14 @@ class Shield:
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
-        timeout = request.budget_ms / 1000
-        if hasattr(judge, "aevaluate"):
-            try:
+        try:
+            if hasattr(judge, "aevaluate"):
                 task = asyncio.get_running_loop().create_task(judge.aevaluate(request), context=detached())
-                return _verdict(await asyncio.wait_for(task, timeout))
-            except Exception as exc:
-                return _judge_failure(request, exc)
-        # the judge pool, not the loop's default executor: a hanging judge must not take the threads the
-        # host's own to_thread calls need, and its calls are bounded like the sync path's
-        call = _JudgeCall(judge.evaluate, request)
-        future = call.submit()
-        if future is None:
-            return _judge_busy(request)
-        # asyncio.wait, not wait_for: cancelling a queued call would skip its worker code, which frees its slot
-        waiter = asyncio.wrap_future(future)
-        waiter.add_done_callback(_retrieved)
-        try:
-            await asyncio.wait((waiter,), timeout=timeout)
-        finally:
-            if not future.done():
-                call.abandon()
-        try:
-            if not waiter.done():
-                raise TimeoutError
-            return _verdict(waiter.result())
+                out = await asyncio.wait_for(task, request.budget_ms / 1000)
+            else:
+                out = await asyncio.wait_for(run_off_loop(judge.evaluate, request, context=detached()),
+                                             request.budget_ms / 1000)
+            return _verdict(out)
         except Exception as exc:
             return _judge_failure(request, exc)
 
@@ -500,6 +417,8 @@ def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
 
 def _judge_failure(request: JudgeRequest, exc: Exception) -> JudgeVerdict:
     """A judge that timed out or failed: a verdict whose status the router maps to the tier's fail mode."""
+    if isinstance(exc, JudgeBusy):
+        return JudgeVerdict(status=Status.TIMEOUT, rationale=str(exc))
     if isinstance(exc, TimeoutError):  # also concurrent.futures.TimeoutError (an alias since 3.11)
         return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
                             rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")

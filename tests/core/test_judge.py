@@ -258,13 +258,12 @@ class HangingJudge:
 
 
 def _drain() -> None:
-    from airs_plugins import _shield
+    from airs_plugins import _judge_pool
 
-    pool = _shield._judge_pool()
     deadline = time.monotonic() + 10
-    while _shield._JUDGE_SLOTS._value < _shield._JUDGE_OUTSTANDING and time.monotonic() < deadline:  # type: ignore[attr-defined]
+    while _judge_pool.free_slots() < _judge_pool.OUTSTANDING and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert pool._work_queue.empty()
+    assert _judge_pool.pool()._work_queue.empty()
 
 
 class TestHangingJudge:
@@ -272,7 +271,7 @@ class TestHangingJudge:
         """While the judge hangs every decision takes the fail mode after its budget; the calls given up on
         are never run once it recovers (they would hold its workers while fresh calls time out), and the
         calls outstanding stay bounded instead of queueing one subject per decision."""
-        from airs_plugins import _shield
+        from airs_plugins import _judge_pool
 
         judge = HangingJudge()
         s = shield(judge=judge, checks=[MarkerCheck(score=0.6)],
@@ -280,16 +279,21 @@ class TestHangingJudge:
         try:
             decisions = [s.check_input("INJECT") for _ in range(100)]
             assert {(d.action, d.status) for d in decisions} == {(Action.BLOCK, Status.TIMEOUT)}
-            assert _shield._judge_pool()._work_queue.qsize() <= _shield._JUDGE_OUTSTANDING
+            assert _judge_pool.pool()._work_queue.qsize() <= _judge_pool.OUTSTANDING
         finally:
             judge.release.set()
             _drain()
-        assert judge.calls == _shield._JUDGE_WORKERS
+        assert judge.calls == _judge_pool.WORKERS
 
-    def test_async_hang_leaves_the_hosts_threads_alone(self) -> None:
-        """Under ``acheck_*`` a hanging sync judge does not take the event loop's default executor, which
-        the host's own ``to_thread`` calls need."""
-        judge = HangingJudge()
+    @pytest.mark.parametrize("kind", ["evaluate", "function", "model"])
+    def test_async_hang_leaves_the_hosts_threads_alone(self, kind: str) -> None:
+        """Under ``acheck_*`` a hanging sync judge (an ``evaluate`` object, a plain function, a ``Judge`` over a
+        blocking model callable) does not take the event loop's default executor, which the host's own
+        ``to_thread`` calls need."""
+        hanging = HangingJudge()
+        judge: Any = {"evaluate": hanging,
+                      "function": lambda subject, findings: hanging.evaluate(None),
+                      "model": Judge(lambda prompt: (hanging.evaluate(None), PASS)[1])}[kind]
         s = shield(judge=judge, checks=[MarkerCheck(score=0.6)],
                    tiers={"MEDIUM": {"fail_mode": "block", "budget_ms": 10}})
 
@@ -300,5 +304,5 @@ class TestHangingJudge:
         try:
             assert asyncio.run(scenario()) == 7
         finally:
-            judge.release.set()
+            hanging.release.set()
             _drain()

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._decision import JudgeVerdict, Status
+from .._judge_pool import run_off_loop
 
 if TYPE_CHECKING:
     from .._pipeline import JudgeRequest
@@ -163,8 +164,9 @@ class CallableJudge:
         if self.is_async:
             out = await self.fn(request.subject, request.findings)
         else:
-            # a sync judge may call a model: keep it off the event loop the agent runs on
-            out = await asyncio.to_thread(self.fn, request.subject, request.findings)
+            # a sync judge may call a model: keep it off the event loop the agent runs on (and off the loop's
+            # default executor, which the host needs should the judge hang)
+            out = await run_off_loop(self.fn, request.subject, request.findings)
             if inspect.isawaitable(out):
                 out = await out
         return coerce_verdict(out)
@@ -258,7 +260,7 @@ async def _call_async(model: Any, prompt: str) -> Any:
     if inspect.iscoroutinefunction(model) or inspect.iscoroutinefunction(type(model).__call__):
         return await model(prompt)
     # a blocking model call (0.5-5 s) must not stall the event loop the agent runs on
-    out = await asyncio.to_thread(model, prompt)
+    out = await run_off_loop(model, prompt)
     if inspect.isawaitable(out):
         return await out
     return out
