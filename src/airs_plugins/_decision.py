@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._canonical import call_digest, sha256_hex
 
@@ -319,6 +319,12 @@ class ApprovalDecision(BaseModel):
         raise TypeError(msg)
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    # a request read back from a store or a UI may carry its times without a zone; comparing one with an aware
+    # time raises, so an answer to it would fail instead of being decided. Ours are UTC.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
@@ -348,8 +354,13 @@ class ApprovalRequest(BaseModel):
     approvals_required: int = 1
     allowed_decisions: tuple[ApprovalType, ...] = ("approve", "edit", "reject", "respond")
 
+    @field_validator("created_at", "expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
     def expired(self, now: datetime | None = None) -> bool:
-        return self.expires_at is not None and (now or datetime.now(UTC)) >= self.expires_at
+        return self.expires_at is not None and (_utc(now) or datetime.now(UTC)) >= self.expires_at
 
     @staticmethod
     def deadline(sla_seconds: float | None) -> datetime | None:

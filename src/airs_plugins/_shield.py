@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
 import uuid
@@ -28,6 +27,7 @@ from ._decision import (
     digest_text,
 )
 from ._errors import ApprovalFormatError
+from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
@@ -38,16 +38,6 @@ _NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
 """Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
 
 ContextIn = RunContext | Mapping[str, Any] | None
-_JUDGE_POOL: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _judge_pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _JUDGE_POOL
-    if _JUDGE_POOL is None:
-        _JUDGE_POOL = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="airs-judge")
-    return _JUDGE_POOL
-
-
 def stringify(output: Any) -> str:
     if isinstance(output, str):
         return output
@@ -240,23 +230,24 @@ class Shield:
     def _judge_sync(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
-        timeout = request.budget_ms / 1000
-        future = _judge_pool().submit(detached().run, judge.evaluate, request)
+        call = PooledCall(judge.evaluate, request, context=detached())
         try:
-            return _verdict(future.result(timeout=timeout))
+            future = call.submit()
+            return _verdict(future.result(timeout=request.budget_ms / 1000))
         except Exception as exc:
+            call.abandon()
             return _judge_failure(request, exc)
 
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
-        timeout = request.budget_ms / 1000
         try:
             if hasattr(judge, "aevaluate"):
                 task = asyncio.get_running_loop().create_task(judge.aevaluate(request), context=detached())
-                out = await asyncio.wait_for(task, timeout)
+                out = await asyncio.wait_for(task, request.budget_ms / 1000)
             else:
-                out = await asyncio.wait_for(asyncio.to_thread(detached().run, judge.evaluate, request), timeout)
+                out = await asyncio.wait_for(run_off_loop(judge.evaluate, request, context=detached()),
+                                             request.budget_ms / 1000)
             return _verdict(out)
         except Exception as exc:
             return _judge_failure(request, exc)
@@ -348,18 +339,23 @@ class Shield:
             parsed = [ApprovalDecision(type="reject", reviewer="airs:unreadable-answer", reason=str(exc))]
             action, reason = Action.BLOCK, f"denied: {exc}"
         else:
-            action, reason = _resolve(request, parsed, now or datetime.now(UTC))
+            action, reason = _resolve(self._as_now(request), parsed, now or datetime.now(UTC))
         first = parsed[0]
         redacted_args = first.args if action is Action.REDACT else None
-        if action is Action.REDACT and request.tool_name is not None:
+        stale = self._stale(request)
+        if (action is Action.REDACT and request.tool_name is not None) or (action is Action.ALLOW and stale):
             # A reviewer's edit is checked like a new call: the policy (deny list, argument schema,
-            # rules, secrets) still applies. The approval satisfies approval gates and taint, so only
-            # a block stands.
+            # rules, secrets) still applies. So is an approved call whose request another policy raised
+            # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
+            # under. The approval satisfies approval gates and taint, so only a block stands.
             ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
-            recheck = yield self.subject_tool_call(request.tool_name, redacted_args or {}, context=ctx,
-                                                   tool_call_id=request.tool_call_id)
+            recheck = yield self.subject_tool_call(request.tool_name or "",
+                                                   (redacted_args if action is Action.REDACT else request.tool_args)
+                                                   or {}, context=ctx, tool_call_id=request.tool_call_id)
             if recheck.action is Action.BLOCK:
-                action, reason, redacted_args = Action.BLOCK, f"edited arguments blocked: {recheck.reason}", None
+                why = "edited arguments blocked" if action is Action.REDACT else \
+                    "the policy in force now (changed since the request) blocks the call"
+                action, reason, redacted_args = Action.BLOCK, f"{why}: {recheck.reason}", None
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
@@ -378,6 +374,19 @@ class Shield:
             "policy_hash": request.policy_hash, "reason": reason,
         })
         return decision
+
+    def _stale(self, request: ApprovalRequest) -> bool:
+        """A tool call's request raised under another policy than this Shield's."""
+        return (request.channel is Channel.TOOL_CALL and request.tool_name is not None
+                and request.policy_hash != self.policy.hash)
+
+    def _as_now(self, request: ApprovalRequest) -> ApprovalRequest:
+        """``request`` needing as many approvers as the policy in force asks for its call, if that is more."""
+        if not self._stale(request):
+            return request
+        needed = self.policy.profile(self.policy.tool(request.tool_name or "").risk_tier).approvers
+        return request.model_copy(update={"approvals_required": needed}) \
+            if needed > request.approvals_required else request
 
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""
@@ -408,6 +417,8 @@ def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
 
 def _judge_failure(request: JudgeRequest, exc: Exception) -> JudgeVerdict:
     """A judge that timed out or failed: a verdict whose status the router maps to the tier's fail mode."""
+    if isinstance(exc, JudgeBusy):
+        return JudgeVerdict(status=Status.TIMEOUT, rationale=str(exc))
     if isinstance(exc, TimeoutError):  # also concurrent.futures.TimeoutError (an alias since 3.11)
         return JudgeVerdict(status=Status.TIMEOUT, latency_ms=request.budget_ms,
                             rationale=f"judge exceeded the {request.budget_ms:.0f} ms budget")
@@ -466,12 +477,12 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
         return Action.BLOCK, f"rejected by {first.reviewer or 'reviewer'}: {why}".strip()
     if first.type == "respond":
         return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
-    approvers = {a.reviewer or f"anonymous-{i}" for i, a in enumerate(answers) if a.type in ("approve", "edit")}
+    approvers = _approvers(answers)
     if any(a.type == "reject" for a in answers):
         return Action.BLOCK, "a second reviewer rejected"
     if len(approvers) < request.approvals_required:
-        return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)}; "
-                              "denied")
+        return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)} "
+                              "(answers that name no reviewer count as one, and only when none names one); denied")
     if first.type == "edit":
         if first.args is None:
             return Action.BLOCK, "edit without arguments; denied"
@@ -483,6 +494,20 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
                 f"{first.name!r}, reject this call and let the model call that tool")
         return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
     return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
+
+
+def _approvers(answers: list[ApprovalDecision]) -> set[str]:
+    """Who approved, one entry per person. Answers that name nobody may all come from one person, even one
+    who also answered by name, so they count only when no answer names anyone; names are compared as people
+    read them ("Ann " is "ann")."""
+    approving = [" ".join((a.reviewer or "").split()) for a in answers if a.type in ("approve", "edit")]
+    named: dict[str, str] = {}
+    for name in approving:
+        if name:
+            named.setdefault(name.casefold(), name)
+    if named:
+        return set(named.values())
+    return {"anonymous"} if approving else set()
 
 
 def _verdict(v: Any) -> JudgeVerdict:

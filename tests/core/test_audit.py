@@ -100,6 +100,18 @@ class TestTamper:
             c.execute("UPDATE audit_head SET last_hash = ?", (h,))
         assert not verify(p, key="k1").ok
 
+    def test_keyed_truncation_with_the_head_mac_cleared(self, tmp_path: Path) -> None:
+        """With a key, dropping the newest rows and clearing the head's MAC (which only the key holder can
+        write) is caught: the rows left are validly keyed, so the unsigned head is what gives it away."""
+        p = tmp_path / "a.db"
+        fill(p, 5, key="k1")
+        with db(p) as c:
+            last = c.execute("SELECT hash FROM audit WHERE seq = 3").fetchone()[0]
+            c.execute("DELETE FROM audit WHERE seq > 3")
+            c.execute("UPDATE audit_head SET count = 3, last_hash = ?, mac = NULL", (last,))
+        r = verify(p, key="k1")
+        assert not r.ok and "not signed" in r.problem
+
     def test_jsonl_export_verifies_and_catches_edits(self, tmp_path: Path) -> None:
         """The JSONL export verifies on its own and an edited line is caught."""
         p = tmp_path / "a.db"
@@ -111,6 +123,43 @@ class TestTamper:
         lines[2] = lines[2].replace('"c2"', '"cX"')
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
         r = verify_jsonl(out)
+        assert not r.ok and r.first_bad_seq == 3
+
+    @pytest.mark.parametrize("line", ["{not json", '{"seq": 3, "hash": "00", "entry": [1]}',
+                                      '{"seq": 3, "entry": {}}', "[1, 2]"])
+    def test_jsonl_damaged_line_is_a_failed_verification(self, tmp_path: Path, line: str) -> None:
+        """A line of an export that is not a record is tampering at that record, not an exception."""
+        rec = fill(tmp_path / "a.db", 5)
+        lines = [r.to_json() for r in rec.records()]
+        lines[2] = line
+        out = tmp_path / "a.jsonl"
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        r = verify_jsonl(out)
+        assert not r.ok and r.first_bad_seq == 3 and r.count == 2
+
+    @pytest.mark.parametrize("sql", [
+        "UPDATE audit SET entry = replace(entry, '\"i\":2', '\"i\":NaN') WHERE seq = 3",
+        "UPDATE audit SET entry = '[1, 2]' WHERE seq = 3",
+        "UPDATE audit_head SET count = 'ten'",
+    ])
+    def test_sqlite_damaged_row_is_a_failed_verification(self, tmp_path: Path, sql: str) -> None:
+        """A record that JSON cannot canonicalise (NaN), that is not an object, or a head that is not a
+        count, fails verification instead of raising out of it."""
+        p = tmp_path / "a.db"
+        fill(p, 5)
+        with db(p) as c:
+            assert c.execute(sql).rowcount == 1
+        assert not verify(p).ok
+
+    @pytest.mark.parametrize("name", ["trail#2.db", "trail?x=1.db", "trail%23.db"])
+    def test_verify_reads_the_file_named(self, tmp_path: Path, name: str) -> None:
+        """A '#', '?' or '%' in the path does not make verify read another file (here the untampered 'trail')."""
+        fill(tmp_path / "trail", 5)
+        p = tmp_path / name
+        fill(p, 5)
+        with db(p) as c:
+            c.execute("""UPDATE audit SET entry = replace(entry, '"c2"', '"cX"') WHERE seq = 3""")
+        r = verify(p)
         assert not r.ok and r.first_bad_seq == 3
 
     def test_missing_file(self, tmp_path: Path) -> None:
@@ -150,6 +199,31 @@ class TestConcurrency:
         with db(Path(p)) as c:
             ids = {row[0] for row in c.execute("SELECT correlation_id FROM audit")}
         assert len(ids) == 2000
+
+    def test_verify_reads_one_snapshot_of_a_live_trail(self, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+        """A record appended by a live recorder while the trail is being verified (here: right after the head
+        is read) is not mistaken for rows added behind the head's back: head and rows come from one snapshot."""
+        from airs_plugins.audit import _sqlite
+
+        p = tmp_path / "a.db"
+        rec = fill(p, 5)
+
+        class AppendsAfterTheHead(sqlite3.Connection):
+            def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+                cursor = super().execute(sql, *args)
+                if "FROM audit_head" in sql:
+                    row = cursor.fetchone()
+                    rec.append("decision", {"i": "meanwhile"})
+                    cursor = super().execute("SELECT ?, ?, ?", row)
+                return cursor
+
+        monkeypatch.setattr(_sqlite, "_connect_ro", lambda path: sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=30, factory=AppendsAfterTheHead))
+        r = verify(p)
+        assert r.ok and r.count == 5, str(r)
+        monkeypatch.undo()
+        assert verify(p).count == 6
 
     def test_threads_share_one_recorder(self, tmp_path: Path) -> None:
         """8 threads appending through one recorder lose nothing."""

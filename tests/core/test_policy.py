@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from airs_plugins import Policy, PolicyError, RiskTier, Shield
-from airs_plugins._policy import generate_schema, load_policy, schema
+from airs_plugins._policy import generate_schema, load_policy, parse_policy, schema
 
 
 class TestSchema:
@@ -63,6 +63,34 @@ class TestErrors:
         p.write_text("tools: [unclosed\n", encoding="utf-8")
         with pytest.raises(PolicyError, match="invalid YAML"):
             load_policy(p)
+
+    @pytest.mark.parametrize(("name", "text"), [
+        ("airs.yaml", "tools:\n  drop_db:\n    allow: false\n  send:\n    risk_tier: HIGH\n"
+                      "  drop_db:\n    risk_tier: LOW\n"),
+        ("airs.json", '{"tools": {"drop_db": {"allow": false}, "drop_db": {"risk_tier": "LOW"}}}'),
+    ])
+    def test_duplicate_key_is_refused(self, tmp_path: Path, name: str, text: str) -> None:
+        """A key named twice is an error naming it, not the last one silently winning (which here would
+        let a tool the file denies run)."""
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError, match="duplicate key 'drop_db'"):
+            load_policy(p)
+
+    def test_yaml_merge_keys_still_override(self, tmp_path: Path) -> None:
+        """``<<: *base`` followed by an explicit key is an override YAML defines, not a duplicate."""
+        p = tmp_path / "airs.yaml"
+        p.write_text("default_tool: &base\n  risk_tier: LOW\n  side_effect: read\n"
+                     "tools:\n  send:\n    <<: *base\n    risk_tier: HIGH\n", encoding="utf-8")
+        assert load_policy(p).tool("send").risk_tier.value == "HIGH"
+
+    def test_a_check_listed_twice_is_refused(self) -> None:
+        """Routing reads one config per check id, so a second entry would silently take over the first's bands
+        and action (here: an injection check made blind by the second entry's bands)."""
+        checks = [{"id": "injection.prompt"}, {"id": "pii.detect"},
+                  {"id": "injection.prompt", "bands": {"low": 0.99, "high": 1.0}}]
+        with pytest.raises(PolicyError, match=r"'injection.prompt' is listed twice \(checks\[0\] and checks\[2\]\)"):
+            parse_policy({"checks": checks})
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a PolicyError naming it."""

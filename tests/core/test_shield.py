@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from airs_plugins import Action, Channel, Layer, RunContext, Shield, Status
+from airs_plugins import Action, ApprovalRequest, Channel, Layer, RunContext, Shield, Status
 from airs_plugins.testing import ScriptedJudge, SlowJudge, capture_decisions
 
 from ._fakes import ExplodingCheck, MarkerCheck, core_policy
@@ -207,6 +207,19 @@ class TestApprovals:
         ok = s.resolve_approval(req, [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": "bo"}])
         assert ok.action is Action.ALLOW
 
+    @pytest.mark.parametrize("answers", [
+        ["approve", "approve"],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve"}],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": " ANN "}],
+    ])
+    def test_unnamed_or_respelt_answers_are_not_a_second_approver(self, answers: list[object]) -> None:
+        """Answers that name nobody may all be one person (a double submit, a UI that sends no name), and
+        "ann" respelt is still ann: none of these is two approvers."""
+        s = shield()
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 1}))
+        final = s.resolve_approval(req, answers)
+        assert final.action is Action.BLOCK and "distinct approvers, got 1" in final.reason
+
     @pytest.mark.parametrize("kind", ["reject", "respond"])
     def test_reject_and_respond_never_run(self, kind: str) -> None:
         """Reject and respond both mean the call must not run."""
@@ -240,6 +253,38 @@ class TestApprovals:
         final = s.resolve_approval(req, [{"type": "approve", "reviewer": "a"}, {"type": "approve", "reviewer": "b"}],
                                    now=late)
         assert final.action is Action.BLOCK and "expired" in final.reason
+
+    def test_request_read_back_without_a_time_zone_is_still_decided(self) -> None:
+        """A request whose times lost their zone on the way through a store or a UI is read as UTC: a late
+        answer is denied and a timely one decided, instead of the comparison raising."""
+        s = shield()
+        data = s.approval_request(s.check_tool_call("pay", {"amount": 1})).model_dump(mode="json")
+        both = [{"type": "approve", "reviewer": "a"}, {"type": "approve", "reviewer": "b"}]
+        for expires, action in (("2020-01-01T00:00:00", Action.BLOCK), ("2999-01-01T00:00:00", Action.ALLOW)):
+            req = ApprovalRequest.model_validate({**data, "expires_at": expires})
+            assert s.resolve_approval(req, both).action is action
+        late = datetime(3000, 1, 1)  # a caller's clock without a zone
+        assert s.resolve_approval(req, both, now=late).action is Action.BLOCK
+
+    @pytest.mark.parametrize(("now", "answers", "action"), [
+        ({"drop_db": {"allow": False}}, [{"type": "approve", "reviewer": "ann"}], Action.BLOCK),
+        ({"drop_db": {"risk_tier": "CRITICAL"}}, [{"type": "approve", "reviewer": "ann"}], Action.BLOCK),
+        ({"drop_db": {"risk_tier": "CRITICAL"}}, [{"type": "approve", "reviewer": "ann"},
+                                                  {"type": "approve", "reviewer": "bo"}], Action.ALLOW),
+        ({"drop_db": {"require_approval": True, "side_effect": "irreversible", "description": "same rules"}},
+         [{"type": "approve", "reviewer": "ann"}], Action.ALLOW),
+    ])
+    def test_an_approval_answered_under_a_changed_policy_obeys_it(self, now: dict[str, object],
+                                                                   answers: list[object], action: Action) -> None:
+        """A request raised before the operator changed the policy (the run resumed after a restart with the
+        new one) is answered under the policy in force: a tool it now denies stays denied, and a tier that now
+        needs two approvers needs them. A change that allows the call leaves the approval standing."""
+        before = Shield.from_policy(core_policy(tools={"drop_db": {"require_approval": True,
+                                                                   "side_effect": "irreversible"}}))
+        saved = before.approval_request(before.check_tool_call("drop_db", {"name": "prod"})).model_dump(mode="json")
+        after = Shield.from_policy(core_policy(tools=now))
+        assert after.policy_hash != before.policy_hash
+        assert after.resolve_approval(ApprovalRequest.model_validate(saved), answers).action is action
 
     def test_approvals_are_audited(self) -> None:
         """Requests and answers land in the audit trail."""

@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     try:
         what = "the system prompt"
-        instructions = Path(args.system_prompt).read_text(encoding="utf-8") if args.system_prompt else None
+        instructions = _read(args.system_prompt) if args.system_prompt else None
         what = "a --read file"
-        read = [(Path(f).stem or "read", Path(f).read_text(encoding="utf-8")) for f in args.read]
+        read = [(Path(f).stem or "read", _read(f)) for f in args.read]
     except OSError as exc:
         print(f"airs: cannot read {what}: {exc}", file=sys.stderr)
         return 2
@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render(d, text))
     return 0
+
+
+def _read(path: str) -> str:
+    # what is scanned is often not ours (a saved page, a mail in Latin-1): a byte that is not UTF-8 becomes
+    # U+FFFD and the rest is still decided, rather than the scan stopping with a traceback
+    return Path(path).read_bytes().decode("utf-8", "replace")
 
 
 def render(d: Decision, text: str) -> str:

@@ -106,19 +106,60 @@ def load_policy(source: str | Path | Mapping[str, Any] | Policy | None) -> Polic
     return parse_policy(_parse_text(text, str(path)), source=str(path))
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json and PyYAML keep the last of two equal keys: a second ``drop_db:`` (a merge gone wrong, a paste)
+    # would silently replace the first, and a tool the file denies would run
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"duplicate key {key!r}: a key may appear once in a mapping")
+        out[key] = value
+    return out
+
+
 def _parse_text(text: str, source: str) -> Any:
     if source.endswith(".json"):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_pairs)
         except json.JSONDecodeError as exc:
             raise PolicyError("", f"invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
                               source=source) from None
+        except _DuplicateKey as exc:
+            raise PolicyError("", f"invalid JSON: {exc}", source=source) from None
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_strict_yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PolicyError("", f"invalid YAML{where}: {problem}", source=source) from None
+
+
+@cache
+def _strict_yaml_loader() -> Any:
+    """PyYAML's safe loader, refusing a mapping that names one key twice."""
+    import yaml
+    from yaml.constructor import ConstructorError
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: set[Any] = set()
+                for key_node, _value in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue  # ``<<: *base`` keys are overridden on purpose
+                    key = self.construct_object(key_node, deep=True)
+                    if isinstance(key, (str, int, float, bool)) or key is None:
+                        if (type(key), key) in seen:
+                            raise ConstructorError(None, None, f"duplicate key {key!r}: a key may appear once "
+                                                   "in a mapping", key_node.start_mark)
+                        seen.add((type(key), key))
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader

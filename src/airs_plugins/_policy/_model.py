@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._canonical import canonical_json, sha256_hex
 from .._decision import Action, Channel, FailMode, RiskTier, SideEffect
@@ -167,6 +167,19 @@ class Policy(BaseModel):
     canaries: list[str] = Field(default_factory=list)
     banned_terms: list[str] = Field(default_factory=list)
     output_schema: dict[str, Any] | None = None
+
+    @field_validator("checks")
+    @classmethod
+    def _distinct_checks(cls, checks: list[CheckConfig] | None) -> list[CheckConfig] | None:
+        # the router reads one config per check id: a second entry would silently replace the first's bands
+        # and action while both ran
+        first: dict[str, int] = {}
+        for i, cfg in enumerate(checks or ()):
+            if cfg.id in first:
+                msg = f"check {cfg.id!r} is listed twice (checks[{first[cfg.id]}] and checks[{i}]); list it once"
+                raise ValueError(msg)
+            first[cfg.id] = i
+        return checks
 
     @model_validator(mode="after")
     def _fill_tiers(self) -> Policy:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .._errors import AuditError
-from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, verify_records
+from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, read_entry, verify_records
 from ._memory import DEFAULT_MAX_RECORDS, MemoryRecorder
 from ._sqlite import SQLiteRecorder, verify_sqlite
 
@@ -60,12 +60,20 @@ def verify_jsonl(path: str | os.PathLike[str], *, key: bytes | str | None = None
     """Verify a JSONL export. A file that starts mid-chain (written from a ``MemoryRecorder`` that dropped
     its oldest records) fails as missing its start unless given that recorder's ``anchor``."""
     rows: list[tuple[int, str, str]] = []
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if line.strip():
-                obj = json.loads(line)
-                rows.append((int(obj["seq"]), str(obj["hash"]), json.dumps(obj["entry"])))
+                rows.append(_jsonl_row(line, rows[-1][0] if rows else anchor[0]))
     return verify_records(rows, key=audit_key(key), anchor=anchor)
+
+
+def _jsonl_row(line: str, previous_seq: int) -> tuple[int, str, str]:
+    """One export line as ``(seq, hash, entry_json)``. A line that is not a record becomes a row whose entry
+    does not parse, so verification reports it as the next record, tampered, instead of raising."""
+    obj = read_entry(line)
+    if obj is None or not isinstance(obj.get("seq"), int) or not isinstance(obj.get("hash"), str):
+        return previous_seq + 1, "", ""
+    return obj["seq"], obj["hash"], json.dumps(obj.get("entry"))
 
 
 __all__ = [

@@ -78,6 +78,20 @@ class VerifyResult:
         return f"TAMPERED at record {self.first_bad_seq}: {self.problem}{partial}"
 
 
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON and have no canonical form: a record holding one was not written here
+    raise ValueError(name)
+
+
+def read_entry(entry_json: Any) -> dict[str, Any] | None:
+    """A stored entry as a dict, or None when it is not one (a damaged or hand-made record)."""
+    try:
+        entry = json.loads(entry_json, parse_constant=_no_constant)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
 def verify_records(
     rows: Iterable[tuple[int, str, str]],
     *,
@@ -94,10 +108,9 @@ def verify_records(
     expected = dropped + 1
     count = 0
     for seq, stored_hash, entry_json in rows:
-        try:
-            entry = json.loads(entry_json)
-        except ValueError:
-            return VerifyResult(False, count, prev, seq, "entry is not valid JSON", dropped)
+        entry = read_entry(entry_json)
+        if entry is None:
+            return VerifyResult(False, count, prev, seq, "entry is not a valid JSON object", dropped)
         if seq != expected or entry.get("seq") != seq:
             what = "missing or inserted record" if seq != expected else "sequence number edited"
             return VerifyResult(False, count, prev, expected if seq != expected else seq,
@@ -117,6 +130,11 @@ def verify_records(
             return VerifyResult(False, count, prev, total + 1 if h_count > total else h_count,
                                 f"head says {h_count} records ending {h_last[:12]}…, found {total} "
                                 f"ending {prev[:12]}… (truncated or appended outside the recorder)", dropped)
+        if key is not None and h_mac is None and total:
+            # only the key holder signs the head: without this, a forger with write access truncates the
+            # newest rows and clears the MAC, and the shorter chain, still validly keyed, verifies
+            return VerifyResult(False, count, prev, total, "head is not signed, but the trail is keyed "
+                                "(truncated or rewritten outside the recorder)", dropped)
         if h_mac is not None and h_mac != head_mac(h_count, h_last, key):
             return VerifyResult(False, count, prev, total, "head signature does not match", dropped)
     return VerifyResult(True, count, prev, dropped=dropped)

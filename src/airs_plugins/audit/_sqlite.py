@@ -144,17 +144,38 @@ def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = Non
         msg = f"no audit database at {p}"
         raise AuditError(msg)
     try:
-        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
+        conn = _connect_ro(p)
     except sqlite3.Error as exc:
         msg = f"cannot open audit database {p}: {exc}"
         raise AuditError(msg) from exc
     try:
+        # one read transaction: the head and the rows from the same snapshot, or a record a live recorder
+        # appends between the two reads looks like rows added behind the head's back
+        conn.execute("BEGIN")
         head_row = conn.execute("SELECT count, last_hash, mac FROM audit_head WHERE id = 1").fetchone()
-        head = (int(head_row[0]), str(head_row[1]), head_row[2]) if head_row else (0, GENESIS, None)
+        head = _head(head_row)
         rows = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY rowid")
+        if head is None:
+            return VerifyResult(False, 0, GENESIS, 0, "head row is not (count, hash, mac): edited outside the "
+                                "recorder")
         return verify_records(rows, key=audit_key(key), head=head)
     except sqlite3.Error as exc:
         msg = f"cannot read audit database {p}: {exc}"
         raise AuditError(msg) from exc
     finally:
         conn.close()
+
+
+def _connect_ro(p: Path) -> sqlite3.Connection:
+    # as_uri() percent-encodes the path: raw, a '#' or '?' in it would end the path and open another file
+    return sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+
+
+def _head(row: tuple[Any, ...] | None) -> tuple[int, str, str | None] | None:
+    """The head row as written by the recorder, or None when its columns hold something else."""
+    if row is None:
+        return 0, GENESIS, None
+    count, last, mac = row
+    if type(count) is not int or not isinstance(last, str) or not (mac is None or isinstance(mac, str)):
+        return None
+    return count, last, mac
