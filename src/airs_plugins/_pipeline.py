@@ -29,7 +29,7 @@ from ._decision import (
     append_goal,
 )
 from ._observations import bounded
-from ._taint import extract_with_spans, values_near
+from ._taint import read_values, values_near
 
 if TYPE_CHECKING:
     from ._policy import CheckConfig, Policy
@@ -212,7 +212,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         # only a decided attack marks its neighbourhood as injected (⇒ block); an uncertain one still
         # taints the run (⇒ approval), so a bill that merely looks pushy cannot block its own payment
         decided = [f for f, (_low, high) in banded if f.score >= high]
-        with_spans, complete = extract_with_spans(subject.payload, limit=policy.taint.max_values_per_observation)
+        with_spans, complete = read_values(subject.text, limit=policy.taint.max_values_per_observation)
         values = tuple(sorted({v for _s, _e, v in with_spans}))
         injected: set[str] = set()
         if decided:

@@ -9,10 +9,15 @@ so matching time is linear.
 from __future__ import annotations
 
 import re
+import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import re2
+
+if TYPE_CHECKING:
+    from ._normalize import ScanText
 
 _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8}"),  # e-mail
@@ -32,8 +37,13 @@ _DOMAIN = re.compile(
 _STRIP = re.compile(r"[\s\-_.,;:'\"`()<>\[\]{}]+")
 
 
+_INVISIBLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD))
+
+
 def normalise(value: str) -> str:
-    v = value.strip().lower()
+    # full-width letters and invisible characters read as the address they spell (a model copying one from a
+    # page may keep them, or drop them)
+    v = unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip().lower()
     v = re.sub(r"^(?:https?|ftp)://", "", v)
     v = v.removeprefix("www.")
     return _STRIP.sub("", v)
@@ -119,6 +129,65 @@ def extract_with_spans(text: str, *, limit: int = 256) -> tuple[list[tuple[int, 
             if len(out) >= max_spans:
                 return out, False
     return out, True
+
+
+_SPELLED = re.compile(r"[\[({<][ \t]{0,3}(?:(?P<at>at)|dot)[ \t]{0,3}[\])}>]"
+                      r"|&(?:(?P<at_ref>#0*64|#x0*40|commat)|#0*46|#x0*2e|period);", re.IGNORECASE)
+"""An address spelt out to get past filters: ``name [at] host [dot] com``, ``name&#64;host.com``."""
+SPELLED_WINDOW = 65_536
+"""Characters of a read in which spelt-out addresses are put back together (as the L1 views' scan window)."""
+
+
+def _spelled_out(text: str) -> tuple[str, array[int]] | None:
+    """``text`` (its first :data:`SPELLED_WINDOW` characters) with spelt-out addresses put back together, and
+    the index in ``text`` of each of its characters; None when there is nothing spelt out."""
+    text = text[:SPELLED_WINDOW]
+    if _SPELLED.search(text) is None:
+        return None
+    out: list[str] = []
+    origin: array[int] = array("q")
+    pos = 0
+    for m in _SPELLED.finditer(text):
+        kept = text[pos:m.start()].rstrip(" \t") if m.group(0)[0] != "&" else text[pos:m.start()]
+        out.append(kept)
+        origin.extend(range(pos, pos + len(kept)))
+        out.append("@" if m.group("at") or m.group("at_ref") else ".")
+        origin.append(m.start())
+        pos = m.end()
+        if m.group(0)[0] != "&":
+            while pos < len(text) and text[pos] in " \t":
+                pos += 1
+    out.append(text[pos:])
+    origin.extend(range(pos, len(text)))
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+def read_values(scan: ScanText, *, limit: int = 256) -> tuple[list[tuple[int, int, str]], bool]:
+    """:func:`extract_with_spans` of a read, plus the values it spells in disguise: in full-width letters or
+    with invisible characters inside (the normalised view), or spelt out (``[at]``, ``&#64;``). Their spans
+    index the original text, so an injected address is known as injected however it was written."""
+    found, complete = extract_with_spans(scan.original, limit=limit)
+    views = {v.name: v for v in scan.views}
+    base = views.get("norm") or views["raw"]
+    extra: list[tuple[Sequence[int] | None, str, Any]] = []
+    if base.name == "norm":
+        extra.append((None, base.text, base))
+    spelled = _spelled_out(base.text)
+    if spelled is not None:
+        extra.append((spelled[1], spelled[0], base))
+    seen = {v for _s, _e, v in found}
+    for origin, text, view in extra:
+        more, whole = extract_with_spans(text, limit=limit)
+        complete = complete and whole
+        for start, end, v in more:
+            if v not in seen:
+                if len(seen) >= limit:
+                    return found, False
+                seen.add(v)
+            at, to = (start, end) if origin is None else (origin[start], origin[max(end - 1, start)] + 1)
+            found.append((*view.to_original(at, to), v))
+    return found, complete
 
 
 def values_near(spans_with_values: Sequence[tuple[int, int, str]], attack_spans: Iterable[tuple[int, int]],
