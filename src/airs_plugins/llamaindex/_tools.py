@@ -338,6 +338,7 @@ class _Guard:
             if entry is not None:
                 return await self._replayed(call, entry)
         args = run_args(decision, call.kwargs)
+        call.state.show_args(call.base, args)
         if self.inner_ctx_param is not None:
             args = {**args, self.inner_ctx_param: call.ctx}
         started = time.perf_counter()

@@ -14,7 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index.core.agent.workflow import AgentOutput, AgentStream, AgentStreamStructuredOutput
+from llama_index.core.agent.workflow import (
+    AgentInput,
+    AgentOutput,
+    AgentSetup,
+    AgentStream,
+    AgentStreamStructuredOutput,
+    AgentWorkflow,
+    ToolCall,
+    ToolCallResult,
+)
 from llama_index.core.llms import ChatMessage
 from llama_index.core.workflow import (
     Context,
@@ -33,7 +42,7 @@ from .._decision import Decision, RunContext
 from .._joined import joined, split_joined
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRefused, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
-from ._state import CONTEXT_KEY, PENDING_KEY, StoreState
+from ._state import CONTEXT_KEY, PENDING_KEY, StoreState, shown_args
 from ._steps import (
     AGENT_PENDING_KEY,
     guard_history,
@@ -44,7 +53,7 @@ from ._steps import (
     request_approval,
     resolve_answer,
 )
-from ._translate import message_text
+from ._translate import call_base, message_text
 
 AGENT_CTX_KEY = "airs_agent_ctx"
 AGENT_WAITING_KEY = "airs_agent_waiting"
@@ -55,8 +64,44 @@ STRUCTURED_KEY = "airs_structured:"
 RUN_ARGS_KEY = "airs_run_args"
 """``ctx.store`` key: what this run passes to the agent besides the message (checked history, limits)."""
 _FORWARDED = ("max_iterations", "early_stopping_method")
-_MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput)
+_MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput, AgentInput, AgentSetup)
+"""Events that carry the model's words (an agent's input holds its system prompt and every earlier turn)."""
+WITHHELD = "[withheld by AIRS]"
+"""What a tool event shows for each argument of a call no guard let run."""
 _GENERIC = "<input>"
+
+
+@dataclass
+class _ToolEvents:
+    """The agent's tool events as the caller may see them. A call's arguments are the model's words: its
+    ``ToolCall`` waits for the call's result and both show the arguments a guard let the call run with (an
+    edit's, a redaction's), or none for a call no guard let run (refused, an unknown or unguarded tool). A
+    ``return_direct`` result is the agent's answer, which reaches the caller through the output guard."""
+
+    store: Any
+    handoffs: bool
+    """The agent is an ``AgentWorkflow``, whose ``handoff`` tool's result goes to the next agent, not the user."""
+    held: dict[str, ToolCall] = field(default_factory=dict)
+
+    def shown(self, ev: Any) -> list[Any]:
+        if isinstance(ev, ToolCall):
+            # one per call: the step that runs it writes it again on each replay (an answer, a restore)
+            self.held.setdefault(call_base(ev.tool_name, ev.tool_kwargs, ev.tool_id), ev)
+            return []
+        if not isinstance(ev, ToolCallResult):
+            return [ev]
+        base = call_base(ev.tool_name, ev.tool_kwargs, ev.tool_id)
+        started = self.held.pop(base, None)
+        args = shown_args(self.store, base)
+        if args is None:
+            args = dict.fromkeys(ev.tool_kwargs, WITHHELD)
+            ev = ev.model_copy(update={"tool_kwargs": args, "tool_output": ev.tool_output.model_copy(
+                update={"raw_input": {"args": (), "kwargs": args}})})
+        else:
+            ev = ev.model_copy(update={"tool_kwargs": args})
+        out = [] if started is None else [started.model_copy(update={"tool_kwargs": args})]
+        answer = ev.return_direct and not ev.tool_output.is_error and not (self.handoffs and ev.tool_name == "handoff")
+        return out if answer else [*out, ev]
 
 
 @dataclass
@@ -109,9 +154,13 @@ class AIRSWorkflow(Workflow):
 
     The agent's own stream events (tool calls and results, input requests) are forwarded to this
     workflow's stream; answers sent to this workflow's handler are relayed to the agent. The model's
-    own events (``AgentStream`` tokens, ``AgentOutput``, ``AgentStreamStructuredOutput``) are not: they
+    own events (``AgentStream`` tokens, ``AgentOutput``, ``AgentStreamStructuredOutput``, and
+    ``AgentInput`` / ``AgentSetup``, which hold the system prompt and every earlier turn) are not: they
     carry the answer before the output guard has seen it, so a blocked answer would reach the caller
-    anyway. ``stream_before_guard=True`` forwards them too (live tokens, at that price).
+    anyway. For the same reason a ``return_direct`` tool's result (the answer) is not forwarded, and a
+    ``ToolCall`` comes with its ``ToolCallResult``, both showing the arguments a guarded tool ran with (a
+    reviewer's edit) or, for a call no guarded tool ran (refused, unknown, unguarded), none.
+    ``stream_before_guard=True`` forwards all of them as the agent wrote them (live tokens, at that price).
 
     The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``,
     ``relay_input``) are ordinary methods: subclass to replace one, or call ``guard_input``,
@@ -181,6 +230,7 @@ class AIRSWorkflow(Workflow):
         for early in live.early:
             handler.ctx.send_event(early)
         live.early.clear()
+        tools = _ToolEvents(handler.ctx.store, isinstance(self.agent, AgentWorkflow))
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
                 continue
@@ -193,7 +243,8 @@ class AIRSWorkflow(Workflow):
                 live.handlers[_GENERIC] = handler
             elif await ctx.store.get(AGENT_PENDING_KEY, default=None):
                 await self._keep_waiting(ctx, handler)  # an answer moved the agent on: keep the newer state
-            ctx.write_event_to_stream(nested)  # tokens, tool calls and results stay visible to the caller
+            for shown in ([nested] if self.stream_before_guard else tools.shown(nested)):
+                ctx.write_event_to_stream(shown)  # tool calls and results stay visible to the caller
         output = await handler
         # the agent's guarded tools updated taint in its own store; carry it into this run
         inner = await handler.ctx.store.get(CONTEXT_KEY, default=None)
