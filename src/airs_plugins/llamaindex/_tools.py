@@ -18,6 +18,7 @@ recorded for the first answer stands.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import time
@@ -391,7 +392,8 @@ class _Guard:
             # nobody reads it before a reviewer does (the model, or the user for a return_direct answer);
             # the tool has run, so what the reviewer releases is replayed from the ledger, never re-run
             content = rewritten if rewritten is not None else text
-            review = self.shield.approval_request(held, payload_preview=content)
+            review = self.shield.approval_request(held, payload_preview=content if rewritten is not None
+                                                  else result.preview)
             kept: dict[str, Any] = {**extra, REVIEW: review.model_dump(mode="json")}
             if result.blocks is not None:  # an approval releases the blocks (an image beside the text stays)
                 kept[BLOCKS] = _dumped(result.rebuilt(texts) if texts is not None else result.blocks)
@@ -532,30 +534,46 @@ class _Guard:
 class _Result:
     """A tool's output as the guard reads it: the words of every block (``ToolOutput.content`` joins the text
     blocks only; a citable block's nested text, a thinking block, a title would slip past), one part per
-    block, so a redaction can be put back block by block."""
+    block, so a redaction can be put back block by block; and, as one part more, the words of its
+    ``raw_output`` that the blocks lack (a query engine's source nodes: the model never reads them, but the
+    query's own model did, and they reach whoever reads the output, on the event stream or in a return_direct
+    answer's ``raw``)."""
 
     parts: tuple[str, ...]
     blocks: tuple[Any, ...] | None
     payload: str
     sep: str | None
+    raw: str | None = None
 
     @classmethod
     def of(cls, output: Any) -> _Result:
         blocks = getattr(output, "blocks", None) if isinstance(output, ToolOutput) else None
         if not blocks:
-            text = stringify(output)
-            return cls((text,), None, text, None)
-        parts = tuple("\n".join(words(b.model_dump() if hasattr(b, "model_dump") else b)) for b in blocks)
-        payload, sep = joined(parts[0], parts[1:])
-        return cls(parts, tuple(blocks), payload, sep)
+            parts: tuple[str, ...] = (stringify(output),)
+        else:
+            parts = tuple("\n".join(words(b.model_dump() if hasattr(b, "model_dump") else b)) for b in blocks)
+        raw = _raw_words(output, parts) if isinstance(output, ToolOutput) else None
+        if not blocks and raw is None:
+            return cls(parts, None, parts[0], None)
+        payload, sep = joined(parts[0], [*parts[1:], *(() if raw is None else (raw,))])
+        return cls(parts, tuple(blocks) if blocks else None, payload, sep, raw)
 
     @property
     def text(self) -> str:
         return _plain(self.parts)
 
+    @property
+    def preview(self) -> str:
+        """What a reviewer reads: the text, and the raw output's words when they were part of the decision."""
+        return self.text if self.raw is None else f"{self.text}\n{self.raw}"
+
     def split(self, redacted: str) -> list[str] | None:
-        """The redacted payload back in parts; None when a redaction crossed from one block into the next."""
-        return split_joined(redacted, self.sep, len(self.parts)) if self.sep else [redacted]
+        """The redacted payload back in the blocks' parts (without the raw output's: a redaction drops the raw
+        output); None when a redaction crossed from one part into the next."""
+        if not self.sep:
+            return [redacted]
+        texts = split_joined(redacted, self.sep, len(self.parts) + (self.raw is not None))
+        return None if texts is None else texts[:len(self.parts)]
 
     def rebuilt(self, texts: Sequence[str]) -> Any:
         """The blocks with the redacted texts: unchanged blocks as they were, a changed text block rewritten,
@@ -571,6 +589,29 @@ class _Result:
             else:
                 out.append(TextBlock(text=new))
         return out
+
+
+def _raw_words(output: ToolOutput, parts: Sequence[str]) -> str | None:
+    """The words of ``output.raw_output`` that none of ``parts`` holds already (None when all are there: a
+    function's string or dict result is its content)."""
+    said = [w for w in words(_plain_data(output.raw_output)) if not any(w in p for p in parts)]
+    return "\n".join(dict.fromkeys(said)) or None
+
+
+def _plain_data(value: Any, depth: int = 0) -> Any:
+    """``value`` as the JSON-like data :func:`words` reads: pydantic models (a source node) dumped, dataclasses (a
+    query ``Response``) by field, other objects by the text they show."""
+    if depth > 16 or value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain_data(v, depth + 1) for v in value]
+    if hasattr(value, "model_dump"):
+        return _plain_data(value.model_dump(), depth + 1)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain_data(getattr(value, f.name, None), depth + 1) for f in dataclasses.fields(value)}
+    return str(value)
 
 
 def _plain(parts: Sequence[str]) -> str:
