@@ -22,7 +22,7 @@ import dataclasses
 import inspect
 import itertools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -110,7 +110,8 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     each handoff is decided before it happens (tool policy: ``tools.handoff`` can deny it, require
     approval, or set rules on ``to_agent``), a blocked or rejected handoff leaves the current agent in
     charge, and the handoff's text (the reason the model wrote, which the next agent reads) is checked
-    as a tool result: an injection in it taints the run like one in any other tool output.
+    as a tool result: an injection in it taints the run like one in any other tool output, and a handoff
+    whose text is withheld (blocked, or a reviewer rejected it) does not happen either.
     """
     make = getattr(workflow, "_get_handoff_tool", None)
     if make is None or not callable(make):
@@ -122,15 +123,23 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     def guarded_handoff_tool(current_agent: Any) -> Any:
         tool = make(current_agent)
         # the handoff tool is return_direct, but what it returns goes to the next agent, not the user
-        return None if tool is None else _wrap(tool, shield, local, approval_timeout, answers=False)
+        return None if tool is None else _wrap(tool, shield, local, approval_timeout, answers=False,
+                                               withheld=_stay)
 
     workflow._get_handoff_tool = guarded_handoff_tool
     workflow._airs_handoffs = shield
     return workflow
 
 
+async def _stay(ctx: Context) -> None:
+    """Undo a handoff whose text was withheld: AgentWorkflow's handoff tool names the next agent in the store
+    when it runs, and its workflow hands over whatever the tool's output turned out to be."""
+    await ctx.store.set("next_agent", None)
+
+
 def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None, *,
-          answers: bool | None = None, instructions: str | None = None) -> GuardedTool:
+          answers: bool | None = None, instructions: str | None = None,
+          withheld: Callable[[Context], Awaitable[None]] | None = None) -> GuardedTool:
     guard = _Guard(inner, shield, local, approval_timeout,
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
@@ -139,7 +148,13 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
             kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
-        return await guard.run(airs_ctx, kwargs)
+        try:
+            return await guard.run(airs_ctx, kwargs)
+        except Exception as exc:
+            # the model reads the call as failed: what the tool did to the run's state must not stand either
+            if withheld is not None and airs_ctx is not None and not _is_waiting(exc):
+                await withheld(airs_ctx)
+            raise
 
     # FunctionTool finds the context parameter by its annotation object; set it explicitly so
     # postponed annotations (strings) cannot hide it, and so the LLM-facing schema stays the inner one.
