@@ -370,10 +370,15 @@ class _Guard:
                 self._record(decision, call, thread_id, WAITING, started=started, result_correlation_id=None)
                 await call.advance()
                 raise
-            error = await self._failed(call, decision, thread_id, exc, started)
+            error: Exception | None = await self._failed(call, decision, thread_id, exc, started)
             if error is exc:
                 raise
-            raise error from exc
+        else:
+            error = None
+        if error is not None:
+            # raised outside the handler: the tool's own error, whose words this one withholds or masks, is not
+            # chained to it (as its cause or context) for a traceback or a UI showing the output's error to print
+            raise error
         result = _Result.of(output)
         text = result.text
         shown: Decision | None = None

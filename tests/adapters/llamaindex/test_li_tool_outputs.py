@@ -4,6 +4,7 @@ it is checked like one; an output the guard lets through unchanged is the tool's
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import pytest
@@ -141,3 +142,16 @@ class TestToolOutputKept:
         assert out.is_error is failing
         assert MARKER not in str(out.content) and str(out.content).startswith("found ")
         assert MARKER not in str(out.raw_output)
+
+
+class TestRaisedErrorChain:
+    @pytest.mark.parametrize("action", [Action.BLOCK, Action.REDACT])
+    async def test_the_withheld_error_is_not_chained_to_its_replacement(self, action: Action) -> None:
+        """The error in the output (on the event stream, in the agent's tool calls) is the guard's; the tool's own,
+        with the words the guard withheld or masked, is neither its cause nor its context, so printing it shows
+        none of them. Before, it was raised ``from`` the tool's error, and a traceback printed both."""
+        got, _, _ = await outputs_of([fetch], [call("fetch", url="https://example.org"), answer("done")],
+                                     MarkerCheck(score=1.0, action=action))
+        error = got["fetch"].exception
+        assert error is not None and error.__cause__ is None and error.__context__ is None
+        assert MARKER not in "".join(traceback.format_exception(error))
