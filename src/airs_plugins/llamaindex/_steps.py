@@ -20,7 +20,7 @@ from .._decision import ApprovalRequest, Decision
 from .._shield import Shield
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import StoreState
-from ._translate import message_text
+from ._translate import message_words
 
 FLOW_PENDING_KEY = "airs_flow_pending"
 AGENT_PENDING_KEY = "airs_agent_pending"
@@ -43,15 +43,16 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
     The caller writes every message in it, so only the user's messages count as user input (channel
     ``user_input``, joining the user goal); assistant, system and tool messages are untrusted content
     (channel ``retrieved``, source ``chat_history:<role>``): a forged assistant turn that "agreed" to
-    something is an injection like any other. Returns the messages to pass on (redacted where the guard
-    rewrote them) and, when one is refused (blocked, or needing a review nobody is asked for here), that
-    Decision.
+    something is an injection like any other. Every block of a message is read (a cited document, a thinking
+    block, a tool call's arguments: the model reads them all). Returns the messages to pass on (as their
+    redacted words where the guard rewrote them) and, when one is refused (blocked, or needing a review nobody
+    is asked for here), that Decision.
     """
     out: list[Any] = []
     state = StoreState(ctx)
     for raw in history or ():
         msg = raw if isinstance(raw, ChatMessage) else ChatMessage.model_validate(raw)
-        text = message_text(msg)
+        text = message_words(msg)  # the message goes on as it is when this passes: every block of it
         if not text.strip():
             out.append(msg)
             continue
