@@ -23,6 +23,11 @@ from ._state import StoreState
 from ._translate import message_words
 
 FLOW_PENDING_KEY = "airs_flow_pending"
+AGENT_CTX_KEY = "airs_agent_ctx"
+"""``ctx.store`` key (``AIRSWorkflow``): the agent's context between runs (its memory), sealed (see ``_persist``)."""
+AGENT_WAITING_KEY = "airs_agent_waiting"
+"""``ctx.store`` key: the agent's context while one of its guarded tools waits for a reviewer (saved with this
+run, so a restored run resumes the agent where it waited rather than from the user's message), sealed."""
 AGENT_PENDING_KEY = "airs_agent_pending"
 """``ctx.store`` key (``AIRSWorkflow``): the wrapped agent's pending approval requests, ``{call id: request}``,
 while it waits with its context kept in this run's store."""

@@ -29,7 +29,6 @@ from llama_index.core.workflow import (
     Context,
     HumanResponseEvent,
     InputRequiredEvent,
-    JsonPickleSerializer,
     StartEvent,
     StopEvent,
     Workflow,
@@ -42,9 +41,12 @@ from .._decision import Decision, RunContext
 from .._joined import joined, split_joined
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRefused, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
+from ._persist import open_agent_context, seal_agent_context
 from ._state import CONTEXT_KEY, PENDING_KEY, StoreState, shown_args
 from ._steps import (
+    AGENT_CTX_KEY,
     AGENT_PENDING_KEY,
+    AGENT_WAITING_KEY,
     guard_history,
     guard_input,
     guard_output,
@@ -55,10 +57,6 @@ from ._steps import (
 )
 from ._translate import call_base, message_text
 
-AGENT_CTX_KEY = "airs_agent_ctx"
-AGENT_WAITING_KEY = "airs_agent_waiting"
-"""``ctx.store`` key: the agent's context while one of its guarded tools waits for a reviewer (saved with this
-run, so a restored run resumes the agent where it waited rather than from the user's message)."""
 STRUCTURED_KEY = "airs_structured:"
 """``ctx.store`` key prefix (plus the request id): a structured response waiting with its answer for review."""
 RUN_ARGS_KEY = "airs_run_args"
@@ -216,8 +214,7 @@ class AIRSWorkflow(Workflow):
         # the agent's steps start from this context: its guarded tools see the flag and the system prompts
         with answer_guarded(), instructions_known(_system_prompts(self.agent)):
             if waiting:  # a restored run: the agent waited for a reviewer; resume it there
-                handler = self.agent.run(ctx=Context.from_dict(self.agent, waiting,
-                                                               serializer=JsonPickleSerializer()))
+                handler = self.agent.run(ctx=open_agent_context(self.agent, waiting))
             else:
                 agent_ctx = await self._agent_context(ctx)
                 run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
@@ -250,7 +247,7 @@ class AIRSWorkflow(Workflow):
         inner = await handler.ctx.store.get(CONTEXT_KEY, default=None)
         if inner is not None:
             await StoreState(ctx).save_context(RunContext.coerce(inner))
-        await ctx.store.set(AGENT_CTX_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        await ctx.store.set(AGENT_CTX_KEY, seal_agent_context(handler.ctx))
         await ctx.store.set(AGENT_WAITING_KEY, None)
         await ctx.store.set(AGENT_PENDING_KEY, None)
         for rid in [k for k, v in live.handlers.items() if v is handler]:
@@ -264,7 +261,7 @@ class AIRSWorkflow(Workflow):
         """Keep the agent's context in this run's store while its tools wait for reviewers, with the requests
         (an empty table once none waits), so a saved run lists them and resumes the agent at its wait."""
         pending = await handler.ctx.store.get(PENDING_KEY, default=None) or {}
-        await ctx.store.set(AGENT_WAITING_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        await ctx.store.set(AGENT_WAITING_KEY, seal_agent_context(handler.ctx))
         await ctx.store.set(AGENT_PENDING_KEY, dict(pending))
 
     @step
@@ -335,8 +332,7 @@ class AIRSWorkflow(Workflow):
         """The agent's own context: restored from this run's store (memory across turns) and seeded
         with this run's RunContext, so taint from earlier turns reaches the agent's guarded tools."""
         saved = await ctx.store.get(AGENT_CTX_KEY, default=None)
-        agent_ctx = (Context.from_dict(self.agent, saved, serializer=JsonPickleSerializer())
-                     if saved else Context(self.agent))
+        agent_ctx = open_agent_context(self.agent, saved) if saved else Context(self.agent)
         run_ctx = await StoreState(ctx).context()
         await agent_ctx.store.set(CONTEXT_KEY, run_ctx.model_dump(mode="json"))
         return agent_ctx
