@@ -612,10 +612,32 @@ class _Result:
 
 
 def _raw_words(output: ToolOutput, parts: Sequence[str]) -> str | None:
-    """The words of ``output.raw_output`` that none of ``parts`` holds already (None when all are there: a
-    function's string or dict result is its content)."""
-    said = [w for w in words(_plain_data(output.raw_output)) if not any(w in p for p in parts)]
-    return "\n".join(dict.fromkeys(said)) or None
+    """The words of ``output.raw_output`` that the blocks' ``parts`` lack (None when there are none: a function's
+    string, dict or list is its content, rendered whole)."""
+    raw, text = output.raw_output, "\n".join(parts)
+    if _json_like(raw) and (raw if isinstance(raw, str) else str(raw)) in text:
+        return None
+    said = list(dict.fromkeys(words(_plain_data(raw))))
+    if len(said) * len(text) <= _FILTER_BUDGET:  # past it, reading a word twice costs less than looking for it
+        said = [w for w in said if w not in text]
+    return "\n".join(said) or None
+
+
+_FILTER_BUDGET = 20_000_000
+"""Characters compared at most to leave out of the raw output's words those the content holds already."""
+
+
+def _json_like(value: Any, depth: int = 0) -> bool:
+    """JSON-like data, which ``str`` renders whole (a ``FunctionTool``'s content is ``str`` of its return value)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if depth > 16:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_json_like(v, depth + 1) for v in value)
+    return False
 
 
 def _plain_data(value: Any, depth: int = 0) -> Any:
