@@ -643,17 +643,22 @@ def _json_like(value: Any, depth: int = 0) -> bool:
 def _plain_data(value: Any, depth: int = 0) -> Any:
     """``value`` as the JSON-like data :func:`words` reads: pydantic models (a source node) dumped, dataclasses (a
     query ``Response``) by field, other objects by the text they show."""
-    if depth > 16 or value is None or isinstance(value, (str, int, float, bool, bytes)):
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
         return value
-    if isinstance(value, Mapping):
-        return {str(k): _plain_data(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain_data(v, depth + 1) for v in value]
-    if hasattr(value, "model_dump"):
-        return _plain_data(value.model_dump(), depth + 1)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain_data(getattr(value, f.name, None), depth + 1) for f in dataclasses.fields(value)}
-    return str(value)
+    try:
+        if depth > 16:
+            return str(value)
+        if isinstance(value, Mapping):
+            return {str(k): _plain_data(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [_plain_data(v, depth + 1) for v in value]
+        if hasattr(value, "model_dump"):
+            return _plain_data(value.model_dump(), depth + 1)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: _plain_data(getattr(value, f.name, None), depth + 1) for f in dataclasses.fields(value)}
+        return str(value)
+    except Exception:  # a model that cannot dump itself (a cycle), a broken __str__: the tool has run, go on
+        return object.__repr__(value)
 
 
 def _plain(parts: Sequence[str]) -> str:
