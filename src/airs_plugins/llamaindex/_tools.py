@@ -353,10 +353,9 @@ class _Guard:
             entry = self.shield.ledger.claim(thread_id, call.id, self.name)
             if entry is not None:
                 return await self._replayed(call, entry)
-        args = run_args(decision, call.kwargs)
-        call.state.show_args(call.base, args)
-        if self.inner_ctx_param is not None:
-            args = {**args, self.inner_ctx_param: call.ctx}
+        ran = run_args(decision, call.kwargs)
+        call.state.show_args(call.base, ran)
+        args = ran if self.inner_ctx_param is None else {**ran, self.inner_ctx_param: call.ctx}
         started = time.perf_counter()
         try:
             output = await self.async_inner.acall(**args)
@@ -436,7 +435,7 @@ class _Guard:
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text,
                                     "error" if failed else "success", extra)
         if rewritten is None:  # as the tool made it: its raw_output (a query's sources) and is_error too
-            return _Kept(output) if isinstance(output, ToolOutput) else output
+            return _Kept(_given(output, ran)) if isinstance(output, ToolOutput) else output
         if shown is None or (texts is not None and rewritten == _plain(texts)):
             # the redaction only: block by block, so an image beside a masked text block stays
             given: Any = result.rebuilt(texts) if texts is not None else rewritten
@@ -446,7 +445,7 @@ class _Guard:
             return given
         # rewritten: raw_output is what the model reads now (the tool's own would carry what was masked)
         return _Kept(ToolOutput(blocks=given if isinstance(given, list) else [TextBlock(text=given)],
-                                tool_name=output.tool_name, raw_input=output.raw_input, raw_output=given,
+                                tool_name=output.tool_name, raw_input=_ran_with(ran), raw_output=given,
                                 is_error=failed))
 
     async def _failed(self, call: _Call, decision: Decision, thread_id: str, exc: Exception,
@@ -675,6 +674,17 @@ class _Kept:
 
     def __init__(self, output: ToolOutput) -> None:
         self.output = output
+
+
+def _ran_with(args: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``ToolOutput.raw_input`` (``FunctionTool``'s shape) holding the arguments the call was decided on. The
+    inner tool's own holds its bound ``partial_params`` too (an API key kept from the model), and whoever reads
+    the output on the event stream would read them."""
+    return {"args": (), "kwargs": dict(args)}
+
+
+def _given(output: ToolOutput, args: Mapping[str, Any]) -> ToolOutput:
+    return output.model_copy(update={"raw_input": _ran_with(args)})
 
 
 def _unwrap(raw: Any) -> ToolOutput | None:

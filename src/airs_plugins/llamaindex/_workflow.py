@@ -93,10 +93,8 @@ class _ToolEvents:
         args = shown_args(self.store, base)
         if args is None:
             args = dict.fromkeys(ev.tool_kwargs, WITHHELD)
-            ev = ev.model_copy(update={"tool_kwargs": args, "tool_output": ev.tool_output.model_copy(
-                update={"raw_input": {"args": (), "kwargs": args}})})
-        else:
-            ev = ev.model_copy(update={"tool_kwargs": args})
+        ev = ev.model_copy(update={"tool_kwargs": args, "tool_output": ev.tool_output.model_copy(
+            update={"raw_input": {"args": (), "kwargs": args}})})
         out = [] if started is None else [started.model_copy(update={"tool_kwargs": args})]
         answer = ev.return_direct and not ev.tool_output.is_error and not (self.handoffs and ev.tool_name == "handoff")
         return out if answer else [*out, ev]

@@ -73,6 +73,7 @@ async def test_a_refused_calls_arguments_are_not_streamed(kind: str) -> None:
     results = [ev for ev in events if isinstance(ev, ToolCallResult) and ev.tool_name == "note"]
     assert [c.tool_kwargs for c in calls] == [r.tool_kwargs for r in results] == [{"text": "[withheld by AIRS]"}]
     assert results[0].tool_output.is_error
+    assert results[0].tool_output.raw_input == {"args": (), "kwargs": {"text": "[withheld by AIRS]"}}
 
 
 async def test_an_edited_call_streams_the_arguments_it_ran_with() -> None:
@@ -108,6 +109,7 @@ async def test_an_allowed_calls_events_pass_through() -> None:
     assert [(type(ev).__name__, ev.tool_kwargs) for ev in tool_events] == [
         ("ToolCall", {"text": "hello"}), ("ToolCallResult", {"text": "hello"})]
     assert str(tool_events[1].tool_output.content) == "noted"
+    assert tool_events[1].tool_output.raw_input == {"args": (), "kwargs": {"text": "hello"}}
 
 
 @pytest.mark.parametrize("kind", KINDS)
