@@ -101,7 +101,9 @@ class TestUnknownAnswer:
 
 
 class TestRestoreAtAToolsWait:
-    async def test_the_original_request_is_listed_and_its_answer_resumes_the_call(self) -> None:
+    @pytest.mark.parametrize("elsewhere", [False, True])
+    async def test_the_original_request_is_listed_and_its_answer_resumes_the_call(
+            self, elsewhere: bool, monkeypatch: Any) -> None:
         """Saved while a guarded tool inside the agent waits: pending_approvals lists that request, and
         answering it after a restore runs the call once, without asking again or starting the agent over.
         Before, the list was empty, the answer was dropped and the agent re-ran from the user's message."""
@@ -122,6 +124,10 @@ class TestRestoreAtAToolsWait:
         await handler.cancel_run()
         assert len(model_calls) == 1
 
+        if elsewhere:  # restored where another key seals the agent's kept context (another process)
+            from airs_plugins.llamaindex import _persist
+
+            monkeypatch.setattr(_persist, "_PROCESS_KEY", b"another process key 0123456789ab", raising=False)
         workflow = build()
         ctx = load_context(workflow, blob, key=KEY)
         assert [p.request_id for p in await pending_approvals(ctx)] == [asked.request_id]
