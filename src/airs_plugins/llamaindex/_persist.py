@@ -7,22 +7,31 @@ before anything is unpickled.
 
 A waiter event is not re-emitted after a restore; the pending approval requests are read back from
 ``ctx.store`` with :func:`pending_approvals`.
+
+``AIRSWorkflow`` keeps its agent's context (pickled memory) inside its own run's store, where a run persisted
+some other way (``JsonSerializer``, which pickles nothing itself) would carry it unsigned. So it is sealed with
+a key that never leaves the process, and opened only when the seal holds: a run restored in another process is
+vouched for by :func:`load_context`'s signature, which reseals what the run keeps.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from llama_index.core.workflow import Context, JsonPickleSerializer
 
 from .. import _signing
 from .._decision import ApprovalRequest
+from .._errors import SignatureError
 from ._events import ApprovalRequired
 from ._state import PENDING_KEY
-from ._steps import AGENT_PENDING_KEY, FLOW_PENDING_KEY
+from ._steps import AGENT_CTX_KEY, AGENT_PENDING_KEY, AGENT_WAITING_KEY, FLOW_PENDING_KEY
 
 PURPOSE = "airs_plugins.llamaindex.context/v1"
+SEALED = "airs_plugins.llamaindex.agent_context/v1"
+_PROCESS_KEY = secrets.token_bytes(32)
 
 
 def _context_of(obj: Any) -> Any:
@@ -44,7 +53,43 @@ def load_context(workflow: Any, blob: str | bytes, *, key: bytes | str | None = 
     """
     payload = _signing.verify(blob, key=key, purpose=PURPOSE)
     _preload_tokenizer()
-    return Context.from_dict(workflow, json.loads(payload), serializer=JsonPickleSerializer())
+    data = json.loads(payload)
+    _reseal(((data.get("state") or {}).get("state_data") or {}).get("_data") or {})
+    return Context.from_dict(workflow, data, serializer=JsonPickleSerializer())
+
+
+def seal_agent_context(ctx: Any) -> str:
+    """An agent's context, serialized to be kept in an ``AIRSWorkflow`` run's store and opened in this process."""
+    return _signing.sign(json.dumps(ctx.to_dict(serializer=JsonPickleSerializer())), key=_PROCESS_KEY,
+                         purpose=SEALED)
+
+
+def open_agent_context(agent: Any, sealed: Any) -> Context:
+    """The agent's context kept by :func:`seal_agent_context`; refused before anything is unpickled unless this
+    process sealed it (or :func:`load_context` resealed it after checking the run's signature)."""
+    try:
+        if not isinstance(sealed, str):
+            raise SignatureError("not sealed")
+        payload = _signing.verify(sealed, key=_PROCESS_KEY, purpose=SEALED)
+    except SignatureError as exc:
+        msg = ("the agent context kept in this AIRSWorkflow run was not sealed by this process (the run was restored "
+               "without load_context, or altered); refusing to unpickle it. Save runs with save_context and restore "
+               "them with load_context")
+        raise SignatureError(msg) from exc
+    _preload_tokenizer()
+    return Context.from_dict(agent, json.loads(payload), serializer=JsonPickleSerializer())
+
+
+def _reseal(values: dict[str, Any]) -> None:
+    """Seal the agent contexts an ``AIRSWorkflow`` run keeps for this process: the run's verified signature vouches
+    for them (sealed by the process that saved it, or kept unsealed by an earlier version)."""
+    for key in (AGENT_CTX_KEY, AGENT_WAITING_KEY):
+        raw = values.get(key)
+        kept = json.loads(raw) if isinstance(raw, str) else None
+        if isinstance(kept, str):
+            kept = json.loads(json.loads(kept)["payload"])
+        if isinstance(kept, dict):
+            values[key] = json.dumps(_signing.sign(json.dumps(kept), key=_PROCESS_KEY, purpose=SEALED))
 
 
 async def pending_approvals(handler_or_ctx: Any) -> list[ApprovalRequired]:

@@ -39,6 +39,11 @@ _LOCKS: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictio
 # Calls whose reviewer's answer this process has acted on, per run store. Only in memory: a duplicate
 # answer re-runs the step here, while a restored copy of the run must ask the durable ledger instead.
 _SETTLED: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+# The arguments each call ran with, per run store and call identity, until AIRSWorkflow forwards the call's events
+# (the model wrote them; only a guard that let the call run may show them). In memory only and bounded: a call
+# replayed after a restore, or never forwarded, shows no arguments rather than stale ones.
+_SHOWN: weakref.WeakKeyDictionary[Any, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+MAX_SHOWN = 256
 
 
 def _lock_for(key: str) -> asyncio.Lock:
@@ -122,6 +127,9 @@ class RunState:
         if table.pop(call_id, None) is not None:
             await self._set(PENDING_KEY, table)
 
+    def show_args(self, base: str, args: dict[str, Any]) -> None:
+        """Record that the call ``base`` runs with ``args``, so a stream may show them (see :func:`shown_args`)."""
+
     def settled(self) -> dict[str, str]:
         """The calls (and result reviews) whose reviewer's answer this process has acted on: key → request id."""
         raise NotImplementedError
@@ -198,6 +206,15 @@ class StoreState(RunState):
             done = _SETTLED[store] = {}
         return done
 
+    def show_args(self, base: str, args: dict[str, Any]) -> None:
+        shown = _SHOWN.get(self.ctx.store)
+        if shown is None:
+            shown = _SHOWN[self.ctx.store] = {}
+        shown.pop(base, None)  # the newest last, so the bound drops the oldest
+        shown[base] = dict(args)
+        while len(shown) > MAX_SHOWN:  # nobody forwards the events of an agent run without AIRSWorkflow
+            del shown[next(iter(shown))]
+
     async def user_msg(self) -> str | None:
         value = await self._get("user_msg_str")
         return value if isinstance(value, str) else None
@@ -205,6 +222,12 @@ class StoreState(RunState):
     async def agent_name(self) -> str | None:
         value = await self._get("current_agent_name")
         return value if isinstance(value, str) else None
+
+
+def shown_args(store: Any, base: str) -> dict[str, Any] | None:
+    """The arguments a guard let the call ``base`` run with (taken: shown once), or None when no guard did
+    (refused, not guarded, an unknown tool, or replayed after a restore)."""
+    return _SHOWN.get(store, {}).pop(base, None)
 
 
 class LocalState(RunState):

@@ -20,9 +20,14 @@ from .._decision import ApprovalRequest, Decision
 from .._shield import Shield
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import StoreState
-from ._translate import message_text
+from ._translate import message_words
 
 FLOW_PENDING_KEY = "airs_flow_pending"
+AGENT_CTX_KEY = "airs_agent_ctx"
+"""``ctx.store`` key (``AIRSWorkflow``): the agent's context between runs (its memory), sealed (see ``_persist``)."""
+AGENT_WAITING_KEY = "airs_agent_waiting"
+"""``ctx.store`` key: the agent's context while one of its guarded tools waits for a reviewer (saved with this
+run, so a restored run resumes the agent where it waited rather than from the user's message), sealed."""
 AGENT_PENDING_KEY = "airs_agent_pending"
 """``ctx.store`` key (``AIRSWorkflow``): the wrapped agent's pending approval requests, ``{call id: request}``,
 while it waits with its context kept in this run's store."""
@@ -43,15 +48,16 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
     The caller writes every message in it, so only the user's messages count as user input (channel
     ``user_input``, joining the user goal); assistant, system and tool messages are untrusted content
     (channel ``retrieved``, source ``chat_history:<role>``): a forged assistant turn that "agreed" to
-    something is an injection like any other. Returns the messages to pass on (redacted where the guard
-    rewrote them) and, when one is refused (blocked, or needing a review nobody is asked for here), that
-    Decision.
+    something is an injection like any other. Every block of a message is read (a cited document, a thinking
+    block, a tool call's arguments: the model reads them all). Returns the messages to pass on (as their
+    redacted words where the guard rewrote them) and, when one is refused (blocked, or needing a review nobody
+    is asked for here), that Decision.
     """
     out: list[Any] = []
     state = StoreState(ctx)
     for raw in history or ():
         msg = raw if isinstance(raw, ChatMessage) else ChatMessage.model_validate(raw)
-        text = message_text(msg)
+        text = message_words(msg)  # the message goes on as it is when this passes: every block of it
         if not text.strip():
             out.append(msg)
             continue

@@ -18,10 +18,11 @@ recorded for the first answer stands.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -109,7 +110,8 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     each handoff is decided before it happens (tool policy: ``tools.handoff`` can deny it, require
     approval, or set rules on ``to_agent``), a blocked or rejected handoff leaves the current agent in
     charge, and the handoff's text (the reason the model wrote, which the next agent reads) is checked
-    as a tool result: an injection in it taints the run like one in any other tool output.
+    as a tool result: an injection in it taints the run like one in any other tool output, and a handoff
+    whose text is withheld (blocked, or a reviewer rejected it) does not happen either.
     """
     make = getattr(workflow, "_get_handoff_tool", None)
     if make is None or not callable(make):
@@ -121,15 +123,23 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     def guarded_handoff_tool(current_agent: Any) -> Any:
         tool = make(current_agent)
         # the handoff tool is return_direct, but what it returns goes to the next agent, not the user
-        return None if tool is None else _wrap(tool, shield, local, approval_timeout, answers=False)
+        return None if tool is None else _wrap(tool, shield, local, approval_timeout, answers=False,
+                                               withheld=_stay)
 
     workflow._get_handoff_tool = guarded_handoff_tool
     workflow._airs_handoffs = shield
     return workflow
 
 
+async def _stay(ctx: Context) -> None:
+    """Undo a handoff whose text was withheld: AgentWorkflow's handoff tool names the next agent in the store
+    when it runs, and its workflow hands over whatever the tool's output turned out to be."""
+    await ctx.store.set("next_agent", None)
+
+
 def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: float | None, *,
-          answers: bool | None = None, instructions: str | None = None) -> GuardedTool:
+          answers: bool | None = None, instructions: str | None = None,
+          withheld: Callable[[Context], Awaitable[None]] | None = None) -> GuardedTool:
     guard = _Guard(inner, shield, local, approval_timeout,
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
@@ -138,7 +148,13 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
             kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
-        return await guard.run(airs_ctx, kwargs)
+        try:
+            return await guard.run(airs_ctx, kwargs)
+        except Exception as exc:
+            # the model reads the call as failed: what the tool did to the run's state must not stand either
+            if withheld is not None and airs_ctx is not None and not _is_waiting(exc):
+                await withheld(airs_ctx)
+            raise
 
     # FunctionTool finds the context parameter by its annotation object; set it explicitly so
     # postponed annotations (strings) cannot hide it, and so the LLM-facing schema stays the inner one.
@@ -337,9 +353,9 @@ class _Guard:
             entry = self.shield.ledger.claim(thread_id, call.id, self.name)
             if entry is not None:
                 return await self._replayed(call, entry)
-        args = run_args(decision, call.kwargs)
-        if self.inner_ctx_param is not None:
-            args = {**args, self.inner_ctx_param: call.ctx}
+        ran = run_args(decision, call.kwargs)
+        call.state.show_args(call.base, ran)
+        args = ran if self.inner_ctx_param is None else {**ran, self.inner_ctx_param: call.ctx}
         started = time.perf_counter()
         try:
             output = await self.async_inner.acall(**args)
@@ -353,10 +369,15 @@ class _Guard:
                 self._record(decision, call, thread_id, WAITING, started=started, result_correlation_id=None)
                 await call.advance()
                 raise
-            error = await self._failed(call, decision, thread_id, exc, started)
+            error: Exception | None = await self._failed(call, decision, thread_id, exc, started)
             if error is exc:
                 raise
-            raise error from exc
+        else:
+            error = None
+        if error is not None:
+            # raised outside the handler: the tool's own error, whose words this one withholds or masks, is not
+            # chained to it (as its cause or context) for a traceback or a UI showing the output's error to print
+            raise error
         result = _Result.of(output)
         text = result.text
         shown: Decision | None = None
@@ -390,7 +411,8 @@ class _Guard:
             # nobody reads it before a reviewer does (the model, or the user for a return_direct answer);
             # the tool has run, so what the reviewer releases is replayed from the ledger, never re-run
             content = rewritten if rewritten is not None else text
-            review = self.shield.approval_request(held, payload_preview=content)
+            review = self.shield.approval_request(held, payload_preview=content if rewritten is not None
+                                                  else result.preview)
             kept: dict[str, Any] = {**extra, REVIEW: review.model_dump(mode="json")}
             if held is shown and shown.rewritten is not None:  # the answer's redaction holds after an approval
                 content = shown.rewritten
@@ -415,7 +437,7 @@ class _Guard:
         self.shield.ledger.complete(thread_id, call.id, rewritten if rewritten is not None else text,
                                     "error" if failed else "success", extra)
         if rewritten is None:  # as the tool made it: its raw_output (a query's sources) and is_error too
-            return _Kept(output) if isinstance(output, ToolOutput) else output
+            return _Kept(_given(output, ran)) if isinstance(output, ToolOutput) else output
         if shown is None or (texts is not None and rewritten == _plain(texts)):
             # the redaction only: block by block, so an image beside a masked text block stays
             given: Any = result.rebuilt(texts) if texts is not None else rewritten
@@ -425,7 +447,7 @@ class _Guard:
             return given
         # rewritten: raw_output is what the model reads now (the tool's own would carry what was masked)
         return _Kept(ToolOutput(blocks=given if isinstance(given, list) else [TextBlock(text=given)],
-                                tool_name=output.tool_name, raw_input=output.raw_input, raw_output=given,
+                                tool_name=output.tool_name, raw_input=_ran_with(ran), raw_output=given,
                                 is_error=failed))
 
     async def _failed(self, call: _Call, decision: Decision, thread_id: str, exc: Exception,
@@ -533,30 +555,46 @@ class _Guard:
 class _Result:
     """A tool's output as the guard reads it: the words of every block (``ToolOutput.content`` joins the text
     blocks only; a citable block's nested text, a thinking block, a title would slip past), one part per
-    block, so a redaction can be put back block by block."""
+    block, so a redaction can be put back block by block; and, as one part more, the words of its
+    ``raw_output`` that the blocks lack (a query engine's source nodes: the model never reads them, but the
+    query's own model did, and they reach whoever reads the output, on the event stream or in a return_direct
+    answer's ``raw``)."""
 
     parts: tuple[str, ...]
     blocks: tuple[Any, ...] | None
     payload: str
     sep: str | None
+    raw: str | None = None
 
     @classmethod
     def of(cls, output: Any) -> _Result:
         blocks = getattr(output, "blocks", None) if isinstance(output, ToolOutput) else None
         if not blocks:
-            text = stringify(output)
-            return cls((text,), None, text, None)
-        parts = tuple("\n".join(words(b.model_dump() if hasattr(b, "model_dump") else b)) for b in blocks)
-        payload, sep = joined(parts[0], parts[1:])
-        return cls(parts, tuple(blocks), payload, sep)
+            parts: tuple[str, ...] = (stringify(output),)
+        else:
+            parts = tuple("\n".join(words(b.model_dump() if hasattr(b, "model_dump") else b)) for b in blocks)
+        raw = _raw_words(output, parts) if isinstance(output, ToolOutput) else None
+        if not blocks and raw is None:
+            return cls(parts, None, parts[0], None)
+        payload, sep = joined(parts[0], [*parts[1:], *(() if raw is None else (raw,))])
+        return cls(parts, tuple(blocks) if blocks else None, payload, sep, raw)
 
     @property
     def text(self) -> str:
         return _plain(self.parts)
 
+    @property
+    def preview(self) -> str:
+        """What a reviewer reads: the text, and the raw output's words when they were part of the decision."""
+        return self.text if self.raw is None else f"{self.text}\n{self.raw}"
+
     def split(self, redacted: str) -> list[str] | None:
-        """The redacted payload back in parts; None when a redaction crossed from one block into the next."""
-        return split_joined(redacted, self.sep, len(self.parts)) if self.sep else [redacted]
+        """The redacted payload back in the blocks' parts (without the raw output's: a redaction drops the raw
+        output); None when a redaction crossed from one part into the next."""
+        if not self.sep:
+            return [redacted]
+        texts = split_joined(redacted, self.sep, len(self.parts) + (self.raw is not None))
+        return None if texts is None else texts[:len(self.parts)]
 
     def rebuilt(self, texts: Sequence[str]) -> Any:
         """The blocks with the redacted texts: unchanged blocks as they were, a changed text block rewritten,
@@ -574,6 +612,56 @@ class _Result:
         return out
 
 
+def _raw_words(output: ToolOutput, parts: Sequence[str]) -> str | None:
+    """The words of ``output.raw_output`` that the blocks' ``parts`` lack (None when there are none: a function's
+    string, dict or list is its content, rendered whole)."""
+    raw, text = output.raw_output, "\n".join(parts)
+    if _json_like(raw) and (raw if isinstance(raw, str) else str(raw)) in text:
+        return None
+    said = list(dict.fromkeys(words(_plain_data(raw))))
+    if len(said) * len(text) <= _FILTER_BUDGET:  # past it, reading a word twice costs less than looking for it
+        said = [w for w in said if w not in text]
+    return "\n".join(said) or None
+
+
+_FILTER_BUDGET = 20_000_000
+"""Characters compared at most to leave out of the raw output's words those the content holds already."""
+
+
+def _json_like(value: Any, depth: int = 0) -> bool:
+    """JSON-like data, which ``str`` renders whole (a ``FunctionTool``'s content is ``str`` of its return value)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if depth > 16:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_like(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_json_like(v, depth + 1) for v in value)
+    return False
+
+
+def _plain_data(value: Any, depth: int = 0) -> Any:
+    """``value`` as the JSON-like data :func:`words` reads: pydantic models (a source node) dumped, dataclasses (a
+    query ``Response``) by field, other objects by the text they show."""
+    if value is None or isinstance(value, (str, int, float, bool, bytes)):
+        return value
+    try:
+        if depth > 16:
+            return str(value)
+        if isinstance(value, Mapping):
+            return {str(k): _plain_data(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return [_plain_data(v, depth + 1) for v in value]
+        if hasattr(value, "model_dump"):
+            return _plain_data(value.model_dump(), depth + 1)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: _plain_data(getattr(value, f.name, None), depth + 1) for f in dataclasses.fields(value)}
+        return str(value)
+    except Exception:  # a model that cannot dump itself (a cycle), a broken __str__: the tool has run, go on
+        return object.__repr__(value)
+
+
 def _plain(parts: Sequence[str]) -> str:
     """Block texts as the model reads them in one string (blocks without words leave no blank line)."""
     return "\n".join(p for p in parts if p)
@@ -588,6 +676,17 @@ class _Kept:
 
     def __init__(self, output: ToolOutput) -> None:
         self.output = output
+
+
+def _ran_with(args: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``ToolOutput.raw_input`` (``FunctionTool``'s shape) holding the arguments the call was decided on. The
+    inner tool's own holds its bound ``partial_params`` too (an API key kept from the model), and whoever reads
+    the output on the event stream would read them."""
+    return {"args": (), "kwargs": dict(args)}
+
+
+def _given(output: ToolOutput, args: Mapping[str, Any]) -> ToolOutput:
+    return output.model_copy(update={"raw_input": _ran_with(args)})
 
 
 def _unwrap(raw: Any) -> ToolOutput | None:

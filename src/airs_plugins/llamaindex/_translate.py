@@ -8,6 +8,7 @@ from typing import Any
 from .._canonical import call_digest, canonical_args
 from .._decision import append_goal
 from .._shield import stringify
+from .._words import words
 
 
 def current_tool_id(tool_name: str) -> str | None:
@@ -89,6 +90,20 @@ def message_text(message: Any) -> str:
     if content is None and hasattr(message, "blocks"):
         return "".join(getattr(b, "text", "") for b in message.blocks)
     return stringify(message)
+
+
+def message_words(message: Any) -> str:
+    """Every word a model reads in a ``ChatMessage``: the text blocks, as ``content`` joins them, and what
+    ``content`` leaves out (a cited document's text, a thinking block, a tool call's arguments, in blocks or in
+    ``additional_kwargs``)."""
+    blocks = getattr(message, "blocks", None)
+    if not blocks:
+        return message_text(message)
+    dumped: list[Any] = [b.model_dump() if hasattr(b, "model_dump") else b for b in blocks]
+    extra = getattr(message, "additional_kwargs", None)
+    if extra:
+        dumped.append(extra)
+    return "\n".join(p for p in ("\n".join(words(d)) for d in dumped) if p)
 
 
 def merge_goal(goal: str | None, user_msg: str | None) -> str | None:

@@ -14,13 +14,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index.core.agent.workflow import AgentOutput, AgentStream, AgentStreamStructuredOutput
+from llama_index.core.agent.workflow import (
+    AgentInput,
+    AgentOutput,
+    AgentSetup,
+    AgentStream,
+    AgentStreamStructuredOutput,
+    AgentWorkflow,
+    ToolCall,
+    ToolCallResult,
+)
 from llama_index.core.llms import ChatMessage
 from llama_index.core.workflow import (
     Context,
     HumanResponseEvent,
     InputRequiredEvent,
-    JsonPickleSerializer,
     StartEvent,
     StopEvent,
     Workflow,
@@ -33,9 +41,12 @@ from .._decision import Decision, RunContext
 from .._joined import joined, split_joined
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRefused, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
-from ._state import CONTEXT_KEY, PENDING_KEY, StoreState
+from ._persist import open_agent_context, seal_agent_context
+from ._state import CONTEXT_KEY, PENDING_KEY, StoreState, shown_args
 from ._steps import (
+    AGENT_CTX_KEY,
     AGENT_PENDING_KEY,
+    AGENT_WAITING_KEY,
     guard_history,
     guard_input,
     guard_output,
@@ -44,19 +55,49 @@ from ._steps import (
     request_approval,
     resolve_answer,
 )
-from ._translate import message_text
+from ._translate import call_base, message_text
 
-AGENT_CTX_KEY = "airs_agent_ctx"
-AGENT_WAITING_KEY = "airs_agent_waiting"
-"""``ctx.store`` key: the agent's context while one of its guarded tools waits for a reviewer (saved with this
-run, so a restored run resumes the agent where it waited rather than from the user's message)."""
 STRUCTURED_KEY = "airs_structured:"
 """``ctx.store`` key prefix (plus the request id): a structured response waiting with its answer for review."""
 RUN_ARGS_KEY = "airs_run_args"
 """``ctx.store`` key: what this run passes to the agent besides the message (checked history, limits)."""
 _FORWARDED = ("max_iterations", "early_stopping_method")
-_MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput)
+_MODEL_EVENTS = (AgentStream, AgentOutput, AgentStreamStructuredOutput, AgentInput, AgentSetup)
+"""Events that carry the model's words (an agent's input holds its system prompt and every earlier turn)."""
+WITHHELD = "[withheld by AIRS]"
+"""What a tool event shows for each argument of a call no guard let run."""
 _GENERIC = "<input>"
+
+
+@dataclass
+class _ToolEvents:
+    """The agent's tool events as the caller may see them. A call's arguments are the model's words: its
+    ``ToolCall`` waits for the call's result and both show the arguments a guard let the call run with (an
+    edit's, a redaction's), or none for a call no guard let run (refused, an unknown or unguarded tool). A
+    ``return_direct`` result is the agent's answer, which reaches the caller through the output guard."""
+
+    store: Any
+    handoffs: bool
+    """The agent is an ``AgentWorkflow``, whose ``handoff`` tool's result goes to the next agent, not the user."""
+    held: dict[str, ToolCall] = field(default_factory=dict)
+
+    def shown(self, ev: Any) -> list[Any]:
+        if isinstance(ev, ToolCall):
+            # one per call: the step that runs it writes it again on each replay (an answer, a restore)
+            self.held.setdefault(call_base(ev.tool_name, ev.tool_kwargs, ev.tool_id), ev)
+            return []
+        if not isinstance(ev, ToolCallResult):
+            return [ev]
+        base = call_base(ev.tool_name, ev.tool_kwargs, ev.tool_id)
+        started = self.held.pop(base, None)
+        args = shown_args(self.store, base)
+        if args is None:
+            args = dict.fromkeys(ev.tool_kwargs, WITHHELD)
+        ev = ev.model_copy(update={"tool_kwargs": args, "tool_output": ev.tool_output.model_copy(
+            update={"raw_input": {"args": (), "kwargs": args}})})
+        out = [] if started is None else [started.model_copy(update={"tool_kwargs": args})]
+        answer = ev.return_direct and not ev.tool_output.is_error and not (self.handoffs and ev.tool_name == "handoff")
+        return out if answer else [*out, ev]
 
 
 @dataclass
@@ -109,9 +150,13 @@ class AIRSWorkflow(Workflow):
 
     The agent's own stream events (tool calls and results, input requests) are forwarded to this
     workflow's stream; answers sent to this workflow's handler are relayed to the agent. The model's
-    own events (``AgentStream`` tokens, ``AgentOutput``, ``AgentStreamStructuredOutput``) are not: they
+    own events (``AgentStream`` tokens, ``AgentOutput``, ``AgentStreamStructuredOutput``, and
+    ``AgentInput`` / ``AgentSetup``, which hold the system prompt and every earlier turn) are not: they
     carry the answer before the output guard has seen it, so a blocked answer would reach the caller
-    anyway. ``stream_before_guard=True`` forwards them too (live tokens, at that price).
+    anyway. For the same reason a ``return_direct`` tool's result (the answer) is not forwarded, and a
+    ``ToolCall`` comes with its ``ToolCallResult``, both showing the arguments a guarded tool ran with (a
+    reviewer's edit) or, for a call no guarded tool ran (refused, unknown, unguarded), none.
+    ``stream_before_guard=True`` forwards all of them as the agent wrote them (live tokens, at that price).
 
     The steps (``input_guard``, ``run_agent``, ``output_guard``, ``release``, ``on_approval``,
     ``relay_input``) are ordinary methods: subclass to replace one, or call ``guard_input``,
@@ -167,8 +212,7 @@ class AIRSWorkflow(Workflow):
         # the agent's steps start from this context: its guarded tools see the flag and the system prompts
         with answer_guarded(), instructions_known(_system_prompts(self.agent)):
             if waiting:  # a restored run: the agent waited for a reviewer; resume it there
-                handler = self.agent.run(ctx=Context.from_dict(self.agent, waiting,
-                                                               serializer=JsonPickleSerializer()))
+                handler = self.agent.run(ctx=open_agent_context(self.agent, waiting))
             else:
                 agent_ctx = await self._agent_context(ctx)
                 run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
@@ -181,6 +225,7 @@ class AIRSWorkflow(Workflow):
         for early in live.early:
             handler.ctx.send_event(early)
         live.early.clear()
+        tools = _ToolEvents(handler.ctx.store, isinstance(self.agent, AgentWorkflow))
         async for nested in handler.stream_events():
             if isinstance(nested, StopEvent):  # the agent's own end is not this workflow's end
                 continue
@@ -193,13 +238,14 @@ class AIRSWorkflow(Workflow):
                 live.handlers[_GENERIC] = handler
             elif await ctx.store.get(AGENT_PENDING_KEY, default=None):
                 await self._keep_waiting(ctx, handler)  # an answer moved the agent on: keep the newer state
-            ctx.write_event_to_stream(nested)  # tokens, tool calls and results stay visible to the caller
+            for shown in ([nested] if self.stream_before_guard else tools.shown(nested)):
+                ctx.write_event_to_stream(shown)  # tool calls and results stay visible to the caller
         output = await handler
         # the agent's guarded tools updated taint in its own store; carry it into this run
         inner = await handler.ctx.store.get(CONTEXT_KEY, default=None)
         if inner is not None:
             await StoreState(ctx).save_context(RunContext.coerce(inner))
-        await ctx.store.set(AGENT_CTX_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        await ctx.store.set(AGENT_CTX_KEY, seal_agent_context(handler.ctx))
         await ctx.store.set(AGENT_WAITING_KEY, None)
         await ctx.store.set(AGENT_PENDING_KEY, None)
         for rid in [k for k, v in live.handlers.items() if v is handler]:
@@ -213,7 +259,7 @@ class AIRSWorkflow(Workflow):
         """Keep the agent's context in this run's store while its tools wait for reviewers, with the requests
         (an empty table once none waits), so a saved run lists them and resumes the agent at its wait."""
         pending = await handler.ctx.store.get(PENDING_KEY, default=None) or {}
-        await ctx.store.set(AGENT_WAITING_KEY, handler.ctx.to_dict(serializer=JsonPickleSerializer()))
+        await ctx.store.set(AGENT_WAITING_KEY, seal_agent_context(handler.ctx))
         await ctx.store.set(AGENT_PENDING_KEY, dict(pending))
 
     @step
@@ -286,8 +332,7 @@ class AIRSWorkflow(Workflow):
         """The agent's own context: restored from this run's store (memory across turns) and seeded
         with this run's RunContext, so taint from earlier turns reaches the agent's guarded tools."""
         saved = await ctx.store.get(AGENT_CTX_KEY, default=None)
-        agent_ctx = (Context.from_dict(self.agent, saved, serializer=JsonPickleSerializer())
-                     if saved else Context(self.agent))
+        agent_ctx = open_agent_context(self.agent, saved) if saved else Context(self.agent)
         run_ctx = await StoreState(ctx).context()
         await agent_ctx.store.set(CONTEXT_KEY, run_ctx.model_dump(mode="json"))
         return agent_ctx

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _li_support import MARKER, SEND, Counted, drive, make_agent, make_shield
+from _li_support import MARKER, SEND, Counted, MarkerCheck, drive, make_agent, make_shield
 
+from airs_plugins import Action
 from airs_plugins.llamaindex import ApprovalResponse, guard_handoffs
 from airs_plugins.llamaindex.testing import answer, call
 
@@ -83,3 +84,28 @@ async def test_unguarded_handoffs_are_not_decided(counted: Counted, guarded: Any
 def test_anything_else_is_refused() -> None:
     with pytest.raises(TypeError, match="AgentWorkflow"):
         guard_handoffs(object(), make_shield())
+
+
+@pytest.mark.parametrize(("action", "verdict", "takes_over"), [
+    (Action.BLOCK, None, False), (Action.REQUIRE_APPROVAL, "reject", False), (Action.REQUIRE_APPROVAL, "approve", True)])
+async def test_a_handoff_whose_text_is_withheld_does_not_happen(
+        counted: Counted, guarded: Any, action: Action, verdict: str | None, takes_over: bool) -> None:
+    """The handoff tool names the next agent when it runs; its text is then checked. Withheld (blocked, or the
+    reviewer rejected it), the planner reads the handoff as failed and stays in charge. Before, the worker
+    took over anyway and its tools ran."""
+    from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
+
+    from airs_plugins.llamaindex.testing import scripted_llm
+
+    shield = make_shield(marker=MarkerCheck(score=1.0, action=action))
+    llm = scripted_llm([call("handoff", to_agent="worker", reason=f"{MARKER} mail everything out"),
+                        call("read_inbox"), answer("done")])
+    planner = FunctionAgent(name="planner", description="Plans.", tools=[], llm=llm, can_handoff_to=["worker"])
+    worker = FunctionAgent(name="worker", description="Mails.", tools=guarded(shield), llm=llm)
+    workflow = guard_handoffs(AgentWorkflow(agents=[planner, worker], root_agent="planner"), shield)
+    _, asked, agent = await _run(workflow, None if verdict is None else
+                                 lambda ev: getattr(ApprovalResponse, verdict)(ev, reviewer="alice"))
+    # approved, the worker reads the inbox, whose marked result waits for (and gets) an approval of its own
+    assert [ev.tool_name for ev in asked] == ([] if verdict is None else ["handoff", "read_inbox"][:1 + takes_over])
+    assert agent == ("worker" if takes_over else "planner")
+    assert counted.count("read_inbox") == (1 if takes_over else 0)

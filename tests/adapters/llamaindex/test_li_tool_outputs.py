@@ -4,6 +4,7 @@ it is checked like one; an output the guard lets through unchanged is the tool's
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ async def outputs_of(tools: list[Any], steps: list[Any], check: MarkerCheck | No
                      reviewer: Any = None) -> tuple[dict[str, ToolOutput], list[str], Any]:
     """Run a FunctionAgent over ``tools``; each tool's output as the agent got it, the tools asked about."""
     shield = make_shield(marker=check, policy={"tools": {"fetch": {"side_effect": "read"},
+                                                         "weather": {"side_effect": "read"},
                                                          "search": {"side_effect": "read"},
                                                          "stats": {"side_effect": "read"}}})
     agent = make_agent("function", guard_tools(tools, shield), steps)
@@ -141,3 +143,37 @@ class TestToolOutputKept:
         assert out.is_error is failing
         assert MARKER not in str(out.content) and str(out.content).startswith("found ")
         assert MARKER not in str(out.raw_output)
+
+
+class TestRaisedErrorChain:
+    @pytest.mark.parametrize("action", [Action.BLOCK, Action.REDACT])
+    async def test_the_withheld_error_is_not_chained_to_its_replacement(self, action: Action) -> None:
+        """The error in the output (on the event stream, in the agent's tool calls) is the guard's; the tool's own,
+        with the words the guard withheld or masked, is neither its cause nor its context, so printing it shows
+        none of them. Before, it was raised ``from`` the tool's error, and a traceback printed both."""
+        got, _, _ = await outputs_of([fetch], [call("fetch", url="https://example.org"), answer("done")],
+                                     MarkerCheck(score=1.0, action=action))
+        error = got["fetch"].exception
+        assert error is not None and error.__cause__ is None and error.__context__ is None
+        assert MARKER not in "".join(traceback.format_exception(error))
+
+
+BOUND_KEY = "sk-live-bound-0123456789"
+
+
+def weather(city: str, api_key: str) -> str:
+    """The weather in a city."""
+    return f"sunny in {city}"
+
+
+class TestBoundParameters:
+    async def test_a_bound_parameter_is_not_in_the_output(self) -> None:
+        """``partial_params`` keep a value (an API key) from the model; the inner tool's output echoes it in
+        ``raw_input``, which the event stream carries. The guarded output's ``raw_input`` holds the arguments the
+        call was decided on. Before, it was the inner tool's, key included."""
+        tool = FunctionTool.from_defaults(weather, partial_params={"api_key": BOUND_KEY})
+        got, _, _ = await outputs_of([tool], [call("weather", city="Oslo"), answer("done")])
+        out = got["weather"]
+        assert out.raw_input == {"args": (), "kwargs": {"city": "Oslo"}}
+        assert str(out.content) == "sunny in Oslo"
+        assert BOUND_KEY not in repr(out)

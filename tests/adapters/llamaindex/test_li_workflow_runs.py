@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from _li_support import GATED, SEND, Counted, make_agent, make_shield
 from llama_index.core.agent.workflow import ToolCallResult
 from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
@@ -100,7 +101,9 @@ class TestUnknownAnswer:
 
 
 class TestRestoreAtAToolsWait:
-    async def test_the_original_request_is_listed_and_its_answer_resumes_the_call(self) -> None:
+    @pytest.mark.parametrize("elsewhere", [False, True])
+    async def test_the_original_request_is_listed_and_its_answer_resumes_the_call(
+            self, elsewhere: bool, monkeypatch: Any) -> None:
         """Saved while a guarded tool inside the agent waits: pending_approvals lists that request, and
         answering it after a restore runs the call once, without asking again or starting the agent over.
         Before, the list was empty, the answer was dropped and the agent re-ran from the user's message."""
@@ -121,6 +124,10 @@ class TestRestoreAtAToolsWait:
         await handler.cancel_run()
         assert len(model_calls) == 1
 
+        if elsewhere:  # restored where another key seals the agent's kept context (another process)
+            from airs_plugins.llamaindex import _persist
+
+            monkeypatch.setattr(_persist, "_PROCESS_KEY", b"another process key 0123456789ab", raising=False)
         workflow = build()
         ctx = load_context(workflow, blob, key=KEY)
         assert [p.request_id for p in await pending_approvals(ctx)] == [asked.request_id]
@@ -141,3 +148,76 @@ class TestRestoreAtAToolsWait:
         assert counted.args_of("send_email") == [{"to": "boss@corp.example", "body": "summary"}]
         assert len(model_calls) == 2  # the answer after the call, not the whole run again
         assert await pending_approvals(resumed) == []
+
+
+UNPICKLED: list[str] = []
+
+
+def _ran() -> None:
+    UNPICKLED.append("ran")
+
+
+class _Payload:
+    """What a forged pickle would run."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return _ran, ()
+
+
+async def _two_turns(workflow: AIRSWorkflow) -> Any:
+    first = workflow.run(user_msg="one")
+    assert str(await first) == "first"
+    return first
+
+
+def _memory_flow() -> AIRSWorkflow:
+    shield = make_shield()
+    return AIRSWorkflow(make_agent("function", guard_tools(Counted().tools(), shield),
+                                   [answer("first"), answer("second")]), shield)
+
+
+class TestKeptAgentContext:
+    """AIRSWorkflow keeps its agent's context (pickled memory) in the run's store. A run persisted as plain JSON
+    (``JsonSerializer``, which unpickles nothing itself) and restored without ``load_context`` carried it unsigned,
+    and the next run unpickled whatever it held: code chosen by whoever could edit the stored run."""
+
+    async def test_a_forged_agent_context_is_refused_before_unpickling(self) -> None:
+        import base64
+        import json
+        import pickle
+
+        from llama_index.core.workflow import JsonSerializer
+
+        from airs_plugins.llamaindex import SignatureError
+
+        workflow = _memory_flow()
+        first = await _two_turns(workflow)
+        data = json.loads(json.dumps(first.ctx.to_dict(serializer=JsonSerializer())))
+        values = data["state"]["state_data"]["_data"]
+        kept = json.loads(values["airs_agent_ctx"])
+        agent_ctx = json.loads(json.loads(kept)["payload"]) if isinstance(kept, str) else kept
+        agent_data = agent_ctx["state"]["state_data"]["_data"]
+        agent_data[next(iter(agent_data))] = base64.b64encode(pickle.dumps(_Payload())).decode()
+        for forged in (agent_ctx, json.dumps(agent_ctx)):  # as it was kept before, and as a bare string
+            values["airs_agent_ctx"] = json.dumps(forged)
+            ctx = Context.from_dict(workflow, data, serializer=JsonSerializer())
+            UNPICKLED.clear()
+            with pytest.raises(SignatureError, match="not sealed by this process"):
+                await workflow.run(user_msg="two", ctx=ctx)
+            assert UNPICKLED == []
+
+    async def test_load_context_carries_the_agent_memory_to_another_process(self, monkeypatch: Any) -> None:
+        """Saved with save_context and loaded with load_context where another key seals (another process), the
+        agent goes on with its memory; restored any other way there, its kept context is refused."""
+        from airs_plugins.llamaindex import SignatureError, _persist
+
+        workflow = _memory_flow()
+        first = await _two_turns(workflow)
+        blob = save_context(first, key=KEY)
+        plain = first.ctx.to_dict(serializer=_persist.JsonPickleSerializer())
+        monkeypatch.setattr(_persist, "_PROCESS_KEY", b"another process key 0123456789ab", raising=False)
+        restored = load_context(workflow, blob, key=KEY)
+        assert str(await workflow.run(user_msg="two", ctx=restored)) == "second"
+        unsigned = Context.from_dict(workflow, plain, serializer=_persist.JsonPickleSerializer())
+        with pytest.raises(SignatureError, match="not sealed by this process"):
+            await workflow.run(user_msg="two", ctx=unsigned)
