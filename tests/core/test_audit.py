@@ -266,6 +266,40 @@ class TestCli:
         assert exp.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 6
         assert self.run("audit", "verify", str(out)).returncode == 0
 
+    @pytest.mark.parametrize("action", ["tail", "export"])
+    def test_reading_a_trail_writes_nothing_to_it(self, tmp_path: Path, action: str) -> None:
+        """What is read may be evidence: tail and export leave the file as it was (they opened it as a recorder,
+        which adds the schema and switches it to WAL), and a SQLite file that is not a trail gets no tables."""
+        p = tmp_path / "a.db"
+        fill(p, 3).close()
+        with db(p) as c:
+            c.execute("PRAGMA journal_mode=DELETE")
+        before = p.read_bytes()
+        assert self.run("audit", action, str(p)).returncode == 0
+        assert p.read_bytes() == before
+        assert not (tmp_path / "a.db-wal").exists()
+        other = tmp_path / "other.db"
+        with db(other) as c:
+            c.execute("CREATE TABLE notes (x TEXT)")
+        r = self.run("audit", action, str(other))
+        assert r.returncode == 2 and "no such table: audit" in r.stderr and "Traceback" not in r.stderr
+        with db(other) as c:
+            assert [n for (n,) in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["notes"]
+
+    def test_a_damaged_record_is_exported_as_damaged(self, tmp_path: Path) -> None:
+        """tail shows it, and the export fails verification at that record instead of stopping the export."""
+        p = tmp_path / "a.db"
+        fill(p, 3).close()
+        with db(p) as c:
+            c.execute("UPDATE audit SET entry = 'not json' WHERE seq = 2")
+        tail = self.run("audit", "tail", str(p))
+        assert tail.returncode == 0 and "(damaged)" in tail.stdout
+        out = tmp_path / "x.jsonl"
+        assert self.run("audit", "export", str(p), "-o", str(out)).returncode == 0
+        assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+        bad = self.run("audit", "verify", str(out))
+        assert bad.returncode == 1 and "record 2" in bad.stderr
+
     def test_tail_missing_file_is_one_line(self, tmp_path: Path) -> None:
         """A missing audit file is a one-line error with exit 2."""
         r = self.run("audit", "tail", str(tmp_path / "missing.db"))

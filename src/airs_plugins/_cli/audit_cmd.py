@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from typing import Any
@@ -53,40 +54,30 @@ def _anchor(text: str) -> tuple[int, str]:
     return int(seq), digest
 
 
-def _open_existing(path: str) -> Any:
-    from pathlib import Path
-
-    from .._errors import AuditError
-    from ..audit import SQLiteRecorder
-
-    if not Path(path).is_file():
-        msg = f"no audit database at {path}"
-        raise AuditError(msg)
-    return SQLiteRecorder(path)
-
-
 def tail(args: argparse.Namespace) -> int:
-    rec = _open_existing(args.path)
-    for r in rec.tail(args.n):
+    from ..audit._sqlite import read_trail
+
+    for r in read_trail(args.path, newest=args.n):
         if args.json:
             print(r.to_json())
         else:
             b = r.body
             what = b.get("action") or ""
             extra = " ".join(f"{k}={b[k]}" for k in ("channel", "tool_name", "layer", "reason") if b.get(k))
-            print(f"#{r.seq} {r.kind:<17} {what:<16} {extra}")
-    rec.close()
+            print(f"#{r.seq} {r.kind or '(damaged)':<17} {what:<16} {extra}")
     return 0
 
 
 def export(args: argparse.Namespace) -> int:
-    rec = _open_existing(args.path)
+    from ..audit._sqlite import read_trail
+
+    records = read_trail(args.path)
+    first = next(records, None)  # a missing or unreadable trail fails before the output file is made
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
-        for r in rec.records():
+        for r in itertools.chain(() if first is None else (first,), records):
             out.write(r.to_json() + "\n")
     finally:
         if args.output:
             out.close()
-        rec.close()
     return 0

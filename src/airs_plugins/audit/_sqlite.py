@@ -21,6 +21,7 @@ from ._chain import (
     entry_hash,
     head_mac,
     make_entry,
+    read_entry,
     verify_records,
 )
 
@@ -159,6 +160,35 @@ def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = Non
             return VerifyResult(False, 0, GENESIS, 0, "head row is not (count, hash, mac): edited outside the "
                                 "recorder")
         return verify_records(rows, key=audit_key(key), head=head)
+    except sqlite3.Error as exc:
+        msg = f"cannot read audit database {p}: {exc}"
+        raise AuditError(msg) from exc
+    finally:
+        conn.close()
+
+
+def read_trail(path: str | os.PathLike[str], *, newest: int | None = None) -> Iterator[AuditRecord]:
+    """The records of the SQLite trail at ``path``, oldest first (the ``newest`` only, when given), read without
+    writing to the file: no schema is added and its journal mode is left alone (what is read may be evidence).
+    A damaged entry comes as ``{"damaged": <its text>}``, which no verification passes."""
+    p = Path(path)
+    if not p.is_file():
+        msg = f"no audit database at {p}"
+        raise AuditError(msg)
+    try:
+        conn = _connect_ro(p)
+    except sqlite3.Error as exc:
+        msg = f"cannot open audit database {p}: {exc}"
+        raise AuditError(msg) from exc
+    try:
+        if newest is None:
+            rows: Any = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY seq")
+        else:
+            rows = reversed(conn.execute("SELECT seq, hash, entry FROM audit ORDER BY seq DESC LIMIT ?",
+                                         (newest,)).fetchall())
+        for seq, h, text in rows:
+            entry = read_entry(text)
+            yield AuditRecord(seq, h, entry if entry is not None else {"damaged": str(text)})
     except sqlite3.Error as exc:
         msg = f"cannot read audit database {p}: {exc}"
         raise AuditError(msg) from exc
