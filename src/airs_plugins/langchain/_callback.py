@@ -16,9 +16,10 @@ from langgraph.errors import GraphBubbleUp
 
 from .._context import is_guarded, is_suppressed
 from .._decision import Decision, digest_text
+from .._error_text import error_text
 from .._errors import Blocked
 from .._shield import Shield
-from ._enforce import already_enforced, error_text
+from ._enforce import already_enforced
 from ._structured import output_payload
 from ._tools import _Contexts
 from ._translate import context_out, message_text, system_text

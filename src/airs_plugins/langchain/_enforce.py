@@ -26,7 +26,6 @@ anywhere else every call is new, whatever its id.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -47,6 +46,7 @@ from langgraph.types import Command
 
 from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
+from .._error_text import error_text
 from .._joined import joined, split_joined
 from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
@@ -608,45 +608,6 @@ def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> F
     if command is not None:
         command = with_added(command, added_messages(command, message.tool_call_id), None)
     return replace(outcome, message=message.model_copy(update={"content": text, "artifact": None}), command=command)
-
-
-def error_text(exc: BaseException) -> str:
-    """Everything a tool's exception can say, however code outside AIRS shows it to the model (``str``,
-    ``repr`` as ``ToolNode``'s error template does, a traceback): for it and each exception it was raised from
-    or groups (an ``ExceptionGroup`` from a ``TaskGroup`` says little in ``str``), the type, message, ``repr``,
-    string arguments and notes."""
-    parts: list[str] = []
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc]
-    while pending and len(seen) < _ERROR_PARTS:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        for said in _said(current):
-            if said and not any(said in part for part in parts):  # "boom" adds nothing to "ValueError: boom"
-                parts.append(said)
-        if isinstance(current, BaseExceptionGroup):
-            pending.extend(current.exceptions)
-        cause = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-        if cause is not None:
-            pending.append(cause)
-    return "\n".join(parts)
-
-
-def _said(exc: BaseException) -> list[str]:
-    out: list[str] = []
-    for render in (lambda e: f"{type(e).__name__}: {e}", repr):
-        with contextlib.suppress(Exception):  # a broken __str__/__repr__ shows nothing there either
-            out.append(render(exc))
-    out.extend(a for a in exc.args if isinstance(a, str))
-    notes = getattr(exc, "__notes__", None)
-    if isinstance(notes, list):
-        out.extend(n for n in notes if isinstance(n, str))
-    return out
-
-
-_ERROR_PARTS = 32
 
 
 def _withheld(name: str, reason: str | None) -> str:

@@ -36,6 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
 from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
+from .._error_text import error_parts
 from .._joined import joined, split_joined
 from .._ledger import REVIEW, WAITING, LedgerEntry
 from .._shield import Shield, stringify
@@ -455,18 +456,22 @@ class _Guard:
         """The error to raise for a tool that raised. Its message is what the model reads as the tool's output
         (an HTTP error body, a file quoted in a parse error), so it is checked like a result: it taints the
         run, a redaction rewrites it, and a block withholds it (as does a review: an error is not held for
-        one). Either way the output stays an error."""
-        text = str(exc)
+        one). Either way the output stays an error. All the error can say is read (its causes, notes and grouped
+        errors too): a stream's ``ToolCallResult`` carries the exception, and a traceback shows them."""
+        text = str(exc)  # what the model reads; the rest goes into the decision, and goes with a replacement
+        rest = error_parts(exc)
+        payload, sep = joined(text, rest)
         async with call.state.locked():
-            checked = await self.shield.acheck_tool_result(self.name, text, context=await call.state.context(),
+            checked = await self.shield.acheck_tool_result(self.name, payload, context=await call.state.context(),
                                                            tool_call_id=call.id)
             dumped = await call.state.save_and_finish(checked.context, call.base, call.seq)
-        redacted = result_content(checked, text)
+        redacted = result_content(checked, payload)
+        parts = split_joined(redacted, sep, 1 + len(rest)) if redacted is not None and sep else None
         error: Exception = exc
-        if checked.blocked or checked.needs_approval:
+        if checked.blocked or checked.needs_approval or (redacted is not None and sep and parts is None):
             error = withhold_output(checked, self.name)
-        elif redacted is not None and redacted != text:
-            error = ToolFailedError(redacted)
+        elif redacted is not None and redacted != payload:
+            error = ToolFailedError(parts[0] if parts is not None else redacted)
         self.shield.ledger.complete(thread_id, call.id, str(error), "error", {"context": dumped})
         self._record(decision, call, thread_id, "error", started=started,
                      result_correlation_id=checked.correlation_id)

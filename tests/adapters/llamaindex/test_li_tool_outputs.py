@@ -177,3 +177,26 @@ class TestBoundParameters:
         assert out.raw_input == {"args": (), "kwargs": {"city": "Oslo"}}
         assert str(out.content) == "sunny in Oslo"
         assert BOUND_KEY not in repr(out)
+
+
+def fetch_wrapped(url: str) -> str:
+    """Fetch a web page."""
+    try:
+        raise RuntimeError(ERROR_BODY)
+    except RuntimeError as exc:
+        raise ConnectionError("the fetch failed") from exc
+
+
+class TestErrorCause:
+    async def test_an_injection_in_the_errors_cause_is_read(self) -> None:
+        """The error's own message is clean; what it was raised from carries the injection. The stream's
+        ``ToolCallResult`` carries the exception, and a traceback of it shows the cause: the guard reads all the
+        error can say (as the LangChain adapters do). Before, only ``str(exc)`` was read, and the error passed
+        with its cause."""
+        tool = FunctionTool.from_defaults(fetch_wrapped, name="fetch")
+        got, _, _ = await outputs_of([tool], [call("fetch", url="https://example.org"), answer("done")],
+                                     MarkerCheck(score=1.0, action=Action.BLOCK))
+        error = got["fetch"].exception
+        assert error is not None and got["fetch"].is_error
+        assert MARKER not in "".join(traceback.format_exception(error))
+        assert MARKER not in str(got["fetch"].content)
