@@ -483,6 +483,10 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
     if len(approvers) < request.approvals_required:
         return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)} "
                               "(answers that name no reviewer count as one, and only when none names one); denied")
+    if len({_what_runs(a, request) for a in answers if a.type in ("approve", "edit")}) > 1:
+        # each approver vouches for the call they answered: an approval of the call as it was is not one of
+        # another reviewer's edit, nor one edit of another
+        return Action.BLOCK, "the approvers disagree on what runs (the call as it was, or different edits); denied"
     if first.type == "edit":
         if first.args is None:
             return Action.BLOCK, "edit without arguments; denied"
@@ -494,6 +498,13 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
                 f"{first.name!r}, reject this call and let the model call that tool")
         return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
     return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
+
+
+def _what_runs(answer: ApprovalDecision, request: ApprovalRequest) -> str:
+    """What an approving answer lets run: the call as it was, or an edit of it (its tool and arguments)."""
+    if answer.type != "edit":
+        return "as asked"
+    return f"{answer.name or request.tool_name}\n{canonical_args(answer.args or {})}"
 
 
 def _approvers(answers: list[ApprovalDecision]) -> set[str]:

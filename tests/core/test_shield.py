@@ -220,6 +220,27 @@ class TestApprovals:
         final = s.resolve_approval(req, answers)
         assert final.action is Action.BLOCK and "distinct approvers, got 1" in final.reason
 
+    @pytest.mark.parametrize("answers", [
+        [{"type": "edit", "args": {"amount": 900}, "reviewer": "ann"}, {"type": "approve", "reviewer": "bo"}],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "edit", "args": {"amount": 900}, "reviewer": "bo"}],
+        [{"type": "edit", "args": {"amount": 2}, "reviewer": "ann"},
+         {"type": "edit", "args": {"amount": 900}, "reviewer": "bo"}],
+    ])
+    def test_two_approvers_must_approve_the_same_call(self, answers: list[object]) -> None:
+        """Each approver vouches for what they answered: an approval of the call as asked is not one of the
+        other reviewer's edit (ann's edit ran on bo's approval of the call as it was), nor one edit of another."""
+        s = shield()
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 1}))
+        final = s.resolve_approval(req, answers)
+        assert final.action is Action.BLOCK and "disagree on what runs" in final.reason
+
+    def test_two_approvers_of_the_same_edit_run_it(self) -> None:
+        s = shield()
+        req = s.approval_request(s.check_tool_call("pay", {"amount": 1}))
+        final = s.resolve_approval(req, [{"type": "edit", "args": {"amount": 2}, "reviewer": "ann"},
+                                         {"type": "edit", "args": {"amount": 2}, "name": "pay", "reviewer": "bo"}])
+        assert final.action is Action.REDACT and final.redacted_args == {"amount": 2}
+
     @pytest.mark.parametrize("kind", ["reject", "respond"])
     def test_reject_and_respond_never_run(self, kind: str) -> None:
         """Reject and respond both mean the call must not run."""
