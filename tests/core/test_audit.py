@@ -100,6 +100,19 @@ class TestTamper:
             c.execute("UPDATE audit_head SET last_hash = ?", (h,))
         assert not verify(p, key="k1").ok
 
+    def test_a_keyed_export_verifies_against_its_head(self, tmp_path: Path) -> None:
+        """The head a caller gives is theirs to vouch for: a keyed export ending there verifies, one cut short
+        does not."""
+        rec = fill(tmp_path / "a.db", 4, key="k1")
+        records = list(rec.records())
+        rec.close()
+        out = tmp_path / "x.jsonl"
+        out.write_text("".join(r.to_json() + "\n" for r in records), encoding="utf-8")
+        head = (records[-1].seq, records[-1].hash)
+        assert verify(out, key="k1", head=head).ok
+        out.write_text("".join(r.to_json() + "\n" for r in records[:3]), encoding="utf-8")
+        assert verify(out, key="k1").ok and not verify(out, key="k1", head=head).ok
+
     def test_keyed_truncation_with_the_head_mac_cleared(self, tmp_path: Path) -> None:
         """With a key, dropping the newest rows and clearing the head's MAC (which only the key holder can
         write) is caught: the rows left are validly keyed, so the unsigned head is what gives it away."""
@@ -299,6 +312,23 @@ class TestCli:
         assert len(out.read_text(encoding="utf-8").splitlines()) == 3
         bad = self.run("audit", "verify", str(out))
         assert bad.returncode == 1 and "record 2" in bad.stderr
+
+    def test_a_truncated_export_fails_against_the_head_export_printed(self, tmp_path: Path) -> None:
+        """An export has no head: without one, dropping its newest lines leaves a valid chain. export prints
+        the head to keep, and verify --head fails a shorter file."""
+        p = tmp_path / "a.db"
+        fill(p, 5).close()
+        out = tmp_path / "x.jsonl"
+        exp = self.run("audit", "export", str(p), "-o", str(out))
+        head = exp.stderr.split("--head ")[1].split()[0]
+        assert head.startswith("5:")
+        assert self.run("audit", "verify", str(out), "--head", head).returncode == 0
+        out.write_text("".join(out.read_text(encoding="utf-8").splitlines(keepends=True)[:4]), encoding="utf-8")
+        assert self.run("audit", "verify", str(out)).returncode == 0  # why the head is needed
+        cut = self.run("audit", "verify", str(out), "--head", head)
+        assert cut.returncode == 1 and "head says 5 records" in cut.stderr
+        on_sqlite = self.run("audit", "verify", str(p), "--head", head)
+        assert on_sqlite.returncode == 2 and "JSONL export only" in on_sqlite.stderr
 
     def test_tail_missing_file_is_one_line(self, tmp_path: Path) -> None:
         """A missing audit file is a one-line error with exit 2."""

@@ -17,6 +17,9 @@ def register(sub: Any) -> None:
     v.add_argument("path", help="SQLite audit file or JSONL export")
     v.add_argument("--anchor", metavar="SEQ:HASH",
                    help="a JSONL export of a bounded in-memory trail starts after this record (MemoryRecorder.anchor)")
+    v.add_argument("--head", metavar="SEQ:HASH",
+                   help="a JSONL export must end with this record (airs audit export prints it): a truncated "
+                        "export fails")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=verify)
     t = asub.add_parser("tail", help="print the newest records")
@@ -34,7 +37,8 @@ def register(sub: Any) -> None:
 def verify(args: argparse.Namespace) -> int:
     from ..audit import verify as verify_path
 
-    result = verify_path(args.path, anchor=_anchor(args.anchor) if args.anchor else None)
+    result = verify_path(args.path, anchor=_anchor(args.anchor, "--anchor") if args.anchor else None,
+                         head=_anchor(args.head, "--head") if args.head else None)
     if args.json:
         print(json.dumps({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
                           "first_bad_seq": result.first_bad_seq, "problem": result.problem or None,
@@ -44,12 +48,12 @@ def verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
-def _anchor(text: str) -> tuple[int, str]:
+def _anchor(text: str, option: str) -> tuple[int, str]:
     from .._errors import AuditError
 
     seq, _, digest = text.partition(":")
     if not (seq.isdigit() and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
-        msg = f"--anchor takes SEQ:HASH (a record number and its 64-hex-digit hash), not {text!r}"
+        msg = f"{option} takes SEQ:HASH (a record number and its 64-hex-digit hash), not {text!r}"
         raise AuditError(msg)
     return int(seq), digest
 
@@ -74,10 +78,14 @@ def export(args: argparse.Namespace) -> int:
     records = read_trail(args.path)
     first = next(records, None)  # a missing or unreadable trail fails before the output file is made
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    last = None
     try:
         for r in itertools.chain(() if first is None else (first,), records):
             out.write(r.to_json() + "\n")
+            last = r
     finally:
         if args.output:
             out.close()
+    if last is not None:  # an export has no head of its own: what to keep to find it truncated later
+        print(f"exported to record {last.seq}; verify it later with --head {last.seq}:{last.hash}", file=sys.stderr)
     return 0

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from .._errors import AuditError
-from ._chain import GENESIS, AuditRecord, VerifyResult, audit_key, entry_hash, read_entry, verify_records
+from ._chain import (
+    GENESIS,
+    AuditRecord,
+    VerifyResult,
+    audit_key,
+    entry_hash,
+    head_mac,
+    read_entry,
+    verify_records,
+)
 from ._memory import DEFAULT_MAX_RECORDS, MemoryRecorder
 from ._sqlite import SQLiteRecorder, verify_sqlite
 
@@ -43,28 +52,35 @@ def open_recorder(audit: FlightRecorder | str | os.PathLike[str] | None = None) 
 
 
 def verify(path: str | os.PathLike[str], *, key: bytes | str | None = None,
-           anchor: tuple[int, str] | None = None) -> VerifyResult:
+           anchor: tuple[int, str] | None = None, head: tuple[int, str] | None = None) -> VerifyResult:
     """Verify a SQLite audit file or a JSONL export (``anchor``: where an export of a bounded in-memory
-    trail starts, its ``MemoryRecorder.anchor``; JSONL only)."""
+    trail starts, its ``MemoryRecorder.anchor``; ``head``: the record an export must end with; JSONL only)."""
     p = Path(path)
     if p.suffix in (".jsonl", ".ndjson"):
-        return verify_jsonl(p, key=key, anchor=anchor or (0, GENESIS))
-    if anchor is not None:
-        msg = "an anchor applies to a JSONL export only: a SQLite trail starts at its first record"
+        return verify_jsonl(p, key=key, anchor=anchor or (0, GENESIS), head=head)
+    if anchor is not None or head is not None:
+        msg = ("an anchor or a head applies to a JSONL export only: a SQLite trail starts at its first record "
+               "and keeps its own head")
         raise AuditError(msg)
     return verify_sqlite(p, key=key)
 
 
 def verify_jsonl(path: str | os.PathLike[str], *, key: bytes | str | None = None,
-                 anchor: tuple[int, str] = (0, GENESIS)) -> VerifyResult:
+                 anchor: tuple[int, str] = (0, GENESIS), head: tuple[int, str] | None = None) -> VerifyResult:
     """Verify a JSONL export. A file that starts mid-chain (written from a ``MemoryRecorder`` that dropped
-    its oldest records) fails as missing its start unless given that recorder's ``anchor``."""
+    its oldest records) fails as missing its start unless given that recorder's ``anchor``. An export has no
+    head of its own, so dropping its newest lines leaves a valid chain: given the ``head`` noted when it was
+    made (``(seq, hash)`` of its last record, which ``airs audit export`` prints), a shorter or longer file
+    fails."""
     rows: list[tuple[int, str, str]] = []
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if line.strip():
                 rows.append(_jsonl_row(line, rows[-1][0] if rows else anchor[0]))
-    return verify_records(rows, key=audit_key(key), anchor=anchor)
+    k = audit_key(key)
+    # the caller vouches for the head: signed here, so a keyed check does not take it for a forged one
+    signed = None if head is None else (head[0], head[1], head_mac(head[0], head[1], k) if k else None)
+    return verify_records(rows, key=k, anchor=anchor, head=signed)
 
 
 def _jsonl_row(line: str, previous_seq: int) -> tuple[int, str, str]:
