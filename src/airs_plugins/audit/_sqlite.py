@@ -141,14 +141,7 @@ class SQLiteRecorder:
 
 def verify_sqlite(path: str | os.PathLike[str], *, key: bytes | str | None = None) -> VerifyResult:
     p = Path(path)
-    if not p.exists():
-        msg = f"no audit database at {p}"
-        raise AuditError(msg)
-    try:
-        conn = _connect_ro(p)
-    except sqlite3.Error as exc:
-        msg = f"cannot open audit database {p}: {exc}"
-        raise AuditError(msg) from exc
+    conn = _open_ro(p)
     try:
         # one read transaction: the head and the rows from the same snapshot, or a record a live recorder
         # appends between the two reads looks like rows added behind the head's back
@@ -172,14 +165,7 @@ def read_trail(path: str | os.PathLike[str], *, newest: int | None = None) -> It
     writing to the file: no schema is added and its journal mode is left alone (what is read may be evidence).
     A damaged entry comes as ``{"damaged": <its text>}``, which no verification passes."""
     p = Path(path)
-    if not p.is_file():
-        msg = f"no audit database at {p}"
-        raise AuditError(msg)
-    try:
-        conn = _connect_ro(p)
-    except sqlite3.Error as exc:
-        msg = f"cannot open audit database {p}: {exc}"
-        raise AuditError(msg) from exc
+    conn = _open_ro(p)
     try:
         if newest is None:
             rows: Any = conn.execute("SELECT seq, hash, entry FROM audit ORDER BY seq")
@@ -194,6 +180,18 @@ def read_trail(path: str | os.PathLike[str], *, newest: int | None = None) -> It
         raise AuditError(msg) from exc
     finally:
         conn.close()
+
+
+def _open_ro(p: Path) -> sqlite3.Connection:
+    """A read-only connection to the trail at ``p``, or an :class:`AuditError` saying why there is none."""
+    if not p.is_file():
+        msg = f"no audit database at {p}"
+        raise AuditError(msg)
+    try:
+        return _connect_ro(p)
+    except sqlite3.Error as exc:
+        msg = f"cannot open audit database {p}: {exc}"
+        raise AuditError(msg) from exc
 
 
 def _connect_ro(p: Path) -> sqlite3.Connection:
