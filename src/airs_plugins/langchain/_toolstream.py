@@ -10,7 +10,8 @@ after the guard, and no ``tool-output-delta`` does (the pieces are the raw outpu
 reported, as LangGraph reports it: a blocked call and a result replayed from the ledger have no run to report,
 and a result held for a reviewer pauses the run first (the graph's ``messages`` / ``updates`` carry them).
 
-``astream_events`` (and ``astream_log``) stream the same tool run from inside it: ``on_tool_end`` with the raw
+``astream_events`` (and ``astream_log``, and ``stream_mode="messages"`` for a model run inside a tool) stream
+the same tool run from inside it: ``on_tool_end`` with the raw
 output, ``on_tool_error`` with the raw exception. Their handler stays on the tool's run, so its start streams
 as it happens, but through a stand-in that keeps the end of the tool's own run back until the guard has decided,
 and then passes on the answer AIRS gives (as above: a guarded error for a tool that raised). Everything the tool
@@ -34,7 +35,9 @@ from langchain_core.callbacks.manager import handle_event
 from langgraph.errors import GraphBubbleUp
 
 _HANDLER = "StreamToolCallHandler"
-_EVENT_HANDLERS = frozenset({"_AstreamEventsCallbackHandler", "LogStreamCallbackHandler"})
+_EVENT_HANDLERS = frozenset({"_AstreamEventsCallbackHandler", "LogStreamCallbackHandler", "StreamMessagesHandler"})
+"""Handlers that stream what runs inside a tool's run as it happens (``StreamMessagesHandler``: a worker agent's
+tokens, which are the tool's raw answer)."""
 
 
 def _streams_tools(handler: Any) -> bool:

@@ -380,3 +380,42 @@ def test_astream_events_keeps_back_a_custom_event_a_guarded_tool_dispatches() ->
     events = asyncio.run(collect())
     assert [e["data"]["output"].content for e in events if e["event"] == "on_tool_end"] == ["the key is [REDACTED]"]
     assert SECRET not in repr(events)
+
+
+def worker_messages(adapter: str, said: str, use_async: bool) -> list[Any]:
+    helper = GenericFakeChatModel(messages=iter([AIMessage(said)]))
+
+    @tool
+    def ask_worker(q: str) -> str:
+        """Ask a worker agent."""
+        return str(helper.invoke(q).content)
+
+    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
+    shield = make_shield()
+    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+             if adapter == "middleware" else
+             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    inputs = {"messages": [HumanMessage("hi")]}
+    if not use_async:
+        return [chunk for chunk, _meta in graph.stream(inputs, new_config(), stream_mode="messages")]
+
+    async def collect() -> list[Any]:
+        return [chunk async for chunk, _meta in graph.astream(inputs, new_config(), stream_mode="messages")]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_the_messages_stream_never_carries_a_worker_models_raw_answer(adapter: str, use_async: bool) -> None:
+    """A tool that asks a model (a worker agent) answers with what the model says: ``stream_mode="messages"``
+    streamed the model's tokens, the secret with them, while the tool's answer was redacted."""
+    chunks = worker_messages(adapter, f"the key is {SECRET}", use_async)
+    assert "the key is [REDACTED]" in str([c.content for c in chunks])
+    assert SECRET not in repr(chunks)
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_the_messages_stream_carries_a_worker_models_answer_that_passed(adapter: str) -> None:
+    chunks = worker_messages(adapter, "the office opens at nine", use_async=False)
+    assert any(type(c).__name__ == "AIMessageChunk" and "nine" in str(c.content) for c in chunks)
