@@ -20,6 +20,10 @@ returns, a worker agent's model streams its answer token by token): those events
 and passed on, in order, only when the guard let the answer through unchanged; the chunks such a run streams
 (``on_chain_stream``) are not, as they cannot be kept. A run that pauses for a reviewer after the tool ran has
 its start streamed, nothing else.
+
+A graph run inside a tool (a worker agent) streams its steps (``updates``, ``values``, ...) to the parent
+graph's stream when that was asked with ``subgraphs=True``: its writes are kept back the same way, and passed
+on only with an answer the guard let through unchanged.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from langchain_core.callbacks.manager import handle_event
 from langgraph.errors import GraphBubbleUp
 
 _HANDLER = "StreamToolCallHandler"
+_GRAPH_STREAM = "__pregel_stream"
+"""LangGraph's ``CONFIG_KEY_STREAM``: the parent graph's stream, which a graph run inside a node writes to."""
 _EVENT_HANDLERS = frozenset({"_AstreamEventsCallbackHandler", "LogStreamCallbackHandler", "StreamMessagesHandler"})
 """Handlers that stream what runs inside a tool's run as it happens (``StreamMessagesHandler``: a worker agent's
 tokens, which are the tool's raw answer)."""
@@ -209,11 +215,16 @@ class ToolStream:
         self.handlers: list[Any] = []
         self._recorder = _Recorder()
         self._deferred: dict[int, _Deferred] = {}
+        self._graphs: dict[int, Any] = {}
+        """A stand-in for the parent graph's stream (``subgraphs=True``) per stream, which a graph run inside the
+        tool (a worker agent) writes its steps to: its raw answer, the raw results of its tools."""
+        self._chunks: list[tuple[Any, Any]] = []
+        """What those graphs wrote, with the stream it was written to, in order, until the guard decided."""
 
     @property
     def watched(self) -> bool:
         """Whether anything streams this call's tool events."""
-        return bool(self.handlers or self._deferred)
+        return bool(self.handlers or self._deferred or self._graphs)
 
     def callbacks(self, callbacks: Any) -> Any:
         """``callbacks`` without the ``tools`` stream handlers (which are kept), plus the recorder, and with
@@ -250,10 +261,31 @@ class ToolStream:
         return self._deferred.setdefault(id(handler), _Deferred.of(handler))
 
     def config(self, config: Any) -> Any:
-        """A run config whose callbacks are :meth:`callbacks`'s."""
-        if not isinstance(config, Mapping) or config.get("callbacks") is None:
+        """A run config whose callbacks are :meth:`callbacks`'s, and whose parent graph stream (there with
+        ``subgraphs=True``) keeps what a graph run inside the tool writes to it until the guard decided."""
+        if not isinstance(config, Mapping):
             return config
-        return {**config, "callbacks": self.callbacks(config["callbacks"])}
+        out = dict(config)
+        if config.get("callbacks") is not None:
+            out["callbacks"] = self.callbacks(config["callbacks"])
+        conf = config.get("configurable")
+        graph = conf.get(_GRAPH_STREAM) if isinstance(conf, Mapping) else None
+        if graph is not None and isinstance(conf, Mapping):
+            out["configurable"] = {**conf, _GRAPH_STREAM: self._graph_stand_in(graph)}
+        return out
+
+    def _graph_stand_in(self, graph: Any) -> Any:
+        if id(graph) not in self._graphs:
+            from langgraph.pregel.protocol import StreamProtocol
+
+            self._graphs[id(graph)] = StreamProtocol(lambda chunk: self._chunks.append((graph, chunk)),
+                                                     set(graph.modes))
+        return self._graphs[id(graph)]
+
+    def _release_chunks(self, untouched: bool) -> None:
+        chunks, self._chunks = self._chunks, []
+        for graph, chunk in chunks if untouched else ():
+            graph(chunk)
 
     def _keep(self, found: list[Any]) -> None:
         self.handlers.extend(h for h in found if h not in self.handlers)
@@ -262,6 +294,7 @@ class ToolStream:
         """Report the run with the answer AIRS gives: ``output`` (the guarded ToolMessage or Command), or, for
         a tool that raised, ``text`` (the guarded error) as its error; ``untouched`` when the guard let the
         tool's answer through as it was (what ran inside the tool is then streamed too)."""
+        self._release_chunks(untouched)
         for deferred in self._deferred.values():
             deferred.release(output, GuardedToolError(text) if deferred.own.raised else None, untouched)
         self._report(output, GuardedToolError(text) if self._recorder.raised else None)
@@ -275,7 +308,8 @@ class ToolStream:
         except GraphBubbleUp:
             raise
         except Exception as exc:
-            for deferred in self._deferred.values():  # not known to be the tool's own clean error: nothing inside
+            self._release_chunks(False)  # not known to be the tool's own clean error: nothing of what ran inside
+            for deferred in self._deferred.values():
                 deferred.release(None, exc)
             self._report(None, exc)
             raise

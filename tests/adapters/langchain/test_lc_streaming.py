@@ -419,3 +419,42 @@ def test_the_messages_stream_never_carries_a_worker_models_raw_answer(adapter: s
 def test_the_messages_stream_carries_a_worker_models_answer_that_passed(adapter: str) -> None:
     chunks = worker_messages(adapter, "the office opens at nine", use_async=False)
     assert any(type(c).__name__ == "AIMessageChunk" and "nine" in str(c.content) for c in chunks)
+
+
+def worker_steps(adapter: str, said: str, use_async: bool) -> list[Any]:
+    @tool
+    def ask_worker(q: str) -> str:
+        """Ask a worker agent."""
+        worker = create_agent(GenericFakeChatModel(messages=iter([AIMessage(said)])), [])
+        return str(worker.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
+
+    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
+    shield = make_shield()
+    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+             if adapter == "middleware" else
+             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    inputs = {"messages": [HumanMessage("hi")]}
+    if not use_async:
+        return list(graph.stream(inputs, new_config(), stream_mode=["updates", "values"], subgraphs=True))
+
+    async def collect() -> list[Any]:
+        return [part async for part in graph.astream(inputs, new_config(), stream_mode=["updates", "values"],
+                                                     subgraphs=True)]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_subgraph_streaming_never_carries_a_worker_agents_raw_answer(adapter: str, use_async: bool) -> None:
+    """``subgraphs=True`` hands a graph run inside a tool (a worker agent) the parent's stream, which it writes
+    its steps to as they happen: the worker's answer, the secret in it, while the tool's answer was redacted."""
+    parts = worker_steps(adapter, f"the key is {SECRET}", use_async)
+    assert "the key is [REDACTED]" in repr(parts)
+    assert SECRET not in repr(parts)
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_subgraph_streaming_carries_the_steps_of_a_worker_whose_answer_passed(adapter: str) -> None:
+    parts = worker_steps(adapter, "the office opens at nine", use_async=False)
+    assert any(namespace and "nine" in repr(chunk) for namespace, _mode, chunk in parts)
