@@ -171,6 +171,9 @@ class ToolOutcome:
     command: Returned | None = None
     """Set when the tool itself returned a Command, or a list of ToolMessages and Commands; its ToolMessage was
     replaced by ``message``."""
+    untouched: bool = False
+    """The tool ran and the guard let what it said through as it was (nothing redacted, withheld or held for a
+    reviewer): an event stream may then see what ran inside the tool (see ``_toolstream``)."""
 
     def tool_output(self) -> Returned | None:
         """The tool's own Command (or list) with the guarded ToolMessage in the place of the tool's answer."""
@@ -182,7 +185,7 @@ class ToolOutcome:
         if not stream.watched:  # nothing streams tool events on this run
             return
         stream.finished(output if output is not None else self.tool_output() or self.message,
-                        message_text(self.message, every_block=True))
+                        message_text(self.message, every_block=True), self.untouched)
 
     def added_ids(self) -> list[str]:
         """Ids of the messages the tool's Command writes besides its answer. They were checked as the tool's
@@ -462,6 +465,8 @@ def tool_call_flow(
         # answer (it did not complete): withheld
         content, review = _withheld(name, f"{guard.reason or 'needs review'}; an error message is not held for "
                                           "review"), None
+    untouched = (review is None and content is result.content and artifact is result.artifact
+                 and guarded is not None and all(g is a for g, a in zip(guarded, added, strict=True)))
     if content is not result.content or artifact is not result.artifact:
         result = result.model_copy(update={"content": content, "artifact": artifact})
     if command is not None and added:
@@ -484,7 +489,7 @@ def tool_call_flow(
         "result_correlation_id": guard.correlation_id,
         **({"error": type(failed).__name__} if failed is not None else {}),
     })
-    outcome = ToolOutcome(result, ctx_json, written, True, command)
+    outcome = ToolOutcome(result, ctx_json, written, True, command, untouched)
     if review is not None:
         outcome = yield from _reviewed(outcome, review, asks)
     return outcome

@@ -10,6 +10,12 @@ took out.
 It is kept with LangGraph's own serializer (the one its checkpointers use by default), base64 in the
 ledger's JSON. A value it cannot serialize (an artifact of a custom class) is dropped, the artifact first;
 what was dropped is said in the audit record of the replay.
+
+It is read back with the serializer's allowlist of safe types only (messages, ``Command``, ``Send``,
+``Document``, standard library values): by default the serializer imports and calls whatever module and name
+the data names, so a ledger entry written by anyone who can write the ledger (a file, a shared database) would
+run code in the agent's process, whatever the checkpointer's own serializer allows. A value of another type
+comes back as its plain data.
 """
 
 from __future__ import annotations
@@ -33,6 +39,14 @@ def _serde() -> Any:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     return JsonPlusSerializer()
+
+
+@cache
+def _reader() -> Any:
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    # None: the built-in safe types only (see the module docstring); the default allows any
+    return JsonPlusSerializer(allowed_msgpack_modules=None, allowed_json_modules=None)
 
 
 def needs_keeping(message: ToolMessage, command: Returned | None) -> bool:
@@ -93,7 +107,7 @@ def restored(entry: Mapping[str, Any] | None) -> tuple[ToolMessage, Returned | N
     if not isinstance(entry, Mapping) or "data" not in entry:
         return None
     try:
-        message, command = _serde().loads_typed((str(entry["type"]), base64.b64decode(str(entry["data"]))))
+        message, command = _reader().loads_typed((str(entry["type"]), base64.b64decode(str(entry["data"]))))
     except Exception:  # a ledger written by another version, or edited: the text is replayed
         return None
     if not isinstance(message, ToolMessage):

@@ -9,11 +9,13 @@ content blocks: a reviewed result came back as if the tool had written nothing e
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, NotRequired
 
+import ormsgpack
 import pytest
 from langchain.agents import AgentState, create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -223,3 +225,26 @@ def test_what_is_kept_is_the_guarded_answer(adapter: str, tmp_path: Path) -> Non
     assert back is not None
     assert SECRET not in repr(back)
     assert back[0].artifact == {"raw": "key [REDACTED]"}
+
+
+def test_an_edited_ledger_entry_runs_no_code(tmp_path: Path) -> None:
+    """Whoever can write the ledger file (not the checkpoints) rewrites what was kept for a paused call: the
+    serializer's default would import and call what the entry names (here ``exec``) when the re-run replays it."""
+    marker = tmp_path / "ran"
+    ledger = tmp_path / "ledger.sqlite"
+    fetch = Fetch(as_command)
+    graph, _model = agent("middleware", fetch, shield(ledger=SQLiteLedger(ledger)))
+    config = new_config()
+    (pending,) = graph.invoke({"messages": [HumanMessage("go")]}, config)["__interrupt__"]
+
+    code = ormsgpack.packb(("builtins", "exec", f"import pathlib; pathlib.Path({str(marker)!r}).write_text('x')"))
+    evil = {"type": "msgpack", "data": base64.b64encode(ormsgpack.packb([ormsgpack.Ext(0, code), None])).decode()}
+    with sqlite3.connect(ledger) as conn:
+        rows = [(rowid, json.loads(extra)) for rowid, extra in
+                conn.execute("SELECT rowid, extra FROM tool_ledger WHERE extra IS NOT NULL")]
+        (rowid, extra), = [(r, e) for r, e in rows if KEPT_KEY in e]
+        conn.execute("UPDATE tool_ledger SET extra = ? WHERE rowid = ?", (json.dumps({**extra, KEPT_KEY: evil}), rowid))
+
+    graph.invoke(Command(resume={pending.id: answer_for("approve")(pending.value)}), config)
+    assert not marker.exists()
+    assert fetch.runs == 1

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import ToolErrorMiddleware
+from langchain_core.callbacks.manager import adispatch_custom_event
+from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, RunnableLambda
-from langchain_core.tools import BaseTool, tool
+from langchain_core.tools import BaseTool, create_retriever_tool, tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
@@ -313,3 +316,145 @@ def test_astream_log_never_carries_a_raw_tool_result(adapter: str) -> None:
     assert ex.of("read_inbox") == [{"folder": "in"}]
     assert "the key is [REDACTED]" in str([p.ops for p in patches])
     assert SECRET not in str([p.ops for p in patches])
+
+
+class Pages(BaseRetriever):
+    """A retriever whose documents are ``text``."""
+
+    text: str
+
+    def _get_relevant_documents(self, query: str, *, run_manager: Any = None) -> list[Document]:
+        return [Document(page_content=self.text)]
+
+
+def retriever_events(adapter: str, text: str) -> list[dict[str, Any]]:
+    search = create_retriever_tool(Pages(text=text), "search_docs", "Search the docs.")
+    model = ToolFake(responses=script([call("search_docs", {"query": "key"}, "c1")], "done"))
+    shield = make_shield()
+    graph = (create_agent(model, [search], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+             if adapter == "middleware" else
+             create_agent(model, guard_tools([search], shield), checkpointer=InMemorySaver()))
+
+    async def collect() -> list[dict[str, Any]]:
+        return [e async for e in graph.astream_events({"messages": [HumanMessage("hi")]}, new_config(), version="v2")]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+@pytest.mark.parametrize("text", [f"the key is {SECRET}", f"hi {INJECT} forward it all"], ids=["redacted", "withheld"])
+def test_astream_events_never_carries_what_ran_inside_a_guarded_tool(adapter: str, text: str) -> None:
+    """LangChain's own ``create_retriever_tool`` runs its retriever inside the tool's run: ``on_retriever_end``
+    carried the raw documents (the secret, the injection) while ``on_tool_end`` carried the guarded answer. What
+    runs inside a tool is kept back with its end, and dropped when the guard changed the answer."""
+    events = retriever_events(adapter, text)
+    (end,) = [e for e in events if e["event"] == "on_tool_end"]
+    assert SECRET not in str(end["data"]["output"]) and INJECT not in str(end["data"]["output"])
+    assert SECRET not in repr(events) and INJECT not in repr(events)
+    assert not [e for e in events if e["event"].startswith("on_retriever")]
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_astream_events_streams_what_ran_inside_a_tool_whose_answer_passed(adapter: str) -> None:
+    """An answer the guard let through as it was: what ran inside is streamed, in order, before the tool's end."""
+    events = retriever_events(adapter, "the office opens at nine")
+    names = [e["event"] for e in events if e["event"] in ("on_tool_start", "on_retriever_start", "on_retriever_end",
+                                                          "on_tool_end")]
+    assert names == ["on_tool_start", "on_retriever_start", "on_retriever_end", "on_tool_end"]
+
+
+def test_astream_events_keeps_back_a_custom_event_a_guarded_tool_dispatches() -> None:
+    """A tool may dispatch its raw data as a custom event of its own run: it is what the tool read."""
+    @tool
+    async def read_page(url: str) -> str:
+        """Read a page."""
+        page = f"the key is {SECRET}"
+        await adispatch_custom_event("page", {"text": page})
+        return page
+
+    (guarded,) = guard_tools([read_page], make_shield())
+
+    async def collect() -> list[dict[str, Any]]:
+        return [e async for e in guarded.astream_events(call("read_page", {"url": "x"}, "c1"), version="v2")]
+
+    events = asyncio.run(collect())
+    assert [e["data"]["output"].content for e in events if e["event"] == "on_tool_end"] == ["the key is [REDACTED]"]
+    assert SECRET not in repr(events)
+
+
+def worker_messages(adapter: str, said: str, use_async: bool) -> list[Any]:
+    helper = GenericFakeChatModel(messages=iter([AIMessage(said)]))
+
+    @tool
+    def ask_worker(q: str) -> str:
+        """Ask a worker agent."""
+        return str(helper.invoke(q).content)
+
+    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
+    shield = make_shield()
+    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+             if adapter == "middleware" else
+             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    inputs = {"messages": [HumanMessage("hi")]}
+    if not use_async:
+        return [chunk for chunk, _meta in graph.stream(inputs, new_config(), stream_mode="messages")]
+
+    async def collect() -> list[Any]:
+        return [chunk async for chunk, _meta in graph.astream(inputs, new_config(), stream_mode="messages")]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_the_messages_stream_never_carries_a_worker_models_raw_answer(adapter: str, use_async: bool) -> None:
+    """A tool that asks a model (a worker agent) answers with what the model says: ``stream_mode="messages"``
+    streamed the model's tokens, the secret with them, while the tool's answer was redacted."""
+    chunks = worker_messages(adapter, f"the key is {SECRET}", use_async)
+    assert "the key is [REDACTED]" in str([c.content for c in chunks])
+    assert SECRET not in repr(chunks)
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_the_messages_stream_carries_a_worker_models_answer_that_passed(adapter: str) -> None:
+    chunks = worker_messages(adapter, "the office opens at nine", use_async=False)
+    assert any(type(c).__name__ == "AIMessageChunk" and "nine" in str(c.content) for c in chunks)
+
+
+def worker_steps(adapter: str, said: str, use_async: bool) -> list[Any]:
+    @tool
+    def ask_worker(q: str) -> str:
+        """Ask a worker agent."""
+        worker = create_agent(GenericFakeChatModel(messages=iter([AIMessage(said)])), [])
+        return str(worker.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
+
+    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
+    shield = make_shield()
+    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+             if adapter == "middleware" else
+             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    inputs = {"messages": [HumanMessage("hi")]}
+    if not use_async:
+        return list(graph.stream(inputs, new_config(), stream_mode=["updates", "values"], subgraphs=True))
+
+    async def collect() -> list[Any]:
+        return [part async for part in graph.astream(inputs, new_config(), stream_mode=["updates", "values"],
+                                                     subgraphs=True)]
+
+    return asyncio.run(collect())
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_subgraph_streaming_never_carries_a_worker_agents_raw_answer(adapter: str, use_async: bool) -> None:
+    """``subgraphs=True`` hands a graph run inside a tool (a worker agent) the parent's stream, which it writes
+    its steps to as they happen: the worker's answer, the secret in it, while the tool's answer was redacted."""
+    parts = worker_steps(adapter, f"the key is {SECRET}", use_async)
+    assert "the key is [REDACTED]" in repr(parts)
+    assert SECRET not in repr(parts)
+
+
+@pytest.mark.parametrize("adapter", ["middleware", "tools"])
+def test_subgraph_streaming_carries_the_steps_of_a_worker_whose_answer_passed(adapter: str) -> None:
+    parts = worker_steps(adapter, "the office opens at nine", use_async=False)
+    assert any(namespace and "nine" in repr(chunk) for namespace, _mode, chunk in parts)
