@@ -46,7 +46,7 @@ from langgraph.types import Command
 
 from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
-from .._error_text import error_text
+from .._error_text import error_text, read_whole
 from .._joined import joined, split_joined
 from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
@@ -437,8 +437,9 @@ def tool_call_flow(
     leaves = _leaves(result.artifact)
     payload, parts = _payload(result.content, added, leaves or [])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
-    if failed is not None and guard.passes_unnoticed(payload, ctx):
-        # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries
+    if failed is not None and guard.passes_unnoticed(payload, ctx) and read_whole(failed):
+        # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries (unless
+        # it says more than was read: then it goes on as the message of what was)
         ledger.complete(key, slot, f"tool raised {type(failed).__name__}", status=FAILED)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(failed).__name__})
