@@ -21,22 +21,39 @@ def error_text(exc: BaseException) -> str:
 def error_parts(exc: BaseException) -> list[str]:
     """What :func:`error_text` joins, each thing said once (``"boom"`` adds nothing to ``"ValueError: boom"``)."""
     parts: list[str] = []
-    seen: set[int] = set()
-    pending: list[BaseException] = [exc]
-    while pending and len(seen) < _ERROR_PARTS:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
+    for current in _chain(exc)[0]:
         for said in _said(current):
             if said and not any(said in part for part in parts):
                 parts.append(said)
+    return parts
+
+
+def read_whole(exc: BaseException) -> bool:
+    """Whether :func:`error_parts` reads all ``exc`` can say. Past ``_ERROR_PARTS`` exceptions (a long chain of
+    retries, each raised from the last) the rest is unread: a guard must not pass such an exception on as it is,
+    since a traceback would print what nobody checked."""
+    return _chain(exc)[1]
+
+
+def _chain(exc: BaseException) -> tuple[list[BaseException], bool]:
+    """``exc`` and the exceptions it was raised from or groups, at most ``_ERROR_PARTS``; and whether that is all."""
+    found: list[BaseException] = []
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        if len(found) == _ERROR_PARTS:
+            return found, False
+        seen.add(id(current))
+        found.append(current)
         if isinstance(current, BaseExceptionGroup):
             pending.extend(current.exceptions)
         cause = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
         if cause is not None:
             pending.append(cause)
-    return parts
+    return found, True
 
 
 def _said(exc: BaseException) -> list[str]:

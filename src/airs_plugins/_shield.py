@@ -313,23 +313,25 @@ class Shield:
         return req
 
     def resolve_approval(self, request: ApprovalRequest, answer: Any, *,
-                         now: datetime | None = None) -> Decision:
+                         now: datetime | None = None, tool_args: Mapping[str, Any] | None = None) -> Decision:
         """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
 
         Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An answer that
         cannot be read as an ``ApprovalDecision`` ⇒ block, its reason saying what a valid answer looks like.
         An edit is re-checked as a new tool call (a block there stands); a respond or reject never runs the
-        tool.
+        tool. ``tool_args``: the arguments the approved call runs with, for the re-check of a request raised
+        under another policy (the request shows them with secrets masked, so it cannot stand in for them).
         """
-        return drive(self._resolution(request, answer, now), self.check)
+        return drive(self._resolution(request, answer, now, tool_args), self.check)
 
     async def aresolve_approval(self, request: ApprovalRequest, answer: Any, *,
-                                now: datetime | None = None) -> Decision:
+                                now: datetime | None = None,
+                                tool_args: Mapping[str, Any] | None = None) -> Decision:
         """The async twin of :meth:`resolve_approval` (the edit re-check awaits the judge)."""
-        return await adrive(self._resolution(request, answer, now), self.acheck)
+        return await adrive(self._resolution(request, answer, now, tool_args), self.acheck)
 
-    def _resolution(self, request: ApprovalRequest, answer: Any,
-                    now: datetime | None) -> Generator[Subject, Decision, Decision]:
+    def _resolution(self, request: ApprovalRequest, answer: Any, now: datetime | None,
+                    tool_args: Mapping[str, Any] | None) -> Generator[Subject, Decision, Decision]:
         decisions = answer if isinstance(answer, (list, tuple)) else [answer]
         try:
             parsed = [ApprovalDecision.coerce(a) for a in decisions]
@@ -349,13 +351,20 @@ class Shield:
             # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
             # under. The approval satisfies approval gates and taint, so only a block stands.
             ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
-            recheck = yield self.subject_tool_call(request.tool_name or "",
-                                                   (redacted_args if action is Action.REDACT else request.tool_args)
-                                                   or {}, context=ctx, tool_call_id=request.tool_call_id)
-            if recheck.action is Action.BLOCK:
-                why = "edited arguments blocked" if action is Action.REDACT else \
-                    "the policy in force now (changed since the request) blocks the call"
-                action, reason, redacted_args = Action.BLOCK, f"{why}: {recheck.reason}", None
+            runs = redacted_args if action is Action.REDACT else _runs_with(request, tool_args)
+            if runs is None and action is Action.ALLOW:
+                # what the request shows is not what runs (its secrets masked): re-checked, the masked arguments
+                # would pass a call the policy now blocks, or block one it allows
+                action, reason = Action.BLOCK, ("the policy changed since the request, and the arguments the call "
+                                                "runs with were not given to re-check it under the new one (the "
+                                                "request masks their secrets); denied, ask again")
+            else:
+                recheck = yield self.subject_tool_call(request.tool_name or "", runs or {}, context=ctx,
+                                                       tool_call_id=request.tool_call_id)
+                if recheck.action is Action.BLOCK:
+                    why = "edited arguments blocked" if action is Action.REDACT else \
+                        "the policy in force now (changed since the request) blocks the call"
+                    action, reason, redacted_args = Action.BLOCK, f"{why}: {recheck.reason}", None
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
@@ -498,6 +507,15 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
                 f"{first.name!r}, reject this call and let the model call that tool")
         return Action.REDACT, f"edited by {first.reviewer or 'reviewer'}"
     return Action.ALLOW, f"approved by {', '.join(sorted(approvers))}"
+
+
+def _runs_with(request: ApprovalRequest, tool_args: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The arguments an approved call runs with: the caller's, else the request's when they are the call's own
+    (None when the request masked a secret in them, see :func:`_evidence`)."""
+    if tool_args is not None:
+        return dict(tool_args)
+    masked = any(f.category == "secret" and (f.spans or f.redact_spans) for f in request.findings)
+    return None if masked else dict(request.tool_args or {})
 
 
 def _what_runs(answer: ApprovalDecision, request: ApprovalRequest) -> str:

@@ -84,6 +84,26 @@ class TestErrors:
                      "tools:\n  send:\n    <<: *base\n    risk_tier: HIGH\n", encoding="utf-8")
         assert load_policy(p).tool("send").risk_tier.value == "HIGH"
 
+    @pytest.mark.parametrize("merged", [
+        "{drop_db: {allow: false}, drop_db: {risk_tier: LOW}}",
+        "[{drop_db: {allow: false}, drop_db: {risk_tier: LOW}}]",
+    ])
+    def test_duplicate_key_in_a_merged_mapping_is_refused(self, tmp_path: Path, merged: str) -> None:
+        """A mapping written inside ``<<:`` is flattened into its parent, never read on its own: a key named
+        twice in it went unchecked, and the second ``drop_db`` silently undid the first's denial."""
+        p = tmp_path / "airs.yaml"
+        p.write_text(f"tools:\n  <<: {merged}\n", encoding="utf-8")
+        with pytest.raises(PolicyError, match="duplicate key 'drop_db'"):
+            load_policy(p)
+
+    def test_a_merged_mapping_read_again_is_not_a_duplicate(self, tmp_path: Path) -> None:
+        """A merge flattens the mapping it merges in place: read again through an alias, the keys it merged
+        and its own overrides of them looked like one key named twice, and a valid file was refused."""
+        p = tmp_path / "airs.yaml"
+        p.write_text("tools:\n  send: {<<: &send {<<: {side_effect: read}, side_effect: external}}\n"
+                     "  mail: *send\n", encoding="utf-8")
+        assert load_policy(p).tool("mail").side_effect.value == "external"
+
     def test_a_check_listed_twice_is_refused(self) -> None:
         """Routing reads one config per check id, so a second entry would silently take over the first's bands
         and action (here: an injection check made blind by the second entry's bands)."""

@@ -148,18 +148,36 @@ def _strict_yaml_loader() -> Any:
     from yaml.constructor import ConstructorError
 
     class StrictLoader(yaml.SafeLoader):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            # the mappings read so far: each once, before a merge flattens it (in place: read again, what it
+            # merged would look like keys of its own), and once only however often an alias merges it
+            self.checked: set[int] = set()
+
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             if isinstance(node, yaml.MappingNode):
-                seen: set[Any] = set()
-                for key_node, _value in node.value:
-                    if key_node.tag == "tag:yaml.org,2002:merge":
-                        continue  # ``<<: *base`` keys are overridden on purpose
-                    key = self.construct_object(key_node, deep=True)
-                    if isinstance(key, (str, int, float, bool)) or key is None:
-                        if (type(key), key) in seen:
-                            raise ConstructorError(None, None, f"duplicate key {key!r}: a key may appear once "
-                                                   "in a mapping", key_node.start_mark)
-                        seen.add((type(key), key))
+                self._refuse_duplicates(node)
             return super().construct_mapping(node, deep=deep)
+
+        def _refuse_duplicates(self, node: Any) -> None:
+            if id(node) in self.checked:
+                return
+            self.checked.add(id(node))
+            seen: set[Any] = set()
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    # ``<<: *base`` keys are overridden on purpose; but the merged mappings are flattened into
+                    # this one, never constructed on their own, so a duplicate inside one is checked here
+                    sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    for source in sources:
+                        if isinstance(source, yaml.MappingNode):
+                            self._refuse_duplicates(source)
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) or key is None:
+                    if (type(key), key) in seen:
+                        raise ConstructorError(None, None, f"duplicate key {key!r}: a key may appear once "
+                                               "in a mapping", key_node.start_mark)
+                    seen.add((type(key), key))
 
     return StrictLoader

@@ -106,21 +106,24 @@ def excerpt(text: str, spans: Sequence[tuple[int, int]], limit: int = ITEM_CHARS
         return text
     budget = limit - _HEAD
     keep: list[tuple[int, int]] = []
-    for start, stop in sorted((max(0, s - _AROUND), min(len(text), e + _AROUND)) for s, e in spans if 0 <= s <= e):
-        s, e = start, stop
-        if keep and s <= keep[-1][1]:  # overlaps the window before: grow that one instead
-            s, prev_end = keep.pop()
-            e = max(e, prev_end)
-            budget += prev_end - s
-        take = min(e - s, budget)
-        if take <= 0:
+    # the narrowest first: a broad span (a recital, an injected segment with its payload) taken in the order of
+    # the text would spend the room on its own start and leave the precise evidence after it out of sight
+    windows = sorted(((max(0, s - _AROUND), min(len(text), e + _AROUND)) for s, e in spans if 0 <= s <= e),
+                     key=lambda w: (w[1] - w[0], w[0]))
+    for start, stop in windows:
+        if budget <= 0:
             break
-        keep.append((s, s + take))
-        budget -= take
+        grown = _merge([*keep, (start, min(stop, start + budget))])  # adds at most ``budget`` characters
+        budget -= _covered(grown) - _covered(keep)
+        keep = grown
     if not keep:
         keep.append((len(text) - budget // 2, len(text)))
-    keep = _merge([(0, limit - sum(e - s for s, e in keep)), *keep])
+    keep = _merge([(0, limit - _covered(keep)), *keep])
     return _join(text, keep)
+
+
+def _covered(ranges: list[tuple[int, int]]) -> int:
+    return sum(e - s for s, e in ranges)
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

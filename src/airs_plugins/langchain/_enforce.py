@@ -46,7 +46,7 @@ from langgraph.types import Command
 
 from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
-from .._error_text import error_text
+from .._error_text import error_text, read_whole
 from .._joined import joined, split_joined
 from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
@@ -292,7 +292,7 @@ def ask(request: Mapping[str, Any]) -> Any:
 
 
 def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,
-                  answer: Any) -> Flow[Decision]:
+                  answer: Any, *, tool_args: Mapping[str, Any] | None = None) -> Flow[Decision]:
     """The decision the reviewer's answer to ``request`` resolves to, read once.
 
     LangGraph re-runs a paused task from its start on every later resume of it (a second interrupt in the
@@ -300,13 +300,15 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     re-run gets the same answer back from ``interrupt()``. Resolving it again would audit a second
     approval and judge the deadline anew, so that a call approved in time, which may have run since, would
     be denied as expired. The first resolution is kept in the ledger and every re-run takes it. A flow
-    step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge)."""
+    step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge).
+    ``tool_args``: the arguments a tool call runs with (see ``Shield.resolve_approval``)."""
     slot = RESOLVED + request.id
     kept = ledger.get(thread_id, slot) if thread_id is not None else None
     data = (kept.extra or {}).get("decision") if kept is not None and kept.state == "done" else None
     if isinstance(data, Mapping):
         return Decision.model_validate(data)
-    final: Decision = yield Ask("resolve_approval", (request, answer))
+    final: Decision = yield Ask("resolve_approval", (request, answer),
+                                {} if tool_args is None else {"tool_args": tool_args})
     if thread_id is not None:  # without a thread there is no checkpoint, so no re-run to keep it for
         ledger.claim(thread_id, slot, "approval")
         ledger.complete(thread_id, slot, "", status="resolved", extra={"decision": final.model_dump(mode="json")})
@@ -317,7 +319,7 @@ def resolve(rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any, ledger
             thread_id: str | None) -> Flow[dict[str, Any]]:
     """The human's answer → the final record (the request is the one recorded before the pause)."""
     request = ApprovalRequest.model_validate(rec["request"])
-    final = yield from resolved_once(ledger, thread_id, request, answer)
+    final = yield from resolved_once(ledger, thread_id, request, answer, tool_args=args)
     return decision_record(final, args, request=request)
 
 
@@ -438,8 +440,9 @@ def tool_call_flow(
     leaves = _leaves(result.artifact)
     payload, parts = _payload(result.content, added, leaves or [])
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
-    if failed is not None and guard.passes_unnoticed(payload, ctx):
-        # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries
+    if failed is not None and guard.passes_unnoticed(payload, ctx) and read_whole(failed):
+        # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries (unless
+        # it says more than was read: then it goes on as the message of what was)
         ledger.complete(key, slot, f"tool raised {type(failed).__name__}", status=FAILED)
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": True, "status": "error", "error": type(failed).__name__})

@@ -164,7 +164,7 @@ def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
         if answer is NOT_ASKED:
             resolved[call_id] = {**rec, "action": "block", "reason": "no human could be asked (fail closed)"}
             continue
-        final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer)
+        final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer, tool_args=args)
         new = decision_record(final, args, request=None)
         resolved[call_id] = {**new, "args_digest": args_digest(args), MESSAGE_ID: rec.get(MESSAGE_ID)}
     if resolved:

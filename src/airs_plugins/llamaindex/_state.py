@@ -208,11 +208,11 @@ class StoreState(RunState):
 
     def show_args(self, base: str, args: dict[str, Any]) -> None:
         shown = _SHOWN.get(self.ctx.store)
-        if shown is None:
-            shown = _SHOWN[self.ctx.store] = {}
+        if shown is None:  # nobody forwards this run's events (see forwarding): its arguments are not kept
+            return
         shown.pop(base, None)  # the newest last, so the bound drops the oldest
         shown[base] = dict(args)
-        while len(shown) > MAX_SHOWN:  # nobody forwards the events of an agent run without AIRSWorkflow
+        while len(shown) > MAX_SHOWN:  # calls whose events were never forwarded (a run cancelled mid-call)
             del shown[next(iter(shown))]
 
     async def user_msg(self) -> str | None:
@@ -222,6 +222,15 @@ class StoreState(RunState):
     async def agent_name(self) -> str | None:
         value = await self._get("current_agent_name")
         return value if isinstance(value, str) else None
+
+
+def forwarding(store: Any) -> None:
+    """``AIRSWorkflow`` forwards the tool events of the run keeping ``store``: from now on its guarded calls keep
+    the arguments they run with until :func:`shown_args` takes them. Any other run keeps none: a context reused
+    across a long session would otherwise hold the arguments (a file's content, a mail body) of its last
+    ``MAX_SHOWN`` calls for nobody."""
+    if _SHOWN.get(store) is None:
+        _SHOWN[store] = {}
 
 
 def shown_args(store: Any, base: str) -> dict[str, Any] | None:

@@ -36,7 +36,7 @@ from pydantic import TypeAdapter, ValidationError
 from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
 from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
-from .._error_text import error_parts
+from .._error_text import error_parts, read_whole
 from .._joined import joined, split_joined
 from .._ledger import REVIEW, WAITING, LedgerEntry
 from .._shield import Shield, stringify
@@ -291,7 +291,7 @@ class _Guard:
         if earlier is not None:  # answered before, in another copy of this run (a restored context)
             self._refused(call, request, answer, thread_id)
             return await self._replayed(call, earlier)
-        final = await self.shield.aresolve_approval(request, answer)
+        final = await self.shield.aresolve_approval(request, answer, tool_args=call.kwargs)
         if final.blocked:
             await call.finish()
             refusal = None if final.reply else refuse_call(final)
@@ -472,6 +472,10 @@ class _Guard:
             error = withhold_output(checked, self.name)
         elif redacted is not None and redacted != payload:
             error = ToolFailedError(parts[0] if parts is not None else redacted)
+        elif not read_whole(exc):
+            # a chain longer than what was read: the unread rest is not passed on (a stream's ToolCallResult
+            # carries the exception, and a traceback prints all of it); its message, which was read, is
+            error = ToolFailedError(text)
         self.shield.ledger.complete(thread_id, call.id, str(error), "error", {"context": dumped})
         self._record(decision, call, thread_id, "error", started=started,
                      result_correlation_id=checked.correlation_id)

@@ -42,7 +42,7 @@ from .._joined import joined, split_joined
 from .._shield import Shield
 from ._events import AgentAnswered, ApprovalRefused, ApprovalRequired, ApprovalResponse, InputChecked, OutputChecked
 from ._persist import open_agent_context, seal_agent_context
-from ._state import CONTEXT_KEY, PENDING_KEY, StoreState, shown_args
+from ._state import CONTEXT_KEY, PENDING_KEY, StoreState, forwarding, shown_args
 from ._steps import (
     AGENT_CTX_KEY,
     AGENT_PENDING_KEY,
@@ -213,12 +213,14 @@ class AIRSWorkflow(Workflow):
         with answer_guarded(), instructions_known(_system_prompts(self.agent)):
             if waiting:  # a restored run: the agent waited for a reviewer; resume it there
                 handler = self.agent.run(ctx=open_agent_context(self.agent, waiting))
+                self._forwarding(handler)
             else:
                 agent_ctx = await self._agent_context(ctx)
                 run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
                 if run_args.get("chat_history"):
                     run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
                 handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
+                self._forwarding(handler)
         for request in (await ctx.store.get(AGENT_PENDING_KEY, default=None) or {}).values() if waiting else ():
             live.handlers[str(request["id"])] = handler
         live.resumed = True
@@ -254,6 +256,13 @@ class AIRSWorkflow(Workflow):
         structured = getattr(output, "structured_response", None)
         return AgentAnswered(answer=message_text(output), context=inner or {},
                              structured=dict(structured) if isinstance(structured, Mapping) else None)
+
+    def _forwarding(self, handler: Any) -> None:
+        """Right after the agent is started (its run's store is made then; its first step runs at the next await):
+        its guarded calls keep the arguments they run with for :class:`_ToolEvents`, unless the events go on as
+        the agent wrote them."""
+        if not self.stream_before_guard:
+            forwarding(handler.ctx.store)
 
     async def _keep_waiting(self, ctx: Context, handler: Any) -> None:
         """Keep the agent's context in this run's store while its tools wait for reviewers, with the requests

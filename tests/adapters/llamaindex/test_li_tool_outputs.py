@@ -83,6 +83,33 @@ class TestRaisedErrorText:
         assert MARKER not in str(out.content) and str(out.content).startswith("HTTP 500 from https://example.org")
 
 
+def retried(url: str) -> str:
+    """Fetch a web page, retrying; each attempt's error is raised from the one before."""
+    exc: Exception = RuntimeError(ERROR_BODY)
+    for attempt in range(40):
+        try:
+            raise exc
+        except RuntimeError as before:
+            exc = RuntimeError(f"attempt {attempt} failed")
+            exc.__cause__ = before
+    raise exc
+
+
+class TestLongErrorChain:
+    async def test_what_was_not_read_is_not_passed_on(self) -> None:
+        """The guard reads at most 32 exceptions of a chain. The first error, 40 causes down, was never read
+        (nothing blocked it), yet the tool's own exception went on as it was: the stream's ToolCallResult carried
+        it, and its traceback printed the injection the policy blocks. Only the message that was read goes on."""
+        import traceback
+
+        got, _, _ = await outputs_of([retried], [call("retried", url="https://example.org"), answer("done")],
+                                     MarkerCheck(score=1.0, action=Action.BLOCK))
+        out = got["retried"]
+        assert out.is_error and str(out.content) == "attempt 39 failed"
+        assert out.exception is not None
+        assert MARKER not in "".join(traceback.format_exception(out.exception))
+
+
 class _Q(BaseModel):
     q: str
 

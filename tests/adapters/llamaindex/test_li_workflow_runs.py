@@ -12,6 +12,7 @@ from _li_support import GATED, SEND, Counted, make_agent, make_shield
 from llama_index.core.agent.workflow import ToolCallResult
 from llama_index.core.workflow import Context, HumanResponseEvent, InputRequiredEvent
 
+from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
 from airs_plugins.llamaindex import (
     AIRSWorkflow,
     ApprovalRefused,
@@ -221,3 +222,61 @@ class TestKeptAgentContext:
         unsigned = Context.from_dict(workflow, plain, serializer=_persist.JsonPickleSerializer())
         with pytest.raises(SignatureError, match="not sealed by this process"):
             await workflow.run(user_msg="two", ctx=unsigned)
+
+
+_API_KEY = "sk-live-4f9a8b7c6d5e"
+
+
+class _KeyNeedsReview:
+    """A secret in a tool call that a human must look at (the request shows it masked)."""
+
+    id = "test.key_review"
+    channels = frozenset({Channel.TOOL_CALL})
+    maso = ("DP-2.1",)
+    attack_categories = frozenset()
+
+    def run(self, subject: Subject) -> list[Finding]:
+        at = subject.payload.find(_API_KEY)
+        if at < 0:
+            return []
+        return [Finding(check=self.id, category="secret", severity=Severity.HIGH, score=0.95,
+                        spans=((at, at + len(_API_KEY)),), message="api key", action=Action.REQUIRE_APPROVAL,
+                        redact_label="[SECRET:api_key]")]
+
+
+class TestApprovedUnderAChangedPolicy:
+    @pytest.mark.parametrize(("body", "sent"), [({"not": {"pattern": "sk-live-"}}, 0),
+                                                ({"pattern": "^[A-Za-z0-9 ,.-]*$"}, 1)])
+    async def test_the_call_is_rechecked_on_the_arguments_it_runs_with(self, body: dict[str, Any],
+                                                                       sent: int) -> None:
+        """Saved while a call carrying a key waits for a reviewer, restored under a changed policy, and approved:
+        the re-check under the new policy read the request's arguments, where the key is masked. A policy that
+        forbids keys in a mail body found nothing wrong and the mail went out with the key; one that asks for a
+        body in plain words refused the label's brackets, which the mail never held. The call's own arguments
+        decide now."""
+        counted = Counted()
+        send = call("send_email", to="boss@corp.example", body=f"the key is {_API_KEY}")
+
+        def build(**rule: Any) -> AIRSWorkflow:
+            tools = {"send_email": {"side_effect": "external", "args_schema": {
+                "type": "object", "properties": {"body": {"type": "string", **rule}}}}}
+            shield = Shield.from_policy({"checks": [{"id": "tool.policy"}], "tools": tools},
+                                        checks=[_KeyNeedsReview()])
+            return AIRSWorkflow(make_agent("function", guard_tools(counted.tools(), shield),
+                                           [send, answer("done")]), shield)
+
+        handler = build().run(user_msg="mail the boss")
+        asked = await first_event(handler, ApprovalRequired)
+        assert _API_KEY not in str(asked.tool_args)
+        blob = save_context(handler, key=KEY)
+        await handler.cancel_run()
+
+        workflow = build(**body)
+        resumed = workflow.run(ctx=load_context(workflow, blob, key=KEY))
+        resumed.ctx.send_event(ApprovalResponse.approve(asked, reviewer="alice"))
+        results = [str(ev.tool_output.content) async for ev in resumed.stream_events()
+                   if isinstance(ev, ToolCallResult)]
+        await asyncio.wait_for(resumed, 20)
+        assert counted.count("send_email") == sent
+        assert len(results) == 1
+        assert ("blocks the call" in results[0]) is (sent == 0)

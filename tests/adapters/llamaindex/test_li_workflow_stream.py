@@ -145,3 +145,24 @@ async def test_the_agents_input_is_not_streamed() -> None:
     assert str(await second) == "done"
     assert leaked(events, "ZX-SYSTEM-PROMPT") == []
     assert leaked(events, HIDE) == []
+
+
+async def test_no_arguments_are_kept_for_a_stream_nobody_guards() -> None:
+    """Every guarded call kept the arguments it ran with (up to 256 calls per context) for AIRSWorkflow to show,
+    also in a plain agent run, where nobody takes them: a context reused across a session held the mail bodies
+    and file contents of its last 256 calls. Only AIRSWorkflow's own forwarding keeps them, until it shows them."""
+    from llama_index.core.workflow import Context
+
+    from airs_plugins.llamaindex import _state
+
+    noted = Noted()
+    shield = shield_for(rule(SECRET, Channel.TOOL_CALL, Action.BLOCK))
+    agent = make_agent("function", guard_tools(noted.tools(), shield),
+                       [call("note", text="a long mail body"), answer("done")])
+    earlier = [store for store, kept in _state._SHOWN.items() if kept]  # other tests' runs, still alive
+    handler = agent.run(user_msg="go", ctx=Context(agent))
+    async for _ev in handler.stream_events():
+        pass
+    await handler
+    assert noted.notes == ["a long mail body"]
+    assert [kept for store, kept in _state._SHOWN.items() if kept and not any(store is e for e in earlier)] == []
