@@ -382,6 +382,15 @@ def test_astream_events_keeps_back_a_custom_event_a_guarded_tool_dispatches() ->
     assert SECRET not in repr(events)
 
 
+def asking_agent(adapter: str, ask_worker: Any) -> Any:
+    """An agent that calls ``ask_worker`` once, then answers "done", guarded by ``adapter``."""
+    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
+    shield = make_shield()
+    if adapter == "middleware":
+        return create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    return create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver())
+
+
 def worker_messages(adapter: str, said: str, use_async: bool) -> list[Any]:
     helper = GenericFakeChatModel(messages=iter([AIMessage(said)]))
 
@@ -390,11 +399,7 @@ def worker_messages(adapter: str, said: str, use_async: bool) -> list[Any]:
         """Ask a worker agent."""
         return str(helper.invoke(q).content)
 
-    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
-    shield = make_shield()
-    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
-             if adapter == "middleware" else
-             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    graph = asking_agent(adapter, ask_worker)
     inputs = {"messages": [HumanMessage("hi")]}
     if not use_async:
         return [chunk for chunk, _meta in graph.stream(inputs, new_config(), stream_mode="messages")]
@@ -428,11 +433,7 @@ def worker_steps(adapter: str, said: str, use_async: bool) -> list[Any]:
         worker = create_agent(GenericFakeChatModel(messages=iter([AIMessage(said)])), [])
         return str(worker.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
 
-    model = ToolFake(responses=script([call("ask_worker", {"q": "key"}, "c1")], "done"))
-    shield = make_shield()
-    graph = (create_agent(model, [ask_worker], middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
-             if adapter == "middleware" else
-             create_agent(model, guard_tools([ask_worker], shield), checkpointer=InMemorySaver()))
+    graph = asking_agent(adapter, ask_worker)
     inputs = {"messages": [HumanMessage("hi")]}
     if not use_async:
         return list(graph.stream(inputs, new_config(), stream_mode=["updates", "values"], subgraphs=True))
