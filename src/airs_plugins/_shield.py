@@ -38,6 +38,8 @@ _NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
 """Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
 
 ContextIn = RunContext | Mapping[str, Any] | None
+
+
 def stringify(output: Any) -> str:
     if isinstance(output, str):
         return output
