@@ -89,6 +89,21 @@ class TestOutcomes:
         bad = s.check_tool_call("pay", {"amount": 500})
         assert bad.action is Action.BLOCK and "amount" in bad.reason
 
+    def test_a_schema_refusal_does_not_quote_the_value(self) -> None:
+        """The reason names the field and the rule it broke, not the value: jsonschema's message quoted it, and
+        the reason goes to the audit trail (which keeps payloads as digests), the approval request and the
+        stream. A key the model put where an address belongs was stored in clear."""
+        key = "AKIAIOSFODNN7EXAMPLE"
+        tools = {"send": {"args_schema": {"type": "object", "required": ["to"],
+                                          "properties": {"to": {"type": "string", "pattern": "^[a-z]+@corp[.]example$"}}}}}
+        s = Shield.from_policy(core_policy(tools=tools))
+        bad = s.check_tool_call("send", {"to": key})
+        assert bad.action is Action.BLOCK
+        assert "at to: fails pattern" in bad.reason and key not in bad.reason
+        assert key not in "".join(r.to_json() for r in s.recorder.records())
+        missing = s.check_tool_call("send", {})
+        assert "'to' is a required property" in missing.reason  # the schema's own words stay
+
     def test_args_that_are_not_finite_numbers_are_blocked(self) -> None:
         """json.loads reads NaN and Infinity, and NaN passes "maximum": the call is blocked, naming the field."""
         tools = {"pay": {"args_schema": {"type": "object", "properties": {"amount": {"type": "number",

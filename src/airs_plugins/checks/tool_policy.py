@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -72,9 +73,21 @@ class ToolPolicyCheck(BaseCheck):
                 out.append(self.finding(
                     "format", score=1.0, severity=Severity.MEDIUM, action=Action.BLOCK,
                     maso=("EC-1.8",),
-                    message=f"arguments do not match the schema of {name!r} at {where}: "
-                            f"{_short(first.message)}"))
+                    message=f"arguments do not match the schema of {name!r} at {where}: {_broken_rule(first)}"))
         return out
+
+
+_NAMES_THE_RULE = frozenset({"required", "dependentRequired", "dependencies"})
+"""Keywords whose message names only what the schema says (the properties it requires)."""
+
+
+def _broken_rule(error: Any) -> str:
+    """What the arguments broke, in the schema's words. jsonschema's own message quotes the value, which the
+    message carries into the audit trail, the approval request and the stream: a secret the model put in an
+    argument (caught by the secrets check too) would be stored in clear, where payloads are kept as digests."""
+    if error.validator in _NAMES_THE_RULE:
+        return _short(str(error.message))
+    return _short(f"fails {error.validator!s} {json.dumps(error.validator_value, default=str)}")
 
 
 def _short(text: str, limit: int = 160) -> str:
