@@ -170,14 +170,14 @@ def read_values(scan: ScanText, *, limit: int = 256) -> tuple[list[tuple[int, in
     found, complete = extract_with_spans(scan.original, limit=limit)
     views = {v.name: v for v in scan.views}
     base = views.get("norm") or views["raw"]
-    extra: list[tuple[Sequence[int] | None, str, Any]] = []
+    extra: list[tuple[Sequence[int] | None, str]] = []  # (index in ``base`` of each character, text)
     if base.name == "norm":
-        extra.append((None, base.text, base))
+        extra.append((None, base.text))
     spelled = _spelled_out(base.text)
     if spelled is not None:
-        extra.append((spelled[1], spelled[0], base))
+        extra.append((spelled[1], spelled[0]))
     seen = {v for _s, _e, v in found}
-    for origin, text, view in extra:
+    for origin, text in extra:
         more, whole = extract_with_spans(text, limit=limit)
         complete = complete and whole
         for start, end, v in more:
@@ -186,7 +186,7 @@ def read_values(scan: ScanText, *, limit: int = 256) -> tuple[list[tuple[int, in
                     return found, False
                 seen.add(v)
             at, to = (start, end) if origin is None else (origin[start], origin[max(end - 1, start)] + 1)
-            found.append((*view.to_original(at, to), v))
+            found.append((*base.to_original(at, to), v))
     return found, complete
 
 

@@ -63,7 +63,7 @@ from ._added import (
     with_messages,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
-from ._kept import KEPT_KEY, needs_keeping, restored, to_keep
+from ._kept import KEPT_KEY, lost, needs_keeping, restored, to_keep
 from ._pinned import CallChangedError, Pin
 from ._toolstream import ToolStream
 from ._translate import (
@@ -660,23 +660,14 @@ def _replayed(shield: Shield, entry: LedgerEntry, call: Mapping[str, Any], threa
     back = restored(extra.get(KEPT_KEY))
     if back is not None:
         replayed, command = back[0].model_copy(update={"tool_call_id": call_id}), back[1]
-    lost = _lost(extra.get(KEPT_KEY), back)
+    missing = lost(extra.get(KEPT_KEY), back)
     shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
-                                     "executed": False, "replayed": True, **({"lost": lost} if lost else {})})
+                                     "executed": False, "replayed": True, **({"lost": missing} if missing else {})})
     outcome = ToolOutcome(replayed, extra.get(CONTEXT_KEY) or ctx_json, written, False, command)
     review = extra.get(REVIEW_KEY)
     if isinstance(review, Mapping):
         outcome = yield from _reviewed(outcome, review, asks)
     return outcome
-
-
-def _lost(entry: Any, back: Any) -> str | None:
-    """What the replay of a call lacks that its run returned (see :mod:`._kept`), if anything."""
-    if not isinstance(entry, Mapping):
-        return None
-    if back is None and "data" in entry:
-        return "all but the text (what was kept cannot be read)"
-    return str(entry["lost"]) if "lost" in entry else None
 
 
 def _result_message(out: Any, call: Mapping[str, Any]) -> tuple[ToolMessage, Returned | None]:

@@ -113,3 +113,14 @@ def restored(entry: Mapping[str, Any] | None) -> tuple[ToolMessage, Returned | N
     if not isinstance(message, ToolMessage):
         return None
     return message, _returned_back(command)
+
+
+def lost(entry: Mapping[str, Any] | None, back: tuple[ToolMessage, Returned | None] | None) -> str | None:
+    """What the replay of a call lacks that its run returned, if anything: ``entry`` is what :func:`to_keep`
+    kept, ``back`` what :func:`restored` made of it."""
+    if not isinstance(entry, Mapping):
+        return None
+    if back is None and "data" in entry:
+        return "all but the text (what was kept cannot be read)"
+    return str(entry["lost"]) if "lost" in entry else None
+

@@ -155,23 +155,33 @@ class _Deferred:
         self._end = {"run_id": run_id, **kwargs}
         return True
 
-    def on_tool_start(self, *args: Any, **kwargs: Any) -> Any:
+    def _passes_start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Whether a tool run's start goes on to the handler now (not a tool run inside the guarded one)."""
         self.own.on_tool_start(*args, **kwargs)
-        if self._hold("on_tool_start", args, kwargs):  # a tool run inside the guarded one
-            return None
-        return self.handler.on_tool_start(*args, **kwargs)
+        return not self._hold("on_tool_start", args, kwargs)
+
+    def _passes_end(self, name: str, ended: Any, run_id: uuid.UUID, kwargs: dict[str, Any]) -> bool:
+        """Whether a tool run's end (``on_tool_end`` with its output, ``on_tool_error`` with its error) goes on to
+        the handler now: not the guarded tool's own (kept for :meth:`release`), nor one of a run inside it."""
+        error = ended if name == "on_tool_error" else None
+        if error is not None:
+            self.own.on_tool_error(error, run_id=run_id)
+        else:
+            self.own.on_tool_end(ended, run_id=run_id)
+        return not (self._kept(run_id, kwargs, error) or self._hold(name, (ended,), {"run_id": run_id, **kwargs}))
+
+    def on_tool_start(self, *args: Any, **kwargs: Any) -> Any:
+        return self.handler.on_tool_start(*args, **kwargs) if self._passes_start(args, kwargs) else None
 
     def on_tool_end(self, output: Any, *, run_id: uuid.UUID, **kwargs: Any) -> Any:
-        self.own.on_tool_end(output, run_id=run_id)
-        if self._kept(run_id, kwargs) or self._hold("on_tool_end", (output,), {"run_id": run_id, **kwargs}):
-            return None
-        return self.handler.on_tool_end(output, run_id=run_id, **kwargs)
+        if self._passes_end("on_tool_end", output, run_id, kwargs):
+            return self.handler.on_tool_end(output, run_id=run_id, **kwargs)
+        return None
 
     def on_tool_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> Any:
-        self.own.on_tool_error(error, run_id=run_id)
-        if self._kept(run_id, kwargs, error) or self._hold("on_tool_error", (error,), {"run_id": run_id, **kwargs}):
-            return None
-        return self.handler.on_tool_error(error, run_id=run_id, **kwargs)
+        if self._passes_end("on_tool_error", error, run_id, kwargs):
+            return self.handler.on_tool_error(error, run_id=run_id, **kwargs)
+        return None
 
     def release(self, output: Any, error: BaseException | None, untouched: bool = False) -> None:
         """Tell the handler how the tool's run ended, with AIRS's answer, after what ran inside the tool when the
@@ -191,19 +201,15 @@ class _Deferred:
 
 class _ADeferred(_Deferred):
     async def on_tool_start(self, *args: Any, **kwargs: Any) -> None:
-        self.own.on_tool_start(*args, **kwargs)
-        if not self._hold("on_tool_start", args, kwargs):
+        if self._passes_start(args, kwargs):
             await self.handler.on_tool_start(*args, **kwargs)
 
     async def on_tool_end(self, output: Any, *, run_id: uuid.UUID, **kwargs: Any) -> None:
-        self.own.on_tool_end(output, run_id=run_id)
-        if not (self._kept(run_id, kwargs) or self._hold("on_tool_end", (output,), {"run_id": run_id, **kwargs})):
+        if self._passes_end("on_tool_end", output, run_id, kwargs):
             await self.handler.on_tool_end(output, run_id=run_id, **kwargs)
 
     async def on_tool_error(self, error: BaseException, *, run_id: uuid.UUID, **kwargs: Any) -> None:
-        self.own.on_tool_error(error, run_id=run_id)
-        if not (self._kept(run_id, kwargs, error)
-                or self._hold("on_tool_error", (error,), {"run_id": run_id, **kwargs})):
+        if self._passes_end("on_tool_error", error, run_id, kwargs):
             await self.handler.on_tool_error(error, run_id=run_id, **kwargs)
 
 

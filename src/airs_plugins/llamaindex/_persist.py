@@ -86,10 +86,10 @@ def _reseal(values: dict[str, Any]) -> None:
     for key in (AGENT_CTX_KEY, AGENT_WAITING_KEY):
         raw = values.get(key)
         kept = json.loads(raw) if isinstance(raw, str) else None
-        if isinstance(kept, str):
-            kept = json.loads(json.loads(kept)["payload"])
-        if isinstance(kept, dict):
-            values[key] = json.dumps(_signing.sign(json.dumps(kept), key=_PROCESS_KEY, purpose=SEALED))
+        payload = _signing.unverified_payload(kept) if isinstance(kept, str) else \
+            json.dumps(kept) if isinstance(kept, dict) else None
+        if payload is not None:
+            values[key] = json.dumps(_signing.sign(payload, key=_PROCESS_KEY, purpose=SEALED))
 
 
 async def pending_approvals(handler_or_ctx: Any) -> list[ApprovalRequired]:

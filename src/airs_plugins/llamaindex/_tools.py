@@ -54,7 +54,7 @@ from ._enforce import (
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
 from ._steps import refusal_text
-from ._translate import call_base, current_tool_id, current_work_item
+from ._translate import call_base, current_tool_id, current_work_item, raw_input_of
 
 CTX_PARAM = "airs_ctx"
 
@@ -448,7 +448,7 @@ class _Guard:
             return given
         # rewritten: raw_output is what the model reads now (the tool's own would carry what was masked)
         return _Kept(ToolOutput(blocks=given if isinstance(given, list) else [TextBlock(text=given)],
-                                tool_name=output.tool_name, raw_input=_ran_with(ran), raw_output=given,
+                                tool_name=output.tool_name, raw_input=raw_input_of(ran), raw_output=given,
                                 is_error=failed))
 
     async def _failed(self, call: _Call, decision: Decision, thread_id: str, exc: Exception,
@@ -687,15 +687,8 @@ class _Kept:
         self.output = output
 
 
-def _ran_with(args: Mapping[str, Any]) -> dict[str, Any]:
-    """A ``ToolOutput.raw_input`` (``FunctionTool``'s shape) holding the arguments the call was decided on. The
-    inner tool's own holds its bound ``partial_params`` too (an API key kept from the model), and whoever reads
-    the output on the event stream would read them."""
-    return {"args": (), "kwargs": dict(args)}
-
-
 def _given(output: ToolOutput, args: Mapping[str, Any]) -> ToolOutput:
-    return output.model_copy(update={"raw_input": _ran_with(args)})
+    return output.model_copy(update={"raw_input": raw_input_of(args)})
 
 
 def _unwrap(raw: Any) -> ToolOutput | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 from .._canonical import call_digest, canonical_args
@@ -104,6 +105,13 @@ def message_words(message: Any) -> str:
     if extra:
         dumped.append(extra)
     return "\n".join(p for p in ("\n".join(words(d)) for d in dumped) if p)
+
+
+def raw_input_of(args: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``ToolOutput.raw_input`` (``FunctionTool``'s shape) holding the arguments a call was decided on. The inner
+    tool's own holds its bound ``partial_params`` too (an API key kept from the model), and whoever reads the
+    output on the event stream would read them."""
+    return {"args": (), "kwargs": dict(args)}
 
 
 def merge_goal(goal: str | None, user_msg: str | None) -> str | None:

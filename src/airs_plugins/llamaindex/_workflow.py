@@ -55,7 +55,7 @@ from ._steps import (
     request_approval,
     resolve_answer,
 )
-from ._translate import call_base, message_text
+from ._translate import call_base, message_text, raw_input_of
 
 STRUCTURED_KEY = "airs_structured:"
 """``ctx.store`` key prefix (plus the request id): a structured response waiting with its answer for review."""
@@ -94,7 +94,7 @@ class _ToolEvents:
         if args is None:
             args = dict.fromkeys(ev.tool_kwargs, WITHHELD)
         ev = ev.model_copy(update={"tool_kwargs": args, "tool_output": ev.tool_output.model_copy(
-            update={"raw_input": {"args": (), "kwargs": args}})})
+            update={"raw_input": raw_input_of(args)})})
         out = [] if started is None else [started.model_copy(update={"tool_kwargs": args})]
         answer = ev.return_direct and not ev.tool_output.is_error and not (self.handoffs and ev.tool_name == "handoff")
         return out if answer else [*out, ev]
@@ -213,14 +213,13 @@ class AIRSWorkflow(Workflow):
         with answer_guarded(), instructions_known(_system_prompts(self.agent)):
             if waiting:  # a restored run: the agent waited for a reviewer; resume it there
                 handler = self.agent.run(ctx=open_agent_context(self.agent, waiting))
-                self._forwarding(handler)
             else:
                 agent_ctx = await self._agent_context(ctx)
                 run_args = dict(await ctx.store.get(RUN_ARGS_KEY, default=None) or {})
                 if run_args.get("chat_history"):
                     run_args["chat_history"] = [ChatMessage.model_validate(m) for m in run_args["chat_history"]]
                 handler = self.agent.run(user_msg=ev.user_msg, ctx=agent_ctx, **run_args)
-                self._forwarding(handler)
+        self._forwarding(handler)  # before the next await, when the agent's first step runs
         for request in (await ctx.store.get(AGENT_PENDING_KEY, default=None) or {}).values() if waiting else ():
             live.handlers[str(request["id"])] = handler
         live.resumed = True
