@@ -20,7 +20,7 @@ from .._decision import ApprovalRequest, Decision
 from .._shield import Shield
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import StoreState
-from ._translate import message_words
+from ._translate import message_words, with_message_words
 
 FLOW_PENDING_KEY = "airs_flow_pending"
 AGENT_CTX_KEY = "airs_agent_ctx"
@@ -71,7 +71,10 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
         released = d.released(text)
         if released is None:
             return out, d
-        out.append(msg if released == text else ChatMessage(role=msg.role, content=released))
+        if released == text:
+            out.append(msg)
+        else:  # every block in its place with its words redacted; the redacted text alone when that cannot be
+            out.append(with_message_words(msg, released) or ChatMessage(role=msg.role, content=released))
     return out, None
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from .._canonical import call_digest, canonical_args
 from .._decision import append_goal
 from .._shield import stringify
-from .._words import words
+from .._words import split_words, with_words, words
 
 
 def current_tool_id(tool_name: str) -> str | None:
@@ -97,14 +97,49 @@ def message_words(message: Any) -> str:
     """Every word a model reads in a ``ChatMessage``: the text blocks, as ``content`` joins them, and what
     ``content`` leaves out (a cited document's text, a thinking block, a tool call's arguments, in blocks or in
     ``additional_kwargs``)."""
-    blocks = getattr(message, "blocks", None)
-    if not blocks:
+    if not getattr(message, "blocks", None):
         return message_text(message)
-    dumped: list[Any] = [b.model_dump() if hasattr(b, "model_dump") else b for b in blocks]
+    return "\n".join(w for part in _word_parts(message) for w in words(part))
+
+
+def _word_parts(message: Any) -> list[Any]:
+    """What :func:`message_words` reads, in order: each block's dump, then ``additional_kwargs`` when set."""
+    parts: list[Any] = [b.model_dump() if hasattr(b, "model_dump") else b for b in message.blocks]
     extra = getattr(message, "additional_kwargs", None)
-    if extra:
-        dumped.append(extra)
-    return "\n".join(p for p in ("\n".join(words(d)) for d in dumped) if p)
+    return [*parts, extra] if extra else parts
+
+
+def with_message_words(message: Any, redacted: str) -> Any:
+    """``message`` (a ``ChatMessage`` with blocks) with ``redacted``, the guard's redaction of
+    :func:`message_words`, put back word by word: every block stays what it was (a tool call a tool call, an
+    image an image) with its own words redacted. None when that cannot be done safely: a redaction ran from
+    one word into the next, or a block refuses its redacted words (then only the redacted text can go on)."""
+    from pydantic import ValidationError
+
+    if not getattr(message, "blocks", None):
+        return None
+    parts = _word_parts(message)
+    read = [words(part) for part in parts]
+    texts = split_words(redacted, [w for ws in read for w in ws])
+    if texts is None:
+        return None
+    rebuilt: list[Any] = []
+    at = 0
+    for i, (part, ws) in enumerate(zip(parts, read, strict=True)):
+        mine, at = texts[at:at + len(ws)], at + len(ws)
+        original = message.blocks[i] if i < len(message.blocks) else part
+        if mine == ws:
+            rebuilt.append(original)
+            continue
+        new = with_words(part, mine)
+        try:
+            rebuilt.append(type(original).model_validate(new) if hasattr(original, "model_validate") else new)
+        except ValidationError:
+            return None
+    update: dict[str, Any] = {"blocks": rebuilt[:len(message.blocks)]}
+    if len(rebuilt) > len(message.blocks):
+        update["additional_kwargs"] = rebuilt[-1]
+    return message.model_copy(update=update)
 
 
 def raw_input_of(args: Mapping[str, Any]) -> dict[str, Any]:
