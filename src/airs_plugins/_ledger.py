@@ -5,11 +5,16 @@ into the ledger before it is returned. A replay of the same call (a node re-runn
 a restarted process) finds the record and returns the recorded result instead of executing again.
 A claim left ``running`` by a crash is never re-run blindly: the adapter reports that the outcome is
 unknown (at-most-once, fail closed).
+
+A file ledger is keyed like the audit trail (``key=``, else ``AIRS_AUDIT_KEY``): each entry then carries an
+HMAC over all its fields, and an entry that does not verify is refused. Without it, whoever can write the
+file decides what a replay returns and how a reviewer's answer resolves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import os
 import sqlite3
@@ -21,7 +26,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ._canonical import canonical_json, sha256_hex
 from ._errors import AuditError
+from .audit._chain import audit_key
 
 State = Literal["running", "done"]
 
@@ -176,16 +183,35 @@ class MemoryLedger:
             self._threads.move_to_end(thread_id)
 
 
+_COLUMNS = "tool_name, state, content, status, at, extra, mac"
+"""What a read takes of a row (after its thread and call ids): every field the MAC covers, and the MAC."""
+
+
+def _entry_mac(key: bytes, thread_id: str, tool_call_id: str, row: tuple[Any, ...]) -> str:
+    """The HMAC of one ledger row: its ids and the stored ``tool_name … extra`` values, as stored."""
+    return sha256_hex(canonical_json(["airs-ledger-v1", thread_id, tool_call_id, *row[:6]]), key)
+
+
 class SQLiteLedger:
     """The ledger in a SQLite file, safe across threads and processes.
 
     A store that cannot be read or written (locked past ``timeout_s``, disk full, a broken file) raises
     :class:`AuditError` naming the file and the operation: the call is then neither claimed nor run, and a
-    result that cannot be recorded fails the step instead of being returned unrecorded."""
+    result that cannot be recorded fails the step instead of being returned unrecorded.
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout_s: float = 60.0) -> None:
+    With a key (``key=``, else ``AIRS_AUDIT_KEY``, the audit trail's) every entry is written with an HMAC of
+    all its fields, and one read back without a valid HMAC raises :class:`AuditError` the same way: an entry
+    forged or edited by someone who can write the file (a replayed result the tool never returned, a
+    reviewer's answer resolved as an approval) is refused, never used. Entries written before the ledger was
+    keyed have none: sign them once with :meth:`sign_unsigned` (``airs ledger sign``) on a file you trust as
+    it stands. What the HMAC cannot show is an entry deleted whole: that call runs again, as with a fresh
+    ledger."""
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout_s: float = 60.0,
+                 key: bytes | str | None = None) -> None:
         self.path = Path(path)
         self._timeout = timeout_s
+        self._key = audit_key(key)
         self._lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._local_pid = -1
@@ -205,7 +231,8 @@ class SQLiteLedger:
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS tool_ledger (thread_id TEXT NOT NULL, tool_call_id TEXT NOT NULL,"
                     " tool_name TEXT NOT NULL, state TEXT NOT NULL, content TEXT, status TEXT, at REAL,"
-                    " extra TEXT, PRIMARY KEY (thread_id, tool_call_id))")
+                    " extra TEXT, mac TEXT, PRIMARY KEY (thread_id, tool_call_id))")
+                _add_mac_column(conn)
             except sqlite3.Error as exc:
                 msg = f"cannot open execution ledger {self.path}: {exc}"
                 raise AuditError(msg) from exc
@@ -220,34 +247,48 @@ class SQLiteLedger:
             raise AuditError(msg) from exc
 
     def claim(self, thread_id: str, tool_call_id: str, tool_name: str) -> LedgerEntry | None:
+        at = time.time()
+        mac = self._mac(thread_id, tool_call_id, (tool_name, "running", None, None, at, None))
         with self._lock:
             cur = self._run(
                 f"claim {tool_call_id!r}",
-                "INSERT OR IGNORE INTO tool_ledger (thread_id, tool_call_id, tool_name, state, at) "
-                "VALUES (?, ?, ?, 'running', ?)", (thread_id, tool_call_id, tool_name, time.time()))
+                "INSERT OR IGNORE INTO tool_ledger (thread_id, tool_call_id, tool_name, state, at, mac) "
+                "VALUES (?, ?, ?, 'running', ?, ?)", (thread_id, tool_call_id, tool_name, at, mac))
             if cur.rowcount == 1:
                 return None
         return self.get(thread_id, tool_call_id)
 
     def complete(self, thread_id: str, tool_call_id: str, content: str, status: str = "success",
                  extra: dict[str, Any] | None = None) -> None:
+        what = f"complete {tool_call_id!r}"
+        done = ("done", content, status, time.time(), json.dumps(extra) if extra else None)
+        update = ("UPDATE tool_ledger SET state=?, content=?, status=?, at=?, extra=?, mac=? "
+                  "WHERE thread_id=? AND tool_call_id=?")
         with self._lock:
-            self._run(
-                f"complete {tool_call_id!r}",
-                "UPDATE tool_ledger SET state='done', content=?, status=?, at=?, extra=? "
-                "WHERE thread_id=? AND tool_call_id=?",
-                (content, status, time.time(), json.dumps(extra) if extra else None, thread_id, tool_call_id))
+            if self._key is None:
+                self._run(what, update, (*done, None, thread_id, tool_call_id))
+                return
+            # the MAC covers the tool name the claim wrote: read it and write the entry in one transaction
+            self._run(what, "BEGIN IMMEDIATE", ())
+            try:
+                row = self._run(what, "SELECT tool_name FROM tool_ledger WHERE thread_id=? AND tool_call_id=?",
+                                (thread_id, tool_call_id)).fetchone()
+                if row is not None:
+                    mac = self._mac(thread_id, tool_call_id, (row[0], *done))
+                    self._run(what, update, (*done, mac, thread_id, tool_call_id))
+                self._run(what, "COMMIT", ())
+            except BaseException:
+                with contextlib.suppress(AuditError):  # the error that stopped the write is the one to see
+                    self._run(what, "ROLLBACK", ())
+                raise
 
     def get(self, thread_id: str, tool_call_id: str) -> LedgerEntry | None:
         with self._lock:  # one connection serves every thread: a read shares it with the writes
             row = self._run(
                 f"read {tool_call_id!r}",
-                "SELECT tool_name, state, content, status, at, extra FROM tool_ledger "
-                "WHERE thread_id=? AND tool_call_id=?", (thread_id, tool_call_id)).fetchone()
-        if row is None:
-            return None
-        return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
-                           self._extra(row[5], tool_call_id))
+                f"SELECT {_COLUMNS} FROM tool_ledger WHERE thread_id=? AND tool_call_id=?",
+                (thread_id, tool_call_id)).fetchone()
+        return None if row is None else self._entry(thread_id, tool_call_id, row)
 
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
@@ -256,10 +297,59 @@ class SQLiteLedger:
 
     def _entries(self, thread_id: str) -> list[LedgerEntry]:
         rows = self._run(f"list thread {thread_id!r}",
-                         "SELECT tool_call_id, tool_name, state, content, status, at, extra FROM tool_ledger "
-                         "WHERE thread_id=? ORDER BY at", (thread_id,)).fetchall()
-        return [LedgerEntry(thread_id, r[0], r[1], r[2], r[3], r[4] or "success", r[5] or 0.0,
-                            self._extra(r[6], r[0])) for r in rows]
+                         f"SELECT tool_call_id, {_COLUMNS} FROM tool_ledger WHERE thread_id=? ORDER BY at",
+                         (thread_id,)).fetchall()
+        return [self._entry(thread_id, r[0], r[1:]) for r in rows]
+
+    def _entry(self, thread_id: str, tool_call_id: str, row: tuple[Any, ...]) -> LedgerEntry:
+        """The entry a row (``_COLUMNS``) holds, once its HMAC verifies (when the ledger is keyed)."""
+        if self._key is not None:
+            self._check(thread_id, tool_call_id, row)
+        return LedgerEntry(thread_id, tool_call_id, row[0], row[1], row[2], row[3] or "success", row[4] or 0.0,
+                           self._extra(row[5], tool_call_id))
+
+    def _mac(self, thread_id: str, tool_call_id: str, row: tuple[Any, ...]) -> str | None:
+        return None if self._key is None else _entry_mac(self._key, thread_id, tool_call_id, row)
+
+    def _check(self, thread_id: str, tool_call_id: str, row: tuple[Any, ...]) -> None:
+        stored = row[6]
+        try:
+            expected = self._mac(thread_id, tool_call_id, row) or ""
+        except (TypeError, ValueError):  # a value the ledger never writes (a blob, NaN): not its entry
+            expected = ""
+        if isinstance(stored, str) and expected and hmac.compare_digest(stored, expected):
+            return
+        why = ("it has no signature (forged, or written before the ledger was keyed: sign such a file once with "
+               "`airs ledger sign`)" if stored is None else
+               "its signature does not match (changed outside airs-plugins, or written with another key)")
+        msg = f"execution ledger {self.path}: the entry {tool_call_id!r} of thread {thread_id!r} is refused: {why}"
+        raise AuditError(msg)
+
+    def sign_unsigned(self) -> int:
+        """Sign every entry that has no HMAC (written before the ledger was keyed); returns how many.
+
+        Run once when turning the key on for a file that is in use, and only on a file you trust as it stands:
+        whatever an unsigned entry says is vouched for from then on."""
+        if self._key is None:
+            msg = f"no key to sign execution ledger {self.path} with: pass key=... or set AIRS_AUDIT_KEY"
+            raise AuditError(msg)
+        signed = 0
+        with self._lock:
+            self._run("begin signing", "BEGIN IMMEDIATE", ())
+            try:
+                rows = self._run("list unsigned entries",
+                                 f"SELECT thread_id, tool_call_id, {_COLUMNS} FROM tool_ledger WHERE mac IS NULL",
+                                 ()).fetchall()
+                for r in rows:
+                    signed += self._run(f"sign {r[1]!r}",
+                                        "UPDATE tool_ledger SET mac=? WHERE thread_id=? AND tool_call_id=?",
+                                        (self._mac(r[0], r[1], r[2:]), r[0], r[1])).rowcount
+                self._run("commit signing", "COMMIT", ())
+            except BaseException:
+                with contextlib.suppress(AuditError):
+                    self._run("roll back signing", "ROLLBACK", ())
+                raise
+        return signed
 
     def _extra(self, raw: str | None, tool_call_id: str) -> dict[str, Any] | None:
         if not raw:
@@ -304,6 +394,18 @@ class SQLiteLedger:
                         self._run("roll back prune", "ROLLBACK", ())
                     raise
         return threads, rows
+
+
+def _add_mac_column(conn: sqlite3.Connection) -> None:
+    """Give a ledger file made before entries were signed its ``mac`` column (older versions name the columns
+    they write, so they keep working on it)."""
+    if any(col[1] == "mac" for col in conn.execute("PRAGMA table_info(tool_ledger)")):
+        return
+    try:
+        conn.execute("ALTER TABLE tool_ledger ADD COLUMN mac TEXT")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):  # another process added it first
+            raise
 
 
 def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> ExecutionLedger:

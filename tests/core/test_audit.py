@@ -330,6 +330,18 @@ class TestCli:
         on_sqlite = self.run("audit", "verify", str(p), "--head", head)
         assert on_sqlite.returncode == 2 and "JSONL export only" in on_sqlite.stderr
 
+    def test_a_file_that_cannot_be_opened_is_one_line_with_exit_2(self, tmp_path: Path) -> None:
+        """Exit 1 means the trail failed verification: a JSONL export that is missing or is a directory, or an
+        export written where no file can be made, is an error of its own (2, one line), never a traceback."""
+        fill(tmp_path / "a.db", 2).close()
+        (tmp_path / "dir.jsonl").mkdir()
+        for args in (("audit", "verify", str(tmp_path / "missing.jsonl")),
+                     ("audit", "verify", str(tmp_path / "dir.jsonl")),
+                     ("audit", "export", str(tmp_path / "a.db"), "-o", str(tmp_path / "no" / "such" / "x.jsonl"))):
+            r = self.run(*args)
+            assert r.returncode == 2, (args, r.stderr)
+            assert r.stderr.startswith("airs: ") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
     def test_tail_missing_file_is_one_line(self, tmp_path: Path) -> None:
         """A missing audit file is a one-line error with exit 2."""
         r = self.run("audit", "tail", str(tmp_path / "missing.db"))

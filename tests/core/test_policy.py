@@ -42,6 +42,36 @@ class TestErrors:
         assert path in str(info.value)
         assert "\n" not in str(info.value)
 
+    @pytest.mark.parametrize(("text", "path"), [
+        ("tiers:\n  HIGH: {review_sla_s: .inf}\n", "tiers.HIGH.review_sla_s"),
+        ("tiers:\n  LOW: {budget_ms: .inf}\n", "tiers.LOW.budget_ms"),
+        ("checks:\n  - {id: tool.rules}\n  - {id: output.grounding, options: {score: -.inf}}\n",
+         "checks[1].options.score"),
+        ("tools:\n  pay:\n    args_schema: {properties: {amount: {maximum: .nan}}}\n",
+         "tools.pay.args_schema.properties.amount.maximum"),
+    ])
+    def test_a_number_that_is_not_finite_is_refused_at_load(self, tmp_path: Path, text: str, path: str) -> None:
+        """YAML's .inf (a natural "no limit") and .nan have no canonical JSON, so the policy hash cannot be taken:
+        such a policy loaded, and then every decision raised. It is refused at load, naming the field."""
+        p = tmp_path / "airs.yaml"
+        p.write_text(text, encoding="utf-8")
+        with pytest.raises(PolicyError, match="finite number") as info:
+            load_policy(p)
+        assert info.value.path == path
+
+    def test_a_review_deadline_past_the_calendar_is_refused_at_load(self) -> None:
+        """An SLA of 10^12 s loaded, and then every approval request raised OverflowError (a deadline past the
+        year 9999). A century is the most a policy may ask; null is no deadline, and is asked for as before."""
+        with pytest.raises(PolicyError) as info:
+            load_policy({"tiers": {"HIGH": {"review_sla_s": 1e12}}})
+        assert info.value.path == "tiers.HIGH.review_sla_s"
+        for sla in (100 * 365 * 86_400, None):
+            s = Shield.from_policy({"tools": {"send": {"risk_tier": "HIGH", "require_approval": True}},
+                                    "tiers": {"HIGH": {"review_sla_s": sla}}})
+            request = s.approval_request(s.check_tool_call("send", {"to": "x"}))
+            assert (request.expires_at is None) is (sla is None)
+            assert s.resolve_approval(request, {"type": "approve", "reviewer": "ann"}).action.value == "allow"
+
     def test_band_order_is_checked(self) -> None:
         """low above high is rejected with the bands' path."""
         with pytest.raises(PolicyError) as info:

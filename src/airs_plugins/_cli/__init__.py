@@ -61,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # a file named on the command line that cannot be read or written (missing, a directory, disk full):
+        # one line and 2, never a traceback whose exit 1 reads as "verification failed" to a cron job
+        print(f"airs: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     return code
 
 

@@ -7,6 +7,7 @@ PyYAML are imported here, lazily, so ``import airs_plugins`` stays fast.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
@@ -74,6 +75,10 @@ def parse_policy(data: Any, *, source: str | None = None) -> Policy:
     if not isinstance(data, Mapping):
         raise PolicyError("", f"expected a mapping at the top level, got {type(data).__name__}",
                           source=source)
+    bad = _non_finite(data)
+    if bad is not None:
+        raise PolicyError(format_path(bad), "must be a finite number: the policy hash is over canonical JSON, "
+                          "which has no infinity or NaN (for a review with no deadline, write null)", source=source)
     from jsonschema.exceptions import best_match
 
     err = best_match(_validator().iter_errors(dict(data)))
@@ -88,6 +93,26 @@ def parse_policy(data: Any, *, source: str | None = None) -> Policy:
         first = exc.errors()[0]
         loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         raise PolicyError(format_path(loc), first["msg"], source=source) from None
+
+
+def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """The path of the first number that is not finite (YAML's ``.inf``, ``.nan``), or None. Anywhere in the
+    file, a check's options and an argument schema included: the policy would load, and then every decision
+    fail to compute its hash."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, (*path, key))
+        if found is not None:
+            return found
+    return None
 
 
 def load_policy(source: str | Path | Mapping[str, Any] | Policy | None) -> Policy:

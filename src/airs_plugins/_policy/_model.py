@@ -79,6 +79,11 @@ class ToolPolicy(BaseModel):
     description: str | None = None
 
 
+MAX_REVIEW_SLA_S = 100 * 365 * 86_400
+"""A century. A review deadline is a date, and dates end in the year 9999: a longer SLA would make every approval
+request fail to be raised (``null`` is the SLA with no deadline)."""
+
+
 class TierProfile(BaseModel):
     """Routing knobs for one risk tier."""
 
@@ -88,7 +93,7 @@ class TierProfile(BaseModel):
     fail_mode: FailMode = FailMode.FLAG
     budget_ms: float = Field(default=5000.0, gt=0.0)
     judge_confidence: float = Field(default=0.7, ge=0.0, le=1.0)
-    review_sla_s: float | None = Field(default=86400.0, gt=0.0)
+    review_sla_s: float | None = Field(default=86400.0, gt=0.0, le=MAX_REVIEW_SLA_S)
     approvers: int = Field(default=1, ge=1)
     approve_tool_calls: bool = False
     """Every tool call at this tier goes to a human (MASO: high-risk actions need approval)."""
