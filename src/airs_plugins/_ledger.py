@@ -408,14 +408,16 @@ def _add_mac_column(conn: sqlite3.Connection) -> None:
             raise
 
 
-def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None) -> ExecutionLedger:
+def open_ledger(ledger: ExecutionLedger | str | os.PathLike[str] | None, *,
+                key: bytes | str | None = None) -> ExecutionLedger:
     """The ledger given, a SQLite file at a path (``Shield(ledger=...)`` or ``AIRS_LEDGER_PATH``), else memory.
 
     The memory default dies with the process: a run resumed after a restart from a checkpointer that
     persists (SqliteSaver, Postgres) finds no record of the calls that ran, and runs again a call whose
     result was waiting for a reviewer. It is also bounded (see :class:`MemoryLedger`). Exactly-once
-    across a restart needs a file."""
+    across a restart needs a file. ``key``: what a file ledger signs its entries with (else
+    ``AIRS_AUDIT_KEY``)."""
     if ledger is not None and not isinstance(ledger, (str, os.PathLike)):
         return ledger
     path = ledger if ledger is not None else os.environ.get("AIRS_LEDGER_PATH")
-    return SQLiteLedger(path) if path else MemoryLedger()
+    return SQLiteLedger(path, key=key) if path else MemoryLedger()

@@ -76,7 +76,8 @@ class Shield:
         self.policy = load_policy(policy if not isinstance(policy, os.PathLike) else str(policy))
         self.judge = as_judge(judge) if self.policy.judge.enabled else None
         self.recorder: FlightRecorder = open_recorder(audit)
-        self.ledger: ExecutionLedger = open_ledger(ledger)
+        # a ledger file is keyed like the trail: a key given to the recorder alone must not leave it unsigned
+        self.ledger: ExecutionLedger = open_ledger(ledger, key=getattr(self.recorder, "signing_key", None))
         configs = list(self.policy.checks) if self.policy.checks is not None else list(default_checks())
         built = [(build(cfg, self.policy), cfg) for cfg in configs if cfg.enabled]
         for extra in checks or ():

@@ -97,6 +97,22 @@ def test_the_audit_key_keys_the_ledger(tmp_path: Path, monkeypatch: pytest.Monke
     assert entry is not None and entry.content == "made up"
 
 
+@pytest.mark.parametrize("recorder", ["memory", "sqlite"])
+def test_a_key_given_to_the_recorder_keys_the_ledger_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           recorder: str) -> None:
+    """A trail keyed by ``key=`` rather than the environment keys the Shield's ledger file too: before, the ledger
+    read only ``AIRS_AUDIT_KEY`` and stayed unsigned next to a keyed trail."""
+    from airs_plugins.audit import MemoryRecorder, SQLiteRecorder
+
+    monkeypatch.delenv("AIRS_AUDIT_KEY", raising=False)
+    trail = MemoryRecorder(key=KEY) if recorder == "memory" else SQLiteRecorder(tmp_path / "a.db", key=KEY)
+    path = tmp_path / "l.db"
+    _ran(Shield.default(audit=trail, ledger=str(path)).ledger)  # type: ignore[arg-type]
+    _edit(path, "UPDATE tool_ledger SET content = 'made up'")
+    with pytest.raises(AuditError, match="signature does not match"):
+        SQLiteLedger(path, key=KEY).get("t", "c")
+
+
 def _old_ledger(path: Path) -> None:
     """A ledger file as the versions before signing wrote it (no mac column), with a result in it."""
     _edit(path, "CREATE TABLE tool_ledger (thread_id TEXT NOT NULL, tool_call_id TEXT NOT NULL, tool_name TEXT NOT "

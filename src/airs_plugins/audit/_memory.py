@@ -57,6 +57,11 @@ class MemoryRecorder:
         self._verify_each = verify_each
 
     @property
+    def signing_key(self) -> bytes | None:
+        """The key the trail's hashes are HMACs with (None: plain SHA-256); a Shield keys its ledger file with it."""
+        return self._key
+
+    @property
     def max_records(self) -> int | None:
         return self._max
 

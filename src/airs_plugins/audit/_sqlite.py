@@ -60,6 +60,11 @@ class SQLiteRecorder:
         self._pid = -1
         self._connect()
 
+    @property
+    def signing_key(self) -> bytes | None:
+        """The key the trail's hashes are HMACs with (None: plain SHA-256); a Shield keys its ledger file with it."""
+        return self._key
+
     def _connect(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
