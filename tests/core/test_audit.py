@@ -268,6 +268,22 @@ class TestCli:
         bad = self.run("audit", "verify", str(p))
         assert bad.returncode == 1 and "record 2" in bad.stderr
 
+    def test_verify_says_whether_it_checked_with_the_key(self, tmp_path: Path) -> None:
+        """An OK without the key only says the chain is whole (a keyed trail rewritten unkeyed passes it): the
+        output says which check it was."""
+        import os
+
+        p = tmp_path / "a.db"
+        fill(p, 2).close()
+        env = {k: v for k, v in os.environ.items() if k != "AIRS_AUDIT_KEY"}
+        plain = subprocess.run([sys.executable, "-m", "airs_plugins", "audit", "verify", str(p)], capture_output=True,
+                               text=True, timeout=120, check=False, env=env)
+        assert plain.returncode == 0 and "without a key" in plain.stdout
+        as_json = subprocess.run([sys.executable, "-m", "airs_plugins", "audit", "verify", "--json", str(p)],
+                                 capture_output=True, text=True, timeout=120, check=False,
+                                 env={**env, "AIRS_AUDIT_KEY": "k"})
+        assert json.loads(as_json.stdout)["keyed"] is True
+
     def test_tail_and_export(self, tmp_path: Path) -> None:
         """tail prints the newest records; export --jsonl writes every record, which then verifies."""
         p = tmp_path / "a.db"

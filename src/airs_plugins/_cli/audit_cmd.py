@@ -36,15 +36,20 @@ def register(sub: Any) -> None:
 
 def verify(args: argparse.Namespace) -> int:
     from ..audit import verify as verify_path
+    from ..audit._chain import audit_key
 
     result = verify_path(args.path, anchor=_anchor(args.anchor, "--anchor") if args.anchor else None,
                          head=_anchor(args.head, "--head") if args.head else None)
+    keyed = audit_key() is not None
     if args.json:
         print(json.dumps({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
                           "first_bad_seq": result.first_bad_seq, "problem": result.problem or None,
-                          "dropped": result.dropped}))
+                          "dropped": result.dropped, "keyed": keyed}))
     else:
-        print(str(result), file=sys.stdout if result.ok else sys.stderr)
+        # an unkeyed OK only says the chain is whole: anyone who rewrote a keyed trail as an unkeyed one gets it too
+        how = "checked with AIRS_AUDIT_KEY" if keyed else \
+            "checked without a key (AIRS_AUDIT_KEY is not set): a keyed trail needs it to be verified"
+        print(f"{result} ({how})", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
 
