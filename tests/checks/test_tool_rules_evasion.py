@@ -407,3 +407,14 @@ def test_a_refusal_quotes_a_bounded_part_of_a_long_name(shield: Shield) -> None:
     d = _shield(fetch={"allowed_domains": ["ok.example"]}).check_tool_call(
         "fetch", {"url": "https://" + "a" * 60 + "." * 1 + "b" * 60 + ".evil.example/"})
     assert len(d.reason) < 300 and "evil.example" in d.reason
+
+
+def test_a_made_up_tool_name_is_quoted_bounded() -> None:
+    """The model names the tool: a megabyte-long name used to be copied whole into every reason."""
+    shield = Shield.from_policy({"unknown_tools": "block", "tools": {"t": {"args_schema": {"type": "object"}}}})
+    d = shield.check_tool_call("x" * 100_000, {"a": 1})
+    assert d.action is Action.BLOCK and len(d.reason) < 300, len(d.reason)
+    schema = Shield.from_policy({"tools": {"t": {"args_schema": {"type": "object", "additionalProperties":
+                                                                 {"type": "integer"}}}}})
+    d = schema.check_tool_call("t", {"k" * 100_000: "not a number"})
+    assert d.action is Action.BLOCK and len(d.reason) < 400, len(d.reason)
