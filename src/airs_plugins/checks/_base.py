@@ -30,6 +30,20 @@ UNTRUSTED_CHANNELS = frozenset({Channel.USER_INPUT, Channel.TOOL_RESULT, Channel
                                 Channel.HANDOFF})
 
 
+QUOTED_CHARS = 80
+"""The most of a model-chosen name (a tool, an argument) a finding's message quotes."""
+
+
+def quoted(text: str, limit: int = QUOTED_CHARS) -> str:
+    """``repr(text)``, its middle cut when long. Messages go to the audit trail, the approval request and the
+    stream, where payloads are kept as digests: a name the model made up a megabyte long, or with a
+    secret in it, is not copied there whole."""
+    if len(text) <= limit:
+        return repr(text)
+    half = (limit - 1) // 2
+    return repr(f"{text[:half]}…{text[-half:]}")
+
+
 class BaseCheck:
     """Convenience base: subclasses set the class attributes and implement :meth:`run`.
 

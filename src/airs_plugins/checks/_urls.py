@@ -17,6 +17,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp"})
 # "scheme://", or a web scheme (or file:) followed by any slash or backslash ("http:\\\\x", "file:/etc"), or
@@ -33,6 +34,8 @@ _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 _METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data", "metadata.azure.com",
                              "169.254.169.254", "fd00:ec2::254", "100.100.100.200"})
+LOCAL_WORDS = frozenset({"localhost", *(h for h in _METADATA_HOSTS if h.replace("-", "").isalpha())})
+"""Internal host names of one word, with no dot (``localhost``, ``metadata``)."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,15 @@ class URLParts:
     hosts: tuple[str, ...]
     """The host under each reading (WHATWG first), deduplicated; empty for a URL without one."""
     query: str
+    path: str = ""
+    """What follows the host, up to the query (still percent-encoded)."""
 
 
 def looks_like_url(value: str) -> bool:
     """``scheme://``, or a web scheme written the ways clients still accept (``http:\\\\``, ``http:/``,
-    ``http:host``)."""
-    return bool(_URL_START.match(value.strip()))
+    ``http:host``), read as a WHATWG parser reads it: ``"ht\\ttp://127.0.0.1/"`` is ``http://127.0.0.1/`` to a
+    browser (tabs and newlines anywhere are dropped)."""
+    return bool(_URL_START.match(_cleaned(value)))
 
 
 def has_scheme(value: str) -> bool:
@@ -66,7 +72,7 @@ def parse_url(value: str, *, default_scheme: str | None = None) -> URLParts | No
     whatwg = _whatwg(v)
     if whatwg is None:
         return None
-    scheme, host, query = whatwg
+    scheme, host, query, path = whatwg
     hosts = [host] if host else []
     try:
         split = urllib.parse.urlsplit(v)
@@ -79,7 +85,7 @@ def parse_url(value: str, *, default_scheme: str | None = None) -> URLParts | No
             return None
         if other not in hosts:
             hosts.append(other)
-    return URLParts(scheme, tuple(hosts), query)
+    return URLParts(scheme, tuple(hosts), query, path)
 
 
 def url_host(url: str) -> str:
@@ -93,8 +99,8 @@ def _cleaned(value: str) -> str:
     return value.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
 
 
-def _whatwg(v: str) -> tuple[str, str, str] | None:
-    """(scheme, host, query) as the WHATWG URL parser reads an absolute URL, or None when it fails."""
+def _whatwg(v: str) -> tuple[str, str, str, str] | None:
+    """(scheme, host, query, path) as the WHATWG URL parser reads an absolute URL, or None when it fails."""
     colon = v.find(":")
     scheme = v[:colon].lower() if colon > 0 else ""
     if not scheme or not scheme[0].isalpha() or not all(c.isalnum() or c in "+-." for c in scheme):
@@ -111,8 +117,9 @@ def _whatwg(v: str) -> tuple[str, str, str] | None:
         rest = rest[2:]
         end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     else:
-        return scheme, "", query
+        return scheme, "", query, _path_of(rest)
     authority = rest[:end]
+    path = _path_of(rest[end:])
     hostport = authority.rsplit("@", 1)[-1]
     if hostport.startswith("["):
         close = hostport.find("]")
@@ -127,11 +134,15 @@ def _whatwg(v: str) -> tuple[str, str, str] | None:
     if port and not port.isdigit():
         return None
     if not raw_host:
-        return (scheme, "", query) if scheme not in SPECIAL_SCHEMES or scheme == "file" else None
+        return (scheme, "", query, path) if scheme not in SPECIAL_SCHEMES or scheme == "file" else None
     host = _host(raw_host)
     if host is None:
         return None
-    return scheme, host, query
+    return scheme, host, query, path
+
+
+def _path_of(rest: str) -> str:
+    return rest[:min((i for i in (rest.find(c) for c in "?#") if i >= 0), default=len(rest))]
 
 
 def _host(raw: str) -> str | None:
@@ -163,10 +174,18 @@ def domain_match(host: str, domains: Sequence[str]) -> bool:
     """``host`` is one of ``domains`` (``*.`` or a leading dot allowed) or a subdomain of one."""
     h = host.lower().rstrip(".")
     for domain in domains:
-        d = domain.lower().lstrip("*").lstrip(".").rstrip(".")
+        d = _listed(domain)
         if h == d or h.endswith("." + d):
             return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def _listed(domain: str) -> str:
+    """A policy's domain mapped as hosts are (:func:`_host`): ``bücher.example`` on a deny list is the
+    ``xn--bcher-kva.example`` a URL's host is read as, or it would never match."""
+    d = domain.strip().lstrip("*").lstrip(".").rstrip(".")
+    return (_host(d) or d.lower()).rstrip(".")
 
 
 def parse_ip_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -189,7 +208,8 @@ def parse_ip_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | 
     for part in parts:
         try:
             if part.startswith("0x"):
-                nums.append(int(part, 16))
+                # WHATWG reads a bare "0x" as 0: "http://0x/" is 0.0.0.0 to a browser, this machine to its OS
+                nums.append(int(part[2:] or "0", 16))
             elif len(part) > 1 and part.startswith("0"):
                 nums.append(int(part, 8))
             else:

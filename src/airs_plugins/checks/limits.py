@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 from .._decision import Action, Channel, Finding, Severity, Subject
-from ._base import ALL_TEXT_CHANNELS, BaseCheck
+from ._base import ALL_TEXT_CHANNELS, BaseCheck, quoted
 from ._registry import register_check
 
 HOUR = 3600.0
@@ -61,14 +61,14 @@ class RunCaps(BaseCheck):
         if caps.tool_calls_per_hour is not None and len(recent) >= caps.tool_calls_per_hour:
             out.append(self.finding(
                 "limit", score=1.0, action=action, maso=("EC-1.3",),
-                message=f"rate cap: {len(recent)} calls to {name!r} in the last hour "
+                message=f"rate cap: {len(recent)} calls to {quoted(name)} in the last hour "
                         f"(cap {caps.tool_calls_per_hour})"))
         sig = subject.call_signature
         seen = ctx.call_signatures.get(sig, 0)
         if caps.identical_calls is not None and seen >= caps.identical_calls:
             out.append(self.finding(
                 "limit", score=1.0, action=action, maso=("EC-1.10",),
-                message=f"loop: identical call to {name!r} made {seen} times "
+                message=f"loop: identical call to {quoted(name)} made {seen} times "
                         f"(cap {caps.identical_calls})"))
         if caps.retries is not None and ctx.retries > caps.retries:
             out.append(self.finding("limit", score=1.0, action=action, maso=("EC-1.10",),

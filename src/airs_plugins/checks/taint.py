@@ -34,7 +34,7 @@ from typing import Any
 from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
 from .._policy import CheckConfig, Policy
 from .._taint import arg_values, extract_values, normalise
-from ._base import BaseCheck
+from ._base import BaseCheck, quoted
 from ._registry import register_check
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -90,27 +90,27 @@ class TaintFlow(BaseCheck):
             return [self.finding(
                 "exfiltration", score=1.0, severity=Severity.CRITICAL,
                 action=Action(taint.on_injected_args),
-                message=f"{side.value} call {name!r} carries data that appeared only in injected "
+                message=f"{side.value} call {quoted(name)} carries data that appeared only in injected "
                         f"content ({len(only_injected)} value(s))")]
         from_untrusted = read - user
         if from_untrusted and taint.on_tainted_args != "allow":
             return [self.finding(
                 "taint", score=1.0, severity=Severity.HIGH, action=Action(taint.on_tainted_args),
-                message=f"{side.value} call {name!r} carries data read from untrusted content "
+                message=f"{side.value} call {quoted(name)} carries data read from untrusted content "
                         f"({len(from_untrusted)} value(s))")]
         flagged = ctx.untrusted_findings
         if flagged and taint.on_untrusted_with_findings != "allow":
             return [self.finding(
                 "taint", score=1.0, severity=Severity.HIGH,
                 action=Action(taint.on_untrusted_with_findings),
-                message=f"{side.value} call {name!r} after reading untrusted content with "
+                message=f"{side.value} call {quoted(name)} after reading untrusted content with "
                         f"findings ({', '.join(flagged)})")]
         needs_anchor = side.value in self._anchor_sides or name in self._anchor_tools
         if (needs_anchor and taint.on_tainted_args != "allow"
                 and not anchored(subject.tool_args or {}, ctx)):
             return [self.finding(
                 "taint", score=1.0, severity=Severity.HIGH, action=Action(taint.on_tainted_args),
-                message=f"{side.value} call {name!r} after reading untrusted content, with no argument "
+                message=f"{side.value} call {quoted(name)} after reading untrusted content, with no argument "
                         f"taken from the user's request")]
         return []
 

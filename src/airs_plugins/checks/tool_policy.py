@@ -9,7 +9,7 @@ from typing import Any
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
-from ._base import BaseCheck
+from ._base import QUOTED_CHARS, BaseCheck, quoted
 from ._registry import register_check
 
 
@@ -37,13 +37,13 @@ class ToolPolicyCheck(BaseCheck):
         tool = self.policy.tool(name)
         if not tool.allow:
             return [self.finding("tool_policy", score=1.0, severity=Severity.HIGH, action=Action.BLOCK,
-                                 maso=("EC-1.2",), message=f"tool {name!r} is denied by policy")]
+                                 maso=("EC-1.2",), message=f"tool {quoted(name)} is denied by policy")]
         out: list[Finding] = []
         if not self.policy.known_tool(name) and self.policy.unknown_tools != "allow":
             out.append(self.finding(
                 "tool_policy", score=1.0, severity=Severity.MEDIUM,
                 action=Action(self.policy.unknown_tools), maso=("EC-1.2", "SC-1.3"),
-                message=f"tool {name!r} is not in the policy's tool inventory"))
+                message=f"tool {quoted(name)} is not in the policy's tool inventory"))
         limit = tool.rules.max_arg_bytes
         if limit is not None:
             size = len(subject.payload.encode("utf-8", "surrogatepass"))
@@ -59,21 +59,21 @@ class ToolPolicyCheck(BaseCheck):
             if bad is not None:
                 from .._policy import format_path
 
-                where = format_path(bad) or "<args>"
+                where = _short(format_path(bad) or "<args>", QUOTED_CHARS)
                 out.append(self.finding(
                     "format", score=1.0, severity=Severity.MEDIUM, action=Action.BLOCK, maso=("EC-1.8",),
-                    message=f"arguments of {name!r} hold a number that is not finite at {where}"))
+                    message=f"arguments of {quoted(name)} hold a number that is not finite at {where}"))
             errors = sorted(validator.iter_errors(subject.tool_args or {}),
                             key=lambda e: list(map(str, e.absolute_path)))
             if errors:
                 from .._policy import format_path
 
                 first = errors[0]
-                where = format_path(first.absolute_path) or "<args>"
+                where = _short(format_path(first.absolute_path) or "<args>", QUOTED_CHARS)
                 out.append(self.finding(
                     "format", score=1.0, severity=Severity.MEDIUM, action=Action.BLOCK,
                     maso=("EC-1.8",),
-                    message=f"arguments do not match the schema of {name!r} at {where}: {_broken_rule(first)}"))
+                    message=f"arguments do not match the schema of {quoted(name)} at {where}: {_broken_rule(first)}"))
         return out
 
 

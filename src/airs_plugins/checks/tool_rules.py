@@ -7,16 +7,19 @@ with no rules configured:
 * shell deny patterns (pipe-to-shell, ``rm -rf /``, reverse shells, fork bombs, disk wipes…) on the
   command-like arguments of tools that look like shells (by name, or an argument named ``cmd``,
   ``command``, ``script``…);
-* SSRF denial for every URL argument: loopback, private, link-local and cloud-metadata addresses,
-  including decimal/hex/octal/short IPv4 spellings and IPv4-mapped IPv6;
+* SSRF denial for every URL argument (and host argument, and URL inside a call's one JSON argument):
+  loopback, private, link-local and cloud-metadata addresses, including decimal/hex/octal/short IPv4
+  spellings and IPv4-mapped IPv6;
 * non-web schemes (``file:``, ``gopher:``, ``dict:``…) outside ``allowed_schemes``;
 * traversal to well-known sensitive files;
 * destructive SQL (DROP/TRUNCATE, DELETE/UPDATE without WHERE) for tools that look like SQL runners;
-* values read from untrusted content appearing in a URL's query string (exfiltration by URL).
+* values read from untrusted content appearing in a URL's path or query string, as written or encoded
+  (exfiltration by URL).
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
 import urllib.parse
 from collections.abc import Sequence
@@ -25,12 +28,21 @@ from typing import Any
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy, ToolRules
-from .._taint import extract_values, normalise
+from .._taint import decoded_forms, extract_values, normalise
 from . import _paths, _sql
-from ._base import BaseCheck
+from ._base import BaseCheck, quoted
 from ._regex import PatternSet, compile_re2
 from ._registry import register_check
-from ._urls import domain_match, has_scheme, looks_like_url, parse_ip_host, parse_url, private_host
+from ._urls import (
+    LOCAL_WORDS,
+    URLParts,
+    domain_match,
+    has_scheme,
+    looks_like_url,
+    parse_ip_host,
+    parse_url,
+    private_host,
+)
 
 __all__ = ["SHELL_DENY", "ToolRulesCheck", "collect_strings", "parse_ip_host", "private_host"]
 
@@ -67,7 +79,7 @@ _SHELL_PARTS = ("cmd", "command", "script", "shell")
 _SQL_KEYS = frozenset({"sql", "query", "statement", "stmt", "q"})
 _SQL_PARTS = ("sql", "query", "statement", "stmt")
 _URL_KEYS = frozenset({"url", "uri", "link", "href", "endpoint", "webhook", "src", "source_url", "target_url",
-                       "callback", "callback_url", "image_url", "feed_url"})
+                       "callback", "callback_url", "image_url", "feed_url", "host", "hostname"})
 _URL_PARTS = ("url", "uri", "href", "link", "endpoint", "webhook")
 _PATH_KEYS = frozenset({"path", "file", "filename", "file_path", "filepath", "dir", "directory", "folder",
                         "dest", "destination", "src", "source", "src_path", "target", "output", "output_path",
@@ -111,14 +123,14 @@ _DANGEROUS_SCHEMES = frozenset({"file", "gopher", "dict", "ldap", "ldaps", "tftp
 _NESTED = (str, dict, list, tuple)
 
 
-def collect_strings(value: Any) -> tuple[list[tuple[str, str]], bool]:
+def collect_strings(value: Any, prefix: str = "") -> tuple[list[tuple[str, str]], bool]:
     """(dotted path, string) pairs in nested arguments, and whether that is all of them.
 
     Numbers are not paths, URLs or commands. At most ``MAX_STRINGS`` strings, ``MAX_DEPTH`` levels:
     past either the arguments are not whole, and the check says so rather than pass what it never read.
     """
     out: list[tuple[str, str]] = []
-    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    stack: list[tuple[str, Any, int]] = [(prefix, value, 0)]
     while stack:
         p, v, d = stack.pop()
         if isinstance(v, str):
@@ -167,8 +179,61 @@ def _joined_lists(strings: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _bare_address(value: str) -> bool:
     """A value given where a URL is expected, without a scheme, that could still be one: one word with a
-    dot, a colon or leading slashes (``example.com/x``, ``10.0.0.1:80``); not "94103", "none" or "Berlin"."""
-    return not any(c.isspace() for c in value) and ("." in value or ":" in value or value.startswith(("//", "\\\\")))
+    dot, a colon or leading slashes (``example.com/x``, ``10.0.0.1:80``), or an internal name (``localhost``,
+    ``0x7f000001``); not "94103", "none" or "Berlin"."""
+    if any(c.isspace() for c in value):
+        return False
+    if "." in value or ":" in value or value.startswith(("//", "\\\\")):
+        return True
+    # one word: an internal name, or an address in one hex number (a decimal one may be a zip code)
+    return value.lower() in LOCAL_WORDS or (value[:2].lower() == "0x" and private_host(value) is not None)
+
+
+_QUOTES = "\"'`"
+
+
+def _url_text(value: str) -> str:
+    """An argument as a tool that fetches it reads it: spaces and quotes around it cut. Models quote URLs,
+    and tools take the quotes off (LangChain's requests tools do): ``'"http://10.0.0.1/"'`` goes to 10.0.0.1."""
+    v = value.strip()
+    return v.strip(_QUOTES).strip() if v[:1] in _QUOTES or v[-1:] in _QUOTES else v
+
+
+def _json_input(args: Any) -> tuple[str, Any] | None:
+    """The document a one-argument call passes as JSON text, and the argument's name; or None.
+
+    LangChain's ``requests_post`` (and ``_patch``, ``_put``) takes ``{"text": '{"url": ..., "data": ...}'}``
+    and fetches the URL inside: read as a string, the URL was never seen. Only a call's sole argument is
+    opened: a document passed next to others (a file's content, a request body) is data the tool does not
+    act on, and its links are not where the tool goes."""
+    if not isinstance(args, dict) or len(args) != 1:
+        return None
+    ((key, value),) = args.items()
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith("```"):  # a fenced block, as LangChain's parse_json_markdown accepts
+        text = text.strip("`").strip()
+        text = text[4:] if text[:4].lower() == "json" else text
+        text = text.strip()
+    if text[:1] not in ("{", "["):
+        return None
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep for a parser to read either
+        return None
+    return (str(key), doc) if isinstance(doc, dict | list) else None
+
+
+def _shown_host(host: str) -> str:
+    """A host as a message names it: an address whole, a name by its last labels (``…evil.example``).
+    The labels before them are the attacker's to fill (``<secret>.evil.example`` is exfiltration by DNS), and
+    messages are kept in clear where the arguments are kept as digests."""
+    if parse_ip_host(host) is not None or ":" in host:
+        return quoted(host)
+    labels = host.rstrip(".").split(".")
+    keep = 3 if len(labels) > 2 and len(labels[-2]) <= 3 else 2  # "co.uk", "com.au": keep the name before them
+    return quoted(host if len(labels) <= keep else "…" + ".".join(labels[-keep:]))
 
 
 @register_check("tool.rules")
@@ -176,7 +241,7 @@ class ToolRulesCheck(BaseCheck):
     """Per-tool argument rules and the built-in shell/SSRF/SQL/path defaults.
 
     Options: ``shell_builtin`` (default true), ``ssrf_builtin`` (default true), ``sql_builtin``
-    (default true), ``query_taint`` (default true: untrusted values in URL query strings need approval),
+    (default true), ``query_taint`` (default true: untrusted values in a URL's path or query string need approval),
     ``sql_max_chars`` (default 65536: SQL read per call; longer fails closed under ``sql_allowed_verbs``).
     """
 
@@ -207,6 +272,11 @@ class ToolRulesCheck(BaseCheck):
         name = subject.tool_name or ""
         rules = self.policy.tool(name).rules
         strings, whole = collect_strings(subject.tool_args or {})
+        document = _json_input(subject.tool_args)
+        if document is not None:
+            inside, whole_inside = collect_strings(document[1], prefix=document[0])
+            strings += inside
+            whole = whole and whole_inside
         out: list[Finding] = []
         if not whole:
             out.append(self.finding(
@@ -239,7 +309,8 @@ class ToolRulesCheck(BaseCheck):
                     w = self._shell_weight[key]
                     out.append(self.finding(
                         "tool_policy", score=w, severity=Severity.CRITICAL if w >= 0.9 else Severity.HIGH,
-                        maso=("EC-1.2", "EC-2.2"), message=f"shell argument {path!r} matches {key.replace('_', ' ')}"))
+                        maso=("EC-1.2", "EC-2.2"),
+                        message=f"shell argument {quoted(path)} matches {key.replace('_', ' ')}"))
         if custom is not None:
             for path, cmd in policy + _joined_lists(policy):
                 if len(out) >= MAX_FINDINGS:
@@ -248,14 +319,14 @@ class ToolRulesCheck(BaseCheck):
                 for key in custom.keys_hit(collapsed):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH, maso=("EC-1.2",),
-                        message=f"argument {path!r} matches the policy's shell_deny {key}"))
+                        message=f"argument {quoted(path)} matches the policy's shell_deny {key}"))
         return out
 
     # -- URLs ----------------------------------------------------------------------------------
     def _url_rules(self, subject: Subject, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
         out: list[Finding] = []
         for path, value in strings:
-            v = value.strip()
+            v = _url_text(value)
             if len(out) >= MAX_FINDINGS:
                 break
             if not v:
@@ -267,19 +338,19 @@ class ToolRulesCheck(BaseCheck):
             if parsed is None:
                 out.append(self.finding(
                     "tool_policy", score=0.9, severity=Severity.HIGH, maso=("EC-1.2",),
-                    message=f"argument {path!r} is not a URL every client reads the same way: where it goes "
+                    message=f"argument {quoted(path)} is not a URL every client reads the same way: where it goes "
                             "cannot be told"))
                 continue
             finding = self._url_finding(path, parsed.scheme, parsed.hosts, rules)
             if finding is not None:
                 out.append(finding)
-            elif self._query_taint and parsed.query:
-                leak = self._tainted_query(subject, parsed.query)
+            elif self._query_taint and (parsed.query or parsed.path.strip("/")):
+                leak = self._tainted_url(subject, v, parsed)
                 if leak:
                     out.append(self.finding(
                         "exfiltration", score=0.9, severity=Severity.HIGH, action=Action.REQUIRE_APPROVAL,
                         maso=("DP-2.1", "PG-1.4"),
-                        message=f"query string of {path!r} carries {leak} value(s) read from untrusted content"))
+                        message=f"URL in {quoted(path)} carries {leak} value(s) read from untrusted content"))
         return out
 
     def _url_finding(self, path: str, scheme: str, hosts: tuple[str, ...], rules: ToolRules) -> Finding | None:
@@ -287,39 +358,47 @@ class ToolRulesCheck(BaseCheck):
         if scheme not in {s.lower() for s in rules.allowed_schemes}:
             return self.finding("tool_policy", score=0.95 if scheme in _DANGEROUS_SCHEMES else 0.85,
                                 severity=Severity.HIGH, maso=("EC-1.2",),
-                                message=f"URL scheme {scheme!r} in {path!r} is not allowed")
+                                message=f"URL scheme {quoted(scheme)} in {quoted(path)} is not allowed")
         for host in hosts:
             if rules.denied_domains and domain_match(host, rules.denied_domains):
                 return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                    message=f"host {host!r} in {path!r} is on the deny list")
+                                    message=f"host {_shown_host(host)} in {quoted(path)} is on the deny list")
             if rules.allowed_domains is not None and not domain_match(host, rules.allowed_domains):
                 return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                    message=f"host {host!r} in {path!r} is not on the allow list")
+                                    message=f"host {_shown_host(host)} in {quoted(path)} is not on the allow list")
             why = private_host(host) if self._builtin_ssrf and not rules.allow_private_network else None
             if why:
                 return self.finding("tool_policy", score=0.95, severity=Severity.CRITICAL, maso=("EC-1.2", "EC-2.2"),
-                                    message=f"{path!r} targets a {why} ({host!r}): SSRF denied")
+                                    message=f"{quoted(path)} targets a {why} ({_shown_host(host)}): SSRF denied")
         if not hosts and rules.allowed_domains is not None:
             return self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                message=f"URL in {path!r} has no host on the allow list")
+                                message=f"URL in {quoted(path)} has no host on the allow list")
         return None
 
     @staticmethod
-    def _tainted_query(subject: Subject, query: str) -> int:
+    def _tainted_url(subject: Subject, url: str, parsed: URLParts) -> int:
+        """How many values read from untrusted content the URL carries in its path or query string, as written or
+        encoded (:func:`decoded_forms`): ``https://collect.example/c/<value>`` sends a value out as well as
+        ``?d=<value>`` does. A link read whole and followed as it was is not built to carry anything."""
         ctx = subject.context
         if not ctx.observations:
             return 0
         read: set[str] = set()
         for obs in ctx.observations:
             read.update(obs.values)
-        user = extract_values(ctx.user_goal or "")
+        link = normalise(url).rstrip("/")
+        if link in read or f"{link}/" in read:
+            return 0
+        pieces = [val for _k, val in urllib.parse.parse_qsl(parsed.query, keep_blank_values=False)]
+        pieces += [urllib.parse.unquote(part) for part in parsed.path.replace("\\", "/").split("/") if part]
         values: set[str] = set()
-        for _k, val in urllib.parse.parse_qsl(query, keep_blank_values=False):
-            values |= extract_values(val)
-            n = normalise(val)
-            if len(n) >= 5:
-                values.add(n)
-        return len((values & read) - user)
+        for piece in pieces:
+            for form in (piece, *decoded_forms(piece)):
+                values |= extract_values(form)
+                n = normalise(form)
+                if len(n) >= 5:
+                    values.add(n)
+        return len((values & read) - extract_values(ctx.user_goal or ""))
 
     # -- paths ---------------------------------------------------------------------------------
     def _path_rules(self, name: str, rules: ToolRules, strings: list[tuple[str, str]]) -> list[Finding]:
@@ -335,14 +414,14 @@ class ToolRulesCheck(BaseCheck):
             v = value.strip()
             if "\x00" in v:
                 out.append(self.finding("tool_policy", score=0.95, severity=Severity.HIGH,
-                                        message=f"NUL byte in path argument {path!r}"))
+                                        message=f"NUL byte in path argument {quoted(path)}"))
                 continue
             if not v or has_scheme(v):  # a URL: the URL rules read it
                 continue
             if len(v) > _paths.MAX_PATH_CHARS:
                 if roots is not None:
                     out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                            message=f"path {path!r} is longer than any OS accepts"))
+                                            message=f"path {quoted(path)} is longer than any OS accepts"))
                 continue
             unix = v.replace("\\", "/")
             traversal = ".." in unix.split("/")
@@ -350,25 +429,26 @@ class ToolRulesCheck(BaseCheck):
                 if _paths.expands(v):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH,
-                        message=f"path {path!r} starts with '~' or names a variable: the tool decides where it goes"))
+                        message=f"path {quoted(path)} starts with '~' or names a variable: the tool decides where it "
+                                "goes"))
                     continue
                 if _paths.outside(v, roots):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH,
-                        message=f"path {path!r} resolves outside the allowed roots"
+                        message=f"path {quoted(path)} resolves outside the allowed roots"
                                 + (" (traversal)" if traversal else "")))
                     continue
                 if rules.resolve_links and _paths.leaves_through_links(v, roots):
                     out.append(self.finding(
                         "tool_policy", score=1.0, severity=Severity.HIGH,
-                        message=f"path {path!r} leads outside the allowed roots through a symbolic link"))
+                        message=f"path {quoted(path)} leads outside the allowed roots through a symbolic link"))
                     continue
             if _SENSITIVE_PATHS.search(posixpath.normpath(urllib.parse.unquote(unix))):
                 out.append(self.finding("tool_policy", score=0.85 if traversal else 0.7, severity=Severity.HIGH,
-                                        message=f"path {path!r} points at a sensitive file"))
+                                        message=f"path {quoted(path)} points at a sensitive file"))
             elif traversal and roots is None:
                 out.append(self.finding("tool_policy", score=0.55, severity=Severity.MEDIUM,
-                                        message=f"path {path!r} climbs out of its directory ('..')"))
+                                        message=f"path {quoted(path)} climbs out of its directory ('..')"))
         return out
 
     # -- SQL -----------------------------------------------------------------------------------
@@ -386,7 +466,7 @@ class ToolRulesCheck(BaseCheck):
             if len(value) > budget:
                 out.append(self.finding(
                     "tool_policy", score=1.0 if allowed is not None else 0.6, severity=Severity.HIGH,
-                    message=f"SQL in {path!r} is longer than the {self._sql_max_chars} characters read per call"))
+                    message=f"SQL in {quoted(path)} is longer than the {self._sql_max_chars} characters read per call"))
                 budget = 0
                 continue
             budget -= len(value)
@@ -399,21 +479,21 @@ class ToolRulesCheck(BaseCheck):
         if not reading.complete:
             out.append(self.finding(
                 "tool_policy", score=1.0 if allowed is not None else 0.6, severity=Severity.HIGH,
-                message=f"SQL in {path!r} has more than {_sql.MAX_STATEMENTS} statements: not all were read"))
+                message=f"SQL in {quoted(path)} has more than {_sql.MAX_STATEMENTS} statements: not all were read"))
         for stmt in reading.statements:
             if allowed is not None:
                 refused = [v for v in stmt.verbs() if v not in allowed]
                 if refused:
                     verb = "a quoted name" if refused[0] == "'" else refused[0]
                     out.append(self.finding("tool_policy", score=1.0, severity=Severity.HIGH,
-                                            message=f"SQL {verb} in {path!r} is not an allowed verb"))
+                                            message=f"SQL {verb} in {quoted(path)} is not an allowed verb"))
                     continue
             if self._builtin_sql:
                 why = next((w for w in (c.destructive() for c in stmt.clauses) if w), None)
                 if why:
                     out.append(self.finding("tool_policy", score=0.9, severity=Severity.CRITICAL,
-                                            message=f"{why} in {path!r}"))
+                                            message=f"{why} in {quoted(path)}"))
         if reading.count > 1 and self._builtin_sql and allowed is None and reading.sql_shaped > 1:
             out.append(self.finding("tool_policy", score=0.55, severity=Severity.MEDIUM,
-                                    message=f"stacked SQL statements ({reading.count}) in {path!r}"))
+                                    message=f"stacked SQL statements ({reading.count}) in {quoted(path)}"))
         return out
