@@ -11,10 +11,18 @@ from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, Tool
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.graph import MessagesState
 
-from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import INTERIM_BLOCKED, INTERIM_WITHHELD, NOT_ASKED, ask, hold, refusal, release_held
+from ..langchain._enforce import (
+    INTERIM_BLOCKED,
+    INTERIM_WITHHELD,
+    NOT_ASKED,
+    ask,
+    hold,
+    refusal,
+    release_held,
+    resolved_once,
+)
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
@@ -141,45 +149,41 @@ def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
 
 
 # -- approval: pause for the calls (and the held answer) that need a human ---------------------
-def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
+def approval_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    thread_id = thread_id_of(config)
     records = turn_records(state)
-    waiting: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    resolved: dict[str, Any] = {}
     for call in _pending_calls(state)[1]:
         name, args, call_id = tool_call_parts(call)
         rec = record_for(records, call_id, name, args)
-        if rec is not None and rec.get("action") == Action.REQUIRE_APPROVAL.value and rec.get("request") \
-                and rec.get("enforced", True):
-            waiting.append((call, rec))
-    held = state_get(state, JUDGE_KEY)
-    ask_output = isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
-        and held.get("request") is not None
-    # every interrupt first, resolutions after: on resume this node re-runs from the top, and
-    # resolving (which writes the audit) only once all answers are in keeps the audit single
-    answers = [ask(rec["request"]) for _call, rec in waiting]
-    output_answer = ask(held["request"]) if ask_output and isinstance(held, Mapping) else NOT_ASKED
-    update: dict[str, Any] = {}
-    resolved: dict[str, Any] = {}
-    for (call, rec), answer in zip(waiting, answers, strict=True):
-        _name, args, call_id = tool_call_parts(call)
+        if rec is None or rec.get("action") != Action.REQUIRE_APPROVAL.value or not rec.get("request") \
+                or not rec.get("enforced", True):
+            continue
+        answer = ask(rec["request"])
         if answer is NOT_ASKED:
             resolved[call_id] = {**rec, "action": "block", "reason": "no human could be asked (fail closed)"}
             continue
-        final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer, tool_args=args)
-        new = decision_record(final, args, request=None)
-        resolved[call_id] = {**new, "args_digest": args_digest(args), MESSAGE_ID: rec.get(MESSAGE_ID)}
-    if resolved:
-        update[DECISIONS_KEY] = resolved
-    if ask_output and isinstance(held, Mapping):
-        update.update(_resolve_output(shield, state, held, output_answer))
+        # resolved as soon as it is read (its deadline judged then), and kept: this node re-runs from the top at
+        # every later answer, and a call approved in time must not expire while another call's reviewer answers
+        final = yield from resolved_once(shield.ledger, thread_id, ApprovalRequest.model_validate(rec["request"]),
+                                         answer, tool_args=args)
+        resolved[call_id] = {**decision_record(final, args, request=None), MESSAGE_ID: rec.get(MESSAGE_ID)}
+    update: dict[str, Any] = {DECISIONS_KEY: resolved} if resolved else {}
+    held = state_get(state, JUDGE_KEY)
+    if isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
+            and held.get("request") is not None:
+        answer = ask(held["request"])
+        final_output = None if answer is NOT_ASKED else (yield from resolved_once(
+            shield.ledger, thread_id, ApprovalRequest.model_validate(held["request"]), answer))
+        update.update(_resolve_output(state, held, final_output))
     return update or None
 
 
-def _resolve_output(shield: Shield, state: Any, held: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+def _resolve_output(state: Any, held: Mapping[str, Any], final: Decision | None) -> dict[str, Any]:
+    """The held answer released (or refused) as the reviewer's ``final`` decision says (None: nobody asked)."""
     messages = list(state_get(state, "messages") or ())
     target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == held.get("message_id")),
                   None)
-    final = shield.resolve_approval(ApprovalRequest.model_validate(held["request"]), answer) \
-        if answer is not NOT_ASKED else None
     out: dict[str, Any] = {JUDGE_KEY: {**held, "action": final.action.value if final else "block",
                                        "request": None, "route": "end"}}
     allowed = final is not None and final.allowed
@@ -199,15 +203,10 @@ def approval_node(shield: Shield) -> RunnableLambda[Any, Any]:
     ``require_approval`` (value: the ``ApprovalRequest`` JSON; resume with ``Command(resume=...)``
     carrying an ``ApprovalDecision`` JSON or LangChain's ``{"decisions": [...]}``), plus once for a
     final answer the judge node held for review, and writes the resolved decisions. It only reads
-    state before pausing, so its re-run on resume is harmless."""
-
-    def airs_approval(state: Any) -> dict[str, Any] | None:
-        return approval_updates(shield, state)
-
-    async def aairs_approval(state: Any) -> dict[str, Any] | None:
-        return approval_updates(shield, state)
-
-    return RunnableLambda(airs_approval, afunc=aairs_approval, name="airs_approval")
+    state before pausing, so its re-run on resume is harmless: each answer is resolved when it is read
+    (its deadline judged then) and kept in the Shield's ledger, which the re-runs for the later answers
+    read (``Shield(ledger=path)`` keeps it across a restart)."""
+    return _node("airs_approval", lambda state, config: approval_flow(shield, state, config), shield)
 
 
 # -- judge: grade the answer, route to retry / human / end -------------------------------------
