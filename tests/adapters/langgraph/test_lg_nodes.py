@@ -13,7 +13,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
-from langgraph.types import Command
+from langgraph.types import Command, RetryPolicy
 
 from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
 from airs_plugins.langgraph import (
@@ -388,3 +388,61 @@ def test_the_record_of_a_finished_call_does_not_authorise_a_call_reusing_its_id(
         {"messages": later, "airs_decisions": {"call_0": record}})
     assert ex.log == []
     assert "no AIRS decision" in out["messages"][-1].content
+
+
+def test_secure_graph_keeps_the_tool_nodes_retry_policy() -> None:
+    """A ToolNode added with a ``RetryPolicy`` (a flaky service) keeps retrying once secured: the failed call runs
+    again, the call that completed on the first attempt is replayed from the ledger, not run twice. Before,
+    secure_graph re-added the node without its policy: the first failure ended the run."""
+    attempts: list[str] = []
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        attempts.append(q)
+        if len(attempts) == 1:
+            raise ConnectionError("lookup service unavailable")
+        return f"result for {q}"
+
+    ex = Executions()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
+                                       call("post_message", {"channel": "ops", "text": "hi"}, "c2")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    tools = [lookup, *(t for t in ex.tools() if t.name == "post_message")]
+    policy = RetryPolicy(retry_on=ConnectionError, max_attempts=3, initial_interval=0.01, jitter=False)
+    builder.add_node("tools", ToolNode(tools), retry_policy=policy, metadata={"team": "ops"})
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    assert builder.nodes["airs_tools"].retry_policy == policy
+    assert builder.nodes["airs_tools"].metadata == {"team": "ops"}
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert attempts == ["a", "a"]
+    assert ex.of("post_message") == [{"channel": "ops", "text": "hi"}]  # once, over both attempts
+    answers = assert_paired(out["messages"])
+    assert answers["c1"].content == "result for a" and answers["c2"].content == "posted"
+    assert out["messages"][-1].content == "done"
+
+
+def test_secure_graph_keeps_the_tool_nodes_error_handler() -> None:
+    """A ToolNode added with an ``error_handler`` still has its failures handled once secured. Before, the
+    secured node had none: the tool's error ended the run."""
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        raise ConnectionError("lookup service unavailable")
+
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode([lookup]),
+                     error_handler=lambda s: {"messages": [AIMessage("The lookup failed; try later.")]})
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert out["messages"][-1].content == "The lookup failed; try later."
