@@ -4,7 +4,7 @@ pauses: LangGraph re-runs a node from the top on resume, so the scans happen in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
@@ -28,6 +28,7 @@ from ..langchain._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
     MESSAGE_ID,
+    REFUSAL_MARK,
     context_in,
     context_out,
     decision_record,
@@ -216,13 +217,17 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         return {JUDGE_KEY: {"action": "allow", "route": "end"}}
     ctx = context_in(state, thread_id_of(config))
     text = message_text(last)
-    system = system_text(state_get(state, "messages") or ())
+    messages = state_get(state, "messages") or ()
+    system = system_text(messages)
     d: Decision = yield Ask("check_output", (text,), {"context": ctx, "instructions": system})
     previous = state_get(state, JUDGE_KEY) or {}
-    retries = int(previous.get("retries", 0)) if isinstance(previous, Mapping) else 0
+    question = _question(messages)
+    # the retries are the question's: a later question in the thread gets its own
+    retries = int(previous.get("retries", 0)) \
+        if isinstance(previous, Mapping) and previous.get("question") == question else 0
     rec: dict[str, Any] = {"action": d.action.value if d.enforced else "allow", "reason": d.reason,
                            "correlation_id": d.correlation_id, "message_id": last.id, "retries": retries,
-                           "request": None}
+                           "question": question, "request": None}
     update: dict[str, Any] = {CONTEXT_KEY: context_out(d.context)}
     if not d.enforced or d.action is Action.ALLOW:
         rec["route"] = "end"
@@ -241,7 +246,8 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         rec["route"] = "retry"
         rec["retries"] = retries + 1
         update["messages"] = [RemoveMessage(id=last.id or ""), HumanMessage(
-            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.")]
+            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.",
+            additional_kwargs={REFUSAL_MARK: True})]  # ours: the same question, asked again
     else:
         rec["route"] = "end"
         update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
@@ -249,11 +255,18 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
     return update
 
 
+def _question(messages: Sequence[Any]) -> str | None:
+    """The id of the user's message that the answer replies to (the judge's own request to answer again is not
+    one)."""
+    return next((m.id for m in reversed(messages) if isinstance(m, HumanMessage) and not is_ours(m)), None)
+
+
 def judge_node(shield: Shield, *, max_retries: int = 1) -> RunnableLambda[Any, Any]:
     """A node after generation: the output guard and the judge (``Shield.check_output`` /
     ``acheck_output``) grade the last answer. Allow ⇒ end; redact ⇒ rewritten, end; block ⇒ the
-    answer is removed and the model asked again (up to ``max_retries``), then replaced by a refusal;
-    require_approval ⇒ held for :func:`approval_node`. Route with :func:`judge_route`."""
+    answer is removed and the model asked again (up to ``max_retries`` times for each question of the
+    user), then replaced by a refusal; require_approval ⇒ held for :func:`approval_node`. Route with
+    :func:`judge_route`."""
     return _node("airs_judge", lambda state, config: judge_flow(shield, state, config, max_retries), shield)
 
 

@@ -167,6 +167,28 @@ def test_judge_replaces_the_answer_when_retries_run_out() -> None:
     assert out["messages"][-1].content == OUTPUT_REFUSAL
 
 
+def test_judge_retries_anew_for_each_question() -> None:
+    """The retry budget is per question: a later blocked answer in the same thread gets its retry too. Before,
+    the count carried over from the first question, and every later blocked answer was refused at once."""
+    graph, said = judged_graph([f"bad {FORBIDDEN}", "good answer", f"bad again {FORBIDDEN}", "good again"],
+                               make_shield())
+    config = new_config()
+    graph.invoke({"messages": [HumanMessage("q1")]}, config)
+    out = graph.invoke({"messages": [HumanMessage("q2")]}, config)
+    assert said == [f"bad {FORBIDDEN}", "good answer", f"bad again {FORBIDDEN}", "good again"]
+    assert out["messages"][-1].content == "good again"
+    assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
+
+
+def test_judge_retries_at_most_max_retries_for_one_question() -> None:
+    """The other half: within one question the budget holds (the judge's own request to answer again does not
+    start a new question)."""
+    graph, said = judged_graph([f"bad {FORBIDDEN}", f"bad again {FORBIDDEN}", "never asked"], make_shield())
+    out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
+    assert said == [f"bad {FORBIDDEN}", f"bad again {FORBIDDEN}"]
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+
+
 @pytest.mark.parametrize(("answer", "expected"), [
     ({"type": "reject", "reason": "tone"}, OUTPUT_REFUSAL),
     ({"type": "approve"}, f"draft {REVIEW}"),
