@@ -98,7 +98,24 @@ def _pending_calls(state: Any) -> tuple[AIMessage | None, list[dict[str, Any]]]:
 
 
 # -- guard: decide every tool call, no side effects on the agent ---------------------------------
+SENT_CALLS = ("guard_node was given tool calls by Send (as create_agent routes them to a ToolNode), not the graph's "
+              "state: it decides the calls of the last AIMessage in the state, and the nodes after it run them all. "
+              "Route to it with an edge or a conditional edge returning its name (tools_condition); to send the "
+              "calls one by one, send them to SecureToolNode, after guard_node and approval_node.")
+
+
+def _sent_calls(state: Any) -> bool:
+    """Whether a node got the tool calls a ``Send`` carries (the shapes ``ToolNode`` takes) instead of the state."""
+    if isinstance(state, Mapping):
+        return state.get("__type") == "tool_call_with_context"
+    return isinstance(state, list) and bool(state) and isinstance(state[-1], Mapping) \
+        and state[-1].get("type") == "tool_call"
+
+
 def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    if _sent_calls(state):
+        # read as a state it holds no calls: nothing would be decided, and SecureToolNode would refuse every call
+        raise TypeError(SENT_CALLS)
     message, pending = _pending_calls(state)
     records = turn_records(state)
     ctx = context_in(state, thread_id_of(config))

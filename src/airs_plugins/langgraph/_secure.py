@@ -28,7 +28,9 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
     What it does, in place (the builder is also returned):
 
     * the node named ``tools_node`` becomes :func:`guard_node`, so every edge and route that led to
-      the tools (``tools_condition``, a path map, a plain edge) now leads to the guard;
+      the tools (``tools_condition``, a path map, a plain edge) now leads to the guard (a ``Send`` of tool
+      calls to it is refused with an error saying how to route instead: the guard decides the calls of the
+      last AIMessage in the state, and the secured node runs them all);
     * ``guard → airs_approval → airs_tools`` follow, where ``airs_approval`` is
       :func:`approval_node` and ``airs_tools`` is a :class:`SecureToolNode` with the same tools;
     * every edge and branch that left ``tools_node`` now leaves ``airs_tools``;

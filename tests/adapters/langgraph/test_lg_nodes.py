@@ -13,7 +13,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
-from langgraph.types import Command, RetryPolicy
+from langgraph.types import Command, RetryPolicy, Send
 
 from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
 from airs_plugins.langgraph import (
@@ -468,3 +468,54 @@ def test_secure_graph_keeps_the_tool_nodes_error_handler() -> None:
     secure_graph(builder, make_shield())
     out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
     assert out["messages"][-1].content == "The lookup failed; try later."
+
+
+@pytest.mark.parametrize("shape", ["calls", "with_context"])
+def test_secure_graph_says_so_when_the_graph_sends_calls_to_the_tools(shape: str) -> None:
+    """A graph that routes each call to its ToolNode with ``Send`` (as create_agent does) gets an error naming the
+    fix. Before, the guard read the Send's payload as the state, found no calls, decided none, and SecureToolNode
+    refused every call, allowed ones included, as "no AIRS decision was recorded"."""
+    ex = Executions()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "done"))
+
+    def route(state: MessagesState) -> Any:
+        calls = state["messages"][-1].tool_calls
+        if not calls:
+            return END
+        if shape == "calls":
+            return [Send("tools", [c]) for c in calls]
+        return [Send("tools", {"__type": "tool_call_with_context", "tool_call": c, "state": state}) for c in calls]
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode(ex.tools()))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", route, ["tools", END])
+    builder.add_edge("tools", "model")
+    graph = secure_graph(builder, make_shield()).compile(checkpointer=InMemorySaver())
+    with pytest.raises(TypeError, match="given tool calls by Send"):
+        graph.invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.log == []
+
+
+def test_secure_tool_node_runs_calls_sent_to_it_after_the_guard() -> None:
+    """What that error advises: guard and approval decide, then each call is sent to SecureToolNode."""
+    ex = Executions()
+    shield = make_shield()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
+                                       call("delete_all", {"scope": "x"}, "c2")], "done"))
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("guard", guard_node(shield))
+    builder.add_node("approval", approval_node(shield))
+    builder.add_node("tools", SecureToolNode(ex.tools(), shield))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition, {"tools": "guard", END: END})
+    builder.add_edge("guard", "approval")
+    builder.add_conditional_edges("approval", lambda s: [Send("tools", [c]) for c in s["messages"][-1].tool_calls],
+                                  ["tools"])
+    builder.add_edge("tools", "model")
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.log == [("lookup", {"q": "a"})]
+    answers = assert_paired(out["messages"])
+    assert answers["c1"].content == "result for a" and answers["c2"].status == "error"
