@@ -8,6 +8,7 @@ import copy
 import time
 from typing import Any
 
+import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
@@ -18,13 +19,14 @@ from contract.harness import POLICY, Executions, ToolFake, assert_paired, build,
 SLA_S = 1.5
 
 
-def two_gated_calls(sla_s: float) -> tuple[Any, Executions, Shield]:
-    """A secured graph whose model asks for an e-mail (HIGH, review SLA ``sla_s``) and a transfer (MEDIUM, a day)."""
+def two_gated_calls(sla_s: float, calls: list[dict[str, Any]] | None = None) -> tuple[Any, Executions, Shield]:
+    """A secured graph whose model asks for an e-mail (HIGH, review SLA ``sla_s``) and a transfer (MEDIUM, a day),
+    or makes ``calls``."""
     policy = copy.deepcopy(POLICY)
     policy["tiers"] = {"HIGH": {"review_sla_s": sla_s}}
     ex = Executions()
-    model = ToolFake(responses=script([call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1"),
-                                       call("transfer", {"amount": 5, "to": "acct-1"}, "c2")], "done"))
+    model = ToolFake(responses=script(calls or [call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1"),
+                                                call("transfer", {"amount": 5, "to": "acct-1"}, "c2")], "done"))
     shield = make_shield(policy=policy)
     return build("nodes", shield, model, ex, InMemorySaver()), ex, shield
 
@@ -86,3 +88,20 @@ def test_each_answer_is_audited_once() -> None:
     approvals = [r.body for r in shield.recorder.records() if r.kind == "approval"]
     assert sorted(a["action"] for a in approvals) == ["allow", "block"]
     assert ex.log == [("send_email", {"to": "bob@example.com", "body": "hi"})]
+
+
+@pytest.mark.parametrize(("first", "then"), [("approve", "reject"), ("reject", "approve")])
+def test_a_run_forked_before_the_question_takes_the_new_answer(first: str, then: str) -> None:
+    """Forked from the checkpoint before the approval node, the run asks again, and that answer counts: kept for
+    the node's re-runs, the first answer must not overrule it (an approved e-mail sent again after a reject)."""
+    graph, ex, _shield = two_gated_calls(3600, [call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1")])
+    config = new_config()
+    graph.invoke({"messages": [HumanMessage("go")]}, config)
+    graph.invoke(Command(resume={"type": first, "reviewer": "ann"}), config)
+    before = next(s for s in graph.get_state_history(config) if s.next == ("airs_approval",))
+    (asked,) = graph.invoke(None, before.config)["__interrupt__"]
+    assert asked.value["tool_name"] == "send_email"
+    out = graph.invoke(Command(resume={"type": then, "reviewer": "bob"}), config)
+    assert len(ex.of("send_email")) == [first, then].count("approve")
+    answer = assert_paired(out["messages"])["c1"]
+    assert (answer.status == "success") is (then == "approve")
