@@ -50,7 +50,7 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
     if getattr(node, "name", None) == GUARD_NAME or isinstance(node, SecureToolNode):
         msg = f"secure_graph: node {tools_node!r} is already secured"
         raise ValueError(msg)
-    if not isinstance(node, ToolNode):
+    if spec is None or not isinstance(node, ToolNode):
         plain = sorted(n for n, s in builder.nodes.items() if type(s.runnable) is ToolNode)
         msg = (f"secure_graph: node {tools_node!r} must be a langgraph.prebuilt.ToolNode "
                f"(the graph's ToolNodes: {', '.join(map(repr, plain)) or 'none'}; pass tools_node=..., or wire "
