@@ -301,8 +301,13 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     approval and judge the deadline anew, so that a call approved in time, which may have run since, would
     be denied as expired. The first resolution is kept in the ledger and every re-run takes it. A flow
     step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge).
-    ``tool_args``: the arguments a tool call runs with (see ``Shield.resolve_approval``)."""
-    slot = RESOLVED + request.id
+    ``tool_args``: the arguments a tool call runs with (see ``Shield.resolve_approval``).
+
+    Kept for the LangGraph task that asked (the one a resume re-runs, after a restart too): a run forked from a
+    checkpoint before the question asks it again, in another task, and that answer is the one that counts (a
+    reviewer who rejects there is not overruled by an approval given on the other branch)."""
+    ns = task_namespace()
+    slot = f"{RESOLVED}{request.id}@{ns}" if ns else RESOLVED + request.id
     kept = ledger.get(thread_id, slot) if thread_id is not None else None
     data = (kept.extra or {}).get("decision") if kept is not None and kept.state == "done" else None
     if isinstance(data, Mapping):

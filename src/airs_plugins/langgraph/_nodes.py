@@ -4,22 +4,31 @@ pauses: LangGraph re-runs a node from the top on resume, so the scans happen in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.graph import MessagesState
 
-from .._canonical import args_digest
 from .._decision import Action, ApprovalRequest, Decision
 from .._shield import Shield
-from ..langchain._enforce import INTERIM_BLOCKED, INTERIM_WITHHELD, NOT_ASKED, ask, hold, refusal, release_held
+from ..langchain._enforce import (
+    INTERIM_BLOCKED,
+    INTERIM_WITHHELD,
+    NOT_ASKED,
+    ask,
+    hold,
+    refusal,
+    release_held,
+    resolved_once,
+)
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
     MESSAGE_ID,
+    REFUSAL_MARK,
     context_in,
     context_out,
     decision_record,
@@ -89,7 +98,24 @@ def _pending_calls(state: Any) -> tuple[AIMessage | None, list[dict[str, Any]]]:
 
 
 # -- guard: decide every tool call, no side effects on the agent ---------------------------------
+SENT_CALLS = ("guard_node was given tool calls by Send (as create_agent routes them to a ToolNode), not the graph's "
+              "state: it decides the calls of the last AIMessage in the state, and the nodes after it run them all. "
+              "Route to it with an edge or a conditional edge returning its name (tools_condition); to send the "
+              "calls one by one, send them to SecureToolNode, after guard_node and approval_node.")
+
+
+def _sent_calls(state: Any) -> bool:
+    """Whether a node got the tool calls a ``Send`` carries (the shapes ``ToolNode`` takes) instead of the state."""
+    if isinstance(state, Mapping):
+        return state.get("__type") == "tool_call_with_context"
+    return isinstance(state, list) and bool(state) and isinstance(state[-1], Mapping) \
+        and state[-1].get("type") == "tool_call"
+
+
 def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    if _sent_calls(state):
+        # read as a state it holds no calls: nothing would be decided, and SecureToolNode would refuse every call
+        raise TypeError(SENT_CALLS)
     message, pending = _pending_calls(state)
     records = turn_records(state)
     ctx = context_in(state, thread_id_of(config))
@@ -141,45 +167,41 @@ def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
 
 
 # -- approval: pause for the calls (and the held answer) that need a human ---------------------
-def approval_updates(shield: Shield, state: Any) -> dict[str, Any] | None:
+def approval_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    thread_id = thread_id_of(config)
     records = turn_records(state)
-    waiting: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    resolved: dict[str, Any] = {}
     for call in _pending_calls(state)[1]:
         name, args, call_id = tool_call_parts(call)
         rec = record_for(records, call_id, name, args)
-        if rec is not None and rec.get("action") == Action.REQUIRE_APPROVAL.value and rec.get("request") \
-                and rec.get("enforced", True):
-            waiting.append((call, rec))
-    held = state_get(state, JUDGE_KEY)
-    ask_output = isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
-        and held.get("request") is not None
-    # every interrupt first, resolutions after: on resume this node re-runs from the top, and
-    # resolving (which writes the audit) only once all answers are in keeps the audit single
-    answers = [ask(rec["request"]) for _call, rec in waiting]
-    output_answer = ask(held["request"]) if ask_output and isinstance(held, Mapping) else NOT_ASKED
-    update: dict[str, Any] = {}
-    resolved: dict[str, Any] = {}
-    for (call, rec), answer in zip(waiting, answers, strict=True):
-        _name, args, call_id = tool_call_parts(call)
+        if rec is None or rec.get("action") != Action.REQUIRE_APPROVAL.value or not rec.get("request") \
+                or not rec.get("enforced", True):
+            continue
+        answer = ask(rec["request"])
         if answer is NOT_ASKED:
             resolved[call_id] = {**rec, "action": "block", "reason": "no human could be asked (fail closed)"}
             continue
-        final = shield.resolve_approval(ApprovalRequest.model_validate(rec["request"]), answer, tool_args=args)
-        new = decision_record(final, args, request=None)
-        resolved[call_id] = {**new, "args_digest": args_digest(args), MESSAGE_ID: rec.get(MESSAGE_ID)}
-    if resolved:
-        update[DECISIONS_KEY] = resolved
-    if ask_output and isinstance(held, Mapping):
-        update.update(_resolve_output(shield, state, held, output_answer))
+        # resolved as soon as it is read (its deadline judged then), and kept: this node re-runs from the top at
+        # every later answer, and a call approved in time must not expire while another call's reviewer answers
+        final = yield from resolved_once(shield.ledger, thread_id, ApprovalRequest.model_validate(rec["request"]),
+                                         answer, tool_args=args)
+        resolved[call_id] = {**decision_record(final, args, request=None), MESSAGE_ID: rec.get(MESSAGE_ID)}
+    update: dict[str, Any] = {DECISIONS_KEY: resolved} if resolved else {}
+    held = state_get(state, JUDGE_KEY)
+    if isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
+            and held.get("request") is not None:
+        answer = ask(held["request"])
+        final_output = None if answer is NOT_ASKED else (yield from resolved_once(
+            shield.ledger, thread_id, ApprovalRequest.model_validate(held["request"]), answer))
+        update.update(_resolve_output(state, held, final_output))
     return update or None
 
 
-def _resolve_output(shield: Shield, state: Any, held: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+def _resolve_output(state: Any, held: Mapping[str, Any], final: Decision | None) -> dict[str, Any]:
+    """The held answer released (or refused) as the reviewer's ``final`` decision says (None: nobody asked)."""
     messages = list(state_get(state, "messages") or ())
     target = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id == held.get("message_id")),
                   None)
-    final = shield.resolve_approval(ApprovalRequest.model_validate(held["request"]), answer) \
-        if answer is not NOT_ASKED else None
     out: dict[str, Any] = {JUDGE_KEY: {**held, "action": final.action.value if final else "block",
                                        "request": None, "route": "end"}}
     allowed = final is not None and final.allowed
@@ -199,15 +221,10 @@ def approval_node(shield: Shield) -> RunnableLambda[Any, Any]:
     ``require_approval`` (value: the ``ApprovalRequest`` JSON; resume with ``Command(resume=...)``
     carrying an ``ApprovalDecision`` JSON or LangChain's ``{"decisions": [...]}``), plus once for a
     final answer the judge node held for review, and writes the resolved decisions. It only reads
-    state before pausing, so its re-run on resume is harmless."""
-
-    def airs_approval(state: Any) -> dict[str, Any] | None:
-        return approval_updates(shield, state)
-
-    async def aairs_approval(state: Any) -> dict[str, Any] | None:
-        return approval_updates(shield, state)
-
-    return RunnableLambda(airs_approval, afunc=aairs_approval, name="airs_approval")
+    state before pausing, so its re-run on resume is harmless: each answer is resolved when it is read
+    (its deadline judged then) and kept in the Shield's ledger, which the re-runs for the later answers
+    read (``Shield(ledger=path)`` keeps it across a restart)."""
+    return _node("airs_approval", lambda state, config: approval_flow(shield, state, config), shield)
 
 
 # -- judge: grade the answer, route to retry / human / end -------------------------------------
@@ -217,13 +234,17 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         return {JUDGE_KEY: {"action": "allow", "route": "end"}}
     ctx = context_in(state, thread_id_of(config))
     text = message_text(last)
-    system = system_text(state_get(state, "messages") or ())
+    messages = state_get(state, "messages") or ()
+    system = system_text(messages)
     d: Decision = yield Ask("check_output", (text,), {"context": ctx, "instructions": system})
     previous = state_get(state, JUDGE_KEY) or {}
-    retries = int(previous.get("retries", 0)) if isinstance(previous, Mapping) else 0
+    question = _question(messages)
+    # the retries are the question's: a later question in the thread gets its own
+    retries = int(previous.get("retries", 0)) \
+        if isinstance(previous, Mapping) and previous.get("question") == question else 0
     rec: dict[str, Any] = {"action": d.action.value if d.enforced else "allow", "reason": d.reason,
                            "correlation_id": d.correlation_id, "message_id": last.id, "retries": retries,
-                           "request": None}
+                           "question": question, "request": None}
     update: dict[str, Any] = {CONTEXT_KEY: context_out(d.context)}
     if not d.enforced or d.action is Action.ALLOW:
         rec["route"] = "end"
@@ -242,7 +263,8 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
         rec["route"] = "retry"
         rec["retries"] = retries + 1
         update["messages"] = [RemoveMessage(id=last.id or ""), HumanMessage(
-            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.")]
+            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.",
+            additional_kwargs={REFUSAL_MARK: True})]  # ours: the same question, asked again
     else:
         rec["route"] = "end"
         update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
@@ -250,11 +272,18 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
     return update
 
 
+def _question(messages: Sequence[Any]) -> str | None:
+    """The id of the user's message that the answer replies to (the judge's own request to answer again is not
+    one)."""
+    return next((m.id for m in reversed(messages) if isinstance(m, HumanMessage) and not is_ours(m)), None)
+
+
 def judge_node(shield: Shield, *, max_retries: int = 1) -> RunnableLambda[Any, Any]:
     """A node after generation: the output guard and the judge (``Shield.check_output`` /
     ``acheck_output``) grade the last answer. Allow ⇒ end; redact ⇒ rewritten, end; block ⇒ the
-    answer is removed and the model asked again (up to ``max_retries``), then replaced by a refusal;
-    require_approval ⇒ held for :func:`approval_node`. Route with :func:`judge_route`."""
+    answer is removed and the model asked again (up to ``max_retries`` times for each question of the
+    user), then replaced by a refusal; require_approval ⇒ held for :func:`approval_node`. Route with
+    :func:`judge_route`."""
     return _node("airs_judge", lambda state, config: judge_flow(shield, state, config, max_retries), shield)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from typing import Any
 
 from langgraph.graph import StateGraph
@@ -21,12 +22,15 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
 
     What it requires of the graph: ``tools_node`` is a ``ToolNode`` reading the ``messages`` key (its tools,
     tags, ``handle_tool_errors`` and ``wrap_tool_call``/``awrap_tool_call`` are taken over: the wrappers run
-    inside the enforcement, on the decided call only), ``model_node`` exists, and the state has a ``messages``
-    list with the ``add_messages`` reducer (e.g. ``MessagesState``). What it does, in place (the builder is
-    also returned):
+    inside the enforcement, on the decided call only; so is how the graph runs it, its retry and cache policies,
+    timeout, error handler and metadata, while a deferred ``tools_node`` defers the guard), ``model_node``
+    exists, and the state has a ``messages`` list with the ``add_messages`` reducer (e.g. ``MessagesState``).
+    What it does, in place (the builder is also returned):
 
     * the node named ``tools_node`` becomes :func:`guard_node`, so every edge and route that led to
-      the tools (``tools_condition``, a path map, a plain edge) now leads to the guard;
+      the tools (``tools_condition``, a path map, a plain edge) now leads to the guard (a ``Send`` of tool
+      calls to it is refused with an error saying how to route instead: the guard decides the calls of the
+      last AIMessage in the state, and the secured node runs them all);
     * ``guard → airs_approval → airs_tools`` follow, where ``airs_approval`` is
       :func:`approval_node` and ``airs_tools`` is a :class:`SecureToolNode` with the same tools;
     * every edge and branch that left ``tools_node`` now leaves ``airs_tools``;
@@ -46,7 +50,7 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
     if getattr(node, "name", None) == GUARD_NAME or isinstance(node, SecureToolNode):
         msg = f"secure_graph: node {tools_node!r} is already secured"
         raise ValueError(msg)
-    if not isinstance(node, ToolNode):
+    if spec is None or not isinstance(node, ToolNode):
         plain = sorted(n for n, s in builder.nodes.items() if type(s.runnable) is ToolNode)
         msg = (f"secure_graph: node {tools_node!r} must be a langgraph.prebuilt.ToolNode "
                f"(the graph's ToolNodes: {', '.join(map(repr, plain)) or 'none'}; pass tools_node=..., or wire "
@@ -71,12 +75,24 @@ def secure_graph(builder: StateGraph[Any, Any, Any, Any], shield: Shield, *, mod
         builder.branches[execute] = builder.branches.pop(tools_node)
     builder.waiting_edges = {(tuple(execute if s == tools_node else s for s in starts), end)
                              for starts, end in builder.waiting_edges}
-    builder.add_node(tools_node, guard_node(shield), input_schema=AIRSGraphState)
+    builder.add_node(tools_node, guard_node(shield), input_schema=AIRSGraphState, defer=spec.defer)
     builder.add_node(approval, approval_node(shield), input_schema=AIRSGraphState)
     builder.add_node(execute, secured, input_schema=AIRSGraphState)
+    builder.nodes[execute] = replace(builder.nodes[execute], **_how_it_ran(spec))
     builder.add_edge(tools_node, approval)
     builder.add_edge(approval, execute)
     return builder
+
+
+_NOT_CARRIED = frozenset({"runnable", "input_schema", "ends", "defer", "is_error_handler"})
+"""What the node that runs the tools does not take over from the ToolNode's spec: the node itself, its state, the
+``Command`` destinations it drew (a ToolNode has none) and where it sits in the run (the guard takes that place)."""
+
+
+def _how_it_ran(spec: Any) -> dict[str, Any]:
+    """How LangGraph ran the ToolNode (its retry and cache policies, timeout, error handler, metadata, and what
+    else this LangGraph version keeps per node), for the node that runs the tools now."""
+    return {f.name: getattr(spec, f.name) for f in fields(spec) if f.name not in _NOT_CARRIED}
 
 
 def _names(builder: StateGraph[Any, Any, Any, Any], tools_node: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
-from langgraph.types import Command
+from langgraph.types import Command, RetryPolicy, Send
 
 from airs_plugins.langchain._enforce import HELD_TEXT, INTERIM_BLOCKED, INTERIM_WITHHELD
 from airs_plugins.langgraph import (
@@ -164,6 +164,28 @@ def test_judge_replaces_the_answer_when_retries_run_out() -> None:
     """With no retries left a blocked answer is replaced by a refusal."""
     graph, _ = judged_graph([f"bad {FORBIDDEN}"], make_shield(), max_retries=0)
     out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
+    assert out["messages"][-1].content == OUTPUT_REFUSAL
+
+
+def test_judge_retries_anew_for_each_question() -> None:
+    """The retry budget is per question: a later blocked answer in the same thread gets its retry too. Before,
+    the count carried over from the first question, and every later blocked answer was refused at once."""
+    graph, said = judged_graph([f"bad {FORBIDDEN}", "good answer", f"bad again {FORBIDDEN}", "good again"],
+                               make_shield())
+    config = new_config()
+    graph.invoke({"messages": [HumanMessage("q1")]}, config)
+    out = graph.invoke({"messages": [HumanMessage("q2")]}, config)
+    assert said == [f"bad {FORBIDDEN}", "good answer", f"bad again {FORBIDDEN}", "good again"]
+    assert out["messages"][-1].content == "good again"
+    assert all(FORBIDDEN not in str(m.content) for m in out["messages"])
+
+
+def test_judge_retries_at_most_max_retries_for_one_question() -> None:
+    """The other half: within one question the budget holds (the judge's own request to answer again does not
+    start a new question)."""
+    graph, said = judged_graph([f"bad {FORBIDDEN}", f"bad again {FORBIDDEN}", "never asked"], make_shield())
+    out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
+    assert said == [f"bad {FORBIDDEN}", f"bad again {FORBIDDEN}"]
     assert out["messages"][-1].content == OUTPUT_REFUSAL
 
 
@@ -388,3 +410,112 @@ def test_the_record_of_a_finished_call_does_not_authorise_a_call_reusing_its_id(
         {"messages": later, "airs_decisions": {"call_0": record}})
     assert ex.log == []
     assert "no AIRS decision" in out["messages"][-1].content
+
+
+def test_secure_graph_keeps_the_tool_nodes_retry_policy() -> None:
+    """A ToolNode added with a ``RetryPolicy`` (a flaky service) keeps retrying once secured: the failed call runs
+    again, the call that completed on the first attempt is replayed from the ledger, not run twice. Before,
+    secure_graph re-added the node without its policy: the first failure ended the run."""
+    attempts: list[str] = []
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        attempts.append(q)
+        if len(attempts) == 1:
+            raise ConnectionError("lookup service unavailable")
+        return f"result for {q}"
+
+    ex = Executions()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
+                                       call("post_message", {"channel": "ops", "text": "hi"}, "c2")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    tools = [lookup, *(t for t in ex.tools() if t.name == "post_message")]
+    policy = RetryPolicy(retry_on=ConnectionError, max_attempts=3, initial_interval=0.01, jitter=False)
+    builder.add_node("tools", ToolNode(tools), retry_policy=policy, metadata={"team": "ops"})
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    assert builder.nodes["airs_tools"].retry_policy == policy
+    assert builder.nodes["airs_tools"].metadata == {"team": "ops"}
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert attempts == ["a", "a"]
+    assert ex.of("post_message") == [{"channel": "ops", "text": "hi"}]  # once, over both attempts
+    answers = assert_paired(out["messages"])
+    assert answers["c1"].content == "result for a" and answers["c2"].content == "posted"
+    assert out["messages"][-1].content == "done"
+
+
+def test_secure_graph_keeps_the_tool_nodes_error_handler() -> None:
+    """A ToolNode added with an ``error_handler`` still has its failures handled once secured. Before, the
+    secured node had none: the tool's error ended the run."""
+
+    @tool
+    def lookup(q: str) -> str:
+        """Look something up."""
+        raise ConnectionError("lookup service unavailable")
+
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "done"))
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode([lookup]),
+                     error_handler=lambda s: {"messages": [AIMessage("The lookup failed; try later.")]})
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition)
+    builder.add_edge("tools", "model")
+    secure_graph(builder, make_shield())
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert out["messages"][-1].content == "The lookup failed; try later."
+
+
+@pytest.mark.parametrize("shape", ["calls", "with_context"])
+def test_secure_graph_says_so_when_the_graph_sends_calls_to_the_tools(shape: str) -> None:
+    """A graph that routes each call to its ToolNode with ``Send`` (as create_agent does) gets an error naming the
+    fix. Before, the guard read the Send's payload as the state, found no calls, decided none, and SecureToolNode
+    refused every call, allowed ones included, as "no AIRS decision was recorded"."""
+    ex = Executions()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "done"))
+
+    def route(state: MessagesState) -> Any:
+        calls = state["messages"][-1].tool_calls
+        if not calls:
+            return END
+        if shape == "calls":
+            return [Send("tools", [c]) for c in calls]
+        return [Send("tools", {"__type": "tool_call_with_context", "tool_call": c, "state": state}) for c in calls]
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("tools", ToolNode(ex.tools()))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", route, ["tools", END])
+    builder.add_edge("tools", "model")
+    graph = secure_graph(builder, make_shield()).compile(checkpointer=InMemorySaver())
+    with pytest.raises(TypeError, match="given tool calls by Send"):
+        graph.invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.log == []
+
+
+def test_secure_tool_node_runs_calls_sent_to_it_after_the_guard() -> None:
+    """What that error advises: guard and approval decide, then each call is sent to SecureToolNode."""
+    ex = Executions()
+    shield = make_shield()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1"),
+                                       call("delete_all", {"scope": "x"}, "c2")], "done"))
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("guard", guard_node(shield))
+    builder.add_node("approval", approval_node(shield))
+    builder.add_node("tools", SecureToolNode(ex.tools(), shield))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", tools_condition, {"tools": "guard", END: END})
+    builder.add_edge("guard", "approval")
+    builder.add_conditional_edges("approval", lambda s: [Send("tools", [c]) for c in s["messages"][-1].tool_calls],
+                                  ["tools"])
+    builder.add_edge("tools", "model")
+    out = builder.compile(checkpointer=InMemorySaver()).invoke({"messages": [HumanMessage("go")]}, new_config())
+    assert ex.log == [("lookup", {"q": "a"})]
+    answers = assert_paired(out["messages"])
+    assert answers["c1"].content == "result for a" and answers["c2"].status == "error"
