@@ -206,9 +206,13 @@ def test_a_forged_resolution_does_not_run_a_rejected_call(adapter: str, tmp_path
                       tool_call_id=request["tool_call_id"], policy_hash=request["policy_hash"],
                       correlation_id=request["correlation_id"], reason="approved by ann")
     SQLiteLedger(path).get("t1", "warm-up")  # the table exists for every adapter
-    _edit(path, "INSERT INTO tool_ledger (thread_id, tool_call_id, tool_name, state, content, status, at, extra) "
-                "VALUES ('t1', ?, 'approval', 'done', '', 'resolved', ?, ?)",
-          ("airs-resolved:" + request["id"], time.time(), json.dumps({"decision": forged.model_dump(mode="json")})))
+    # a resolution is kept for the LangGraph task that asked (``resolved_once``): forge it for each waiting task
+    slots = [f"airs-resolved:{request['id']}@{t.name}:{t.id}" for t in graph.get_state(config).tasks]
+    assert slots
+    for slot in slots:
+        _edit(path, "INSERT INTO tool_ledger (thread_id, tool_call_id, tool_name, state, content, status, at, extra) "
+                    "VALUES ('t1', ?, 'approval', 'done', '', 'resolved', ?, ?)",
+              (slot, time.time(), json.dumps({"decision": forged.model_dump(mode="json")})))
     with pytest.raises(AuditError, match="is refused"):
         graph.invoke(Command(resume={i.id: answer_for("reject")(i.value) for i in pending}), config)
     assert ex.of("send_email") == []
