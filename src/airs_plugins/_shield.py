@@ -29,6 +29,7 @@ from ._decision import (
 from ._errors import ApprovalFormatError
 from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
+from ._taint import as_read
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
 from .audit import FlightRecorder, open_recorder
@@ -531,8 +532,8 @@ def _what_runs(answer: ApprovalDecision, request: ApprovalRequest) -> str:
 def _approvers(answers: list[ApprovalDecision]) -> set[str]:
     """Who approved, one entry per person. Answers that name nobody may all come from one person, even one
     who also answered by name, so they count only when no answer names anyone; names are compared as people
-    read them ("Ann " is "ann")."""
-    approving = [" ".join((a.reviewer or "").split()) for a in answers if a.type in ("approve", "edit")]
+    read them ("Ann " is "ann", and so is "an\u200bn" or a full-width "ａｎｎ")."""
+    approving = [" ".join(as_read(a.reviewer or "").split()) for a in answers if a.type in ("approve", "edit")]
     named: dict[str, str] = {}
     for name in approving:
         if name:

@@ -43,10 +43,16 @@ _STRIP = re.compile(r"[\s\-_.,;:'\"`()<>\[\]{}]+")
 _INVISIBLE = dict.fromkeys((0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD))
 
 
+def as_read(value: str) -> str:
+    """``value`` as a person reads it: full-width and other compatibility forms folded (NFKC), invisible
+    characters (zero-width, soft hyphen) dropped."""
+    return unicodedata.normalize("NFKC", value).translate(_INVISIBLE)
+
+
 def normalise(value: str) -> str:
     # full-width letters and invisible characters read as the address they spell (a model copying one from a
     # page may keep them, or drop them)
-    v = unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip().lower()
+    v = as_read(value).strip().lower()
     v = re.sub(r"^(?:https?|ftp)://", "", v)
     v = v.removeprefix("www.")
     return _STRIP.sub("", v)

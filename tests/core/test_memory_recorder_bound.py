@@ -117,8 +117,9 @@ class TestVerify:
         seq, digest = rec.anchor
         ok = airs(str(out), "--anchor", f"{seq}:{digest}", "--json")
         assert ok.returncode == 0
-        assert json.loads(ok.stdout) | {"head_hash": None} == {
-            "ok": True, "count": 100, "head_hash": None, "first_bad_seq": None, "problem": None, "dropped": 200}
+        assert json.loads(ok.stdout) | {"head_hash": None, "keyed": None} == {
+            "ok": True, "count": 100, "head_hash": None, "first_bad_seq": None, "problem": None, "dropped": 200,
+            "keyed": None}
         assert airs(str(out), "--anchor", f"{seq + 1}:{digest}").returncode == 1  # the wrong place: caught
         bad = airs(str(out), "--anchor", "200")
         assert bad.returncode == 2 and "--anchor takes SEQ:HASH" in bad.stderr

@@ -226,6 +226,8 @@ class TestApprovals:
         ["approve", "approve"],
         [{"type": "approve", "reviewer": "ann"}, {"type": "approve"}],
         [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": " ANN "}],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": "an\u200bn"}],
+        [{"type": "approve", "reviewer": "ann"}, {"type": "approve", "reviewer": "\uff41\uff4e\uff4e"}],  # ａｎｎ
     ])
     def test_unnamed_or_respelt_answers_are_not_a_second_approver(self, answers: list[object]) -> None:
         """Answers that name nobody may all be one person (a double submit, a UI that sends no name), and

@@ -359,7 +359,10 @@ def tool_call_flow(
     fresh = recalled = False
     if rec is None:
         if not decide_missing:
-            rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed)",
+            # a graph wired by hand without the AIRS state keys drops the guard's decisions: say where to look
+            rec = {"action": "block", "reason": "no AIRS decision was recorded for this call (fail closed): "
+                                                "guard_node must run before this node, on a state with the AIRS "
+                                                "keys (AIRSGraphState)",
                    "tool_call_id": call_id, "tool_name": name, MESSAGE_ID: message_id}
             return ToolOutcome(tool_message(call, blocked_text(name, rec), status="error"), None, rec, False)
         kept, kept_ctx = kept_decision(ledger, thread_id, PENDING_DECISION + slot, ctx)

@@ -55,6 +55,12 @@ class SecureToolNode(ToolNode):
                  tags: list[str] | None = None, handle_tool_errors: Any = None,
                  messages_key: str = "messages", wrap_tool_call: ToolCallWrapper | None = None,
                  awrap_tool_call: AsyncToolCallWrapper | None = None) -> None:
+        if messages_key != "messages":
+            # guard_node and approval_node decide the calls they read in ``messages``: the calls read from
+            # anywhere else would never be decided, and every one would be refused
+            msg = (f"SecureToolNode reads its calls from {messages_key!r}, but guard_node and approval_node read and "
+                   "write 'messages' (MessagesState / AIRSGraphState): every call would be refused undecided")
+            raise ValueError(msg)
         kwargs: dict[str, Any] = {"name": name, "tags": tags, "messages_key": messages_key}
         if handle_tool_errors is not None:
             kwargs["handle_tool_errors"] = handle_tool_errors

@@ -56,6 +56,28 @@ def test_secure_tool_node_has_a_repr() -> None:
     assert "airs_tools" in repr(tool_graph(node).get_graph().nodes)
 
 
+def test_a_secure_tool_node_on_another_messages_key_is_refused_when_built() -> None:
+    """The guard and approval nodes read ``messages``: on any other key no call would ever be decided."""
+    with pytest.raises(ValueError, match="guard_node and approval_node read and write 'messages'"):
+        SecureToolNode(Executions().tools(), make_shield(), messages_key="chat")
+
+
+def test_a_state_without_the_airs_keys_is_named_in_the_refusal() -> None:
+    """Wired by hand on ``MessagesState``, the guard's decisions have no channel to land in (LangGraph drops the
+    write): every call is refused, and the refusal says where to look instead of only that nothing was decided."""
+    ex = Executions()
+    builder = StateGraph(MessagesState)
+    builder.add_node("guard", guard_node(make_shield()))
+    builder.add_node("tools", SecureToolNode(ex.tools(), make_shield()))
+    builder.add_edge(START, "guard")
+    builder.add_edge("guard", "tools")
+    ai = AIMessage("", tool_calls=[call("lookup", {"q": "a"}, "c1")])
+    out = builder.compile().invoke({"messages": [HumanMessage("x"), ai]})
+    (answer,) = assert_paired(out["messages"]).values()
+    assert ex.log == []
+    assert answer.status == "error" and "AIRSGraphState" in answer.content
+
+
 def test_secure_tool_node_fails_closed_without_a_decision() -> None:
     """With no guard before it, every call is answered with an error and nothing runs."""
     ex = Executions()
