@@ -126,3 +126,12 @@ def test_private_key_header_in_prose_does_not_swallow_the_sentence(shield: Shiel
     """Without a key body, only the BEGIN line is redacted, not the words after it."""
     d = shield.check_input("A PEM file starts with -----BEGIN PRIVATE KEY----- and then the base64 body follows.")
     assert d.redacted == "A PEM file starts with [SECRET] and then the base64 body follows."
+
+
+def test_secret_written_as_unicode_escapes_is_blocked_and_redacted_whole(shield: Shield) -> None:
+    """A key the model was told to write as ``\\u`` escapes is still the key: output blocks, input redacts it all."""
+    secret = "AKIAIOSFODNN7EXAMPLF"
+    escaped = "".join(f"\\u{ord(c):04x}" for c in secret[:4]) + secret[4:]
+    assert shield.check_output(f'{{"id": "{escaped}"}}').action is Action.BLOCK
+    d = shield.check_input(f'{{"id": "{escaped}"}}')
+    assert d.redacted == '{"id": "[SECRET]"}'
