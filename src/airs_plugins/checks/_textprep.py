@@ -20,8 +20,8 @@ Views (each maps its offsets back to the original payload):
 
 Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
 units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
-stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13, decoded) cover the first
-``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES` segments. ``raw`` (and
+stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
+decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES` segments. ``raw`` (and
 ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level passes plus a
 bounded Python loop.
 """
@@ -74,6 +74,12 @@ _CONFUSABLES = {
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
     "χ": "x", "γ": "y", "ω": "w",
 }
+# Latin small capitals, which "small caps" text generators use for a word that reads as plain English
+_SMALL_CAPITALS = {
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
+    "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+}
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 _FOLD_TABLE = str.maketrans({**_CONFUSABLES, **{k.upper(): v for k, v in _CONFUSABLES.items()
                                                if k.upper() != k}, **_LEET})
@@ -85,7 +91,10 @@ _opts.max_mem = 32 << 20
 # Python ``re`` here: a single character class cannot backtrack, and its C-level ``finditer`` costs far
 # less per match than the RE2 wrapper's, which matters on texts with many short non-ASCII runs.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_NEEDS_WORK = re.compile("[\u00c0-\u024f\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+# Latin letters NFKC leaves alone: Latin-1 to Extended-B and Extended Additional (``ị``, ``ṗ``: Vietnamese and
+# the rest of the precomposed letters with diacritics), small capitals and IPA letters (``ɪɢɴᴏʀᴇ``)
+_NEEDS_WORK = re.compile("[\u00c0-\u02af\u1d00-\u1d2b\u1e00-\u1eff\ua730\ua731\ua7af"
+                         "\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                          "\u2066-\u2069\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 # two or more digit/symbol substitutions inside one word (``pr3v10us``); a single digit (``mp3``, key ids)
 # is ordinary text and not worth a folded view
@@ -144,6 +153,8 @@ def _map_char(ch: str) -> str:
     cp = ord(ch)
     if _removable(cp):
         out = ""
+    elif ch in _SMALL_CAPITALS:
+        out = _SMALL_CAPITALS[ch]
     else:
         out = unicodedata.normalize("NFKC", ch)
         folded = []
