@@ -21,9 +21,9 @@ Views (each maps its offsets back to the original payload):
 Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
 units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
 stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
-decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES` segments. ``raw`` (and
-``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level passes plus a
-bounded Python loop.
+decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES`
+segments. ``raw`` (and ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level
+passes plus a bounded Python loop.
 """
 
 from __future__ import annotations
