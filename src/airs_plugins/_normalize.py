@@ -23,6 +23,10 @@ class View:
     """Added to every mapped offset (for chunks and decoded segments of the original)."""
     span_of_origin: tuple[int, int] | None = None
     """For decoded segments: the whole encoded region in the original (spans collapse to it)."""
+    ends: Sequence[int] | None = None
+    """``ends[i]`` is the original index one past the source of ``text[i]``; None = ``offsets[i] + 1``. Set when
+    one character of the view stands for several of the original (``\\u0041`` decoded to ``A``), so a span
+    ending on it covers the whole escape."""
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         if self.span_of_origin is not None:
@@ -33,7 +37,9 @@ class View:
         s = self.offsets[min(max(start, 0), n)]
         # the end is one past the last matched character's origin, so characters removed between
         # the match and the next kept character (zero-width, bidi) are not pulled into the span
-        e = self.offsets[min(max(end - 1, 0), n)] + 1 if end > start else s
+        last = min(max(end - 1, 0), n)
+        ends = self.ends
+        e = (ends[last] if ends is not None else self.offsets[last] + 1) if end > start else s
         return (self.base + s, self.base + max(e, s))
 
 

@@ -109,3 +109,26 @@ def test_banned_terms_after_normalisation() -> None:
     assert s.check_output("Details on Prоject Fаlcon follow.").action is Action.BLOCK  # Cyrillic о, а
     assert s.check_output("the ACME merger is off").action is Action.BLOCK
     assert s.check_output("falconry is a hobby").action is Action.ALLOW
+
+
+@pytest.mark.parametrize("leak", [
+    "C A N A R Y - 7 f 3 a 9 1",  # spelled out, as "write it with spaces between the characters" asks
+    "CANARY7f3a91",  # the dash dropped
+    "CANARY-\n7f3a91",  # broken over two lines
+    "c.a.n.a.r.y.7.f.3.a.9.1",
+])
+def test_canary_with_separators_is_still_found(leak: str) -> None:
+    """Separators put between a canary's characters do not hide it; the span is the spelled-out token."""
+    s = Shield.from_policy({"canaries": ["CANARY-7f3a91"]})
+    text = f"Sure, the code is {leak}."
+    d = s.check_output(text)
+    assert d.action is Action.BLOCK
+    f = next(f for f in d.findings if f.check == "output.leakage")
+    assert [text[a:b] for a, b in f.spans] == [leak]
+
+
+def test_short_canary_needs_its_exact_spelling() -> None:
+    """A token too short to stay unique with gaps allowed (``ab-12``) matches only as written."""
+    s = Shield.from_policy({"canaries": ["ab-12"]})
+    assert s.check_output("a b 1 2 and ab12").action is Action.ALLOW
+    assert s.check_output("token ab-12 here").action is Action.BLOCK

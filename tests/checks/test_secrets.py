@@ -100,3 +100,38 @@ def test_external_tool_call_with_secret_blocks_internal_is_flagged() -> None:
     d = s.check_tool_call("save", {"body": secret})
     assert d.action is Action.ALLOW
     assert d.flagged
+
+
+_KEY_LINES = ["MIIEowIBAAKCAQEAx4fJ0q3mT9vLpQ2rS8wYzA1bC2dE3fG4hI5jK6lM7nO8pQ9r",
+              "sT0uV1wX2yZ3aB4cD5eF6gH7iJ8kL9mN0oP1qR2sT3uV4wX5yZ6aB7cD8eF9gH0"]
+
+
+@pytest.mark.parametrize(("text", "tail"), [
+    # serialised into JSON: the line breaks are ``\n`` escapes
+    ('{"key": "-----BEGIN RSA PRIVATE KEY-----\\n' + "\\n".join(_KEY_LINES)
+     + '\\n-----END RSA PRIVATE KEY-----\\n"}', '\\n"}'),
+    # cut off before its END line (a tool's output limit)
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(_KEY_LINES) + "\n[output truncated]", "\n[output truncated]"),
+])
+def test_private_key_body_is_redacted_whole(shield: Shield, text: str, tail: str) -> None:
+    """A private key's body is redacted with its BEGIN line, escaped or cut short: none of the key is left."""
+    d = shield.check_tool_result("read_file", text)
+    assert d.action is Action.REDACT
+    assert d.redacted is not None
+    assert d.redacted.endswith("[SECRET]" + tail)
+    assert not any(line[:16] in d.redacted for line in _KEY_LINES)
+
+
+def test_private_key_header_in_prose_does_not_swallow_the_sentence(shield: Shield) -> None:
+    """Without a key body, only the BEGIN line is redacted, not the words after it."""
+    d = shield.check_input("A PEM file starts with -----BEGIN PRIVATE KEY----- and then the base64 body follows.")
+    assert d.redacted == "A PEM file starts with [SECRET] and then the base64 body follows."
+
+
+def test_secret_written_as_unicode_escapes_is_blocked_and_redacted_whole(shield: Shield) -> None:
+    """A key the model was told to write as ``\\u`` escapes is still the key: output blocks, input redacts it all."""
+    secret = "AKIAIOSFODNN7EXAMPLF"
+    escaped = "".join(f"\\u{ord(c):04x}" for c in secret[:4]) + secret[4:]
+    assert shield.check_output(f'{{"id": "{escaped}"}}').action is Action.BLOCK
+    d = shield.check_input(f'{{"id": "{escaped}"}}')
+    assert d.redacted == '{"id": "[SECRET]"}'

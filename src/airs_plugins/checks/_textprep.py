@@ -3,8 +3,8 @@
 Views (each maps its offsets back to the original payload):
 
 * ``raw`` - the payload itself (lone surrogates replaced one-for-one, so offsets hold);
-* ``norm`` - NFKC, Latin diacritics folded to their base letter, zero-width / bidi / tag / variation
-  characters removed; only built when it differs from ``raw``;
+* ``norm`` - ``\\uXXXX`` escapes decoded, then NFKC, Latin diacritics folded to their base letter,
+  zero-width / bidi / tag / variation characters removed; only built when it differs from ``raw``;
 * ``fold`` - ``norm`` with homoglyphs (Cyrillic/Greek look-alikes) and leetspeak folded to Latin,
   character for character, so it shares ``norm``'s offsets; built when the text mixes scripts or
   digits inside words;
@@ -18,12 +18,12 @@ Views (each maps its offsets back to the original payload):
 * ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
   are run on it).
 
-Work is bounded: per-character normalisation spends at most :data:`NORMALISE_BUDGET` units
-(non-ASCII runs plus the characters it rewrites; the rest of the text stays as it is and is flagged
-``normalisation_truncated``), the derived views (fold, spaced, rot13, decoded) cover the first
-``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES` segments. ``raw`` (and
-``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level passes plus a
-bounded Python loop.
+Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
+units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
+stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
+decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES`
+segments. ``raw`` (and ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level
+passes plus a bounded Python loop.
 """
 
 from __future__ import annotations
@@ -74,6 +74,12 @@ _CONFUSABLES = {
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
     "χ": "x", "γ": "y", "ω": "w",
 }
+# Latin small capitals, which "small caps" text generators use for a word that reads as plain English
+_SMALL_CAPITALS = {
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k",
+    "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ꞯ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
+    "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+}
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 _FOLD_TABLE = str.maketrans({**_CONFUSABLES, **{k.upper(): v for k, v in _CONFUSABLES.items()
                                                if k.upper() != k}, **_LEET})
@@ -85,7 +91,10 @@ _opts.max_mem = 32 << 20
 # Python ``re`` here: a single character class cannot backtrack, and its C-level ``finditer`` costs far
 # less per match than the RE2 wrapper's, which matters on texts with many short non-ASCII runs.
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_NEEDS_WORK = re.compile("[\u00c0-\u024f\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+# Latin letters NFKC leaves alone: Latin-1 to Extended-B and Extended Additional (``ị``, ``ṗ``: Vietnamese and
+# the rest of the precomposed letters with diacritics), small capitals and IPA letters (``ɪɢɴᴏʀᴇ``)
+_NEEDS_WORK = re.compile("[\u00c0-\u02af\u1d00-\u1d2b\u1e00-\u1eff\ua730\ua731\ua7af"
+                         "\u0300-\u036f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
                          "\u2066-\u2069\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
 # two or more digit/symbol substitutions inside one word (``pr3v10us``); a single digit (``mp3``, key ids)
 # is ordinary text and not worth a folded view
@@ -106,6 +115,9 @@ _MORSE_CODE = {
     "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".----.": "'",
     "-.-.--": "!", "-..-.": "/", "---...": ":", "-.-.-.": ";", "-...-": "=", ".-..-.": '"', "-....-": "-",
 }
+# ``\\u0041`` (JSON, JavaScript, Java); runs are decoded together so surrogate pairs join
+_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
 # string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
 _ESCAPED = r"\\[ntr\"']|\\\n|''[A-Za-z]"
@@ -141,6 +153,8 @@ def _map_char(ch: str) -> str:
     cp = ord(ch)
     if _removable(cp):
         out = ""
+    elif ch in _SMALL_CAPITALS:
+        out = _SMALL_CAPITALS[ch]
     else:
         out = unicodedata.normalize("NFKC", ch)
         folded = []
@@ -172,7 +186,8 @@ class SegmentOffsets(Sequence[int]):
     """View-to-original offsets stored as runs instead of one int per character.
 
     Run ``k`` starts at view index ``starts[k]`` and maps to ``origins[k]``; ``steps[k]`` is 1 for text
-    copied through and 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``).
+    copied through, 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``) and 6
+    for a run of decoded ``\\uXXXX`` escapes.
     Memory and build time follow the number of runs, not the text length.
     """
 
@@ -187,12 +202,20 @@ class SegmentOffsets(Sequence[int]):
     def add(self, view_pos: int, origin: int, length: int, *, step: int = 1) -> None:
         if length <= 0:
             return
-        if self._steps and step == 1 and self._steps[-1] == 1 and \
-                self._origins[-1] + (view_pos - self._starts[-1]) == origin:
+        if self._steps and step > 0 and self._steps[-1] == step and \
+                self._origins[-1] + (view_pos - self._starts[-1]) * step == origin:
             return  # continues the previous run
         self._starts.append(view_pos)
         self._origins.append(origin)
         self._steps.append(step)
+
+    @classmethod
+    def of_runs(cls, starts: list[int], origins: list[int], steps: list[int], view_len: int,
+                end_origin: int) -> SegmentOffsets:
+        """Offsets from runs already laid out (each starting where the previous one ends)."""
+        offsets = cls()
+        offsets._starts, offsets._origins, offsets._steps = list(starts), list(origins), list(steps)
+        return offsets.finish(view_len, end_origin)
 
     def finish(self, view_len: int, end_origin: int) -> SegmentOffsets:
         self._starts.append(view_len)
@@ -218,6 +241,105 @@ class SegmentOffsets(Sequence[int]):
             raise IndexError(index)
         k = bisect.bisect_right(self._starts, i) - 1
         return self._origins[k] + (i - self._starts[k]) * self._steps[k]
+
+
+class ComposedOffsets(Sequence[int]):
+    """Offsets through two steps: a view of a view (``norm`` of the text with its escapes decoded)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, outer: Sequence[int], inner: Sequence[int]) -> None:
+        self._outer = outer
+        self._inner = inner
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._outer[self._inner[index]]
+
+
+def _decode_unicode_escapes(text: str, limit: int, budget: int,
+                            flags: set[str]) -> tuple[str, SegmentOffsets, SegmentOffsets, int] | None:
+    """``\\u0438`` escapes decoded, with each character's origin and end in ``text``; None when there are none.
+
+    JSON written with ``ensure_ascii`` (Python's default), JavaScript and Java string literals spell every
+    non-ASCII character this way, so a fetched page in Russian or with look-alike letters, or a key an
+    attacker had the model write escaped, reads as ASCII noise to every pattern. Escapes are decoded in the
+    first ``limit`` characters; each run of them spends two units of ``budget``, and each escape that is half
+    of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``). The units
+    spent are returned last, as the normalisation shares the budget.
+    """
+    parts: list[str] = []
+    # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair)
+    runs: tuple[list[int], list[int], list[int]] = ([], [], [])
+    vpos = pos = spent = 0
+    for m in _UNICODE_ESCAPES.finditer(text, 0, limit):
+        if spent >= budget:
+            flags.add("normalisation_truncated")
+            break
+        spent += 2  # a run and its decoding, as the normalisation counts a run and the characters it rewrites
+        s, e = m.start(), m.end()
+        if s > pos:
+            parts.append(text[pos:s])
+            _add_run(runs, vpos, pos, 1)
+            vpos += s - pos
+        run = m.group(0)
+        if _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
+            run = run[:6 * max(1, budget - spent)]
+            e = s + len(run)
+            decoded = _join_surrogates(run, s, vpos, runs)
+            spent += len(run) // 6
+        else:
+            decoded = chr(int(run[2:], 16)) if e - s == 6 else run.encode("ascii").decode("unicode_escape")
+            _add_run(runs, vpos, s, 6)
+        parts.append(decoded)
+        vpos += len(decoded)
+        pos = e
+    if not parts:
+        return None
+    n = len(text)
+    if pos < n:
+        parts.append(text[pos:])
+        _add_run(runs, vpos, pos, 1)
+        vpos += n - pos
+    starts, origins, widths = runs
+    offsets = SegmentOffsets.of_runs(starts, origins, widths, vpos, n)
+    ends = SegmentOffsets.of_runs(starts, [o + w for o, w in zip(origins, widths, strict=True)], widths, vpos, n)
+    return "".join(parts), offsets, ends, spent
+
+
+def _add_run(runs: tuple[list[int], list[int], list[int]], start: int, origin: int, width: int) -> None:
+    """A run of view characters from ``start`` on, each the decoding of ``width`` original characters."""
+    runs[0].append(start)
+    runs[1].append(origin)
+    runs[2].append(width)
+
+
+def _join_surrogates(run: str, origin: int, vpos: int, runs: tuple[list[int], list[int], list[int]]) -> str:
+    """Decode a run of escapes holding surrogates, one character (and one offsets run) at a time."""
+    out: list[str] = []
+    i = 0
+    while i < len(run):
+        cp = int(run[i + 2:i + 6], 16)
+        width = 6
+        if 0xD800 <= cp <= 0xDBFF and i + 12 <= len(run):
+            low = int(run[i + 8:i + 12], 16)
+            if 0xDC00 <= low <= 0xDFFF:
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
+                width = 12
+        _add_run(runs, vpos + len(out), origin + i, width)
+        out.append("\ufffd" if 0xD800 <= cp <= 0xDFFF else chr(cp))
+        i += width
+    return "".join(out)
 
 
 def _normalise(text: str, budget: int, flags: set[str]) -> tuple[str, SegmentOffsets] | None:
@@ -315,7 +437,8 @@ def unescape_same_length(text: str) -> str:
     return text
 
 
-def _collapse_spaced(text: str, offsets: Sequence[int] | None, limit: int) -> tuple[str, list[int]] | None:
+def _collapse_spaced(text: str, offsets: Sequence[int] | None, ends: Sequence[int] | None,
+                     limit: int) -> tuple[str, list[int], list[int] | None] | None:
     parts: list[str] = []
     new_offsets: list[int] = []
     pos = 0
@@ -346,9 +469,10 @@ def _collapse_spaced(text: str, offsets: Sequence[int] | None, limit: int) -> tu
     parts.append(text[pos:])
     new_offsets.extend(range(pos, len(text)))
     new_offsets.append(len(text))
+    new_ends = [ends[i] for i in new_offsets] if ends is not None else None
     if offsets is not None:
         new_offsets = [offsets[i] for i in new_offsets]
-    return "".join(parts), new_offsets
+    return "".join(parts), new_offsets, new_ends
 
 
 def _printable_text(data: bytes) -> str | None:
@@ -446,20 +570,36 @@ def _tag_views(text: str, flags: set[str]) -> list[View]:
     return views
 
 
+def _norm_view(text: str, max_scan_bytes: int, flags: set[str]) -> tuple[str, Sequence[int] | None,
+                                                                        Sequence[int] | None]:
+    """The ``norm`` text with its offsets and ends; ``text`` itself (no offsets) when nothing changes.
+
+    ``\\uXXXX`` escapes are decoded first, so the letters they spell are normalised (and folded) like any other.
+    """
+    budget = min(max_scan_bytes, NORMALISE_BUDGET)
+    unescaped = _decode_unicode_escapes(text, max_scan_bytes, budget, flags) if "\\u" in text else None
+    base = unescaped[0] if unescaped is not None else text
+    spent = unescaped[3] if unescaped is not None else 0
+    normalised = None if base.isascii() else _normalise(base, budget - spent, flags)
+    if unescaped is None:
+        return (text, None, None) if normalised is None else (normalised[0], normalised[1], None)
+    _, offsets, ends, _ = unescaped
+    if normalised is None:
+        return base, offsets, ends
+    return normalised[0], ComposedOffsets(offsets, normalised[1]), ComposedOffsets(ends, normalised[1])
+
+
 def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     """Build the views of ``text`` (see the module docstring)."""
     text, size = scrub_surrogates(text)
     oversized = size > max_scan_bytes
     flags: set[str] = set()
     views: list[View] = [View("raw", text)]
-    norm_text, norm_offsets = text, None
     if not text.isascii():
         views.extend(_tag_views(text, flags))
-        normalised = _normalise(text, min(max_scan_bytes, NORMALISE_BUDGET), flags)
-        if normalised is not None:
-            norm_text, offs = normalised
-            norm_offsets = offs
-            views.append(View("norm", norm_text, offsets=offs))
+    norm_text, norm_offsets, norm_ends = _norm_view(text, max_scan_bytes, flags)
+    if norm_text is not text:
+        views.append(View("norm", norm_text, offsets=norm_offsets, ends=norm_ends))
     probe = _probe(norm_text)
     # derived views cover the scan window; the raw (and norm) views are scanned in full by RE2
     window = norm_text[:max_scan_bytes]
@@ -468,12 +608,12 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
         if folded != window:
             if "mixed" in probe:
                 flags.add("homoglyph")
-            views.append(View("fold", folded, offsets=norm_offsets))
+            views.append(View("fold", folded, offsets=norm_offsets, ends=norm_ends))
     if "spaced" in probe:
-        spaced = _collapse_spaced(norm_text, norm_offsets, max_scan_bytes)
+        spaced = _collapse_spaced(norm_text, norm_offsets, norm_ends, max_scan_bytes)
         if spaced is not None:
             flags.add("letter_spacing")
-            views.append(View("spaced", spaced[0], offsets=spaced[1]))
+            views.append(View("spaced", spaced[0], offsets=spaced[1], ends=spaced[2]))
     if probe & {"base64", "hex", "url", "morse"}:
         decoded = _decoded_views(text, max_scan_bytes, probe)
         if decoded:
@@ -482,9 +622,9 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     if "escaped" in probe:
         unesc = unescape_same_length(window)
         if unesc != window:
-            views.append(View("unesc", unesc, offsets=norm_offsets))
+            views.append(View("unesc", unesc, offsets=norm_offsets, ends=norm_ends))
     if "rot13" in probe:
-        views.append(View("rot13", window.translate(_ROT13), offsets=norm_offsets))
+        views.append(View("rot13", window.translate(_ROT13), offsets=norm_offsets, ends=norm_ends))
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 

@@ -171,7 +171,7 @@ class Leakage(BaseCheck):
         super().__init__(config, policy)
         tokens = [t for t in list(policy.canaries) + list(self.options.get("canaries", [])) if t]
         self._canaries = PatternSet(
-            ((f"canary[{i}]", compile_escape(t)) for i, t in enumerate(tokens)), case_sensitive=False)
+            ((f"canary[{i}]", canary_pattern(t)) for i, t in enumerate(tokens)), case_sensitive=False)
         self._echo = PatternSet(_PROMPT_ECHO) if self.options.get("echo", True) else None
         self._recital_words = int(self.options.get("recital_words", 12))
         self._recital_share = float(self.options.get("recital_share", 0.5))
@@ -211,6 +211,23 @@ def compile_escape(token: str) -> str:
     import re2
 
     return str(re2.escape(token))
+
+
+# what a model told to "spell the code out" or to "drop the dashes" puts between a token's characters
+_CANARY_GAP = r"[\s\-_.,;:|/\\*'\"`+~]{0,3}"
+_CANARY_MIN_CORE = 8
+
+
+def canary_pattern(token: str) -> str:
+    """A canary's letters and digits in order, up to three separators between any two of them.
+
+    A canary is random, so ``C A N A R Y - 7 f 3 a``, ``CANARY7f3a`` or the token broken over two lines is
+    still the token; only the exact spelling is kept for one too short to stay unique that way.
+    """
+    core = [c for c in token if c.isalnum()]
+    if len(core) < _CANARY_MIN_CORE:
+        return compile_escape(token)
+    return _CANARY_GAP.join(compile_escape(c) for c in core)
 
 
 @register_check("output.schema")

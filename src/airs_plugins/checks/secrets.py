@@ -27,6 +27,12 @@ from ._regex import PatternSet
 from ._registry import register_check
 from ._textprep import text_views
 
+_PEM_BEGIN = r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?-----"
+# the key's body: base64 lines and ``Proc-Type:`` headers, their line breaks written as they are or, in a key
+# serialised into JSON or YAML, as ``\n`` escapes. Without an END line (cut off by a size limit, pasted in
+# part) the body still runs to its last base64 line, so a redaction leaves none of the key behind.
+_PEM_BODY = r"[A-Za-z0-9+/=\s:\-,\\]"
+_PEM_LINE = r"(?:[A-Za-z0-9+/=]{16,}|(?:Proc-Type|DEK-Info|Comment):[^\r\n\\]{1,80})"
 _KNOWN: tuple[tuple[str, str, float], ...] = (
     ("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b", 0.9),
     ("aws_secret_key", r"(?i)aws.{0,24}(?:secret|private)[a-z_ \-]{0,16}[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}\b",
@@ -47,8 +53,8 @@ _KNOWN: tuple[tuple[str, str, float], ...] = (
     ("huggingface_token", r"\bhf_[A-Za-z]{34,40}\b", 0.85),
     ("twilio_key", r"\bSK[0-9a-f]{32}\b", 0.6),
     ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", 0.85),
-    ("private_key", r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?-----"
-                    r"(?:[A-Za-z0-9+/=\s:\-,]*?-----END [A-Z ]{0,20}PRIVATE KEY(?: BLOCK)?-----)?", 0.99),
+    ("private_key", _PEM_BEGIN + rf"(?:{_PEM_BODY}*?-----END [A-Z ]{{0,20}}PRIVATE KEY(?: BLOCK)?-----|"
+                    rf"(?:(?:\s|\\[rn])*{_PEM_LINE})*)", 0.99),
     ("url_credentials", r"\b[a-z][a-z0-9+.\-]{1,15}://[^\s:/@\"'<>]{1,64}:[^\s@/\"'<>]+@[^\s/\"'<>]+",
      0.85),
 )
