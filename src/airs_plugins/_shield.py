@@ -29,9 +29,9 @@ from ._decision import (
 from ._errors import ApprovalFormatError
 from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
-from ._taint import as_read
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
+from ._taint import as_read
 from .audit import FlightRecorder, open_recorder
 from .checks import build, default_checks
 
