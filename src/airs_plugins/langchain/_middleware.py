@@ -69,6 +69,7 @@ from ._translate import (
     DECISIONS_KEY,
     MESSAGE_ID,
     OUTPUT_KEY,
+    agent_of,
     carrier,
     context_in,
     context_out,
@@ -149,6 +150,11 @@ def _thread_id() -> str | None:
     return thread_id_of(current_config())
 
 
+def _context(state: Any, thread_id: str | None) -> RunContext:
+    """The run's context as this agent's step sees it (see ``context_in``)."""
+    return context_in(state, thread_id, agent_of(current_config()))
+
+
 def _ended(ctx: RunContext, ids: list[str]) -> dict[str, Any]:
     return {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
 
@@ -183,7 +189,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     if not new:
         return None
     thread_id = _thread_id()
-    ctx = ctx or context_in(state, thread_id)
+    ctx = ctx or _context(state, thread_id)
     ids = [m.id for m in new if m.id]
     replaced: list[Any] = []
     summaries = [m for m in new if _summary(m)]
@@ -317,7 +323,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     """Around one model call: new human input first (a block answers without calling the model),
     then the answer and its tool calls. Runs inside the model node, so it adds no graph step."""
     state = request.state
-    ctx = context_in(state, _thread_id())
+    ctx = _context(state, _thread_id())
     update: dict[str, Any] = {}
     if guard_input:
         got: dict[str, Any] | None = yield from input_flow(shield, state, ctx)
@@ -504,7 +510,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         messages = list(state_get(request.state, "messages") or ())
         at = carrier(messages, str(request.tool_call.get("id") or ""))
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
-                              context=context_in(request.state, thread_id),
+                              context=context_in(request.state, thread_id, agent_of(config)),
                               records=message_records(state_get(request.state, DECISIONS_KEY), messages, at),
                               final_answer=bool(getattr(request.tool, "return_direct", False)),
                               message_id=messages[at].id if at >= 0 else None)

@@ -115,3 +115,29 @@ def test_a_guarded_worker_inside_an_unguarded_tool_streams_no_raw_pieces() -> No
                                     subgraphs=True))
     assert chunks  # the supervisor's own tool is streamed
     assert all(secret not in repr(chunk) for chunk in chunks)
+
+
+@pytest.mark.parametrize("inner_guard", ["middleware", "tools"])
+def test_each_agents_decisions_name_that_agent(inner_guard: str) -> None:
+    """A named helper agent run from a named agent's tool shares its thread (and its audit), so only the agent id
+    tells whose call a decision was (MASO IA-1.1). Before, no decision named an agent."""
+    shield, ex = make_shield(), Executions()
+    inner_tools = guard_tools(ex.tools(), shield) if inner_guard == "tools" else ex.tools()
+    helper = create_agent(ToolFake(responses=script([call("lookup", {"q": "rates"}, "i1")], "helper done")),
+                          inner_tools, name="helper",
+                          middleware=[AIRSMiddleware(shield)] if inner_guard == "middleware" else [])
+
+    @tool
+    def ask_helper(q: str) -> str:
+        """Ask the helper agent."""
+        return str(helper.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
+
+    boss = create_agent(ToolFake(responses=script([call("ask_helper", {"q": "rates"}, "o1")], "done")),
+                        [ask_helper], name="boss", middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    boss.invoke({"messages": [HumanMessage("go")]}, new_config())
+    decisions = [r.body for r in shield.recorder.records() if r.kind == "decision"]
+    made = {(d["channel"], d["tool_name"]): d["agent_id"] for d in decisions if d["tool_name"]}
+    assert made == {("tool_call", "ask_helper"): "boss", ("tool_result", "ask_helper"): "boss",
+                    ("tool_call", "lookup"): "helper", ("tool_result", "lookup"): "helper"}
+    inputs = sorted(d["agent_id"] for d in decisions if d["channel"] == "user_input")
+    assert inputs == (["boss", "helper"] if inner_guard == "middleware" else ["boss"])
