@@ -78,6 +78,7 @@ def test_an_address_one_agent_read_needs_approval_when_the_next_agent_sends_to_i
     out = run(reader_then_sender(shield, ex, VENDOR), {"messages": [HumanMessage("deal with my inbox")]}, use_async)
     (pending,) = out["__interrupt__"]
     assert pending.value["tool_name"] == "post_message"
+    assert pending.value["agent_id"] == "sender"  # the reviewer sees which agent asks
     assert "read from untrusted content" in pending.value["reason"]
     assert ex.of("post_message") == []
     reads = [r.body for r in shield.recorder.records() if r.kind == "decision" and r.body["channel"] == "retrieved"]

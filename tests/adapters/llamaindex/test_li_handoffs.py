@@ -69,6 +69,7 @@ async def test_an_injected_handoff_reason_taints_the_run(counted: Counted, guard
     _, asked, agent = await _run(workflow, lambda ev: ApprovalResponse.reject(ev, reviewer="alice"))
     assert agent == "worker"
     assert [ev.tool_name for ev in asked] == ["send_email"]  # the external call after the tainted handoff
+    assert asked[0].request["agent_id"] == "worker"  # the reviewer sees which agent asks
     assert counted.count("send_email") == 0
 
 
