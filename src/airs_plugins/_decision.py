@@ -349,6 +349,8 @@ class ApprovalRequest(BaseModel):
     correlation_id: str = ""
     run_id: str | None = None
     thread_id: str | None = None
+    agent_id: str | None = None
+    """The agent whose call (or answer) waits: in a multi-agent run, the reviewer must know which one asks."""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     expires_at: datetime | None = None
     approvals_required: int = 1

@@ -303,13 +303,14 @@ class Shield:
             findings=decision.findings, judge=decision.judge, reason=decision.reason,
             risk_tier=decision.risk_tier, policy_hash=decision.policy_hash,
             correlation_id=decision.correlation_id, run_id=decision.context.run_id,
-            thread_id=decision.context.thread_id,
+            thread_id=decision.context.thread_id, agent_id=decision.context.agent_id,
             expires_at=ApprovalRequest.deadline(profile.review_sla_s),
             approvals_required=profile.approvers, allowed_decisions=allowed,
         )
         self.recorder.append("approval_request", {
             "correlation_id": decision.correlation_id, "run_id": req.run_id, "thread_id": req.thread_id,
-            "request_id": req.id, "tool_name": req.tool_name, "tool_call_id": req.tool_call_id,
+            "agent_id": req.agent_id, "request_id": req.id, "tool_name": req.tool_name,
+            "tool_call_id": req.tool_call_id,
             "risk_tier": req.risk_tier.value, "policy_hash": req.policy_hash,
             "expires_at": req.expires_at.isoformat() if req.expires_at else None,
             "approvals_required": req.approvals_required,
@@ -354,7 +355,7 @@ class Shield:
             # rules, secrets) still applies. So is an approved call whose request another policy raised
             # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
             # under. The approval satisfies approval gates and taint, so only a block stands.
-            ctx = RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id)
+            ctx = _request_context(request)
             runs = redacted_args if action is Action.REDACT else _runs_with(request, tool_args)
             if runs is None and action is Action.ALLOW:
                 # what the request shows is not what runs (its secrets masked): re-checked, the masked arguments
@@ -375,11 +376,12 @@ class Shield:
             correlation_id=request.correlation_id, channel=request.channel, tool_name=request.tool_name,
             tool_call_id=request.tool_call_id, reason=reason, judge=request.judge, approval=first,
             approval_request_id=request.id, redacted_args=redacted_args,
-            context=RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id),
+            context=_request_context(request),
         )
         self.recorder.append("approval", {
             "correlation_id": request.correlation_id, "run_id": request.run_id,
-            "thread_id": request.thread_id, "request_id": request.id, "action": action.value,
+            "thread_id": request.thread_id, "agent_id": request.agent_id, "request_id": request.id,
+            "action": action.value,
             "answers": [p.model_dump(mode="json", exclude={"args"}) for p in parsed],
             # only an edit runs other arguments; args sent with an approve are not used, so not recorded as used
             "edited_args_digest": digest_text(canonical_args(first.args))
@@ -471,6 +473,12 @@ async def adrive(gen: Generator[Y, S, R], step: Callable[[Y], Awaitable[S]]) -> 
     except StopIteration as stop:
         result: R = stop.value
     return result
+
+
+def _request_context(request: ApprovalRequest) -> RunContext:
+    """The ids of the run that asked, for the decision a reviewer's answer resolves to."""
+    return RunContext(run_id=request.run_id or uuid.uuid4().hex, thread_id=request.thread_id,
+                      agent_id=request.agent_id)
 
 
 def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: datetime) -> tuple[Action, str]:

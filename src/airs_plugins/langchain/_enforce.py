@@ -731,8 +731,7 @@ def release_held(placeholder_id: str, held: Sequence[Mapping[str, Any]], allowed
 
 
 def refusal(text: str, *, replace: AIMessage | None = None) -> AIMessage:
-    """Our own answer (marked so the output guard skips it); same id ⇒ replaces the model's message."""
-    kwargs: dict[str, Any] = {"additional_kwargs": {REFUSAL_MARK: True}}
-    if replace is not None and replace.id:
-        kwargs["id"] = replace.id
-    return AIMessage(content=text, **kwargs)
+    """Our own answer (marked so the output guard skips it); same id ⇒ replaces the model's message. Always with
+    an id, so that the agent can mark it as its own (see ``_foreign``)."""
+    message_id = replace.id if replace is not None and replace.id else f"airs-refusal-{uuid.uuid4().hex}"
+    return AIMessage(content=text, id=message_id, additional_kwargs={REFUSAL_MARK: True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, NotRequired
 
 from langchain.agents.middleware import (
@@ -51,6 +51,7 @@ from ._enforce import (
     tool_call_flow,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
+from ._foreign import newest_checked, read_text, source_of, unread, withheld
 from ._structured import (
     STRUCTURED_KEY,
     answered_calls,
@@ -69,6 +70,7 @@ from ._translate import (
     DECISIONS_KEY,
     MESSAGE_ID,
     OUTPUT_KEY,
+    agent_of,
     carrier,
     context_in,
     context_out,
@@ -149,8 +151,16 @@ def _thread_id() -> str | None:
     return thread_id_of(current_config())
 
 
-def _ended(ctx: RunContext, ids: list[str]) -> dict[str, Any]:
-    return {"jump_to": "end", CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
+def _context(state: Any, thread_id: str | None) -> RunContext:
+    """The run's context as this agent's step sees it (see ``context_in``)."""
+    return context_in(state, thread_id, agent_of(current_config()))
+
+
+def _refused(replaced: list[Any], text: str, ctx: RunContext, ids: list[str]) -> dict[str, Any]:
+    """The update that answers with our refusal and ends the run (the refusal is ours: checked)."""
+    answer = refusal(text)
+    return {"messages": [*replaced, answer], "jump_to": "end", CONTEXT_KEY: context_out(ctx),
+            CHECKED_KEY: [*ids, answer.id]}
 
 
 def _summary(message: HumanMessage) -> bool:
@@ -158,16 +168,16 @@ def _summary(message: HumanMessage) -> bool:
     return message.additional_kwargs.get("lc_source") == "summarization"
 
 
-def _unchecked(messages: list[Any], checked: set[str]) -> list[HumanMessage]:
-    """The human messages the input guard has not read: those after the newest message whose id is checked.
+def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[HumanMessage]:
+    """The human messages the input guard has not read: those after the newest message whose id is checked
+    (``since``).
 
     ``airs_checked`` keeps only the newest ids, so a long thread's old inputs fall out of it. The newest
-    checked message (an input, or a message a tool wrote) came after every input read so far, since each
-    check reads all unread input: only what follows it is new, and an old input, a refused one too, is
-    never taken for this turn's.
+    checked message (an input, or a message this agent or its tools wrote) came after every input read so far,
+    since each check reads all unread input: only what follows it is new, and an old input, a refused one too,
+    is never taken for this turn's.
     A conversation summary is written in front of the messages it replaces, so one is looked for
     everywhere (reading a summary again only records it again as untrusted content)."""
-    since = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].id in checked), -1)
     return [m for i, m in enumerate(messages) if isinstance(m, HumanMessage) and m.id and m.id not in checked
             and (i > since or _summary(m))]
 
@@ -175,23 +185,37 @@ def _unchecked(messages: list[Any], checked: set[str]) -> list[HumanMessage]:
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
 
-    A conversation summary (``SummarizationMiddleware``) is checked as untrusted content instead.
+    A conversation summary (``SummarizationMiddleware``) is checked as untrusted content instead, and so is
+    every other message this agent did not write (another agent's answers and tool results, see ``_foreign``).
 
     Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
     """
-    new = _unchecked(list(state_get(state, "messages") or ()), set(state_get(state, CHECKED_KEY) or ()))
-    if not new:
+    messages = list(state_get(state, "messages") or ())
+    checked = set(state_get(state, CHECKED_KEY) or ())
+    since = newest_checked(messages, checked)
+    new = _unchecked(messages, checked, since)
+    others = unread(messages, checked, since)
+    if not new and not others:
         return None
     thread_id = _thread_id()
-    ctx = ctx or context_in(state, thread_id)
-    ids = [m.id for m in new if m.id]
+    ctx = ctx or _context(state, thread_id)
+    ids = [m.id for m in [*others, *new] if m.id]
     replaced: list[Any] = []
+    for message in others:
+        text = read_text(message)
+        if not text.strip():
+            continue
+        d: Decision = yield Ask("check_retrieved", (text,), {"source": source_of(message), "context": ctx})
+        ctx = d.context
+        passed = d.released(text)
+        if passed != text:
+            replaced.append(withheld(message, d, passed))
     summaries = [m for m in new if _summary(m)]
     for message in summaries:
         # written by a model that read the whole conversation, tool results included: untrusted content,
         # never the user's words (their values would pass the taint rules as the user's own)
         summary = message_text(message, every_block=True)
-        d: Decision = yield Ask("check_retrieved", (summary,), {"source": "summarization", "context": ctx})
+        d = yield Ask("check_retrieved", (summary,), {"source": "summarization", "context": ctx})
         ctx = d.context
         passed = d.released(summary)
         if passed != summary:
@@ -210,7 +234,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
             d = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
             if d.blocked:
-                return {"messages": [*replaced, refusal(INPUT_REFUSAL)], **_ended(ctx, ids)}
+                return _refused(replaced, INPUT_REFUSAL, ctx, ids)
             redacted = d.rewritten  # what an approval releases is redacted too
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
@@ -225,7 +249,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
                 final = yield from resolved_once(shield.ledger, thread_id, request, answer)
             if final is None or not final.allowed:
                 said = final.reply if final is not None else None
-                return {"messages": [*replaced, refusal(said or INPUT_REFUSAL)], **_ended(ctx, ids)}
+                return _refused(replaced, said or INPUT_REFUSAL, ctx, ids)
     update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
     if replaced:
         update["messages"] = replaced
@@ -317,7 +341,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     """Around one model call: new human input first (a block answers without calling the model),
     then the answer and its tool calls. Runs inside the model node, so it adds no graph step."""
     state = request.state
-    ctx = context_in(state, _thread_id())
+    ctx = _context(state, _thread_id())
     update: dict[str, Any] = {}
     if guard_input:
         got: dict[str, Any] | None = yield from input_flow(shield, state, ctx)
@@ -334,7 +358,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     response = yield Run(request)
     if isinstance(response, ExtendedModelResponse):  # pragma: no cover - only inner middleware returns these
         return response
-    model_response = response if isinstance(response, ModelResponse) else ModelResponse(result=[response])
+    model_response = _with_ids(response if isinstance(response, ModelResponse) else ModelResponse(result=[response]))
     if guard_output:
         for i in range(len(model_response.result) - 1, -1, -1):
             ai = model_response.result[i]
@@ -345,9 +369,18 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
                 model_response = _answered(model_response, i, answer)
                 update.update(answer.update)
                 break
-    if not update:
-        return model_response
+    # this agent's own messages: never read again as another agent's (see ``_foreign``)
+    update[CHECKED_KEY] = [*update.get(CHECKED_KEY, ()), *(m.id for m in model_response.result)]
     return ExtendedModelResponse(model_response, Command(update=update))
+
+
+def _with_ids(response: ModelResponse) -> ModelResponse:
+    """The model's response with an id on each message, so that the agent can mark them as its own (the held
+    copy of an answer waiting for a reviewer keeps it too)."""
+    if all(m.id for m in response.result):
+        return response
+    return ModelResponse(result=[m if m.id else m.model_copy(update={"id": f"airs-msg-{uuid.uuid4().hex}"})
+                                 for m in response.result], structured_response=response.structured_response)
 
 
 def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
@@ -407,14 +440,17 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
     held = pending.get("held")
     if isinstance(held, list) and target.id:
         allowed = final is not None and final.allowed
-        update: dict[str, Any] = {OUTPUT_KEY: None, "messages": release_held(target.id, held, allowed, said)}
+        released = release_held(target.id, held, allowed, said)
+        update: dict[str, Any] = {OUTPUT_KEY: None, "messages": released,
+                                  CHECKED_KEY: [m.id for m in released[1:] if m.id]}
         if allowed and pending.get("structured_response") is not None:
             update[STRUCTURED_KEY] = pending["structured_response"]
         return update
     if final is not None and final.allowed:
         return {OUTPUT_KEY: None}
     # a record kept by an earlier version, whose answer stayed in ``messages`` while it waited
-    return {OUTPUT_KEY: None, "messages": [refusal(said, replace=target)]}
+    answer = refusal(said, replace=target)
+    return {OUTPUT_KEY: None, "messages": [answer], CHECKED_KEY: [answer.id]}
 
 
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
@@ -504,7 +540,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         messages = list(state_get(request.state, "messages") or ())
         at = carrier(messages, str(request.tool_call.get("id") or ""))
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
-                              context=context_in(request.state, thread_id),
+                              context=context_in(request.state, thread_id, agent_of(config)),
                               records=message_records(state_get(request.state, DECISIONS_KEY), messages, at),
                               final_answer=bool(getattr(request.tool, "return_direct", False)),
                               message_id=messages[at].id if at >= 0 else None)
@@ -540,11 +576,14 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
 
 
 def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
-    """The outcome's Command (or list, see ``ToolOutcome.as_update``); messages the tool added are marked
-    checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
+    """The outcome's Command (or list, see ``ToolOutcome.as_update``); its answer and the messages the tool added
+    are marked checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
     otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""
-    ids = outcome.added_ids()
-    return outcome.as_update({CHECKED_KEY: ids} if ids else None)
+    message = outcome.message
+    if not message.id:
+        outcome = replace(outcome, message=message.model_copy(update={"id": f"airs-tool-{uuid.uuid4().hex}"}))
+    # the answer is this agent's own too: never read again as another agent's (see ``_foreign``)
+    return outcome.as_update({CHECKED_KEY: [outcome.message.id, *outcome.added_ids()]})
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]

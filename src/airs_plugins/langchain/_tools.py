@@ -21,7 +21,7 @@ from .._shield import Shield
 from ._enforce import ToolOutcome, already_enforced, enforcing, tool_call_flow
 from ._flow import Flow, adrive, drive
 from ._toolstream import ToolStream, silenced
-from ._translate import context_in, current_config, merge_context, thread_id_of
+from ._translate import agent_of, context_in, current_config, merge_context, thread_id_of
 
 APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
@@ -79,7 +79,7 @@ class _Contexts:
                     self._used[thread_id] = time.monotonic()
             else:
                 raw = self._by_run.get(run) if run is not None else None
-        return context_in({"airs_context": raw}, thread_id)
+        return context_in({"airs_context": raw}, thread_id, agent_of(current_config()))
 
     def put(self, thread_id: str | None, run: Hashable | None, ctx: Mapping[str, Any] | None) -> None:
         if ctx is None:

@@ -234,12 +234,25 @@ def current_config() -> dict[str, Any] | None:
         return None
 
 
-def context_in(state: Any, thread_id: str | None) -> RunContext:
-    """The run's ``RunContext`` from state (a fresh one on the first call of a thread)."""
+def agent_of(config: Mapping[str, Any] | None) -> str | None:
+    """The name of the ``create_agent`` agent whose step this is (``create_agent(name=...)``), None when unnamed.
+
+    An unnamed agent run inside a named one's tool inherits the outer name: its calls are made for that tool."""
+    name = ((config or {}).get("metadata") or {}).get("lc_agent_name")
+    return str(name) if name else None
+
+
+def context_in(state: Any, thread_id: str | None, agent_id: str | None = None) -> RunContext:
+    """The run's ``RunContext`` from state (a fresh one on the first call of a thread), naming ``agent_id`` as the
+    agent in charge when it is known: agents that share a context (a parent graph that carries it from one agent
+    to the next) each make their own decisions (MASO IA-1.1)."""
     ctx = decode_context(state_get(state, CONTEXT_KEY), thread_id=thread_id)
+    update: dict[str, Any] = {}
     if thread_id is not None and ctx.thread_id is None:
-        ctx = ctx.model_copy(update={"thread_id": thread_id})
-    return ctx
+        update["thread_id"] = thread_id
+    if agent_id is not None and ctx.agent_id != agent_id:
+        update["agent_id"] = agent_id
+    return ctx.model_copy(update=update) if update else ctx
 
 
 context_out = encode_context

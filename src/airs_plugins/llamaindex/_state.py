@@ -90,17 +90,22 @@ class RunState:
         if self._user_msg is False:
             self._user_msg = await self.user_msg()
         user_msg = self._user_msg if isinstance(self._user_msg, str) else None
+        agent = await self.agent_name()
         if stored is None:
             run_id = uuid.uuid4().hex
-            ctx = RunContext(run_id=run_id, thread_id=run_id, agent_id=await self.agent_name(),
-                             user_goal=merge_goal(None, user_msg))
+            ctx = RunContext(run_id=run_id, thread_id=run_id, agent_id=agent, user_goal=merge_goal(None, user_msg))
             await self.save_context(ctx)
             return ctx
         ctx = decode_context(stored)
+        update: dict[str, Any] = {}
         goal = merge_goal(ctx.user_goal, user_msg)
         if goal != ctx.user_goal:
-            ctx = ctx.model_copy(update={"user_goal": goal})
-        return ctx
+            update["user_goal"] = goal
+        # the run's context is shared by every agent of an AgentWorkflow (taint crosses a handoff), but a decision
+        # is the agent's that is in charge now: after a handoff, the next agent's calls are not the first one's
+        if agent is not None and agent != ctx.agent_id:
+            update["agent_id"] = agent
+        return ctx.model_copy(update=update) if update else ctx
 
     async def save_context(self, ctx: RunContext) -> dict[str, Any]:
         """Store the context; returns the stored dump (the ledger keeps the same one)."""

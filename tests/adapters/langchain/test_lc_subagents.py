@@ -7,6 +7,8 @@ and only when approved, and both agents' calls get exactly one ToolMessage each.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +16,13 @@ from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 
 from airs_plugins import Shield
+from airs_plugins._ledger import SQLiteLedger
+from airs_plugins.audit import verify
 from airs_plugins.langchain import AIRSMiddleware, guard_tools
 from contract.harness import Executions, ToolFake, answer_for, assert_paired, call, make_shield, new_config, script
 
@@ -115,3 +120,71 @@ def test_a_guarded_worker_inside_an_unguarded_tool_streams_no_raw_pieces() -> No
                                     subgraphs=True))
     assert chunks  # the supervisor's own tool is streamed
     assert all(secret not in repr(chunk) for chunk in chunks)
+
+
+@pytest.mark.parametrize("inner_guard", ["middleware", "tools"])
+def test_each_agents_decisions_name_that_agent(inner_guard: str) -> None:
+    """A named helper agent run from a named agent's tool shares its thread (and its audit), so only the agent id
+    tells whose call a decision was (MASO IA-1.1). Before, no decision named an agent."""
+    shield, ex = make_shield(), Executions()
+    inner_tools = guard_tools(ex.tools(), shield) if inner_guard == "tools" else ex.tools()
+    helper = create_agent(ToolFake(responses=script([call("lookup", {"q": "rates"}, "i1")], "helper done")),
+                          inner_tools, name="helper",
+                          middleware=[AIRSMiddleware(shield)] if inner_guard == "middleware" else [])
+
+    @tool
+    def ask_helper(q: str) -> str:
+        """Ask the helper agent."""
+        return str(helper.invoke({"messages": [HumanMessage(q)]})["messages"][-1].content)
+
+    boss = create_agent(ToolFake(responses=script([call("ask_helper", {"q": "rates"}, "o1")], "done")),
+                        [ask_helper], name="boss", middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
+    boss.invoke({"messages": [HumanMessage("go")]}, new_config())
+    decisions = [r.body for r in shield.recorder.records() if r.kind == "decision"]
+    made = {(d["channel"], d["tool_name"]): d["agent_id"] for d in decisions if d["tool_name"]}
+    assert made == {("tool_call", "ask_helper"): "boss", ("tool_result", "ask_helper"): "boss",
+                    ("tool_call", "lookup"): "helper", ("tool_result", "lookup"): "helper"}
+    inputs = sorted(d["agent_id"] for d in decisions if d["channel"] == "user_input")
+    assert inputs == (["boss", "helper"] if inner_guard == "middleware" else ["boss"])
+
+
+def test_a_helpers_gated_call_resumes_once_after_a_restart(tmp_path: Path) -> None:
+    """The helper's gated call pauses the outer agent's run (SqliteSaver); a new process (new Shield on the same
+    ledger and audit files, new agents) resumes it: the call runs once, decided once, and the request and the
+    reviewer's answer name the helper."""
+    ex = Executions()
+
+    def process(conn: sqlite3.Connection) -> tuple[Any, Shield]:
+        shield = make_shield(ledger=SQLiteLedger(tmp_path / "ledger.sqlite"), audit=tmp_path / "audit.db")
+        helper = create_agent(ToolFake(responses=script([call("send_email", {"to": "bob@example.com", "body": "hi"},
+                                                              "i1")], "helper done")),
+                              ex.tools(), middleware=[AIRSMiddleware(shield)], checkpointer=True, name="helper")
+
+        @tool
+        def delegate(task: str) -> str:
+            """Hand a task to the helper agent."""
+            return str(helper.invoke({"messages": [HumanMessage(task)]})["messages"][-1].content)
+
+        boss = create_agent(ToolFake(responses=script([call("delegate", {"task": "email bob"}, "o1")], "done")),
+                            [delegate], middleware=[AIRSMiddleware(shield)], checkpointer=SqliteSaver(conn),
+                            name="boss")
+        return boss, shield
+
+    config = new_config()
+    first = sqlite3.connect(tmp_path / "checkpoints.sqlite", check_same_thread=False)
+    out = process(first)[0].invoke({"messages": [HumanMessage("go")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert (pending.value["tool_name"], pending.value["agent_id"]) == ("send_email", "helper")
+    first.close()
+    second = sqlite3.connect(tmp_path / "checkpoints.sqlite", check_same_thread=False)
+    boss, shield = process(second)
+    out = boss.invoke(Command(resume={pending.id: answer_for("approve")(pending.value)}), config)
+    second.close()
+    assert "__interrupt__" not in out and out["messages"][-1].content == "done"
+    assert ex.of("send_email") == [{"to": "bob@example.com", "body": "hi"}]
+    records = list(shield.recorder.records())
+    gated = [r.body for r in records if r.kind == "decision" and r.body["tool_name"] == "send_email"
+             and r.body["channel"] == "tool_call"]
+    assert [(d["agent_id"], d["action"]) for d in gated] == [("helper", "require_approval")]
+    assert [r.body["agent_id"] for r in records if r.kind == "approval"] == ["helper"]
+    assert verify(tmp_path / "audit.db").ok

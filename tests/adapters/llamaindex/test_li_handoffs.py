@@ -8,7 +8,7 @@ import pytest
 from _li_support import MARKER, SEND, Counted, MarkerCheck, drive, make_agent, make_shield
 
 from airs_plugins import Action
-from airs_plugins.llamaindex import ApprovalResponse, guard_handoffs
+from airs_plugins.llamaindex import ApprovalResponse, guard_handoffs, guard_tools
 from airs_plugins.llamaindex.testing import answer, call
 
 ASK = "Send the summary to boss@corp.example"
@@ -69,6 +69,7 @@ async def test_an_injected_handoff_reason_taints_the_run(counted: Counted, guard
     _, asked, agent = await _run(workflow, lambda ev: ApprovalResponse.reject(ev, reviewer="alice"))
     assert agent == "worker"
     assert [ev.tool_name for ev in asked] == ["send_email"]  # the external call after the tainted handoff
+    assert asked[0].request["agent_id"] == "worker"  # the reviewer sees which agent asks
     assert counted.count("send_email") == 0
 
 
@@ -109,3 +110,35 @@ async def test_a_handoff_whose_text_is_withheld_does_not_happen(
     assert [ev.tool_name for ev in asked] == ([] if verdict is None else ["handoff", "read_inbox"][:1 + takes_over])
     assert agent == ("worker" if takes_over else "planner")
     assert counted.count("read_inbox") == (1 if takes_over else 0)
+
+
+@pytest.mark.parametrize("handoffs_guarded", [False, True])
+async def test_decisions_name_the_agent_in_charge_after_a_handoff(counted: Counted, handoffs_guarded: bool) -> None:
+    """Every agent of an AgentWorkflow shares the run's context (so taint crosses a handoff), but each decision is
+    the agent's that made the call (MASO IA-1.1). Before, the context kept the first agent's name for good, so the
+    audit put the worker's e-mail on the planner, who has no mail tools (found by review)."""
+    from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
+
+    from airs_plugins.llamaindex.testing import scripted_llm
+
+    shield = make_shield()
+    tools = {t.metadata.name: t for t in guard_tools(counted.tools(), shield)}
+    llm = scripted_llm([call("read_inbox"), call("handoff", to_agent="worker", reason="mail it"), SEND,
+                        answer("sent")])
+    planner = FunctionAgent(name="planner", description="Reads.", tools=[tools["read_inbox"]], llm=llm,
+                            can_handoff_to=["worker"])
+    worker = FunctionAgent(name="worker", description="Mails.", tools=[tools["send_email"]], llm=llm)
+    workflow = AgentWorkflow(agents=[planner, worker], root_agent="planner")
+    if handoffs_guarded:
+        workflow = guard_handoffs(workflow, shield)
+    counted.inbox_text = "Quarterly numbers attached."
+    await drive(workflow, ASK)
+    assert counted.count("send_email") == 1
+    made = [(r.body["channel"], r.body["tool_name"], r.body["agent_id"])
+            for r in shield.recorder.records() if r.kind == "decision"]
+    by_tool = {(channel, tool): agent for channel, tool, agent in made}
+    assert by_tool[("tool_call", "read_inbox")] == "planner"
+    assert by_tool[("tool_call", "send_email")] == "worker"
+    assert by_tool[("tool_result", "send_email")] == "worker"
+    if handoffs_guarded:
+        assert by_tool[("tool_call", "handoff")] == "planner"  # the agent that handed over
