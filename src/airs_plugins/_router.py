@@ -108,8 +108,11 @@ def apply_judge(r: Route, verdict: JudgeVerdict, profile: TierProfile) -> tuple[
     if verdict.status is not Status.OK or verdict.verdict is None:
         fail = profile.fail_mode.as_action()
         final = Action.most_restrictive(r.action, fail)
-        why = f"judge {verdict.status.value}; tier fail mode {profile.fail_mode.value}"
-        return final, Layer.JUDGE, verdict.status, why
+        # an "ok" verdict that names no verdict is a judge error too, not an ok judge overruled by the fail mode
+        status = verdict.status if verdict.status is not Status.OK else Status.ERROR
+        what = verdict.rationale or ("the judge named no verdict" if verdict.verdict is None else "")
+        why = f"judge {status.value}; tier fail mode {profile.fail_mode.value}" + (f": {what}" if what else "")
+        return final, Layer.JUDGE, status, why
     if verdict.verdict == "escalate":
         judged = Action.BLOCK
     elif verdict.verdict == "review":
