@@ -280,12 +280,18 @@ class TestMisbehavingJudges:
 
 
 class TestAttachJudge:
-    def test_an_adapter_cannot_switch_on_a_judge_the_policy_turned_off(self) -> None:
+    @pytest.mark.parametrize("via_middleware", [False, True])
+    def test_an_adapter_cannot_switch_on_a_judge_the_policy_turned_off(self, via_middleware: bool) -> None:
         """``Shield(policy, judge=...)`` ignores the judge when the policy says ``judge.enabled: false`` (uncertain
         findings take the tier's fail mode); ``attach_judge`` (an adapter's ``judge=``) attached it anyway, and
         its pass let through what the policy meant to hold."""
         policy = core_policy(judge={"enabled": False}, tiers={"MEDIUM": {"fail_mode": "require_approval"}})
         s = Shield.from_policy(policy, checks=[MarkerCheck(score=0.6)])
-        s.attach_judge(lambda subject, findings: "pass")
+        if via_middleware:
+            from airs_plugins.langchain import AIRSMiddleware
+
+            AIRSMiddleware(s, judge=lambda subject, findings: "pass")
+        else:
+            s.attach_judge(lambda subject, findings: "pass")
         d = s.check_input("INJECT")
         assert d.action is Action.REQUIRE_APPROVAL and d.judge is None
