@@ -445,8 +445,7 @@ async def _within(task: asyncio.Task[Any], seconds: float) -> Any:
         _leave(task)
         raise TimeoutError
     if task.cancelled():  # CancelledError from within the judge: for the caller it would read as its own
-        msg = "the judge's call was cancelled (not by the shield)"
-        raise JudgeCancelled(msg)
+        raise JudgeCancelled
     return task.result()
 
 
@@ -458,8 +457,8 @@ def _leave(task: asyncio.Task[Any]) -> None:
 
 def _judge_failure(request: JudgeRequest, exc: BaseException) -> JudgeVerdict:
     """A judge that timed out or failed: a verdict whose status the router maps to the tier's fail mode."""
-    if isinstance(exc, asyncio.CancelledError):
-        exc = JudgeCancelled("the judge's call was cancelled (not by the shield)")
+    if isinstance(exc, (asyncio.CancelledError, JudgeCancelled)):
+        return JudgeVerdict(status=Status.ERROR, rationale="judge cancelled: its own call was cancelled, not by us")
     if isinstance(exc, JudgeBusy):
         return JudgeVerdict(status=Status.TIMEOUT, rationale=str(exc))
     if isinstance(exc, TimeoutError):  # also concurrent.futures.TimeoutError (an alias since 3.11)

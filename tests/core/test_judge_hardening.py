@@ -149,7 +149,7 @@ class TestReturnedObjects:
         decision took the fail mode."""
         model = RunnableLambda(lambda prompt: Verdict(verdict="escalate", confidence=0.9, rationale="exfiltration"))
         d = decide(medium_shield(Judge(model)), use_async)
-        assert d.action is Action.BLOCK and d.status is Status.OK and "exfiltration" in d.reason
+        assert d.action is Action.BLOCK and d.status is Status.OK and d.judge is not None and "exfiltration" in d.judge.rationale
 
     def test_callable_returning_a_pydantic_object(self) -> None:
         d = medium_shield(lambda subject, findings: Verdict(verdict="review", confidence=0.5)).check_input("INJECT")
@@ -226,17 +226,17 @@ class TestMisbehavingJudges:
         """``asyncio.wait_for`` waits for a cancelled task to finish and then returns its result: a judge that
         ignores cancellation held the decision past its budget (forever if it never ends) and its late pass
         counted. The decision comes at the budget, as a timeout."""
-        s = medium_shield(DeafJudge(1.5), fail_mode="block", budget_ms=50)
+        s = medium_shield(DeafJudge(0.8), fail_mode="block", budget_ms=50)
 
         async def scenario() -> tuple[Any, float]:
             t0 = time.perf_counter()
             d = await s.acheck_input("INJECT")
             elapsed = time.perf_counter() - t0
-            await asyncio.sleep(1.6)  # let the deaf judge end before the loop closes
+            await asyncio.sleep(0.9)  # let the deaf judge end before the loop closes
             return d, elapsed
 
         d, elapsed = asyncio.run(scenario())
-        assert (d.action, d.status) == (Action.BLOCK, Status.TIMEOUT) and elapsed < 1.0
+        assert (d.action, d.status) == (Action.BLOCK, Status.TIMEOUT) and elapsed < 0.5
         assert "50 ms" in d.reason
 
     @pytest.mark.parametrize("use_async", [False, True])
@@ -295,3 +295,32 @@ class TestAttachJudge:
             s.attach_judge(lambda subject, findings: "pass")
         d = s.check_input("INJECT")
         assert d.action is Action.REQUIRE_APPROVAL and d.judge is None
+
+
+class LeakyEndpoint:
+    """A judge model whose client error names its endpoint and key, as API clients' errors do."""
+
+    def invoke(self, prompt: str) -> Any:
+        raise PermissionError("401 from https://judge.internal:8443/v1: Incorrect API key provided: sk-live-1234")
+
+    async def ainvoke(self, prompt: str) -> Any:
+        return self.invoke(prompt)
+
+
+class TestFailureReasons:
+    @pytest.mark.parametrize("use_async", [False, True])
+    def test_the_reason_names_the_failure_not_its_detail(self, use_async: bool) -> None:
+        """The reason reaches the agent's model and the user (a refusal): it names the kind of failure; the
+        client error's text, with its endpoint and key, stays in the judge's rationale for the audit."""
+        d = decide(medium_shield(Judge(LeakyEndpoint()), fail_mode="block"), use_async)
+        assert (d.action, d.status) == (Action.BLOCK, Status.ERROR)
+        assert d.reason == "judge error; tier fail mode block: judge failed"
+        assert d.judge is not None and "sk-live-1234" in d.judge.rationale
+
+    def test_a_timeout_names_the_budget(self) -> None:
+        from airs_plugins.testing import SlowJudge
+
+        # async: a sync call would leave a pool worker asleep after the test, for the pool tests to find busy
+        d = asyncio.run(medium_shield(SlowJudge(1.0), fail_mode="require_approval", budget_ms=20).acheck_input("INJECT"))
+        assert (d.action, d.status) == (Action.REQUIRE_APPROVAL, Status.TIMEOUT)
+        assert d.reason == "judge timeout; tier fail mode require_approval: judge exceeded the 20 ms budget"
