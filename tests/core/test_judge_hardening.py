@@ -324,3 +324,74 @@ class TestFailureReasons:
         d = asyncio.run(medium_shield(SlowJudge(1.0), fail_mode="require_approval", budget_ms=20).acheck_input("INJECT"))
         assert (d.action, d.status) == (Action.REQUIRE_APPROVAL, Status.TIMEOUT)
         assert d.reason == "judge timeout; tier fail mode require_approval: judge exceeded the 20 ms budget"
+
+
+class TestModelsWithoutAsync:
+    """Frameworks give a model without async methods of its own a stand-in: LangChain's runs the sync method on
+    the event loop's default executor, LlamaIndex's ``CustomLLM`` calls it on the loop itself. A judge over such
+    a model runs its sync method on the judge pool instead."""
+
+    def test_a_custom_llamaindex_llm_does_not_stop_the_event_loop(self) -> None:
+        """The model answers once another task on the loop has run: on the loop's own thread it never would,
+        and a hanging model froze the agent, the judge's budget included."""
+        import threading
+
+        from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
+
+        released = threading.Event()
+
+        class InHouse(CustomLLM):
+            @property
+            def metadata(self) -> LLMMetadata:
+                return LLMMetadata()
+
+            def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+                said = '{"verdict": "pass", "confidence": 0.9}' if released.wait(timeout=3) else "loop blocked"
+                return CompletionResponse(text=said)
+
+            def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+                raise NotImplementedError
+
+        async def other_task() -> None:
+            await asyncio.sleep(0)
+            released.set()
+
+        async def scenario() -> Any:
+            decision, _ = await asyncio.gather(medium_shield(Judge(InHouse())).acheck_input("INJECT"), other_task())
+            return decision
+
+        d = asyncio.run(scenario())
+        assert (d.action, d.status) == (Action.ALLOW, Status.OK)
+
+    def test_a_hanging_sync_chat_model_leaves_the_hosts_threads_alone(self) -> None:
+        """A LangChain chat model with only ``_generate`` that hangs took the loop's default executor, one thread
+        per decision, and the host's own ``asyncio.to_thread`` calls never ran."""
+        import threading
+
+        from langchain_core.outputs import ChatResult
+
+        from airs_plugins import _judge_pool
+
+        release = threading.Event()
+
+        class Hanging(FakeMessagesListChatModel):
+            def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+                release.wait(timeout=20)
+                return super()._generate(messages, stop, run_manager, **kw)
+
+        s = medium_shield(Judge(Hanging(responses=[AIMessage('{"verdict": "pass", "confidence": 1}')])),
+                          fail_mode="block", budget_ms=10)
+
+        async def scenario() -> tuple[set[Any], int]:
+            decisions = await asyncio.gather(*(s.acheck_input("INJECT") for _ in range(40)))
+            host = await asyncio.wait_for(asyncio.to_thread(lambda: 7), timeout=3)
+            return {(d.action, d.status) for d in decisions}, host
+
+        try:
+            outcomes, host = asyncio.run(scenario())
+        finally:
+            release.set()
+        assert outcomes == {(Action.BLOCK, Status.TIMEOUT)} and host == 7
+        deadline = time.monotonic() + 10  # let the pool drain for the tests after this one
+        while _judge_pool.free_slots() < _judge_pool.OUTSTANDING and time.monotonic() < deadline:
+            time.sleep(0.01)

@@ -333,6 +333,8 @@ def _call_sync(model: Any, prompt: str) -> Any:
 
 
 async def _call_async(model: Any, prompt: str) -> Any:
+    if _async_stands_in(model):
+        return await run_off_loop(_call_sync, model, prompt)
     if hasattr(model, "ainvoke"):
         return await model.ainvoke(prompt)
     if hasattr(model, "acomplete"):
@@ -344,6 +346,28 @@ async def _call_async(model: Any, prompt: str) -> Any:
     if inspect.isawaitable(out):
         return await out
     return out
+
+
+# framework base classes whose async methods only stand in for a model that has none of its own: LangChain's run
+# the sync method on the event loop's default executor (a hanging model takes the threads the host's own
+# ``to_thread`` calls need, one per decision), LlamaIndex's ``CustomLLM`` calls it on the loop itself (the loop
+# stops for the whole call, and no budget can fire). Matched by name: the core never imports a framework.
+_STAND_INS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("langchain_core.language_models.chat_models", "BaseChatModel"): ("_agenerate", "_astream"),
+    ("langchain_core.language_models.llms", "BaseLLM"): ("_agenerate", "_astream"),
+    ("langchain_core.language_models.llms", "LLM"): ("_acall", "_astream"),
+    ("llama_index.core.llms.custom", "CustomLLM"): ("acomplete",),
+}
+
+
+def _async_stands_in(model: Any) -> bool:
+    """Whether the model's async method is a framework's stand-in (then its sync method runs on the judge pool)."""
+    mro = type(model).__mro__
+    for (module, name), methods in _STAND_INS.items():
+        owner = next((c for c in mro if any(m in vars(c) for m in methods)), None)
+        if owner is not None and (owner.__module__, owner.__qualname__) == (module, name):
+            return True
+    return False
 
 
 def _text_of(out: Any) -> Any:
