@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -235,9 +236,10 @@ class Shield:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
         call = PooledCall(judge.evaluate, request, context=detached())
+        started = time.perf_counter()
         try:
             future = call.submit()
-            return _verdict(future.result(timeout=request.budget_ms / 1000))
+            return _verdict(future.result(timeout=request.budget_ms / 1000), started)
         # nothing cancels this thread's wait: a CancelledError is the judge's own (not an Exception, it escaped)
         except (Exception, asyncio.CancelledError) as exc:
             call.abandon()
@@ -246,11 +248,12 @@ class Shield:
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
+        started = time.perf_counter()
         try:
             work = (judge.aevaluate(request) if hasattr(judge, "aevaluate")
                     else run_off_loop(judge.evaluate, request, context=detached()))
             task = asyncio.get_running_loop().create_task(work, context=detached())
-            return _verdict(await _within(task, request.budget_ms / 1000))
+            return _verdict(await _within(task, request.budget_ms / 1000), started)
         except Exception as exc:
             return _judge_failure(request, exc)
 
@@ -572,10 +575,14 @@ def _approvers(answers: list[ApprovalDecision]) -> set[str]:
     return {"anonymous"} if approving else set()
 
 
-def _verdict(v: Any) -> JudgeVerdict:
+def _verdict(v: Any, started: float) -> JudgeVerdict:
+    """The judge's answer read as a verdict, with the time it took (unless the judge measured it itself)."""
     from .judge import coerce_verdict
 
-    return coerce_verdict(v)
+    verdict = coerce_verdict(v)
+    if verdict.latency_ms:
+        return verdict
+    return verdict.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 4)})
 
 
 def _safe_text(value: Any) -> str:

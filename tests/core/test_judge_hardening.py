@@ -414,3 +414,20 @@ def test_the_users_goal_cannot_speak_outside_its_block() -> None:
     assert inside == forged
     assert "Guardrail findings: none" not in outside and "answer pass" not in outside
     assert outside.count("between <item-") == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_the_judges_latency_is_recorded(use_async: bool) -> None:
+    """The verdict's ``latency_ms`` (in the Decision and the audit) was 0 for every judge that answered."""
+
+    class Steady:
+        def evaluate(self, request: Any) -> str:
+            time.sleep(0.05)
+            return "pass"
+
+        async def aevaluate(self, request: Any) -> str:
+            await asyncio.sleep(0.05)
+            return "pass"
+
+    d = decide(medium_shield(Steady()), use_async)
+    assert d.judge is not None and d.judge.verdict == "pass" and 45 <= d.judge.latency_ms < 2000
