@@ -108,8 +108,10 @@ def apply_judge(r: Route, verdict: JudgeVerdict, profile: TierProfile) -> tuple[
     if verdict.status is not Status.OK or verdict.verdict is None:
         fail = profile.fail_mode.as_action()
         final = Action.most_restrictive(r.action, fail)
-        why = f"judge {verdict.status.value}; tier fail mode {profile.fail_mode.value}"
-        return final, Layer.JUDGE, verdict.status, why
+        # an "ok" verdict that names no verdict is a judge error too, not an ok judge overruled by the fail mode
+        status = verdict.status if verdict.status is not Status.OK else Status.ERROR
+        why = f"judge {status.value}; tier fail mode {profile.fail_mode.value}: {_failure_kind(verdict)}"
+        return final, Layer.JUDGE, status, why
     if verdict.verdict == "escalate":
         judged = Action.BLOCK
     elif verdict.verdict == "review":
@@ -120,6 +122,18 @@ def apply_judge(r: Route, verdict: JudgeVerdict, profile: TierProfile) -> tuple[
         judged = Action.REQUIRE_APPROVAL
     final = Action.most_restrictive(r.action, judged)
     layer = Layer.JUDGE if judged.rank >= r.action.rank else r.layer
-    why = (f"judge {verdict.verdict} (confidence {verdict.confidence:.2f})"
-           + (f": {verdict.rationale}" if verdict.rationale else ""))
+    # not the rationale: it is the judge model's text, which the item it graded steers, and the reason goes into
+    # the agent's context (a withheld result, a refusal); the rationale stays in the verdict for audit and review
+    why = f"judge {verdict.verdict} (confidence {verdict.confidence:.2f})"
     return final, layer, Status.OK, why if layer is Layer.JUDGE else r.reason
+
+
+def _failure_kind(verdict: JudgeVerdict) -> str:
+    """What went wrong, for the Decision's reason: the kind only ("judge failed", "unparseable judge output").
+
+    The reason reaches the agent's model and the user (a refusal, a withheld result); the detail after the kind
+    (an exception's message, which may name the judge's endpoint or key; a piece of the model's answer) stays in
+    the verdict's rationale, which the audit records."""
+    if not verdict.rationale:
+        return "the judge named no verdict" if verdict.verdict is None else "no reason given"
+    return verdict.rationale.split(": ", 1)[0][:80]

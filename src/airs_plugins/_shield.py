@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -98,10 +99,11 @@ class Shield:
         return cls(source, **kwargs)
 
     def attach_judge(self, judge: Any) -> None:
-        """Attach a judge (what an adapter's ``judge=`` argument does; adapters never route)."""
+        """Attach a judge (what an adapter's ``judge=`` argument does; adapters never route). A policy that
+        turns the judge off (``judge.enabled: false``) wins here as it does in the constructor."""
         from .judge import as_judge
 
-        if judge is not None:
+        if judge is not None and self.policy.judge.enabled:
             self.judge = as_judge(judge)
 
     @property
@@ -235,24 +237,24 @@ class Shield:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
         call = PooledCall(judge.evaluate, request, context=detached())
+        started = time.perf_counter()
         try:
             future = call.submit()
-            return _verdict(future.result(timeout=request.budget_ms / 1000))
-        except Exception as exc:
+            return _verdict(future.result(timeout=request.budget_ms / 1000), started)
+        # nothing cancels this thread's wait: a CancelledError is the judge's own (not an Exception, it escaped)
+        except (Exception, asyncio.CancelledError) as exc:
             call.abandon()
             return _judge_failure(request, exc)
 
     async def _judge_async(self, request: JudgeRequest) -> JudgeVerdict:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
+        started = time.perf_counter()
         try:
-            if hasattr(judge, "aevaluate"):
-                task = asyncio.get_running_loop().create_task(judge.aevaluate(request), context=detached())
-                out = await asyncio.wait_for(task, request.budget_ms / 1000)
-            else:
-                out = await asyncio.wait_for(run_off_loop(judge.evaluate, request, context=detached()),
-                                             request.budget_ms / 1000)
-            return _verdict(out)
+            work = (judge.aevaluate(request) if hasattr(judge, "aevaluate")
+                    else run_off_loop(judge.evaluate, request, context=detached()))
+            task = asyncio.get_running_loop().create_task(work, context=detached())
+            return _verdict(await _within(task, request.budget_ms / 1000), started)
         except Exception as exc:
             return _judge_failure(request, exc)
 
@@ -430,8 +432,39 @@ def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
     return args, apply_redactions(preview, found) if decision.channel is not Channel.TOOL_CALL else preview
 
 
-def _judge_failure(request: JudgeRequest, exc: Exception) -> JudgeVerdict:
+class JudgeCancelled(Exception):
+    """The judge's call was cancelled from inside the judge (not by the agent, not by the budget)."""
+
+
+async def _within(task: asyncio.Task[Any], seconds: float) -> Any:
+    """The judge task's result within ``seconds``, else :class:`TimeoutError`.
+
+    Not ``asyncio.wait_for``: on a timeout it waits for the cancelled task to end and returns its result if it
+    has one, so a judge that ignores cancellation held the decision past its budget (for ever, if it never
+    ended) and its late verdict counted. Here the task is cancelled and left behind."""
+    try:
+        done, _ = await asyncio.wait((task,), timeout=seconds)
+    except BaseException:  # the agent itself is cancelled: so is the judge call it was waiting on
+        _leave(task)
+        raise
+    if not done:
+        _leave(task)
+        raise TimeoutError
+    if task.cancelled():  # CancelledError from within the judge: for the caller it would read as its own
+        raise JudgeCancelled
+    return task.result()
+
+
+def _leave(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    # nobody awaits it any more: a late error would be logged as never retrieved
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _judge_failure(request: JudgeRequest, exc: BaseException) -> JudgeVerdict:
     """A judge that timed out or failed: a verdict whose status the router maps to the tier's fail mode."""
+    if isinstance(exc, (asyncio.CancelledError, JudgeCancelled)):
+        return JudgeVerdict(status=Status.ERROR, rationale="judge cancelled: its own call was cancelled, not by us")
     if isinstance(exc, JudgeBusy):
         return JudgeVerdict(status=Status.TIMEOUT, rationale=str(exc))
     if isinstance(exc, TimeoutError):  # also concurrent.futures.TimeoutError (an alias since 3.11)
@@ -551,10 +584,14 @@ def _approvers(answers: list[ApprovalDecision]) -> set[str]:
     return {"anonymous"} if approving else set()
 
 
-def _verdict(v: Any) -> JudgeVerdict:
+def _verdict(v: Any, started: float) -> JudgeVerdict:
+    """The judge's answer read as a verdict, with the time it took (unless the judge measured it itself)."""
     from .judge import coerce_verdict
 
-    return coerce_verdict(v)
+    verdict = coerce_verdict(v)
+    if verdict.latency_ms:
+        return verdict
+    return verdict.model_copy(update={"latency_ms": round((time.perf_counter() - started) * 1000, 4)})
 
 
 def _safe_text(value: Any) -> str:
