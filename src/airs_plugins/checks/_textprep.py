@@ -21,7 +21,8 @@ Views (each maps its offsets back to the original payload):
 Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
 units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
 stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
-decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES`
+decoded) cover the first ``max_scan_bytes`` characters, collapsing letter spacing walks at most
+:data:`NORMALISE_BUDGET` characters, and decoding tries at most :data:`MAX_CANDIDATES`
 segments. ``raw`` (and ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level
 passes plus a bounded Python loop.
 """
@@ -438,41 +439,49 @@ def unescape_same_length(text: str) -> str:
 
 
 def _collapse_spaced(text: str, offsets: Sequence[int] | None, ends: Sequence[int] | None,
-                     limit: int) -> tuple[str, list[int], list[int] | None] | None:
+                     limit: int) -> tuple[str, Sequence[int], Sequence[int] | None] | None:
+    """``text`` (the first ``limit`` characters) with letter-spaced runs collapsed, and its offsets and ends.
+
+    The offsets are runs into ``text`` composed with ``text``'s own, so the work follows the spaced letters
+    (at most :data:`NORMALISE_BUDGET` of them), not the length of the text around them.
+    """
     parts: list[str] = []
-    new_offsets: list[int] = []
-    pos = 0
-    found = False
+    into_text = SegmentOffsets()
+    vpos = pos = walked = 0
     text = text[:limit]
     for count, m in enumerate(_SPACED.finditer(text)):
-        if count >= MAX_SPACED_RUNS:
+        if count >= MAX_SPACED_RUNS or walked >= NORMALISE_BUDGET:
             break
-        s, e = m.start(), m.end()
-        found = True
+        s = m.start()
+        run = m.group(0)[:NORMALISE_BUDGET - walked]
+        walked += len(run)
         parts.append(text[pos:s])
-        new_offsets.extend(range(pos, s))
-        run = m.group(0)
+        into_text.add(vpos, pos, s - pos)
+        vpos += s - pos
         gap = 0
         for j, ch in enumerate(run):
             if ch.isalpha():
                 if gap >= 2:  # a wider gap separates words: keep one space
                     parts.append(" ")
-                    new_offsets.append(s + j - 1)
+                    into_text.add(vpos, s + j - 1, 1)
+                    vpos += 1
                 parts.append(ch)
-                new_offsets.append(s + j)
+                into_text.add(vpos, s + j, 1)
+                vpos += 1
                 gap = 0
             else:
                 gap += 1
-        pos = e
-    if not found:
+        pos = s + len(run)
+    if not parts:
         return None
     parts.append(text[pos:])
-    new_offsets.extend(range(pos, len(text)))
-    new_offsets.append(len(text))
-    new_ends = [ends[i] for i in new_offsets] if ends is not None else None
-    if offsets is not None:
-        new_offsets = [offsets[i] for i in new_offsets]
-    return "".join(parts), new_offsets, new_ends
+    into_text.add(vpos, pos, len(text) - pos)
+    vpos += len(text) - pos
+    into_text.finish(vpos, len(text))
+    if offsets is None:
+        return "".join(parts), into_text, None
+    return "".join(parts), ComposedOffsets(offsets, into_text), (
+        ComposedOffsets(ends, into_text) if ends is not None else None)
 
 
 def _printable_text(data: bytes) -> str | None:
