@@ -38,6 +38,10 @@ ADVERSARIAL = {
     "spaced": "i g n o r e " * (MB // 12),
     "overrides": "ignore all previous instructions " * (MB // 33),
     "dotted": "a.a.a.a.a@b" * (MB // 11),
+    "references": "&#65;" * (MB // 5),
+    "named_references": "&amp;x" * (MB // 6),
+    "unknown_references": "&zzzz;" * (MB // 6),
+    "spaced_references": "&eacute; " * (MB // 9),
     "spaced_accents": "é " * (MB // 2),
 }
 

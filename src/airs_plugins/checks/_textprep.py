@@ -3,8 +3,9 @@
 Views (each maps its offsets back to the original payload):
 
 * ``raw`` - the payload itself (lone surrogates replaced one-for-one, so offsets hold);
-* ``norm`` - ``\\uXXXX`` escapes decoded, then NFKC, Latin diacritics folded to their base letter,
-  zero-width / bidi / tag / variation characters removed; only built when it differs from ``raw``;
+* ``norm`` - ``\\uXXXX`` escapes and HTML character references (``&#73;``, ``&#x49;``, ``&nbsp;``) decoded,
+  then NFKC, Latin diacritics folded to their base letter, zero-width / bidi / tag / variation characters
+  removed; only built when it differs from ``raw``;
 * ``fold`` - ``norm`` with homoglyphs (Cyrillic/Greek look-alikes) and leetspeak folded to Latin,
   character for character, so it shares ``norm``'s offsets; built when the text mixes scripts or
   digits inside words;
@@ -19,10 +20,10 @@ Views (each maps its offsets back to the original payload):
   are run on it).
 
 Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
-units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
-stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
-decoded) cover the first ``max_scan_bytes`` characters, collapsing letter spacing walks at most
-:data:`NORMALISE_BUDGET` characters, and decoding tries at most :data:`MAX_CANDIDATES`
+units between them (runs of escapes, character references, non-ASCII runs plus the characters they
+rewrite; the rest of the text stays as it is and is flagged ``normalisation_truncated``), the derived views
+(fold, spaced, rot13, decoded) cover the first ``max_scan_bytes`` characters, collapsing letter spacing
+walks at most :data:`NORMALISE_BUDGET` characters, and decoding tries at most :data:`MAX_CANDIDATES`
 segments. ``raw`` (and ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level
 passes plus a bounded Python loop.
 """
@@ -32,6 +33,8 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import html
+import html.entities
 import re
 import unicodedata
 import urllib.parse
@@ -116,8 +119,14 @@ _MORSE_CODE = {
     "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".----.": "'",
     "-.-.--": "!", "-..-.": "/", "---...": ":", "-.-.-.": ";", "-...-": "=", ".-..-.": '"', "-....-": "-",
 }
-# ``\\u0041`` (JSON, JavaScript, Java); runs are decoded together so surrogate pairs join
-_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+")
+# ``\\u0041`` (JSON, JavaScript, Java), runs decoded together so surrogate pairs join; and HTML character
+# references: numeric ones with or without their semicolon (as browsers and ``html.unescape`` read them), named
+# ones only with it (``?a=1&copy=2`` in a URL is no copyright sign)
+_UNICODE_ESCAPES = r"\\u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})*"
+_CHARACTER_REFERENCES = r"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]{1,31};)"
+# each pattern starts with a literal, which ``re`` skips to, so text with only one kind pays for only that one
+_ESCAPE_PATTERNS = {(True, False): re.compile(_UNICODE_ESCAPES), (False, True): re.compile(_CHARACTER_REFERENCES),
+                    (True, True): re.compile(f"{_UNICODE_ESCAPES}|{_CHARACTER_REFERENCES}")}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
 # string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
@@ -187,8 +196,8 @@ class SegmentOffsets(Sequence[int]):
     """View-to-original offsets stored as runs instead of one int per character.
 
     Run ``k`` starts at view index ``starts[k]`` and maps to ``origins[k]``; ``steps[k]`` is 1 for text
-    copied through, 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``) and 6
-    for a run of decoded ``\\uXXXX`` escapes.
+    copied through, 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``) and the
+    width of the escapes for a run of decoded ones (6 for ``\\uXXXX``, 5 for ``&#65;&#66;``).
     Memory and build time follow the number of runs, not the text length.
     """
 
@@ -268,33 +277,49 @@ class ComposedOffsets(Sequence[int]):
         return self._outer[self._inner[index]]
 
 
-def _decode_unicode_escapes(text: str, limit: int, budget: int,
-                            flags: set[str]) -> tuple[str, SegmentOffsets, SegmentOffsets, int] | None:
-    """``\\u0438`` escapes decoded, with each character's origin and end in ``text``; None when there are none.
+def _decode_escapes(text: str, limit: int, budget: int,
+                    flags: set[str]) -> tuple[str, SegmentOffsets, SegmentOffsets, int] | None:
+    """``\\u0438`` escapes and HTML character references decoded, with each character's origin and end in
+    ``text``; None when there are none.
 
     JSON written with ``ensure_ascii`` (Python's default), JavaScript and Java string literals spell every
-    non-ASCII character this way, so a fetched page in Russian or with look-alike letters, or a key an
-    attacker had the model write escaped, reads as ASCII noise to every pattern. Escapes are decoded in the
-    first ``limit`` characters; each run of them spends two units of ``budget``, and each escape that is half
-    of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``). The units
-    spent are returned last, as the normalisation shares the budget.
+    non-ASCII character as ``\\uXXXX``, and a page's HTML source can spell any letter as ``&#73;``, ``&#x49;``
+    or ``&Iopf;``, so a fetched page in Russian or with look-alike letters, an instruction spelt in references,
+    or a key an attacker had the model write escaped reads as ASCII noise to every pattern while the model
+    reads the text. Escapes are decoded in the first ``limit`` characters; each run of ``\\u`` escapes and each
+    character reference (or ``&name;`` that names nothing) spends two units of ``budget``, and each escape
+    that is half of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``).
+    The units spent are returned last, as the normalisation shares the budget.
     """
     parts: list[str] = []
-    # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair)
+    # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair, the
+    # reference's length for a character reference)
     runs: tuple[list[int], list[int], list[int]] = ([], [], [])
+    starts, origins, widths = runs
     vpos = pos = spent = 0
-    for m in _UNICODE_ESCAPES.finditer(text, 0, limit):
+    pattern = _ESCAPE_PATTERNS[("\\u" in text, "&" in text)]
+    for m in pattern.finditer(text, 0, limit):
         if spent >= budget:
             flags.add("normalisation_truncated")
             break
-        spent += 2  # a run and its decoding, as the normalisation counts a run and the characters it rewrites
-        s, e = m.start(), m.end()
-        if s > pos:
+        # a run and its decoding, as the normalisation counts a run and the characters it rewrites
+        spent += 2
+        run = m.group()
+        s, e = m.span()
+        reference = _decode_reference(run) if run[0] == "&" else None
+        if reference is None and run[0] == "&":
+            continue  # an unknown name stays as written
+        if s > pos:  # the text since the last escape, copied through
             parts.append(text[pos:s])
-            _add_run(runs, vpos, pos, 1)
+            starts.append(vpos)
+            origins.append(pos)
+            widths.append(1)
             vpos += s - pos
-        run = m.group(0)
-        if _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
+        if reference is not None:
+            decoded = reference
+            for i in range(len(decoded)):  # every character of ``&fjlig;`` spans all of it
+                _add_run(runs, vpos + i, s, e - s)
+        elif _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
             run = run[:6 * max(1, budget - spent)]
             e = s + len(run)
             decoded = _join_surrogates(run, s, vpos, runs)
@@ -312,17 +337,56 @@ def _decode_unicode_escapes(text: str, limit: int, budget: int,
         parts.append(text[pos:])
         _add_run(runs, vpos, pos, 1)
         vpos += n - pos
-    starts, origins, widths = runs
     offsets = SegmentOffsets.of_runs(starts, origins, widths, vpos, n)
     ends = SegmentOffsets.of_runs(starts, [o + w for o, w in zip(origins, widths, strict=True)], widths, vpos, n)
     return "".join(parts), offsets, ends, spent
 
 
+_reference_cache: dict[str, str] = {}
+
+
+def _decode_reference(ref: str) -> str | None:
+    """The text an HTML character reference (``&#73;``, ``&#x49;``, ``&Iopf;``) stands for, normalised as the
+    ``norm`` view is; None when it names nothing.
+
+    Every name HTML5 defines counts (with its semicolon, ≤ 32 characters, one or two characters out), so
+    ``&Iopf;`` (``𝕀``) reads as ``I``. Invisible characters (zero-width, bidi, soft hyphen) decode to nothing,
+    as the normalisation drops them, but unflagged: a reference is plain to see in the source.
+    """
+    cached = _reference_cache.get(ref)
+    if cached is not None:
+        return cached
+    decoded: str | None
+    if ref[1] != "#":
+        decoded = html.entities.html5.get(ref[1:])
+    else:
+        digits = ref[2:].rstrip(";")
+        is_hex = digits[0] in "xX"
+        number = digits[1:] if is_hex else digits
+        if len(number.lstrip("0")) > 8:  # past U+10FFFF (and past what ``int`` converts) however it is written
+            decoded = "\ufffd"
+        else:
+            cp = int(number, 16 if is_hex else 10)
+            # ordinary code points directly; controls, surrogates, windows-1252 remaps as ``html.unescape`` does
+            decoded = chr(cp) if 0x20 <= cp < 0x7F or 0xA0 <= cp < 0xD800 else html.unescape(f"&#{cp};")
+    if decoded is None:
+        return None
+    if not decoded.isascii():
+        decoded = "".join(_map_char(c) for c in decoded)
+    # the longest name is 34 characters with its ``&`` and ``;``; numbers padded with zeros are not worth keeping
+    if len(ref) <= 34 and len(_reference_cache) < 4096:
+        _reference_cache[ref] = decoded
+    return decoded
+
+
 def _add_run(runs: tuple[list[int], list[int], list[int]], start: int, origin: int, width: int) -> None:
     """A run of view characters from ``start`` on, each the decoding of ``width`` original characters."""
-    runs[0].append(start)
-    runs[1].append(origin)
-    runs[2].append(width)
+    starts, origins, widths = runs
+    if widths and widths[-1] == width and origins[-1] + (start - starts[-1]) * width == origin:
+        return  # continues the previous run (``&#65;&#66;``: references of one width, back to back)
+    starts.append(start)
+    origins.append(origin)
+    widths.append(width)
 
 
 def _join_surrogates(run: str, origin: int, vpos: int, runs: tuple[list[int], list[int], list[int]]) -> str:
@@ -583,10 +647,12 @@ def _norm_view(text: str, max_scan_bytes: int, flags: set[str]) -> tuple[str, Se
                                                                         Sequence[int] | None]:
     """The ``norm`` text with its offsets and ends; ``text`` itself (no offsets) when nothing changes.
 
-    ``\\uXXXX`` escapes are decoded first, so the letters they spell are normalised (and folded) like any other.
+    ``\\uXXXX`` escapes and HTML character references are decoded first, so the letters they spell are
+    normalised (and folded) like any other.
     """
     budget = min(max_scan_bytes, NORMALISE_BUDGET)
-    unescaped = _decode_unicode_escapes(text, max_scan_bytes, budget, flags) if "\\u" in text else None
+    escaped = "\\u" in text or "&" in text
+    unescaped = _decode_escapes(text, max_scan_bytes, budget, flags) if escaped else None
     base = unescaped[0] if unescaped is not None else text
     spent = unescaped[3] if unescaped is not None else 0
     normalised = None if base.isascii() else _normalise(base, budget - spent, flags)
