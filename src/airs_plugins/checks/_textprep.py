@@ -124,9 +124,11 @@ _MORSE_CODE = {
 # ones only with it (``?a=1&copy=2`` in a URL is no copyright sign)
 _UNICODE_ESCAPES = r"\\u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})*"
 _CHARACTER_REFERENCES = r"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]{1,31};)"
-# each pattern starts with a literal, which ``re`` skips to, so text with only one kind pays for only that one
-_ESCAPE_PATTERNS = {(True, False): re.compile(_UNICODE_ESCAPES), (False, True): re.compile(_CHARACTER_REFERENCES),
-                    (True, True): re.compile(f"{_UNICODE_ESCAPES}|{_CHARACTER_REFERENCES}")}
+# splitters (text, escape, text, …): each starts with a literal, which ``re`` skips to, so text with only one
+# kind pays for only that one, and ``split`` hands back the pieces without a match object each
+_ESCAPE_SPLITTERS = {(True, False): re.compile(f"({_UNICODE_ESCAPES})"),
+                     (False, True): re.compile(f"({_CHARACTER_REFERENCES})"),
+                     (True, True): re.compile(f"({_UNICODE_ESCAPES}|{_CHARACTER_REFERENCES})")}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
 # string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
@@ -291,52 +293,69 @@ def _decode_escapes(text: str, limit: int, budget: int,
     that is half of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``).
     The units spent are returned last, as the normalisation shares the budget.
     """
+    # every escape spends two units or more, so one past what the budget affords shows it ran out
+    splitter = _ESCAPE_SPLITTERS[("\\u" in text, "&" in text)]
+    pieces = splitter.split(text if len(text) <= limit else text[:limit], maxsplit=(budget + 1) // 2 + 1)
+    if len(pieces) == 1:
+        return None
     parts: list[str] = []
     # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair, the
     # reference's length for a character reference)
     runs: tuple[list[int], list[int], list[int]] = ([], [], [])
     starts, origins, widths = runs
     vpos = pos = spent = 0
-    pattern = _ESCAPE_PATTERNS[("\\u" in text, "&" in text)]
-    for m in pattern.finditer(text, 0, limit):
-        if spent >= budget:
-            flags.add("normalisation_truncated")
-            break
-        # a run and its decoding, as the normalisation counts a run and the characters it rewrites
-        spent += 2
-        run = m.group()
-        s, e = m.span()
-        reference = _decode_reference(run) if run[0] == "&" else None
-        if reference is None and run[0] == "&":
-            continue  # an unknown name stays as written
-        if s > pos:  # the text since the last escape, copied through
-            parts.append(text[pos:s])
+    rest = len(pieces) - 1  # the index of the first piece left as written
+    changed = False
+    for k in range(1, len(pieces), 2):
+        plain, run = pieces[k - 1], pieces[k]
+        if plain:  # (runs appended in place here and below: this loop is the cost of a page full of ``&amp;``)
             starts.append(vpos)
             origins.append(pos)
             widths.append(1)
-            vpos += s - pos
-        if reference is not None:
-            decoded = reference
-            for i in range(len(decoded)):  # every character of ``&fjlig;`` spans all of it
-                _add_run(runs, vpos + i, s, e - s)
+            parts.append(plain)
+            vpos += len(plain)
+            pos += len(plain)
+        if spent >= budget:
+            flags.add("normalisation_truncated")
+            rest = k
+            break
+        spent += 2  # a run and its decoding, as the normalisation counts a run and the characters it rewrites
+        if run[0] == "&":
+            decoded = _reference_cache.get(run) or _decode_reference(run)
+            if decoded is None:  # an unknown name stays as written
+                decoded = run
+                _add_run(runs, vpos, pos, 1)
+            else:
+                changed = True
+                for i in range(len(decoded)):  # every character of ``&fjlig;`` spans all of it
+                    starts.append(vpos + i)
+                    origins.append(pos)
+                    widths.append(len(run))
         elif _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
-            run = run[:6 * max(1, budget - spent)]
-            e = s + len(run)
-            decoded = _join_surrogates(run, s, vpos, runs)
-            spent += len(run) // 6
+            changed = True
+            joined = run[:6 * max(1, budget - spent)]
+            decoded = _join_surrogates(joined, pos, vpos, runs)
+            spent += len(joined) // 6
+            if len(joined) < len(run):  # out of budget halfway: the rest of the run stays as written
+                pieces[k + 1] = run[len(joined):] + pieces[k + 1]
+                run = joined
         else:
-            decoded = chr(int(run[2:], 16)) if e - s == 6 else run.encode("ascii").decode("unicode_escape")
-            _add_run(runs, vpos, s, 6)
+            changed = True
+            decoded = chr(int(run[2:], 16)) if len(run) == 6 else run.encode("ascii").decode("unicode_escape")
+            _add_run(runs, vpos, pos, 6)
         parts.append(decoded)
         vpos += len(decoded)
-        pos = e
-    if not parts:
+        pos += len(run)
+    if not changed:
         return None
-    n = len(text)
-    if pos < n:
-        parts.append(text[pos:])
+    tail = "".join(pieces[rest:]) if rest < len(pieces) - 1 else pieces[-1]
+    if len(text) > limit:
+        tail += text[limit:]
+    if tail:
         _add_run(runs, vpos, pos, 1)
-        vpos += n - pos
+        parts.append(tail)
+        vpos += len(tail)
+    n = len(text)
     offsets = SegmentOffsets.of_runs(starts, origins, widths, vpos, n)
     ends = SegmentOffsets.of_runs(starts, [o + w for o, w in zip(origins, widths, strict=True)], widths, vpos, n)
     return "".join(parts), offsets, ends, spent
@@ -383,7 +402,7 @@ def _add_run(runs: tuple[list[int], list[int], list[int]], start: int, origin: i
     """A run of view characters from ``start`` on, each the decoding of ``width`` original characters."""
     starts, origins, widths = runs
     if widths and widths[-1] == width and origins[-1] + (start - starts[-1]) * width == origin:
-        return  # continues the previous run (``&#65;&#66;``: references of one width, back to back)
+        return  # continues the previous run (copied text after a name that is no reference)
     starts.append(start)
     origins.append(origin)
     widths.append(width)
@@ -655,7 +674,9 @@ def _norm_view(text: str, max_scan_bytes: int, flags: set[str]) -> tuple[str, Se
     unescaped = _decode_escapes(text, max_scan_bytes, budget, flags) if escaped else None
     base = unescaped[0] if unescaped is not None else text
     spent = unescaped[3] if unescaped is not None else 0
-    normalised = None if base.isascii() else _normalise(base, budget - spent, flags)
+    # references decode already normalised, so an ASCII page whose only escapes are references needs no more
+    settled = base.isascii() or (text.isascii() and "\\u" not in text)
+    normalised = None if settled else _normalise(base, budget - spent, flags)
     if unescaped is None:
         return (text, None, None) if normalised is None else (normalised[0], normalised[1], None)
     _, offsets, ends, _ = unescaped
