@@ -43,6 +43,8 @@ ADVERSARIAL = {
     "unknown_references": "&zzzz;" * (MB // 6),
     "spaced_references": "&eacute; " * (MB // 9),
     "spaced_accents": "é " * (MB // 2),
+    "plus_queries": "?q=a+b+c+d " * (MB // 11),
+    "plus_query_run": "?q=" + "ab+" * (MB // 3),
 }
 
 

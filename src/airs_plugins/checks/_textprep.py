@@ -16,6 +16,8 @@ Views (each maps its offsets back to the original payload):
 * ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
 * ``base64`` / ``hex`` / ``url`` / ``morse`` - bounded decodes of embedded segments that decode to text;
   their spans collapse to the encoded region;
+* ``query`` - a URL query parameter whose value spells its spaces ``+`` (``?next=Ignore+all+previous+rules``),
+  decoded like ``url`` (only attack patterns are run on it);
 * ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
   are run on it).
 
@@ -109,6 +111,10 @@ _SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_o
 _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
 _URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
+# a query-string parameter with the spaces of its value written as ``+`` (``?next=Ignore+all+previous+rules``), four
+# words or more; the ``?`` or ``&`` before it anchors it in a URL (``x=a+b+c+d`` in prose stays as it is)
+_URL_PLUS = re2.compile(r"[?&;][A-Za-z0-9_.\-\[\]]{1,64}=[^\s&#+\"'<>]{1,64}(?:\+[^\s&#+\"'<>]{1,64}){3,}",
+                        options=_opts)
 # Morse: at least 16 dot/dash letters in a row, words split by two spaces or a slash
 _MORSE = re2.compile(r"(?:[.\-]{1,7}(?: {1,3}| ?/ ?)){15,}[.\-]{1,7}", options=_opts)
 _MORSE_CODE = {
@@ -140,9 +146,9 @@ _ROT13_HINT = r"(?i)\b(?:gur|naq|lbh|lbhe|vtaber|qvfertneq|cerivbhf|vafgehpgvbaf
 
 # One RE2 set decides which of the (rarer) views are worth building, in a single pass over the text.
 _probe_set = re2.Set.SearchSet(_opts)
-_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse")
+_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse", "url_plus")
 for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
-                 _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern):
+                 _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern, _URL_PLUS.pattern):
     _probe_set.Add(set_form(_pattern))
 _probe_set.Compile()
 
@@ -630,17 +636,20 @@ def _decode_morse(segment: str) -> str | None:
 def _decoded_views(text: str, limit: int, probe: frozenset[str]) -> list[View]:
     views: list[View] = []
     region = text[:limit]
-    for name, pattern, decoder in (("base64", _B64, _decode_b64), ("hex", _HEX, _decode_hex),
-                                   ("url", _URLENC, _decode_url), ("morse", _MORSE, _decode_morse)):
-        if name not in probe:
+    for key, name, pattern, decoder in (("base64", "base64", _B64, _decode_b64), ("hex", "hex", _HEX, _decode_hex),
+                                        ("url", "url", _URLENC, _decode_url), ("morse", "morse", _MORSE, _decode_morse),
+                                        ("url_plus", "query", _URL_PLUS, _decode_url)):
+        if key not in probe:
             continue
         for count, m in enumerate(pattern.finditer(region)):
             if len(views) >= MAX_DECODED or count >= MAX_CANDIDATES:
                 break
-            segment = m.group(0).rstrip(" :")
+            segment, start = m.group(0).rstrip(" :"), m.start()
+            if key == "url_plus":  # the separator is the URL's, not the parameter's
+                segment, start = segment[1:], start + 1
             decoded = decoder(segment[:limit])
             if decoded:
-                views.append(View(name, decoded, span_of_origin=(m.start(), m.start() + len(segment))))
+                views.append(View(name, decoded, span_of_origin=(start, start + len(segment))))
     return views
 
 
@@ -710,7 +719,7 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
         if spaced is not None:
             flags.add("letter_spacing")
             views.append(View("spaced", spaced[0], offsets=spaced[1], ends=spaced[2]))
-    if probe & {"base64", "hex", "url", "morse"}:
+    if probe & {"base64", "hex", "url", "morse", "url_plus"}:
         decoded = _decoded_views(text, max_scan_bytes, probe)
         if decoded:
             flags.add("encoded")
@@ -724,10 +733,11 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 
-ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc"})
-"""Views that only attack patterns scan: rotating benign text yields nothing but noise, and data checks
-already find values in escaped text (``unesc`` would only repeat them)."""
-DECODED_VIEWS = frozenset({"base64", "hex", "url", "morse", "tags", "rot13"})
+ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc", "query"})
+"""Views that only attack patterns scan: rotating benign text yields nothing but noise, data checks
+already find values in escaped text (``unesc`` would only repeat them), and a ``+``-spaced query string
+is an instruction's hiding place while the values in it (a maps link's address) are the link's own."""
+DECODED_VIEWS = frozenset({"base64", "hex", "url", "query", "morse", "tags", "rot13"})
 
 
 def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:
