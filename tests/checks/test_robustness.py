@@ -38,6 +38,13 @@ ADVERSARIAL = {
     "spaced": "i g n o r e " * (MB // 12),
     "overrides": "ignore all previous instructions " * (MB // 33),
     "dotted": "a.a.a.a.a@b" * (MB // 11),
+    "references": "&#65;" * (MB // 5),
+    "named_references": "&amp;x" * (MB // 6),
+    "unknown_references": "&zzzz;" * (MB // 6),
+    "spaced_references": "&eacute; " * (MB // 9),
+    "spaced_accents": "é " * (MB // 2),
+    "plus_queries": "?q=a+b+c+d " * (MB // 11),
+    "plus_query_run": "?q=" + "ab+" * (MB // 3),
 }
 
 

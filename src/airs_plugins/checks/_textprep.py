@@ -3,8 +3,9 @@
 Views (each maps its offsets back to the original payload):
 
 * ``raw`` - the payload itself (lone surrogates replaced one-for-one, so offsets hold);
-* ``norm`` - ``\\uXXXX`` escapes decoded, then NFKC, Latin diacritics folded to their base letter,
-  zero-width / bidi / tag / variation characters removed; only built when it differs from ``raw``;
+* ``norm`` - ``\\uXXXX`` escapes and HTML character references (``&#73;``, ``&#x49;``, ``&nbsp;``) decoded,
+  then NFKC, Latin diacritics folded to their base letter, zero-width / bidi / tag / variation characters
+  removed; only built when it differs from ``raw``;
 * ``fold`` - ``norm`` with homoglyphs (Cyrillic/Greek look-alikes) and leetspeak folded to Latin,
   character for character, so it shares ``norm``'s offsets; built when the text mixes scripts or
   digits inside words;
@@ -15,13 +16,16 @@ Views (each maps its offsets back to the original payload):
 * ``tags`` - the ASCII hidden in Unicode tag characters (U+E0000 block), flagged on its own;
 * ``base64`` / ``hex`` / ``url`` / ``morse`` - bounded decodes of embedded segments that decode to text;
   their spans collapse to the encoded region;
+* ``query`` - a URL query parameter whose value spells its spaces ``+`` (``?next=Ignore+all+previous+rules``),
+  decoded like ``url`` (only attack patterns are run on it);
 * ``rot13`` - the text rotated, when it contains common rot13-encoded words (only attack patterns
   are run on it).
 
 Work is bounded: escape decoding and per-character normalisation spend at most :data:`NORMALISE_BUDGET`
-units between them (runs of escapes, non-ASCII runs plus the characters they rewrite; the rest of the text
-stays as it is and is flagged ``normalisation_truncated``), the derived views (fold, spaced, rot13,
-decoded) cover the first ``max_scan_bytes`` characters, and decoding tries at most :data:`MAX_CANDIDATES`
+units between them (runs of escapes, character references, non-ASCII runs plus the characters they
+rewrite; the rest of the text stays as it is and is flagged ``normalisation_truncated``), the derived views
+(fold, spaced, rot13, decoded) cover the first ``max_scan_bytes`` characters, collapsing letter spacing
+walks at most :data:`NORMALISE_BUDGET` characters, and decoding tries at most :data:`MAX_CANDIDATES`
 segments. ``raw`` (and ``norm``) are scanned whole by RE2, in linear time, so a 10 MB string costs C-level
 passes plus a bounded Python loop.
 """
@@ -31,6 +35,8 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import html
+import html.entities
 import re
 import unicodedata
 import urllib.parse
@@ -105,6 +111,10 @@ _SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_o
 _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
 _URLENC = re2.compile(r"[^\s%]{0,64}(?:%[0-9A-Fa-f]{2}[^\s%]{0,64}){4,}", options=_opts)
+# a query-string parameter with the spaces of its value written as ``+`` (``?next=Ignore+all+previous+rules``), four
+# words or more; the ``?`` or ``&`` before it anchors it in a URL (``x=a+b+c+d`` in prose stays as it is)
+_URL_PLUS = re2.compile(r"[?&;][A-Za-z0-9_.\-\[\]]{1,64}=[^\s&#+\"'<>]{1,64}(?:\+[^\s&#+\"'<>]{1,64}){3,}",
+                        options=_opts)
 # Morse: at least 16 dot/dash letters in a row, words split by two spaces or a slash
 _MORSE = re2.compile(r"(?:[.\-]{1,7}(?: {1,3}| ?/ ?)){15,}[.\-]{1,7}", options=_opts)
 _MORSE_CODE = {
@@ -115,8 +125,16 @@ _MORSE_CODE = {
     "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".----.": "'",
     "-.-.--": "!", "-..-.": "/", "---...": ":", "-.-.-.": ";", "-...-": "=", ".-..-.": '"', "-....-": "-",
 }
-# ``\\u0041`` (JSON, JavaScript, Java); runs are decoded together so surrogate pairs join
-_UNICODE_ESCAPES = re.compile(r"(?:\\u[0-9A-Fa-f]{4})+")
+# ``\\u0041`` (JSON, JavaScript, Java), runs decoded together so surrogate pairs join; and HTML character
+# references: numeric ones with or without their semicolon (as browsers and ``html.unescape`` read them), named
+# ones only with it (``?a=1&copy=2`` in a URL is no copyright sign)
+_UNICODE_ESCAPES = r"\\u[0-9A-Fa-f]{4}(?:\\u[0-9A-Fa-f]{4})*"
+_CHARACTER_REFERENCES = r"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]{1,31};)"
+# splitters (text, escape, text, …): each starts with a literal, which ``re`` skips to, so text with only one
+# kind pays for only that one, and ``split`` hands back the pieces without a match object each
+_ESCAPE_SPLITTERS = {(True, False): re.compile(f"({_UNICODE_ESCAPES})"),
+                     (False, True): re.compile(f"({_CHARACTER_REFERENCES})"),
+                     (True, True): re.compile(f"({_UNICODE_ESCAPES}|{_CHARACTER_REFERENCES})")}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TAGS = re2.compile(r"[\x{E0000}-\x{E007F}]+", options=_opts)
 # string escapes of serialised text (JSON, YAML, Python repr): ``\n`` glues the next word to an ``n``
@@ -128,9 +146,9 @@ _ROT13_HINT = r"(?i)\b(?:gur|naq|lbh|lbhe|vtaber|qvfertneq|cerivbhf|vafgehpgvbaf
 
 # One RE2 set decides which of the (rarer) views are worth building, in a single pass over the text.
 _probe_set = re2.Set.SearchSet(_opts)
-_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse")
+_PROBE_KEYS = ("mixed", "leet", "spaced", "base64", "hex", "url", "rot13", "escaped", "morse", "url_plus")
 for _pattern in (_MIXED_SCRIPT.pattern, _LEETISH.pattern, _SPACED.pattern, _B64.pattern, _HEX.pattern,
-                 _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern):
+                 _URLENC.pattern, _ROT13_HINT, _ESCAPED, _MORSE.pattern, _URL_PLUS.pattern):
     _probe_set.Add(set_form(_pattern))
 _probe_set.Compile()
 
@@ -186,8 +204,8 @@ class SegmentOffsets(Sequence[int]):
     """View-to-original offsets stored as runs instead of one int per character.
 
     Run ``k`` starts at view index ``starts[k]`` and maps to ``origins[k]``; ``steps[k]`` is 1 for text
-    copied through, 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``) and 6
-    for a run of decoded ``\\uXXXX`` escapes.
+    copied through, 0 for the characters one original character expanded into (NFKC ``ﬁ`` → ``fi``) and the
+    width of the escapes for a run of decoded ones (6 for ``\\uXXXX``, 5 for ``&#65;&#66;``).
     Memory and build time follow the number of runs, not the text length.
     """
 
@@ -267,61 +285,133 @@ class ComposedOffsets(Sequence[int]):
         return self._outer[self._inner[index]]
 
 
-def _decode_unicode_escapes(text: str, limit: int, budget: int,
-                            flags: set[str]) -> tuple[str, SegmentOffsets, SegmentOffsets, int] | None:
-    """``\\u0438`` escapes decoded, with each character's origin and end in ``text``; None when there are none.
+def _decode_escapes(text: str, limit: int, budget: int,
+                    flags: set[str]) -> tuple[str, SegmentOffsets, SegmentOffsets, int] | None:
+    """``\\u0438`` escapes and HTML character references decoded, with each character's origin and end in
+    ``text``; None when there are none.
 
     JSON written with ``ensure_ascii`` (Python's default), JavaScript and Java string literals spell every
-    non-ASCII character this way, so a fetched page in Russian or with look-alike letters, or a key an
-    attacker had the model write escaped, reads as ASCII noise to every pattern. Escapes are decoded in the
-    first ``limit`` characters; each run of them spends two units of ``budget``, and each escape that is half
-    of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``). The units
-    spent are returned last, as the normalisation shares the budget.
+    non-ASCII character as ``\\uXXXX``, and a page's HTML source can spell any letter as ``&#73;``, ``&#x49;``
+    or ``&Iopf;``, so a fetched page in Russian or with look-alike letters, an instruction spelt in references,
+    or a key an attacker had the model write escaped reads as ASCII noise to every pattern while the model
+    reads the text. Escapes are decoded in the first ``limit`` characters; each run of ``\\u`` escapes and each
+    character reference (or ``&name;`` that names nothing) spends two units of ``budget``, and each escape
+    that is half of a surrogate pair one more (the rest stay as written, flagged ``normalisation_truncated``).
+    The units spent are returned last, as the normalisation shares the budget.
     """
+    # every escape spends two units or more, so one past what the budget affords shows it ran out
+    splitter = _ESCAPE_SPLITTERS[("\\u" in text, "&" in text)]
+    pieces = splitter.split(text if len(text) <= limit else text[:limit], maxsplit=(budget + 1) // 2 + 1)
+    if len(pieces) == 1:
+        return None
     parts: list[str] = []
-    # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair)
+    # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair, the
+    # reference's length for a character reference)
     runs: tuple[list[int], list[int], list[int]] = ([], [], [])
+    starts, origins, widths = runs
     vpos = pos = spent = 0
-    for m in _UNICODE_ESCAPES.finditer(text, 0, limit):
+    rest = len(pieces) - 1  # the index of the first piece left as written
+    changed = False
+    for k in range(1, len(pieces), 2):
+        plain, run = pieces[k - 1], pieces[k]
+        if plain:  # (runs appended in place here and below: this loop is the cost of a page full of ``&amp;``)
+            starts.append(vpos)
+            origins.append(pos)
+            widths.append(1)
+            parts.append(plain)
+            vpos += len(plain)
+            pos += len(plain)
         if spent >= budget:
             flags.add("normalisation_truncated")
+            rest = k
             break
         spent += 2  # a run and its decoding, as the normalisation counts a run and the characters it rewrites
-        s, e = m.start(), m.end()
-        if s > pos:
-            parts.append(text[pos:s])
-            _add_run(runs, vpos, pos, 1)
-            vpos += s - pos
-        run = m.group(0)
-        if _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
-            run = run[:6 * max(1, budget - spent)]
-            e = s + len(run)
-            decoded = _join_surrogates(run, s, vpos, runs)
-            spent += len(run) // 6
+        if run[0] == "&":
+            decoded = _reference_cache.get(run) or _decode_reference(run)
+            if decoded is None:  # an unknown name stays as written
+                decoded = run
+                _add_run(runs, vpos, pos, 1)
+            else:
+                changed = True
+                for i in range(len(decoded)):  # every character of ``&fjlig;`` spans all of it
+                    starts.append(vpos + i)
+                    origins.append(pos)
+                    widths.append(len(run))
+        elif _SURROGATE_ESCAPE.search(run):  # pairs join into one character, lone ones cannot be encoded
+            changed = True
+            joined = run[:6 * max(1, budget - spent)]
+            decoded = _join_surrogates(joined, pos, vpos, runs)
+            spent += len(joined) // 6
+            if len(joined) < len(run):  # out of budget halfway: the rest of the run stays as written
+                pieces[k + 1] = run[len(joined):] + pieces[k + 1]
+                run = joined
         else:
-            decoded = chr(int(run[2:], 16)) if e - s == 6 else run.encode("ascii").decode("unicode_escape")
-            _add_run(runs, vpos, s, 6)
+            changed = True
+            decoded = chr(int(run[2:], 16)) if len(run) == 6 else run.encode("ascii").decode("unicode_escape")
+            _add_run(runs, vpos, pos, 6)
         parts.append(decoded)
         vpos += len(decoded)
-        pos = e
-    if not parts:
+        pos += len(run)
+    if not changed:
         return None
-    n = len(text)
-    if pos < n:
-        parts.append(text[pos:])
+    tail = "".join(pieces[rest:]) if rest < len(pieces) - 1 else pieces[-1]
+    if len(text) > limit:
+        tail += text[limit:]
+    if tail:
         _add_run(runs, vpos, pos, 1)
-        vpos += n - pos
-    starts, origins, widths = runs
+        parts.append(tail)
+        vpos += len(tail)
+    n = len(text)
     offsets = SegmentOffsets.of_runs(starts, origins, widths, vpos, n)
     ends = SegmentOffsets.of_runs(starts, [o + w for o, w in zip(origins, widths, strict=True)], widths, vpos, n)
     return "".join(parts), offsets, ends, spent
 
 
+_reference_cache: dict[str, str] = {}
+
+
+def _decode_reference(ref: str) -> str | None:
+    """The text an HTML character reference (``&#73;``, ``&#x49;``, ``&Iopf;``) stands for, normalised as the
+    ``norm`` view is; None when it names nothing.
+
+    Every name HTML5 defines counts (with its semicolon, ≤ 32 characters, one or two characters out), so
+    ``&Iopf;`` (``𝕀``) reads as ``I``. Invisible characters (zero-width, bidi, soft hyphen) decode to nothing,
+    as the normalisation drops them, but unflagged: a reference is plain to see in the source.
+    """
+    cached = _reference_cache.get(ref)
+    if cached is not None:
+        return cached
+    decoded: str | None
+    if ref[1] != "#":
+        decoded = html.entities.html5.get(ref[1:])
+    else:
+        digits = ref[2:].rstrip(";")
+        is_hex = digits[0] in "xX"
+        number = digits[1:] if is_hex else digits
+        if len(number.lstrip("0")) > 8:  # past U+10FFFF (and past what ``int`` converts) however it is written
+            decoded = "\ufffd"
+        else:
+            cp = int(number, 16 if is_hex else 10)
+            # ordinary code points directly; controls, surrogates, windows-1252 remaps as ``html.unescape`` does
+            decoded = chr(cp) if 0x20 <= cp < 0x7F or 0xA0 <= cp < 0xD800 else html.unescape(f"&#{cp};")
+    if decoded is None:
+        return None
+    if not decoded.isascii():
+        decoded = "".join(_map_char(c) for c in decoded)
+    # the longest name is 34 characters with its ``&`` and ``;``; numbers padded with zeros are not worth keeping
+    if len(ref) <= 34 and len(_reference_cache) < 4096:
+        _reference_cache[ref] = decoded
+    return decoded
+
+
 def _add_run(runs: tuple[list[int], list[int], list[int]], start: int, origin: int, width: int) -> None:
     """A run of view characters from ``start`` on, each the decoding of ``width`` original characters."""
-    runs[0].append(start)
-    runs[1].append(origin)
-    runs[2].append(width)
+    starts, origins, widths = runs
+    if widths and widths[-1] == width and origins[-1] + (start - starts[-1]) * width == origin:
+        return  # continues the previous run (copied text after a name that is no reference)
+    starts.append(start)
+    origins.append(origin)
+    widths.append(width)
 
 
 def _join_surrogates(run: str, origin: int, vpos: int, runs: tuple[list[int], list[int], list[int]]) -> str:
@@ -438,41 +528,49 @@ def unescape_same_length(text: str) -> str:
 
 
 def _collapse_spaced(text: str, offsets: Sequence[int] | None, ends: Sequence[int] | None,
-                     limit: int) -> tuple[str, list[int], list[int] | None] | None:
+                     limit: int) -> tuple[str, Sequence[int], Sequence[int] | None] | None:
+    """``text`` (the first ``limit`` characters) with letter-spaced runs collapsed, and its offsets and ends.
+
+    The offsets are runs into ``text`` composed with ``text``'s own, so the work follows the spaced letters
+    (at most :data:`NORMALISE_BUDGET` of them), not the length of the text around them.
+    """
     parts: list[str] = []
-    new_offsets: list[int] = []
-    pos = 0
-    found = False
+    into_text = SegmentOffsets()
+    vpos = pos = walked = 0
     text = text[:limit]
     for count, m in enumerate(_SPACED.finditer(text)):
-        if count >= MAX_SPACED_RUNS:
+        if count >= MAX_SPACED_RUNS or walked >= NORMALISE_BUDGET:
             break
-        s, e = m.start(), m.end()
-        found = True
+        s = m.start()
+        run = m.group(0)[:NORMALISE_BUDGET - walked]
+        walked += len(run)
         parts.append(text[pos:s])
-        new_offsets.extend(range(pos, s))
-        run = m.group(0)
+        into_text.add(vpos, pos, s - pos)
+        vpos += s - pos
         gap = 0
         for j, ch in enumerate(run):
             if ch.isalpha():
                 if gap >= 2:  # a wider gap separates words: keep one space
                     parts.append(" ")
-                    new_offsets.append(s + j - 1)
+                    into_text.add(vpos, s + j - 1, 1)
+                    vpos += 1
                 parts.append(ch)
-                new_offsets.append(s + j)
+                into_text.add(vpos, s + j, 1)
+                vpos += 1
                 gap = 0
             else:
                 gap += 1
-        pos = e
-    if not found:
+        pos = s + len(run)
+    if not parts:
         return None
     parts.append(text[pos:])
-    new_offsets.extend(range(pos, len(text)))
-    new_offsets.append(len(text))
-    new_ends = [ends[i] for i in new_offsets] if ends is not None else None
-    if offsets is not None:
-        new_offsets = [offsets[i] for i in new_offsets]
-    return "".join(parts), new_offsets, new_ends
+    into_text.add(vpos, pos, len(text) - pos)
+    vpos += len(text) - pos
+    into_text.finish(vpos, len(text))
+    if offsets is None:
+        return "".join(parts), into_text, None
+    return "".join(parts), ComposedOffsets(offsets, into_text), (
+        ComposedOffsets(ends, into_text) if ends is not None else None)
 
 
 def _printable_text(data: bytes) -> str | None:
@@ -538,17 +636,20 @@ def _decode_morse(segment: str) -> str | None:
 def _decoded_views(text: str, limit: int, probe: frozenset[str]) -> list[View]:
     views: list[View] = []
     region = text[:limit]
-    for name, pattern, decoder in (("base64", _B64, _decode_b64), ("hex", _HEX, _decode_hex),
-                                   ("url", _URLENC, _decode_url), ("morse", _MORSE, _decode_morse)):
-        if name not in probe:
+    for key, name, pattern, decoder in (("base64", "base64", _B64, _decode_b64), ("hex", "hex", _HEX, _decode_hex),
+                                        ("url", "url", _URLENC, _decode_url), ("morse", "morse", _MORSE, _decode_morse),
+                                        ("url_plus", "query", _URL_PLUS, _decode_url)):
+        if key not in probe:
             continue
         for count, m in enumerate(pattern.finditer(region)):
             if len(views) >= MAX_DECODED or count >= MAX_CANDIDATES:
                 break
-            segment = m.group(0).rstrip(" :")
+            segment, start = m.group(0).rstrip(" :"), m.start()
+            if key == "url_plus":  # the separator is the URL's, not the parameter's
+                segment, start = segment[1:], start + 1
             decoded = decoder(segment[:limit])
             if decoded:
-                views.append(View(name, decoded, span_of_origin=(m.start(), m.start() + len(segment))))
+                views.append(View(name, decoded, span_of_origin=(start, start + len(segment))))
     return views
 
 
@@ -574,13 +675,17 @@ def _norm_view(text: str, max_scan_bytes: int, flags: set[str]) -> tuple[str, Se
                                                                         Sequence[int] | None]:
     """The ``norm`` text with its offsets and ends; ``text`` itself (no offsets) when nothing changes.
 
-    ``\\uXXXX`` escapes are decoded first, so the letters they spell are normalised (and folded) like any other.
+    ``\\uXXXX`` escapes and HTML character references are decoded first, so the letters they spell are
+    normalised (and folded) like any other.
     """
     budget = min(max_scan_bytes, NORMALISE_BUDGET)
-    unescaped = _decode_unicode_escapes(text, max_scan_bytes, budget, flags) if "\\u" in text else None
+    escaped = "\\u" in text or "&" in text
+    unescaped = _decode_escapes(text, max_scan_bytes, budget, flags) if escaped else None
     base = unescaped[0] if unescaped is not None else text
     spent = unescaped[3] if unescaped is not None else 0
-    normalised = None if base.isascii() else _normalise(base, budget - spent, flags)
+    # references decode already normalised, so an ASCII page whose only escapes are references needs no more
+    settled = base.isascii() or (text.isascii() and "\\u" not in text)
+    normalised = None if settled else _normalise(base, budget - spent, flags)
     if unescaped is None:
         return (text, None, None) if normalised is None else (normalised[0], normalised[1], None)
     _, offsets, ends, _ = unescaped
@@ -614,7 +719,7 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
         if spaced is not None:
             flags.add("letter_spacing")
             views.append(View("spaced", spaced[0], offsets=spaced[1], ends=spaced[2]))
-    if probe & {"base64", "hex", "url", "morse"}:
+    if probe & {"base64", "hex", "url", "morse", "url_plus"}:
         decoded = _decoded_views(text, max_scan_bytes, probe)
         if decoded:
             flags.add("encoded")
@@ -628,10 +733,11 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
     return ScanText(original=text, views=tuple(views), oversized=oversized, flags=frozenset(flags))
 
 
-ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc"})
-"""Views that only attack patterns scan: rotating benign text yields nothing but noise, and data checks
-already find values in escaped text (``unesc`` would only repeat them)."""
-DECODED_VIEWS = frozenset({"base64", "hex", "url", "morse", "tags", "rot13"})
+ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc", "query"})
+"""Views that only attack patterns scan: rotating benign text yields nothing but noise, data checks
+already find values in escaped text (``unesc`` would only repeat them), and a ``+``-spaced query string
+is an instruction's hiding place while the values in it (a maps link's address) are the link's own."""
+DECODED_VIEWS = frozenset({"base64", "hex", "url", "query", "morse", "tags", "rot13"})
 
 
 def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:
