@@ -200,7 +200,27 @@ def scrub_surrogates(text: str) -> tuple[str, int]:
         return clean, len(clean.encode("utf-8"))
 
 
-class SegmentOffsets(Sequence[int]):
+class _Offsets(Sequence[int]):
+    """A read-only sequence of offsets computed on demand: subclasses say what one index maps to (``_at``)."""
+
+    __slots__ = ()
+
+    def _at(self, index: int) -> int:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self._at(i) for i in range(*index.indices(len(self)))]
+        return self._at(index)
+
+
+class SegmentOffsets(_Offsets):
     """View-to-original offsets stored as runs instead of one int per character.
 
     Run ``k`` starts at view index ``starts[k]`` and maps to ``origins[k]``; ``steps[k]`` is 1 for text
@@ -245,15 +265,7 @@ class SegmentOffsets(Sequence[int]):
     def __len__(self) -> int:
         return self._length
 
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[int]: ...
-
-    def __getitem__(self, index: int | slice) -> int | list[int]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._length))]
+    def _at(self, index: int) -> int:
         i = index + self._length if index < 0 else index
         if not 0 <= i < self._length:
             raise IndexError(index)
@@ -261,7 +273,7 @@ class SegmentOffsets(Sequence[int]):
         return self._origins[k] + (i - self._starts[k]) * self._steps[k]
 
 
-class ComposedOffsets(Sequence[int]):
+class ComposedOffsets(_Offsets):
     """Offsets through two steps: a view of a view (``norm`` of the text with its escapes decoded)."""
 
     __slots__ = ("_inner", "_outer")
@@ -273,15 +285,7 @@ class ComposedOffsets(Sequence[int]):
     def __len__(self) -> int:
         return len(self._inner)
 
-    @overload
-    def __getitem__(self, index: int) -> int: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[int]: ...
-
-    def __getitem__(self, index: int | slice) -> int | list[int]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def _at(self, index: int) -> int:
         return self._outer[self._inner[index]]
 
 
