@@ -418,3 +418,13 @@ def test_a_made_up_tool_name_is_quoted_bounded() -> None:
                                                                  {"type": "integer"}}}}})
     d = schema.check_tool_call("t", {"k" * 100_000: "not a number"})
     assert d.action is Action.BLOCK and len(d.reason) < 400, len(d.reason)
+
+
+def test_a_made_up_tool_name_is_quoted_bounded_by_the_data_checks() -> None:
+    """The PII and secrets checks name the tool whose arguments carry what they found: bounded too."""
+    shield = Shield.default()
+    for check, args in (("pii.detect", {"body": "card 4111 1111 1111 1111"}),
+                        ("secrets.detect", {"body": "key AKIAIOSFODNN7EXAMPLE"})):
+        d = shield.check_tool_call("x" * 100_000, args)
+        messages = [f.message for f in d.findings if f.check == check]
+        assert messages and all(len(m) < 300 for m in messages), (check, [len(m) for m in messages])

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
-from ._base import ALL_TEXT_CHANNELS, BaseCheck
+from ._base import ALL_TEXT_CHANNELS, BaseCheck, quoted
 from ._regex import PatternSet, compile_re2
 from ._registry import register_check
 from ._textprep import text_views
@@ -291,5 +291,5 @@ class PiiCheck(BaseCheck):
         matches = [m for m in self.scanner.scan(subject, self.tool_kinds) if m.kind in self.tool_kinds]
         return [self.finding(
             "pii", score=m.score, severity=Severity.HIGH, spans=[m.span], action=Action.REQUIRE_APPROVAL,
-            message=f"{m.kind} in the arguments of {side.value} tool {subject.tool_name!r}",
+            message=f"{m.kind} in the arguments of {side.value} tool {quoted(subject.tool_name or '')}",
             redact_label=LABELS.get(m.kind)) for m in matches]

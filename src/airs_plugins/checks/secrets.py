@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
-from ._base import ALL_TEXT_CHANNELS, BaseCheck
+from ._base import ALL_TEXT_CHANNELS, BaseCheck, quoted
 from ._regex import PatternSet
 from ._registry import register_check
 from ._textprep import text_views
@@ -203,7 +203,7 @@ class SecretsCheck(BaseCheck):
         if subject.channel is Channel.TOOL_CALL:
             side = subject.side_effect or self.policy.tool(subject.tool_name or "").side_effect
             action = Action.BLOCK if side.reaches_outside else Action.ALLOW
-            where = f"arguments of {side.value} tool {subject.tool_name!r}"
+            where = f"arguments of {side.value} tool {quoted(subject.tool_name or '')}"
         elif subject.channel in self.block_channels:
             action = Action.BLOCK
         return [self.finding(
