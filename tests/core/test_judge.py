@@ -78,7 +78,28 @@ def uncertain_shield(judge: Any, fail_mode: str = "block") -> Any:
     return shield(judge=judge, checks=[MarkerCheck(score=0.6)], tiers={"MEDIUM": {"fail_mode": fail_mode}})
 
 
+class AsyncEvaluate:
+    """A judge object written with ``async def evaluate`` and no ``aevaluate``."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def evaluate(self, request: Any) -> str:
+        self.calls += 1
+        await asyncio.sleep(0)
+        return ESCALATE
+
+
 class TestModels:
+    @pytest.mark.parametrize("use_async", [False, True])
+    def test_a_judge_with_an_async_evaluate_is_awaited(self, use_async: bool) -> None:
+        """Before, its coroutine was taken for the verdict: every decision was a judge error (the fail mode)."""
+        judge = AsyncEvaluate()
+        s = uncertain_shield(judge, fail_mode="allow")
+        d = asyncio.run(s.acheck_input("INJECT")) if use_async else s.check_input("INJECT")
+        assert d.action is Action.BLOCK and d.layer is Layer.JUDGE and judge.calls == 1
+        assert d.judge is not None and d.judge.verdict == "escalate"
+
     @pytest.mark.parametrize("use_async", [False, True])
     def test_chat_model_verdict_is_followed(self, use_async: bool) -> None:
         """A chat-model-like judge's JSON verdict decides, with the judge's rubric recorded."""

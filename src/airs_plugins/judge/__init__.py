@@ -242,6 +242,21 @@ async def _await(aw: Awaitable[Any]) -> Any:
     return await aw
 
 
+class _AsyncOnlyJudge:
+    """A judge whose ``evaluate`` is a coroutine function (and that has no ``aevaluate``): awaited under
+    ``acheck_*``, run to completion in the judge pool's thread under ``check_*``. Called as it was, it gave a
+    coroutine instead of a verdict, and every decision took the fail mode."""
+
+    def __init__(self, judge: Any) -> None:
+        self.judge = judge
+
+    def evaluate(self, request: JudgeRequest) -> Any:
+        return asyncio.run(_await(self.judge.evaluate(request)))
+
+    async def aevaluate(self, request: JudgeRequest) -> Any:
+        return await self.judge.evaluate(request)
+
+
 class Judge:
     """An independent model grading a subject against a versioned rubric.
 
@@ -391,6 +406,8 @@ def as_judge(obj: Any) -> Any:
     if obj is None:
         return None
     if hasattr(obj, "evaluate"):
+        if not hasattr(obj, "aevaluate") and inspect.iscoroutinefunction(obj.evaluate):
+            return _AsyncOnlyJudge(obj)
         return obj
     if hasattr(obj, "invoke") or hasattr(obj, "complete"):
         return Judge(obj)
