@@ -79,6 +79,11 @@ _CONFUSABLES = {
     "ɡ": "g", "ɑ": "a", "ı": "i", "ȷ": "j", "ℓ": "l",
     "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
     "χ": "x", "γ": "y", "ω": "w",
+    # Armenian and Cherokee letters that read as Latin ones (Unicode's confusables)
+    "\u0585": "o", "\u0578": "n", "\u057d": "u", "\u0570": "h", "\u0581": "g", "\u0566": "q",
+    "\u13aa": "a", "\u13f4": "b", "\u13df": "c", "\u13a0": "d", "\u13ac": "e", "\u13c0": "g", "\u13bb": "h",
+    "\u13a5": "i", "\u13ab": "j", "\u13e6": "k", "\u13de": "l", "\u13b7": "m", "\u13e2": "p", "\u13a1": "r",
+    "\u13da": "s", "\u13a2": "t", "\u13d9": "v", "\u13b3": "w", "\u13c3": "z",
 }
 # Latin small capitals, which "small caps" text generators use for a word that reads as plain English
 _SMALL_CAPITALS = {
@@ -105,8 +110,9 @@ _NEEDS_WORK = re.compile("[\u00c0-\u02af\u1d00-\u1d2b\u1e00-\u1eff\ua730\ua731\u
 # two or more digit/symbol substitutions inside one word (``pr3v10us``); a single digit (``mp3``, key ids)
 # is ordinary text and not worth a folded view
 _LEETISH = re2.compile(r"\b[A-Za-z]*[013457@$][A-Za-z]+[013457@$][A-Za-z0-9@$]*", options=_opts)
-_MIXED_SCRIPT = re2.compile(r"[A-Za-z][\x{0370}-\x{03FF}\x{0400}-\x{04FF}]|"
-                            r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}][A-Za-z]", options=_opts)
+# a Latin letter next to a Greek, Cyrillic, Armenian or Cherokee one: a word spelt with look-alikes
+_LOOK_ALIKE_SCRIPTS = r"[\x{0370}-\x{03FF}\x{0400}-\x{04FF}\x{0530}-\x{058F}\x{13A0}-\x{13FF}]"
+_MIXED_SCRIPT = re2.compile(rf"[A-Za-z]{_LOOK_ALIKE_SCRIPTS}|{_LOOK_ALIKE_SCRIPTS}[A-Za-z]", options=_opts)
 _SPACED = re2.compile(r"(?:\b[A-Za-z][ .\-_*|/]{1,3}){4,}[A-Za-z]\b", options=_opts)
 _B64 = re2.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}", options=_opts)
 _HEX = re2.compile(r"(?:\\x[0-9A-Fa-f]{2}){8,}|\b(?:[0-9A-Fa-f]{2}[ :]?){12,}", options=_opts)
