@@ -28,10 +28,19 @@ def words(value: Any, depth: int = 0) -> list[str]:
 def with_words(value: Any, replacement: Sequence[str]) -> Any:
     """``value`` with the strings :func:`words` reads in it replaced, in order, by ``replacement`` (one each);
     everything else as it was. Mappings come back as dicts, tuples as tuples."""
-    if len(replacement) != len(words(value)):
-        raise ValueError(f"{len(replacement)} replacements for {len(words(value))} words")
     given = iter(replacement)
-    return _walk(value, 0, lambda _w: next(given))
+    missing = object()
+
+    def take(_word: str) -> str:
+        taken = next(given, missing)
+        if taken is missing:
+            raise ValueError(f"{len(replacement)} replacements for more words")
+        return str(taken)
+
+    out = _walk(value, 0, take)
+    if next(given, missing) is not missing:
+        raise ValueError(f"{len(replacement)} replacements for fewer words")
+    return out
 
 
 def _walk(value: Any, depth: int, visit: Callable[[str], str]) -> Any:

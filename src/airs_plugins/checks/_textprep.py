@@ -253,13 +253,14 @@ class SegmentOffsets(_Offsets):
         self._origins.append(origin)
         self._steps.append(step)
 
-    @classmethod
-    def of_runs(cls, starts: list[int], origins: list[int], steps: list[int], view_len: int,
-                end_origin: int) -> SegmentOffsets:
-        """Offsets from runs already laid out (each starting where the previous one ends)."""
-        offsets = cls()
-        offsets._starts, offsets._origins, offsets._steps = list(starts), list(origins), list(steps)
-        return offsets.finish(view_len, end_origin)
+    def ends(self) -> SegmentOffsets:
+        """Where each view character's source ends in the original: its origin plus its run's step (what one
+        character was decoded from). For finished offsets whose every run steps one or more (decoded escapes)."""
+        out = SegmentOffsets()
+        out._starts = self._starts[:-1]
+        out._origins = [o + step for o, step in zip(self._origins[:-1], self._steps[:-1], strict=True)]
+        out._steps = self._steps[:-1]
+        return out.finish(self._length - 1, self._origins[-1])
 
     def finish(self, view_len: int, end_origin: int) -> SegmentOffsets:
         self._starts.append(view_len)
@@ -317,14 +318,16 @@ def _decode_escapes(text: str, limit: int, budget: int,
     parts: list[str] = []
     # one run per stretch of copied text (width 1) or of escapes (width 6, 12 for a surrogate pair, the
     # reference's length for a character reference)
-    runs: tuple[list[int], list[int], list[int]] = ([], [], [])
-    starts, origins, widths = runs
+    runs = SegmentOffsets()
+    # appended to in place below where a run cannot continue the one before: this loop is the cost of a page
+    # full of ``&amp;``
+    starts, origins, widths = runs._starts, runs._origins, runs._steps
     vpos = pos = spent = 0
     rest = len(pieces) - 1  # the index of the first piece left as written
     changed = False
     for k in range(1, len(pieces), 2):
         plain, run = pieces[k - 1], pieces[k]
-        if plain:  # (runs appended in place here and below: this loop is the cost of a page full of ``&amp;``)
+        if plain:
             starts.append(vpos)
             origins.append(pos)
             widths.append(1)
@@ -340,7 +343,7 @@ def _decode_escapes(text: str, limit: int, budget: int,
             decoded = _reference_cache.get(run) or _decode_reference(run)
             if decoded is None:  # an unknown name stays as written
                 decoded = run
-                _add_run(runs, vpos, pos, 1)
+                runs.add(vpos, pos, len(run))
             else:
                 changed = True
                 for i in range(len(decoded)):  # every character of ``&fjlig;`` spans all of it
@@ -358,7 +361,7 @@ def _decode_escapes(text: str, limit: int, budget: int,
         else:
             changed = True
             decoded = chr(int(run[2:], 16)) if len(run) == 6 else run.encode("ascii").decode("unicode_escape")
-            _add_run(runs, vpos, pos, 6)
+            runs.add(vpos, pos, len(decoded), step=6)
         parts.append(decoded)
         vpos += len(decoded)
         pos += len(run)
@@ -368,12 +371,12 @@ def _decode_escapes(text: str, limit: int, budget: int,
     if len(text) > limit:
         tail += text[limit:]
     if tail:
-        _add_run(runs, vpos, pos, 1)
+        runs.add(vpos, pos, len(tail))
         parts.append(tail)
         vpos += len(tail)
     n = len(text)
-    offsets = SegmentOffsets.of_runs(starts, origins, widths, vpos, n)
-    ends = SegmentOffsets.of_runs(starts, [o + w for o, w in zip(origins, widths, strict=True)], widths, vpos, n)
+    offsets = runs.finish(vpos, n)
+    ends = offsets.ends()
     return "".join(parts), offsets, ends, spent
 
 
@@ -414,17 +417,7 @@ def _decode_reference(ref: str) -> str | None:
     return decoded
 
 
-def _add_run(runs: tuple[list[int], list[int], list[int]], start: int, origin: int, width: int) -> None:
-    """A run of view characters from ``start`` on, each the decoding of ``width`` original characters."""
-    starts, origins, widths = runs
-    if widths and widths[-1] == width and origins[-1] + (start - starts[-1]) * width == origin:
-        return  # continues the previous run (copied text after a name that is no reference)
-    starts.append(start)
-    origins.append(origin)
-    widths.append(width)
-
-
-def _join_surrogates(run: str, origin: int, vpos: int, runs: tuple[list[int], list[int], list[int]]) -> str:
+def _join_surrogates(run: str, origin: int, vpos: int, runs: SegmentOffsets) -> str:
     """Decode a run of escapes holding surrogates, one character (and one offsets run) at a time."""
     out: list[str] = []
     i = 0
@@ -436,7 +429,7 @@ def _join_surrogates(run: str, origin: int, vpos: int, runs: tuple[list[int], li
             if 0xDC00 <= low <= 0xDFFF:
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00)
                 width = 12
-        _add_run(runs, vpos + len(out), origin + i, width)
+        runs.add(vpos + len(out), origin + i, 1, step=width)
         out.append("\ufffd" if 0xD800 <= cp <= 0xDFFF else chr(cp))
         i += width
     return "".join(out)
