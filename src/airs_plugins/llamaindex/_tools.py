@@ -132,6 +132,43 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     return workflow
 
 
+def guard_code_act(agent: Any, shield: Shield, *, approval_timeout: float | None = None) -> Any:
+    """Send the code a ``CodeActAgent`` runs through ``shield`` like any other tool call; returns the agent.
+
+    ``CodeActAgent`` builds its ``execute`` tool itself from ``code_execute_fn``, so ``guard_tools`` never sees
+    it, and it is the agent's one way to act. After this, each code block is a call of the tool ``execute``
+    (argument ``code``; policy key ``tools.execute``) decided before it runs (denied, held for approval, or
+    refused when it carries tainted data), and what it printed is checked as the tool's result: an injection
+    there taints the run, and a blocked or redacted output is withheld or rewritten before the model reads it.
+
+    The functions the code calls run inside ``code_execute_fn``, never as tool calls, so no tool wrapper can
+    stand between the code and them: the agent's ``tools`` only describe them. Give the agent the plain tools
+    (it refuses tools that take the workflow context, as guarded ones do) and decide what the code may do with
+    the policy for ``execute``.
+    """
+    from llama_index.core.agent.workflow import CodeActAgent
+    from llama_index.core.agent.workflow.codeact_agent import EXECUTE_TOOL_NAME
+
+    if not isinstance(agent, CodeActAgent):
+        raise TypeError(f"guard_code_act needs a LlamaIndex CodeActAgent, got {type(agent).__name__}")
+    tools = agent.tools or []
+    described = [t.metadata.get_name() for t in tools
+                 if isinstance(t, GuardedTool) and t.metadata.get_name() != EXECUTE_TOOL_NAME]
+    if described:
+        msg = (f"CodeActAgent only describes {', '.join(described)} to its model; the code it writes calls them "
+               "inside code_execute_fn, where no tool wrapper is, and it refuses guarded tools (they take the "
+               "workflow context). Give it the plain tools; guard_code_act decides the code that calls them")
+        raise TypeError(msg)
+    local = LocalState()
+    for i, tool in enumerate(tools):
+        if tool.metadata.get_name() != EXECUTE_TOOL_NAME:
+            continue
+        if isinstance(tool, GuardedTool) and tool.shield is shield:
+            continue
+        tools[i] = _wrap(tool, shield, local, approval_timeout)
+    return agent
+
+
 async def _stay(ctx: Context) -> None:
     """Undo a handoff whose text was withheld: AgentWorkflow's handoff tool names the next agent in the store
     when it runs, and its workflow hands over whatever the tool's output turned out to be."""
