@@ -182,10 +182,15 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
     names = list(inner.metadata.fn_schema.model_fields) if inner.metadata.fn_schema is not None else []
+    bound = _bound_params(inner, names)
 
     async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
             kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
+        if bound and not bound.isdisjoint(kwargs):
+            # the application binds these out of the model's reach (a user id, a key); FunctionTool would let a
+            # value the model wrote win over the bound one, as with any keyword (see _bound_params)
+            kwargs = {k: v for k, v in kwargs.items() if k not in bound}
         try:
             return await guard.run(airs_ctx, kwargs)
         except Exception as exc:
@@ -207,6 +212,17 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     tool.inner = inner
     tool.shield = shield
     return tool
+
+
+def _bound_params(inner: BaseTool, schema: Sequence[str]) -> frozenset[str]:
+    """The parameters the application gives an inner ``FunctionTool`` itself: its workflow-context parameter, and
+    its ``partial_params`` that the schema the model reads leaves out. A value the model writes for one (an
+    injection asking for another user's records) is dropped, so the bound value is the one used; a partial
+    parameter the schema shows is only a default the model may change."""
+    if not isinstance(inner, FunctionTool):
+        return frozenset()
+    hidden = set(inner.partial_params) - set(schema)
+    return frozenset(hidden | ({inner.ctx_param_name} if inner.ctx_param_name else set()))
 
 
 def _by_name(names: Sequence[str], args: Sequence[Any], kwargs: dict[str, Any], tool: str) -> dict[str, Any]:
