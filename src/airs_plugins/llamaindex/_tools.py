@@ -182,15 +182,10 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
                    inner.metadata.return_direct if answers is None else answers, instructions)
 
     names = list(inner.metadata.fn_schema.model_fields) if inner.metadata.fn_schema is not None else []
-    bound = _bound_params(inner, names)
 
     async def guarded(*args: Any, airs_ctx: Context | None = None, **kwargs: Any) -> Any:
         if args:  # ``tool.acall(1, 2)`` works unguarded: the guard decides on the arguments by name
             kwargs = _by_name(names, args, kwargs, inner.metadata.get_name())
-        if bound and not bound.isdisjoint(kwargs):
-            # the application binds these out of the model's reach (a user id, a key); FunctionTool would let a
-            # value the model wrote win over the bound one, as with any keyword (see _bound_params)
-            kwargs = {k: v for k, v in kwargs.items() if k not in bound}
         try:
             return await guard.run(airs_ctx, kwargs)
         except Exception as exc:
@@ -282,10 +277,17 @@ class _Guard:
         self.approval_timeout = approval_timeout
         self.inner_ctx_param = inner.ctx_param_name if isinstance(inner, FunctionTool) and \
             inner.requires_context else None
+        schema = inner.metadata.fn_schema
+        self.bound = _bound_params(inner, list(schema.model_fields) if schema is not None else [])
 
     async def run(self, ctx: Context | None, kwargs: dict[str, Any]) -> Any:
         state: RunState = StoreState(ctx) if ctx is not None else self.local
+        # the call's identity is the call as the model wrote it, which the agent's events carry
         base = call_base(self.name, kwargs, current_tool_id(self.name))
+        if not self.bound.isdisjoint(kwargs):
+            # the application binds these out of the model's reach (a user id, a key); FunctionTool would let a
+            # value the model wrote win over the bound one, as with any keyword (see _bound_params)
+            kwargs = {k: v for k, v in kwargs.items() if k not in self.bound}
         return await self._run(ctx, state, base, current_work_item(base) if ctx is not None else None, kwargs)
 
     async def _run(self, ctx: Context | None, state: RunState, base: str, item: str | None,
