@@ -108,3 +108,31 @@ async def test_code_under_airs_workflow_waits_for_the_reviewer_on_its_stream() -
     assert [ev.tool_name for ev in asked] == ["execute"]
     assert executor.ran == [CODE]
     assert result.allowed and result.text == "It is 3."
+
+
+async def test_code_approved_after_a_restore_runs_once(tmp_path: Any) -> None:
+    """Paused on the code's approval, saved, restored into a new agent: the approved code runs once."""
+    from airs_plugins.llamaindex import load_context, pending_approvals, save_context
+
+    key = "code-act-restore-key-0123456789ab"
+    policy = {"tools": {"execute": {"risk_tier": "HIGH", "require_approval": True}}}
+    executor = Executor()
+
+    def fresh() -> CodeActAgent:
+        return guard_code_act(_agent(executor, answer("It is 3.")),
+                              make_shield(ledger=tmp_path / "ledger.db", policy=policy))
+
+    handler = fresh().run(user_msg=ASK)
+    async for ev in handler.stream_events():
+        if type(ev).__name__ == "ApprovalRequired":
+            break
+    blob = save_context(handler, key=key)
+    await handler.cancel_run()
+    agent = fresh()
+    ctx = load_context(agent, blob, key=key)
+    [request] = await pending_approvals(ctx)
+    resumed = agent.run(ctx=ctx)
+    resumed.ctx.send_event(ApprovalResponse.approve(request, reviewer="ann"))
+    out = await resumed
+    assert executor.ran == [CODE]
+    assert str(out.response.content) == "It is 3."
