@@ -161,7 +161,8 @@ def guard_code_act(agent: Any, shield: Shield, *, approval_timeout: float | None
         raise TypeError(msg)
     local = LocalState()
     for i, tool in enumerate(tools):
-        if tool.metadata.get_name() != EXECUTE_TOOL_NAME:
+        # the agent built this one itself (a FunctionTool); plain functions it was given are described only
+        if not isinstance(tool, BaseTool) or tool.metadata.get_name() != EXECUTE_TOOL_NAME:
             continue
         if isinstance(tool, GuardedTool) and tool.shield is shield:
             continue
