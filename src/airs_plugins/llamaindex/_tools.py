@@ -90,6 +90,9 @@ def guard_tools(
       ``tool_result``): approve releases it, reject withholds it (error output), respond puts the
       reviewer's message in its place. The tool has run once; the step re-runs after the answer and
       takes the result from the ledger. Outside a workflow nobody can be asked, and it is withheld;
+    * a value the model writes for a parameter the application binds (``partial_params`` the tool's schema
+      leaves out, the tool's workflow context) is dropped: the bound value is used, and the call is decided
+      without it;
     * a ``return_direct`` tool's result is the agent's answer, so it also passes the output guard: a
       block answers with the refusal, a redaction rewrites it, and one that needs a reviewer waits for one
       as above.
@@ -137,8 +140,8 @@ def guard_code_act(agent: Any, shield: Shield, *, approval_timeout: float | None
 
     ``CodeActAgent`` builds its ``execute`` tool itself from ``code_execute_fn``, so ``guard_tools`` never sees
     it, and it is the agent's one way to act. After this, each code block is a call of the tool ``execute``
-    (argument ``code``; policy key ``tools.execute``) decided before it runs (denied, held for approval, or
-    refused when it carries tainted data), and what it printed is checked as the tool's result: an injection
+    (argument ``code``; policy key ``tools.execute``) decided before it runs like any tool call (denied, or held
+    for a reviewer, the taint rule included), and what it printed is checked as the tool's result: an injection
     there taints the run, and a blocked or redacted output is withheld or rewritten before the model reads it.
 
     The functions the code calls run inside ``code_execute_fn``, never as tool calls, so no tool wrapper can
