@@ -4,6 +4,7 @@
   that check every call before it runs and every result after it, pause for approval with
   :class:`ApprovalRequired` / :class:`ApprovalResponse`, and execute each approved call once;
 * :func:`guard_handoffs` – the same for the ``handoff`` tool an ``AgentWorkflow`` builds itself;
+* :func:`guard_code_act` – the same for the ``execute`` tool a ``CodeActAgent`` builds itself (the code it runs);
 * :func:`save_context` / :func:`load_context` / :func:`pending_approvals` – persist a paused run
   (``JsonPickleSerializer``, HMAC-signed) and resume it in another process;
 * :class:`AIRSWorkflow` – input guard → agent → output guard + judge → approval, as workflow steps
@@ -37,7 +38,7 @@ from ._steps import (
     request_approval,
     resolve_answer,
 )
-from ._tools import GuardedTool, guard_handoffs, guard_tools
+from ._tools import GuardedTool, guard_code_act, guard_handoffs, guard_tools
 from ._workflow import AIRSWorkflow, GuardResult
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "InputChecked",
     "OutputChecked",
     "SignatureError",
+    "guard_code_act",
     "guard_handoffs",
     "guard_history",
     "guard_input",

@@ -90,6 +90,9 @@ def guard_tools(
       ``tool_result``): approve releases it, reject withholds it (error output), respond puts the
       reviewer's message in its place. The tool has run once; the step re-runs after the answer and
       takes the result from the ledger. Outside a workflow nobody can be asked, and it is withheld;
+    * a value the model writes for a parameter the application binds (``partial_params`` the tool's schema
+      leaves out, the tool's workflow context) is dropped: the bound value is used, and the call is decided
+      without it;
     * a ``return_direct`` tool's result is the agent's answer, so it also passes the output guard: a
       block answers with the refusal, a redaction rewrites it, and one that needs a reviewer waits for one
       as above.
@@ -132,6 +135,44 @@ def guard_handoffs(workflow: Any, shield: Shield, *, approval_timeout: float | N
     return workflow
 
 
+def guard_code_act(agent: Any, shield: Shield, *, approval_timeout: float | None = None) -> Any:
+    """Send the code a ``CodeActAgent`` runs through ``shield`` like any other tool call; returns the agent.
+
+    ``CodeActAgent`` builds its ``execute`` tool itself from ``code_execute_fn``, so ``guard_tools`` never sees
+    it, and it is the agent's one way to act. After this, each code block is a call of the tool ``execute``
+    (argument ``code``; policy key ``tools.execute``) decided before it runs like any tool call (denied, or held
+    for a reviewer, the taint rule included), and what it printed is checked as the tool's result: an injection
+    there taints the run, and a blocked or redacted output is withheld or rewritten before the model reads it.
+
+    The functions the code calls run inside ``code_execute_fn``, never as tool calls, so no tool wrapper can
+    stand between the code and them: the agent's ``tools`` only describe them. Give the agent the plain tools
+    (it refuses tools that take the workflow context, as guarded ones do) and decide what the code may do with
+    the policy for ``execute``.
+    """
+    from llama_index.core.agent.workflow import CodeActAgent
+    from llama_index.core.agent.workflow.codeact_agent import EXECUTE_TOOL_NAME
+
+    if not isinstance(agent, CodeActAgent):
+        raise TypeError(f"guard_code_act needs a LlamaIndex CodeActAgent, got {type(agent).__name__}")
+    tools = agent.tools or []
+    described = [t.metadata.get_name() for t in tools
+                 if isinstance(t, GuardedTool) and t.metadata.get_name() != EXECUTE_TOOL_NAME]
+    if described:
+        msg = (f"CodeActAgent only describes {', '.join(described)} to its model; the code it writes calls them "
+               "inside code_execute_fn, where no tool wrapper is, and it refuses guarded tools (they take the "
+               "workflow context). Give it the plain tools; guard_code_act decides the code that calls them")
+        raise TypeError(msg)
+    local = LocalState()
+    for i, tool in enumerate(tools):
+        # the agent built this one itself (a FunctionTool); plain functions it was given are described only
+        if not isinstance(tool, BaseTool) or tool.metadata.get_name() != EXECUTE_TOOL_NAME:
+            continue
+        if isinstance(tool, GuardedTool) and tool.shield is shield:
+            continue
+        tools[i] = _wrap(tool, shield, local, approval_timeout)
+    return agent
+
+
 async def _stay(ctx: Context) -> None:
     """Undo a handoff whose text was withheld: AgentWorkflow's handoff tool names the next agent in the store
     when it runs, and its workflow hands over whatever the tool's output turned out to be."""
@@ -170,6 +211,17 @@ def _wrap(inner: BaseTool, shield: Shield, local: LocalState, approval_timeout: 
     tool.inner = inner
     tool.shield = shield
     return tool
+
+
+def _bound_params(inner: BaseTool, schema: Sequence[str]) -> frozenset[str]:
+    """The parameters the application gives an inner ``FunctionTool`` itself: its workflow-context parameter, and
+    its ``partial_params`` that the schema the model reads leaves out. A value the model writes for one (an
+    injection asking for another user's records) is dropped, so the bound value is the one used; a partial
+    parameter the schema shows is only a default the model may change."""
+    if not isinstance(inner, FunctionTool):
+        return frozenset()
+    hidden = set(inner.partial_params) - set(schema)
+    return frozenset(hidden | ({inner.ctx_param_name} if inner.ctx_param_name else set()))
 
 
 def _by_name(names: Sequence[str], args: Sequence[Any], kwargs: dict[str, Any], tool: str) -> dict[str, Any]:
@@ -229,10 +281,17 @@ class _Guard:
         self.approval_timeout = approval_timeout
         self.inner_ctx_param = inner.ctx_param_name if isinstance(inner, FunctionTool) and \
             inner.requires_context else None
+        schema = inner.metadata.fn_schema
+        self.bound = _bound_params(inner, list(schema.model_fields) if schema is not None else [])
 
     async def run(self, ctx: Context | None, kwargs: dict[str, Any]) -> Any:
         state: RunState = StoreState(ctx) if ctx is not None else self.local
+        # the call's identity is the call as the model wrote it, which the agent's events carry
         base = call_base(self.name, kwargs, current_tool_id(self.name))
+        if not self.bound.isdisjoint(kwargs):
+            # the application binds these out of the model's reach (a user id, a key); FunctionTool would let a
+            # value the model wrote win over the bound one, as with any keyword (see _bound_params)
+            kwargs = {k: v for k, v in kwargs.items() if k not in self.bound}
         return await self._run(ctx, state, base, current_work_item(base) if ctx is not None else None, kwargs)
 
     async def _run(self, ctx: Context | None, state: RunState, base: str, item: str | None,

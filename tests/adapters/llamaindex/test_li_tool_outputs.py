@@ -199,6 +199,41 @@ class TestBoundParameters:
         assert str(out.content) == "sunny in Oslo"
         assert BOUND_KEY not in repr(out)
 
+    async def test_the_model_cannot_replace_a_bound_parameter(self) -> None:
+        """``partial_params`` bind a value the model must not choose (whose records a tool reads); the schema the
+        model reads leaves it out, but FunctionTool lets any keyword the model writes win over it. The guarded
+        tool drops the model's value: the tool runs with the bound one, and the call is decided without it.
+        Before, an injected ``user_id`` read another user's orders."""
+        read: list[str] = []
+
+        def orders(user_id: str, limit: int = 5) -> str:
+            """The signed-in user's newest orders."""
+            read.append(user_id)
+            return f"{limit} orders of {user_id}"
+
+        tool = FunctionTool.from_defaults(orders, partial_params={"user_id": "alice"})
+        got, _, _ = await outputs_of([tool], [call("orders", user_id="mallory", limit=2), answer("done")])
+        assert read == ["alice"]
+        assert str(got["orders"].content) == "2 orders of alice"
+        assert got["orders"].raw_input == {"args": (), "kwargs": {"limit": 2}}  # what the call was decided on
+
+    async def test_a_partial_parameter_the_schema_shows_stays_the_models(self) -> None:
+        """A partial parameter that the tool's own schema offers the model is a default, not a binding."""
+        read: list[int] = []
+
+        class Query(BaseModel):
+            city: str
+            days: int = 1
+
+        def forecast(city: str, days: int) -> str:
+            """The forecast for a city."""
+            read.append(days)
+            return f"{days} days of sun in {city}"
+
+        tool = FunctionTool.from_defaults(forecast, fn_schema=Query, partial_params={"days": 1})
+        await outputs_of([tool], [call("forecast", city="Oslo", days=3), answer("done")])
+        assert read == [3]
+
 
 def fetch_wrapped(url: str) -> str:
     """Fetch a web page."""

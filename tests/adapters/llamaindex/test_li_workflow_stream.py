@@ -57,6 +57,22 @@ def leaked(events: list[Any], text: str) -> list[str]:
     return [type(ev).__name__ for ev in events if text in repr(ev)]
 
 
+async def test_a_bound_parameter_the_model_wrote_is_not_streamed_as_used() -> None:
+    """The model wrote a value for a parameter the application binds; the call ran without it (the bound value
+    won), so the tool events show the arguments it ran with, not the model's value nor a withheld placeholder."""
+    def orders(user_id: str, limit: int = 5) -> str:
+        """The signed-in user's newest orders."""
+        return f"{limit} orders of {user_id}"
+
+    shield = shield_for(rule(SECRET, Channel.TOOL_CALL, Action.BLOCK))
+    tool = FunctionTool.from_defaults(orders, partial_params={"user_id": "alice"})
+    agent = make_agent("function", guard_tools([tool], shield), [call("orders", user_id="mallory", limit=2),
+                                                                 answer("done")])
+    _, events = await streamed(AIRSWorkflow(agent, shield))
+    assert [ev.tool_kwargs for ev in events if isinstance(ev, ToolCall | ToolCallResult)] == [{"limit": 2}] * 2
+    assert [str(ev.tool_output.content) for ev in events if isinstance(ev, ToolCallResult)] == ["2 orders of alice"]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_refused_calls_arguments_are_not_streamed(kind: str) -> None:
     """The guard refuses the call for what its arguments carry; its tool events still show (paired, once) with
