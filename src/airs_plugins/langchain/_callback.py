@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -13,12 +13,14 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
 from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
 
 from .._context import is_guarded, is_suppressed
 from .._decision import Decision, digest_text
 from .._error_text import error_text
 from .._errors import Blocked
 from .._shield import Shield
+from ._added import returned_messages, tool_list
 from ._enforce import already_enforced
 from ._structured import output_payload
 from ._tools import _Contexts
@@ -89,7 +91,13 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """The thread id of each root run that has one (``configurable["thread_id"]``, which LangChain copies
         into the metadata of every event): a conversation's later turns, and a run resumed after a pause, are
         new root runs, and the model still has what was read before in its messages."""
-        self._seen_inputs: dict[UUID, set[str]] = {}
+        self._inputs = _Texts()
+        """Digests of the human messages decided as input, per thread (or per root run without one): a thread's
+        model calls show the model its whole history, each earlier message decided once. A refused one is not
+        kept, so it is refused again wherever it shows up next (a checkpointer keeps it in the thread)."""
+        self._written = _Texts()
+        """Digests of the human messages tools wrote (a ``Command``'s update), in the same scopes: they are the
+        tool's output, decided with it, never the user's input (whose values the taint rules trust)."""
         self._decided: dict[UUID, str] = {}
         """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
         results and errors are decided too (``on_tool_error`` is not told the name)."""
@@ -136,14 +144,34 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             raise Blocked(decision)
         return decision
 
+    def _scope(self, root: UUID) -> Hashable:
+        """Where the texts a run decided are kept: its thread, when it has one, else the root run (lock held)."""
+        thread_id = self._threads.get(root)
+        return ("thread", thread_id) if thread_id is not None else root
+
     def _input_once(self, root: UUID, text: str) -> None:
         key = digest_text(text)
         with self._lock:
-            seen = self._seen_inputs.setdefault(root, set())
-            if key in seen:
+            scope = self._scope(root)
+            if self._written.has(scope, key) or not self._inputs.add(scope, key):
                 return
-            seen.add(key)
-        self._decide(root, "check_input", text)
+        try:
+            self._decide(root, "check_input", text)
+        except BaseException:
+            with self._lock:
+                self._inputs.discard(scope, key)
+            raise
+
+    def _note_written(self, root: UUID, output: Any) -> None:
+        """Keep the human messages a tool's ``Command`` (or list of them) writes as that tool's, not the user's."""
+        if not (isinstance(output, Command) or tool_list(output)):
+            return
+        keys = [digest_text(message_text(m, every_block=True))
+                for m in returned_messages(output) if isinstance(m, HumanMessage)]
+        with self._lock:
+            scope = self._scope(root)
+            for key in keys:
+                self._written.add(scope, key)
 
     def _forget(self, run_id: UUID, parent_run_id: UUID | None) -> None:
         """A run ended: its entry goes, and with a root run everything kept for it."""
@@ -156,7 +184,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """Everything kept for ``root`` (called with the lock held)."""
         self._contexts.forget(root)
         self._threads.pop(root, None)
-        self._seen_inputs.pop(root, None)
+        self._inputs.forget(root)
+        self._written.forget(root)
         self._instructions.pop(root, None)
         self._unseen.pop(root, None)
         self._root = {k: v for k, v in self._root.items() if v != root}
@@ -193,9 +222,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
         for batch in messages:
-            humans = [m for m in batch if isinstance(m, HumanMessage)]
-            if humans:
-                self._input_once(root, message_text(humans[-1], every_block=True))
+            # every human message, not the last only: the request may carry several (a history the caller
+            # passes, a thread's earlier input that was refused but kept by the checkpointer)
+            for message in batch:
+                if isinstance(message, HumanMessage):
+                    self._input_once(root, message_text(message, every_block=True))
         # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
         system = system_text(messages[0]) if messages else None
         with self._lock:
@@ -280,6 +311,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         with self._lock:
             decided = self._decided.pop(run_id, None) is not None
         try:
+            self._note_written(root, output)
             if decided:
                 self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
         finally:
@@ -327,6 +359,37 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if not is_suppressed():
             self._audit("retriever_error", run_id, parent_run_id, error=type(error).__name__)
             self._forget(run_id, parent_run_id)
+
+
+class _Texts:
+    """Digests of texts per scope (a thread id, or a root run without one). Root runs are dropped when they end;
+    threads outlive their runs, so only the ``MAX_THREADS`` most recently used are kept. Callers hold the
+    handler's lock."""
+
+    MAX_THREADS = 10_000
+
+    def __init__(self) -> None:
+        self._by_scope: OrderedDict[Hashable, set[str]] = OrderedDict()
+
+    def has(self, scope: Hashable, key: str) -> bool:
+        return key in self._by_scope.get(scope, ())
+
+    def add(self, scope: Hashable, key: str) -> bool:
+        """Keep ``key``; False when it was already kept."""
+        kept = self._by_scope.setdefault(scope, set())
+        self._by_scope.move_to_end(scope)
+        if key in kept:
+            return False
+        kept.add(key)
+        while len(self._by_scope) > self.MAX_THREADS:
+            self._by_scope.popitem(last=False)
+        return True
+
+    def discard(self, scope: Hashable, key: str) -> None:
+        self._by_scope.get(scope, set()).discard(key)
+
+    def forget(self, scope: Hashable) -> None:
+        self._by_scope.pop(scope, None)
 
 
 def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
