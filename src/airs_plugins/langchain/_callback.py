@@ -289,7 +289,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_suppressed():
             return
         root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
-        name = _name(serialized, kwargs)
+        name = _tool_name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
         if already_enforced(str(kwargs.get("tool_call_id") or run_id), name):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
@@ -402,6 +402,14 @@ def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> st
         if isinstance(ids, list) and ids:
             return str(ids[-1])
     return "unknown"
+
+
+def _tool_name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
+    """The tool's own name, which its policy is written for: a run's ``name`` is the caller's ``run_name`` when
+    one is given (``tool.invoke(args, {"run_name": ...})``, ``with_config``), a label for tracing."""
+    if serialized and serialized.get("name"):
+        return str(serialized["name"])
+    return _name(serialized, kwargs)
 
 
 def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, Any]:

@@ -424,3 +424,21 @@ def test_a_human_message_a_tool_writes_is_not_the_users_input() -> None:
     assert info.value.decision.channel is Channel.TOOL_CALL
     assert [f.check for f in info.value.decision.findings] == ["taint.flow"]
     assert ex.of("post_message") == []
+
+
+@pytest.mark.parametrize("how", ["config", "with_config"])
+def test_a_tool_is_decided_under_its_own_name_not_its_runs(how: str) -> None:
+    """A tool's run is named by the caller's ``run_name`` when one is given (a label for tracing): the handler
+    decided the call under that name, a tool the policy does not know, and a denied tool ran."""
+    ex = Executions()
+    delete_all = {t.name: t for t in ex.tools()}["delete_all"]
+    config: dict[str, Any] = {"callbacks": [AIRSCallbackHandler(make_shield())]}
+    runnable: Any = delete_all
+    if how == "config":
+        config["run_name"] = "cleanup step"
+    else:
+        runnable = delete_all.with_config(run_name="cleanup step")
+    with pytest.raises(Blocked) as info:
+        runnable.invoke({"scope": "x"}, config=config)
+    assert info.value.decision.tool_name == "delete_all"
+    assert ex.log == []
