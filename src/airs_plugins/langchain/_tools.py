@@ -156,13 +156,15 @@ class GuardedTool(BaseTool):
     def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
                  instructions: str | None = None) -> None:
         # a tool without an explicit schema has it inferred from its ``_run`` signature; ours takes
-        # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly
+        # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly. ``extras``: what
+        # providers and middleware read off the tool (Anthropic's ``cache_control``, ``defer_loading`` for tool
+        # search)
         schema = inner.args_schema if inner.args_schema is not None else inner.get_input_schema()
         super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
                          args_schema=schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
-                         metadata=inner.metadata)
+                         metadata=inner.metadata, extras=inner.extras)
         if contexts is not None:
             self._contexts = contexts
         self._instructions = instructions

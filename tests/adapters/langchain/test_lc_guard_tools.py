@@ -373,6 +373,20 @@ def test_the_schema_of_every_kind_of_tool_is_preserved(inner: BaseTool) -> None:
     assert wrapped.invoke(call(inner.name, {"city": "Oslo"}, "w1")).content == "sunny in Oslo"
 
 
+def test_the_provider_extras_of_a_tool_are_preserved() -> None:
+    """``extras`` is what providers and middleware read off a tool (Anthropic's ``cache_control``, the
+    ``defer_loading`` that tool search reads): the wrapper dropped it, so a guarded tool lost its caching and was
+    always loaded."""
+
+    @as_tool(extras={"defer_loading": True, "cache_control": {"type": "ephemeral"}})
+    def archive(q: str) -> str:
+        """Search the archive."""
+        return q
+
+    (wrapped,) = guard_tools([archive], make_shield())
+    assert wrapped.extras == {"defer_loading": True, "cache_control": {"type": "ephemeral"}}
+
+
 def erring_agent(host: str, ex: Executions, attempts: list[str]) -> Any:
     """``lookup`` raises with an injection in its error; the host turns the error into the message the model
     reads: a plain ``ToolNode(handle_tool_errors=True)``, or ``create_agent`` with ``ToolErrorMiddleware``."""
