@@ -291,13 +291,14 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         name = _tool_name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
-        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name):
+        args = _tool_args(inputs, input_str)
+        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name, args):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
             # names the run of a call that has no tool call id)
             return
         with self._lock:
             system = self._instructions.get(root)
-        self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str), instructions=system)
+        self._decide(root, "check_tool_call", name, args, instructions=system)
         with self._lock:
             self._decided[run_id] = name
 

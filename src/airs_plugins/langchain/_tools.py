@@ -244,7 +244,7 @@ class GuardedTool(BaseTool):
         which is all a callback handler is told of a call that came without a tool call id (a legacy agent's
         ``tool.run(text)``, a plain ``invoke(args)``)."""
         run_id = run_args.get("run_id") or uuid.uuid4()
-        with enforcing(str(call["id"]), self.name), enforcing(str(run_id), self.name):
+        with enforcing(str(call["id"]), self.name, call["args"]), enforcing(str(run_id), self.name):
             yield {**run_args, "run_id": run_id}
 
     @staticmethod
@@ -259,7 +259,7 @@ class GuardedTool(BaseTool):
             tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name, self._visible(tool_input)):
             return self.inner.run(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
@@ -278,7 +278,7 @@ class GuardedTool(BaseTool):
                    tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name, self._visible(tool_input)):
             return await self.inner.arun(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
