@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -104,6 +105,21 @@ class _Contexts:
             self._by_run.pop(run, None)
 
 
+_SHARED: weakref.WeakKeyDictionary[Shield, _Contexts] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def contexts_of(shield: Shield) -> _Contexts:
+    """The contexts every tool guarded with ``shield`` keeps: taint read through one guarded tool must reach the
+    calls of every other in the same run, however the tools were wrapped (in one ``guard_tools`` call or several,
+    or one by one)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(shield)
+        if found is None:
+            found = _SHARED[shield] = _Contexts()
+        return found
+
+
 def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any]) -> None:
     held[key] = merge_context(held.get(key), ctx) or dict(ctx)
     held.move_to_end(key)
@@ -165,8 +181,7 @@ class GuardedTool(BaseTool):
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
                          metadata=inner.metadata, extras=inner.extras)
-        if contexts is not None:
-            self._contexts = contexts
+        self._contexts = contexts if contexts is not None else contexts_of(shield)
         self._instructions = instructions
 
     # BaseTool requires these; ``run``/``arun`` below never reach them.
@@ -296,11 +311,10 @@ class GuardedTool(BaseTool):
 def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:
     """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
 
-    The wrapped tools share one context per thread (or per run, without a thread id), so a result read
-    by one tool taints the next outward call of another in the same run. Name, description and argument
+    The tools guarded with one ``shield`` share one context per thread (or per run, without a thread id),
+    whether they were wrapped together or not, so a result read by one tool taints the next outward call of
+    another in the same run. Name, description and argument
     schema are preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call
     whose arguments recite it is leakage.
     """
-    contexts = _Contexts()
-    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts, instructions=instructions)
-            for t in tools]
+    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, instructions=instructions) for t in tools]
