@@ -7,12 +7,13 @@ import time
 import uuid
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tools import BaseTool
+from langchain_core.tools import tool as make_tool
 from langchain_core.utils.pydantic import get_fields
 from pydantic import ConfigDict, PrivateAttr
 
@@ -308,13 +309,28 @@ class GuardedTool(BaseTool):
         return self._finish(outcome, thread_id, run, tool_call_id, stream)
 
 
-def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:
+def guard_tools(tools: Iterable[BaseTool | Callable[..., Any]], shield: Shield, *,
+                instructions: str | None = None) -> list[BaseTool]:
     """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
 
-    The tools guarded with one ``shield`` share one context per thread (or per run, without a thread id),
-    whether they were wrapped together or not, so a result read by one tool taints the next outward call of
-    another in the same run. Name, description and argument
-    schema are preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call
-    whose arguments recite it is leakage.
+    ``tools``: ``BaseTool`` objects, or plain functions, made tools as ``create_agent`` and ``ToolNode`` make
+    them (``langchain_core.tools.tool``). The tools guarded with one ``shield`` share one context per thread
+    (or per run, without a thread id), whether they were wrapped together or not, so a result read by one tool
+    taints the next outward call of another in the same run. Name, description and argument schema are
+    preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call whose arguments
+    recite it is leakage.
     """
-    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, instructions=instructions) for t in tools]
+    return [t if isinstance(t, GuardedTool) else GuardedTool(_as_tool(t), shield, instructions=instructions)
+            for t in tools]
+
+
+def _as_tool(tool: Any) -> BaseTool:
+    if isinstance(tool, BaseTool):
+        return tool
+    if callable(tool):
+        made: BaseTool = make_tool(tool)
+        return made
+    # a provider's built-in tool (a dict) runs at the provider: there is no call here to guard
+    msg = (f"guard_tools takes LangChain tools or functions, not {type(tool).__name__}: a provider's built-in tool "
+           "runs at the provider, so pass it to the agent unwrapped (AIRSMiddleware reads its results)")
+    raise TypeError(msg)

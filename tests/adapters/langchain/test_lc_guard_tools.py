@@ -526,3 +526,26 @@ def test_an_error_chain_longer_than_what_is_read_is_not_raised_as_it_is() -> Non
         shown = str(out.content)
         assert out.status == "error" and "attempt 39 failed" in shown
     assert INJECT not in shown
+
+
+def test_plain_functions_are_guarded_as_create_agent_takes_them() -> None:
+    """``create_agent`` takes plain functions as tools; handed to ``guard_tools`` they raised ``AttributeError``.
+    They are made tools the same way, and their calls are decided."""
+    ran: list[str] = []
+
+    def delete_all(scope: str) -> str:
+        """Delete everything."""
+        ran.append(scope)
+        return "deleted"
+
+    def lookup(q: str) -> str:
+        """Look something up."""
+        return f"result for {q}"
+
+    tools = guard_tools([delete_all, lookup], make_shield())
+    assert [t.name for t in tools] == ["delete_all", "lookup"]
+    assert tools[1].invoke(call("lookup", {"q": "x"}, "l1")).content == "result for x"
+    assert tools[0].invoke(call("delete_all", {"scope": "x"}, "d1")).status == "error"
+    assert ran == []
+    with pytest.raises(TypeError, match="provider"):
+        guard_tools([{"type": "web_search_preview"}], make_shield())  # type: ignore[list-item]
