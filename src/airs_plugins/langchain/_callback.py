@@ -6,11 +6,12 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 from langgraph.errors import GraphBubbleUp
 from langgraph.types import Command
@@ -20,7 +21,7 @@ from .._decision import Decision, digest_text
 from .._error_text import error_text
 from .._errors import Blocked
 from .._shield import Shield
-from ._added import returned_messages, tool_list
+from ._added import returned_messages, tool_list, update_messages
 from ._enforce import already_enforced
 from ._structured import output_payload
 from ._tools import _Contexts
@@ -105,6 +106,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
         self._structured: set[UUID] = set()
+        self._unrun: dict[UUID, dict[str, _Unrun]] = {}
+        """Per root run, the tool calls of the model answers this handler decided that no tool has run yet, by call
+        id. One the model's own node answers (``create_agent(response_format=ToolStrategy(...))``) is the structured
+        answer: no tool will run to decide it, so it is decided as the output when that node ends."""
         """Chat-model runs under way asked for a structured answer (``with_structured_output``): the arguments of
         their tool calls are the answer, which no tool will run to decide."""
 
@@ -187,6 +192,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._inputs.forget(root)
         self._written.forget(root)
         self._instructions.pop(root, None)
+        self._unrun.pop(root, None)
         self._unseen.pop(root, None)
         self._root = {k: v for k, v in self._root.items() if v != root}
 
@@ -202,7 +208,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_suppressed():
             return
         self._audit("chain_end", run_id, parent_run_id)
-        self._forget(run_id, parent_run_id)
+        try:
+            self._model_answered(self._root_of(run_id, parent_run_id), outputs)
+        finally:
+            self._forget(run_id, parent_run_id)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                        **kwargs: Any) -> None:
@@ -269,8 +278,40 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     self._decide(root, "check_output", output_payload(text, answers),
                                  interim=bool(_tool_calls(g)) and not answers, instructions=system,
                                  structured=[dict(c.get("args") or {}) for c in answers] or None)
+                if not answers:
+                    self._await_run(root, f"{run_id}:{id(g)}", text, system, _tool_calls(g))
         finally:
             self._forget(run_id, parent_run_id)
+
+    def _await_run(self, root: UUID, answer: str, text: str, system: str | None,
+                   calls: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for c in calls:
+                if c.get("id"):
+                    self._unrun.setdefault(root, {})[str(c["id"])] = _Unrun(answer, text, dict(c.get("args") or {}),
+                                                                            system)
+
+    def _model_answered(self, root: UUID, outputs: Any) -> None:
+        """Decide, as the output, the calls a run's ``outputs`` answer together with the model message that made
+        them: only the model's own node does that, for a structured answer. A call answered on its own (a tool
+        node's refusal of an unknown tool) is dropped."""
+        with self._lock:
+            unrun = self._unrun.get(root)
+            if not unrun:
+                return
+            messages = _output_messages(outputs)
+            made = {str(c.get("id")) for m in messages if isinstance(m, AIMessage) for c in m.tool_calls}
+            answered = [m.tool_call_id for m in messages if isinstance(m, ToolMessage) and m.tool_call_id in unrun]
+            taken = [(unrun.pop(i), i in made) for i in dict.fromkeys(answered)]
+        by_answer: dict[str, list[_Unrun]] = {}
+        for call, structured in taken:
+            if structured:
+                by_answer.setdefault(call.answer, []).append(call)
+        for calls in by_answer.values():
+            first = calls[0]
+            args = [c.args for c in calls]
+            self._decide(root, "check_output", output_payload(first.text, [{"args": a} for a in args]),
+                         instructions=first.system, structured=args)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                      **kwargs: Any) -> None:
@@ -291,6 +332,8 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         name = _tool_name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
+        with self._lock:
+            self._unrun.get(root, {}).pop(str(kwargs.get("tool_call_id")), None)
         args = _tool_args(inputs, input_str)
         if already_enforced(str(kwargs.get("tool_call_id") or run_id), name, args):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
@@ -360,6 +403,29 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if not is_suppressed():
             self._audit("retriever_error", run_id, parent_run_id, error=type(error).__name__)
             self._forget(run_id, parent_run_id)
+
+
+@dataclass(frozen=True)
+class _Unrun:
+    """A tool call of a model answer the handler decided, which no tool has run yet."""
+
+    answer: str
+    """Which model answer made it (its calls are one structured answer)."""
+    text: str
+    args: dict[str, Any]
+    system: str | None
+
+
+def _output_messages(outputs: Any) -> list[Any]:
+    """The messages a run's output writes: a state update (a mapping), a ``Command``, or a list of them (a
+    ``create_agent`` node's)."""
+    if isinstance(outputs, Command):
+        return update_messages(outputs.update)
+    if isinstance(outputs, Mapping):
+        return update_messages(outputs)
+    if isinstance(outputs, list) and all(isinstance(o, Command | Mapping) for o in outputs):
+        return [m for o in outputs for m in _output_messages(o)]
+    return []
 
 
 class _Texts:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import pytest
 from langchain.agents import create_agent
+from langchain.agents.structured_output import ToolStrategy
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.language_models.fake import FakeListLLM
@@ -334,6 +335,33 @@ def test_a_clean_structured_answer_passes_and_tool_calls_stay_tool_calls() -> No
     agent.invoke({"messages": [HumanMessage("go")]}, {"callbacks": [AIRSCallbackHandler(agent_shield)]})
     assert [d["channel"] for d in decisions(agent_shield)] == ["user_input", "tool_call", "tool_result",
                                                                "model_output"]
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_an_agents_tool_strategy_answer_is_decided_as_the_output(use_async: bool) -> None:
+    """``create_agent(response_format=ToolStrategy(...))``: the model answers by calling a tool named after the
+    schema, which its own node answers; no tool runs, so nothing decided the answer, and a blocked one came back
+    as ``structured_response``."""
+    shield = make_shield()
+    model = ToolFake(responses=script([call("Answer", {"text": f"leak {FORBIDDEN}"}, "s1")]))
+    agent = create_agent(model, [], response_format=ToolStrategy(Answer))
+    payload, config = {"messages": [HumanMessage("hi")]}, {"callbacks": [AIRSCallbackHandler(shield)]}
+    with pytest.raises(Blocked) as info:
+        await agent.ainvoke(payload, config) if use_async else agent.invoke(payload, config)
+    assert info.value.decision.channel is Channel.MODEL_OUTPUT
+
+
+def test_a_clean_tool_strategy_answer_passes_with_one_output_decision() -> None:
+    """A clean structured answer is decided once, as the output; a call to a tool the agent does not have, which
+    the tool node answers with an error, is not taken for one."""
+    shield = make_shield()
+    model = ToolFake(responses=script([call("no_such_tool", {"q": "x"}, "u1")],
+                                      [call("Answer", {"text": "Paris"}, "s1")]))
+    agent = create_agent(model, Executions().tools(), response_format=ToolStrategy(Answer))
+    out = agent.invoke({"messages": [HumanMessage("capital?")]}, {"callbacks": [AIRSCallbackHandler(shield)]})
+    assert out["structured_response"] == Answer(text="Paris")
+    assert [(d["channel"], d["action"]) for d in decisions(shield)] == [("user_input", "allow"),
+                                                                         ("model_output", "allow")]
 
 
 POST = [call("post_message", {"channel": "#x", "text": "evil@attacker.example"}, "p")]
