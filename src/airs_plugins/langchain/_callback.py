@@ -25,7 +25,7 @@ from ._added import returned_messages, tool_list, update_messages
 from ._enforce import already_enforced
 from ._structured import output_payload
 from ._tools import _Contexts
-from ._translate import context_out, message_text, system_text
+from ._translate import context_out, is_summary, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -154,14 +154,22 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         thread_id = self._threads.get(root)
         return ("thread", thread_id) if thread_id is not None else root
 
-    def _input_once(self, root: UUID, text: str) -> None:
-        key = digest_text(text)
+    def _input_once(self, root: UUID, message: HumanMessage | str) -> None:
+        """Decide a human message once in its scope: as the user's input, or, for a conversation summary, as the
+        untrusted content it is (written by a model that read the whole conversation, tool results included; as
+        input its values would pass the taint rules as the user's own)."""
+        text = message if isinstance(message, str) else message_text(message, every_block=True)
+        summary = not isinstance(message, str) and is_summary(message)
+        key = ("summary:" if summary else "") + digest_text(text)
         with self._lock:
             scope = self._scope(root)
-            if self._written.has(scope, key) or not self._inputs.add(scope, key):
+            if self._written.has(scope, digest_text(text)) or not self._inputs.add(scope, key):
                 return
         try:
-            self._decide(root, "check_input", text)
+            if summary:
+                self._decide(root, "check_retrieved", text, source="summarization")
+            else:
+                self._decide(root, "check_input", text)
         except BaseException:
             with self._lock:
                 self._inputs.discard(scope, key)
@@ -235,7 +243,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             # passes, a thread's earlier input that was refused but kept by the checkpointer)
             for message in batch:
                 if isinstance(message, HumanMessage):
-                    self._input_once(root, message_text(message, every_block=True))
+                    self._input_once(root, message)
         # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
         system = system_text(messages[0]) if messages else None
         with self._lock:
