@@ -5,24 +5,27 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import LLMResult
 from langgraph.errors import GraphBubbleUp
+from langgraph.types import Command
 
 from .._context import is_guarded, is_suppressed
 from .._decision import Decision, digest_text
 from .._error_text import error_text
 from .._errors import Blocked
 from .._shield import Shield
+from ._added import returned_messages, tool_list, update_messages
 from ._enforce import already_enforced
 from ._structured import output_payload
 from ._tools import _Contexts
-from ._translate import context_out, message_text, system_text
+from ._translate import context_out, is_summary, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -89,7 +92,13 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """The thread id of each root run that has one (``configurable["thread_id"]``, which LangChain copies
         into the metadata of every event): a conversation's later turns, and a run resumed after a pause, are
         new root runs, and the model still has what was read before in its messages."""
-        self._seen_inputs: dict[UUID, set[str]] = {}
+        self._inputs = _Texts()
+        """Digests of the human messages decided as input, per thread (or per root run without one): a thread's
+        model calls show the model its whole history, each earlier message decided once. A refused one is not
+        kept, so it is refused again wherever it shows up next (a checkpointer keeps it in the thread)."""
+        self._written = _Texts()
+        """Digests of the human messages tools wrote (a ``Command``'s update), in the same scopes: they are the
+        tool's output, decided with it, never the user's input (whose values the taint rules trust)."""
         self._decided: dict[UUID, str] = {}
         """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
         results and errors are decided too (``on_tool_error`` is not told the name)."""
@@ -97,6 +106,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
         self._structured: set[UUID] = set()
+        self._unrun: dict[UUID, dict[str, _Unrun]] = {}
+        """Per root run, the tool calls of the model answers this handler decided that no tool has run yet, by call
+        id. One the model's own node answers (``create_agent(response_format=ToolStrategy(...))``) is the structured
+        answer: no tool will run to decide it, so it is decided as the output when that node ends."""
         """Chat-model runs under way asked for a structured answer (``with_structured_output``): the arguments of
         their tool calls are the answer, which no tool will run to decide."""
 
@@ -136,14 +149,42 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             raise Blocked(decision)
         return decision
 
-    def _input_once(self, root: UUID, text: str) -> None:
-        key = digest_text(text)
+    def _scope(self, root: UUID) -> Hashable:
+        """Where the texts a run decided are kept: its thread, when it has one, else the root run (lock held)."""
+        thread_id = self._threads.get(root)
+        return ("thread", thread_id) if thread_id is not None else root
+
+    def _input_once(self, root: UUID, message: HumanMessage | str) -> None:
+        """Decide a human message once in its scope: as the user's input, or, for a conversation summary, as the
+        untrusted content it is (written by a model that read the whole conversation, tool results included; as
+        input its values would pass the taint rules as the user's own)."""
+        text = message if isinstance(message, str) else message_text(message, every_block=True)
+        summary = not isinstance(message, str) and is_summary(message)
+        key = ("summary:" if summary else "") + digest_text(text)
         with self._lock:
-            seen = self._seen_inputs.setdefault(root, set())
-            if key in seen:
+            scope = self._scope(root)
+            if self._written.has(scope, digest_text(text)) or not self._inputs.add(scope, key):
                 return
-            seen.add(key)
-        self._decide(root, "check_input", text)
+        try:
+            if summary:
+                self._decide(root, "check_retrieved", text, source="summarization")
+            else:
+                self._decide(root, "check_input", text)
+        except BaseException:
+            with self._lock:
+                self._inputs.discard(scope, key)
+            raise
+
+    def _note_written(self, root: UUID, output: Any) -> None:
+        """Keep the human messages a tool's ``Command`` (or list of them) writes as that tool's, not the user's."""
+        if not (isinstance(output, Command) or tool_list(output)):
+            return
+        keys = [digest_text(message_text(m, every_block=True))
+                for m in returned_messages(output) if isinstance(m, HumanMessage)]
+        with self._lock:
+            scope = self._scope(root)
+            for key in keys:
+                self._written.add(scope, key)
 
     def _forget(self, run_id: UUID, parent_run_id: UUID | None) -> None:
         """A run ended: its entry goes, and with a root run everything kept for it."""
@@ -156,8 +197,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """Everything kept for ``root`` (called with the lock held)."""
         self._contexts.forget(root)
         self._threads.pop(root, None)
-        self._seen_inputs.pop(root, None)
+        self._inputs.forget(root)
+        self._written.forget(root)
         self._instructions.pop(root, None)
+        self._unrun.pop(root, None)
         self._unseen.pop(root, None)
         self._root = {k: v for k, v in self._root.items() if v != root}
 
@@ -173,7 +216,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_suppressed():
             return
         self._audit("chain_end", run_id, parent_run_id)
-        self._forget(run_id, parent_run_id)
+        try:
+            self._model_answered(self._root_of(run_id, parent_run_id), outputs)
+        finally:
+            self._forget(run_id, parent_run_id)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                        **kwargs: Any) -> None:
@@ -193,9 +239,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
         for batch in messages:
-            humans = [m for m in batch if isinstance(m, HumanMessage)]
-            if humans:
-                self._input_once(root, message_text(humans[-1], every_block=True))
+            # every human message, not the last only: the request may carry several (a history the caller
+            # passes, a thread's earlier input that was refused but kept by the checkpointer)
+            for message in batch:
+                if isinstance(message, HumanMessage):
+                    self._input_once(root, message)
         # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
         system = system_text(messages[0]) if messages else None
         with self._lock:
@@ -238,8 +286,40 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     self._decide(root, "check_output", output_payload(text, answers),
                                  interim=bool(_tool_calls(g)) and not answers, instructions=system,
                                  structured=[dict(c.get("args") or {}) for c in answers] or None)
+                if not answers:
+                    self._await_run(root, f"{run_id}:{id(g)}", text, system, _tool_calls(g))
         finally:
             self._forget(run_id, parent_run_id)
+
+    def _await_run(self, root: UUID, answer: str, text: str, system: str | None,
+                   calls: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for c in calls:
+                if c.get("id"):
+                    self._unrun.setdefault(root, {})[str(c["id"])] = _Unrun(answer, text, dict(c.get("args") or {}),
+                                                                            system)
+
+    def _model_answered(self, root: UUID, outputs: Any) -> None:
+        """Decide, as the output, the calls a run's ``outputs`` answer together with the model message that made
+        them: only the model's own node does that, for a structured answer. A call answered on its own (a tool
+        node's refusal of an unknown tool) is dropped."""
+        with self._lock:
+            unrun = self._unrun.get(root)
+            if not unrun:
+                return
+            messages = _output_messages(outputs)
+            made = {str(c.get("id")) for m in messages if isinstance(m, AIMessage) for c in m.tool_calls}
+            answered = [m.tool_call_id for m in messages if isinstance(m, ToolMessage) and m.tool_call_id in unrun]
+            taken = [(unrun.pop(i), i in made) for i in dict.fromkeys(answered)]
+        by_answer: dict[str, list[_Unrun]] = {}
+        for call, structured in taken:
+            if structured:
+                by_answer.setdefault(call.answer, []).append(call)
+        for calls in by_answer.values():
+            first = calls[0]
+            args = [c.args for c in calls]
+            self._decide(root, "check_output", output_payload(first.text, [{"args": a} for a in args]),
+                         instructions=first.system, structured=args)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None,
                      **kwargs: Any) -> None:
@@ -258,15 +338,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         if is_suppressed():
             return
         root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
-        name = _name(serialized, kwargs)
+        name = _tool_name(serialized, kwargs)
         self._audit("tool_start", run_id, parent_run_id, name=name)
-        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name):
+        with self._lock:
+            self._unrun.get(root, {}).pop(str(kwargs.get("tool_call_id")), None)
+        args = _tool_args(inputs, input_str)
+        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name, args):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
             # names the run of a call that has no tool call id)
             return
         with self._lock:
             system = self._instructions.get(root)
-        self._decide(root, "check_tool_call", name, _tool_args(inputs, input_str), instructions=system)
+        self._decide(root, "check_tool_call", name, args, instructions=system)
         with self._lock:
             self._decided[run_id] = name
 
@@ -280,6 +363,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         with self._lock:
             decided = self._decided.pop(run_id, None) is not None
         try:
+            self._note_written(root, output)
             if decided:
                 self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
         finally:
@@ -329,6 +413,60 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             self._forget(run_id, parent_run_id)
 
 
+@dataclass(frozen=True)
+class _Unrun:
+    """A tool call of a model answer the handler decided, which no tool has run yet."""
+
+    answer: str
+    """Which model answer made it (its calls are one structured answer)."""
+    text: str
+    args: dict[str, Any]
+    system: str | None
+
+
+def _output_messages(outputs: Any) -> list[Any]:
+    """The messages a run's output writes: a state update (a mapping), a ``Command``, or a list of them (a
+    ``create_agent`` node's)."""
+    if isinstance(outputs, Command):
+        return update_messages(outputs.update)
+    if isinstance(outputs, Mapping):
+        return update_messages(outputs)
+    if isinstance(outputs, list) and all(isinstance(o, Command | Mapping) for o in outputs):
+        return [m for o in outputs for m in _output_messages(o)]
+    return []
+
+
+class _Texts:
+    """Digests of texts per scope (a thread id, or a root run without one). Root runs are dropped when they end;
+    threads outlive their runs, so only the ``MAX_THREADS`` most recently used are kept. Callers hold the
+    handler's lock."""
+
+    MAX_THREADS = 10_000
+
+    def __init__(self) -> None:
+        self._by_scope: OrderedDict[Hashable, set[str]] = OrderedDict()
+
+    def has(self, scope: Hashable, key: str) -> bool:
+        return key in self._by_scope.get(scope, ())
+
+    def add(self, scope: Hashable, key: str) -> bool:
+        """Keep ``key``; False when it was already kept."""
+        kept = self._by_scope.setdefault(scope, set())
+        self._by_scope.move_to_end(scope)
+        if key in kept:
+            return False
+        kept.add(key)
+        while len(self._by_scope) > self.MAX_THREADS:
+            self._by_scope.popitem(last=False)
+        return True
+
+    def discard(self, scope: Hashable, key: str) -> None:
+        self._by_scope.get(scope, set()).discard(key)
+
+    def forget(self, scope: Hashable) -> None:
+        self._by_scope.pop(scope, None)
+
+
 def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
     if kwargs.get("name"):
         return str(kwargs["name"])
@@ -339,6 +477,14 @@ def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> st
         if isinstance(ids, list) and ids:
             return str(ids[-1])
     return "unknown"
+
+
+def _tool_name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
+    """The tool's own name, which its policy is written for: a run's ``name`` is the caller's ``run_name`` when
+    one is given (``tool.invoke(args, {"run_name": ...})``, ``with_config``), a label for tracing."""
+    if serialized and serialized.get("name"):
+        return str(serialized["name"])
+    return _name(serialized, kwargs)
 
 
 def _tool_args(inputs: Mapping[str, Any] | None, input_str: str) -> dict[str, Any]:

@@ -101,17 +101,21 @@ INTERIM_BLOCKED = "AIRS blocked this message: the output guardrail withheld its 
 INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
                     "with the message's tool calls, which were decided on their own.")
 
-_ENFORCING: contextvars.ContextVar[frozenset[tuple[str, str]]] = contextvars.ContextVar(
+_ENFORCING: contextvars.ContextVar[frozenset[tuple[str, str, str | None]]] = contextvars.ContextVar(
     "airs_enforcing", default=frozenset())
+"""The calls enforced by an outer layer: (call id or run id, tool name, canonical arguments; None for a run id,
+which names one run whatever its arguments)."""
 
 
 @contextmanager
-def enforcing(call_id: str, name: str) -> Iterator[None]:
-    """Mark a call (id and tool) as enforced by an outer layer, so a guarded tool inside does not decide again
-    (nor does a callback handler on the same run). Only that call: what the tool runs inside is not covered,
-    and a sub-agent's call that reuses the id (llama.cpp's constant id, per-round numbering) names another
-    tool, so it is decided like any other."""
-    token = _ENFORCING.set(_ENFORCING.get() | {(call_id, name)})
+def enforcing(call_id: str, name: str, args: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Mark a call (id, tool and the arguments it runs with) as enforced by an outer layer, so a guarded tool
+    inside does not decide again (nor does a callback handler on the same run). Only that call: what the tool
+    runs inside is not covered, and a sub-agent's call that reuses the id (llama.cpp's constant id, per-round
+    numbering) is decided like any other, even of a tool of the same name, unless it is this very call.
+    ``args`` None: ``call_id`` is a run id, which no other run has."""
+    mark = (call_id, name, canonical_args(dict(args)) if args is not None else None)
+    token = _ENFORCING.set(_ENFORCING.get() | {mark})
     try:
         yield
     finally:
@@ -124,7 +128,7 @@ def pinned_turn(call: dict[str, Any], stream: ToolStream | None = None) -> Itera
     (a middleware listed after ``AIRSMiddleware``, a ``ToolNode``'s own ``wrap_tool_call``) can run only
     this call, and does so without ``stream``'s handlers (see ``_toolstream``)."""
     pin = Pin.of(call, stream)
-    with enforcing(str(call.get("id") or ""), str(call.get("name") or "")):
+    with enforcing(pin.call_id, pin.name, pin.args):
         try:
             yield pin
         except Exception:
@@ -151,8 +155,14 @@ async def areported(flow: Flow[ToolOutcome], shield: Shield, run: Callable[[dict
     return outcome
 
 
-def already_enforced(call_id: str, name: str) -> bool:
-    return bool(call_id) and (call_id, name) in _ENFORCING.get()
+def already_enforced(call_id: str, name: str, args: Mapping[str, Any] | None) -> bool:
+    """Whether an outer layer enforces this run (by its run id) or this call: its id, tool and the arguments the
+    model chose (``args``; the injected ones left out)."""
+    if not call_id:
+        return False
+    marks = _ENFORCING.get()
+    return (call_id, name, None) in marks or (
+        args is not None and (call_id, name, canonical_args(dict(args))) in marks)
 
 
 ToolOutput: TypeAlias = "ToolMessage | Command[Any] | list[ToolMessage | Command[Any]]"

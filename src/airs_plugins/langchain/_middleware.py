@@ -77,6 +77,7 @@ from ._translate import (
     current_config,
     decision_record,
     is_ours,
+    is_summary,
     merge_context,
     merge_decisions,
     merge_ids,
@@ -163,11 +164,6 @@ def _refused(replaced: list[Any], text: str, ctx: RunContext, ids: list[str]) ->
             CHECKED_KEY: [*ids, answer.id]}
 
 
-def _summary(message: HumanMessage) -> bool:
-    """The conversation summary ``SummarizationMiddleware`` puts in place of the messages it removed."""
-    return message.additional_kwargs.get("lc_source") == "summarization"
-
-
 def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[HumanMessage]:
     """The human messages the input guard has not read: those after the newest message whose id is checked
     (``since``).
@@ -179,7 +175,7 @@ def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[Human
     A conversation summary is written in front of the messages it replaces, so one is looked for
     everywhere (reading a summary again only records it again as untrusted content)."""
     return [m for i, m in enumerate(messages) if isinstance(m, HumanMessage) and m.id and m.id not in checked
-            and (i > since or _summary(m))]
+            and (i > since or is_summary(m))]
 
 
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
@@ -210,7 +206,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         passed = d.released(text)
         if passed != text:
             replaced.append(withheld(message, d, passed))
-    summaries = [m for m in new if _summary(m)]
+    summaries = [m for m in new if is_summary(m)]
     for message in summaries:
         # written by a model that read the whole conversation, tool results included: untrusted content,
         # never the user's words (their values would pass the taint rules as the user's own)
@@ -221,7 +217,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         if passed != summary:
             content = passed if passed is not None else f"[AIRS withheld the summary: {d.reason}]"
             replaced.append(message.model_copy(update={"content": content}))
-    for message in (m for m in new if not _summary(m)):
+    for message in (m for m in new if not is_summary(m)):
         text = message_text(message, every_block=True)  # a document block is the user's words too
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield.ledger, thread_id, slot, ctx)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tools import BaseTool
+from langchain_core.tools import tool as make_tool
 from langchain_core.utils.pydantic import get_fields
 from pydantic import ConfigDict, PrivateAttr
 
@@ -104,6 +106,21 @@ class _Contexts:
             self._by_run.pop(run, None)
 
 
+_SHARED: weakref.WeakKeyDictionary[Shield, _Contexts] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def contexts_of(shield: Shield) -> _Contexts:
+    """The contexts every tool guarded with ``shield`` keeps: taint read through one guarded tool must reach the
+    calls of every other in the same run, however the tools were wrapped (in one ``guard_tools`` call or several,
+    or one by one)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(shield)
+        if found is None:
+            found = _SHARED[shield] = _Contexts()
+        return found
+
+
 def _keep_newest(held: OrderedDict[Any, dict[str, Any]], key: Any, ctx: Mapping[str, Any]) -> None:
     held[key] = merge_context(held.get(key), ctx) or dict(ctx)
     held.move_to_end(key)
@@ -156,15 +173,16 @@ class GuardedTool(BaseTool):
     def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
                  instructions: str | None = None) -> None:
         # a tool without an explicit schema has it inferred from its ``_run`` signature; ours takes
-        # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly
+        # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly. ``extras``: what
+        # providers and middleware read off the tool (Anthropic's ``cache_control``, ``defer_loading`` for tool
+        # search)
         schema = inner.args_schema if inner.args_schema is not None else inner.get_input_schema()
         super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
                          args_schema=schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
-                         metadata=inner.metadata)
-        if contexts is not None:
-            self._contexts = contexts
+                         metadata=inner.metadata, extras=inner.extras)
+        self._contexts = contexts if contexts is not None else contexts_of(shield)
         self._instructions = instructions
 
     # BaseTool requires these; ``run``/``arun`` below never reach them.
@@ -242,7 +260,7 @@ class GuardedTool(BaseTool):
         which is all a callback handler is told of a call that came without a tool call id (a legacy agent's
         ``tool.run(text)``, a plain ``invoke(args)``)."""
         run_id = run_args.get("run_id") or uuid.uuid4()
-        with enforcing(str(call["id"]), self.name), enforcing(str(run_id), self.name):
+        with enforcing(str(call["id"]), self.name, call["args"]), enforcing(str(run_id), self.name):
             yield {**run_args, "run_id": run_id}
 
     @staticmethod
@@ -257,7 +275,7 @@ class GuardedTool(BaseTool):
             tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name, self._visible(tool_input)):
             return self.inner.run(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
@@ -276,7 +294,7 @@ class GuardedTool(BaseTool):
                    tool_call_id: str | None = None, **kwargs: Any) -> Any:
         passthrough = {"verbose": verbose, "start_color": start_color, "color": color, "callbacks": callbacks,
                        "config": config, "tool_call_id": tool_call_id, **kwargs}
-        if is_suppressed() or already_enforced(tool_call_id or "", self.name):
+        if is_suppressed() or already_enforced(tool_call_id or "", self.name, self._visible(tool_input)):
             return await self.inner.arun(tool_input, **passthrough)
         call, thread_id, run = self._prepare(tool_input, config, callbacks, tool_call_id)
         stream = ToolStream()
@@ -291,14 +309,28 @@ class GuardedTool(BaseTool):
         return self._finish(outcome, thread_id, run, tool_call_id, stream)
 
 
-def guard_tools(tools: Iterable[BaseTool], shield: Shield, *, instructions: str | None = None) -> list[BaseTool]:
+def guard_tools(tools: Iterable[BaseTool | Callable[..., Any]], shield: Shield, *,
+                instructions: str | None = None) -> list[BaseTool]:
     """Wrap each tool so that every call is decided and enforced by ``shield`` (see :class:`GuardedTool`).
 
-    The wrapped tools share one context per thread (or per run, without a thread id), so a result read
-    by one tool taints the next outward call of another in the same run. Name, description and argument
-    schema are preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call
-    whose arguments recite it is leakage.
+    ``tools``: ``BaseTool`` objects, or plain functions, made tools as ``create_agent`` and ``ToolNode`` make
+    them (``langchain_core.tools.tool``). The tools guarded with one ``shield`` share one context per thread
+    (or per run, without a thread id), whether they were wrapped together or not, so a result read by one tool
+    taints the next outward call of another in the same run. Name, description and argument schema are
+    preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call whose arguments
+    recite it is leakage.
     """
-    contexts = _Contexts()
-    return [t if isinstance(t, GuardedTool) else GuardedTool(t, shield, contexts=contexts, instructions=instructions)
+    return [t if isinstance(t, GuardedTool) else GuardedTool(_as_tool(t), shield, instructions=instructions)
             for t in tools]
+
+
+def _as_tool(tool: Any) -> BaseTool:
+    if isinstance(tool, BaseTool):
+        return tool
+    if callable(tool):
+        made: BaseTool = make_tool(tool)
+        return made
+    # a provider's built-in tool (a dict) runs at the provider: there is no call here to guard
+    msg = (f"guard_tools takes LangChain tools or functions, not {type(tool).__name__}: a provider's built-in tool "
+           "runs at the provider, so pass it to the agent unwrapped (AIRSMiddleware reads its results)")
+    raise TypeError(msg)

@@ -213,6 +213,13 @@ def server_results(message: Any) -> list[tuple[str, str]]:
     return out
 
 
+def is_summary(message: Any) -> bool:
+    """Whether a message is the conversation summary ``SummarizationMiddleware`` puts in place of the messages it
+    removed (a ``HumanMessage``, but written by a model that read them all)."""
+    kwargs = getattr(message, "additional_kwargs", None) or {}
+    return kwargs.get("lc_source") == "summarization"
+
+
 def is_ours(message: Any) -> bool:
     kwargs = getattr(message, "additional_kwargs", None) or {}
     return bool(kwargs.get(REFUSAL_MARK))
