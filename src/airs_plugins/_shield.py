@@ -339,9 +339,8 @@ class Shield:
 
     def _resolution(self, request: ApprovalRequest, answer: Any, now: datetime | None,
                     tool_args: Mapping[str, Any] | None) -> Generator[Subject, Decision, Decision]:
-        decisions = answer if isinstance(answer, (list, tuple)) else [answer]
         try:
-            parsed = [ApprovalDecision.coerce(a) for a in decisions]
+            parsed = ApprovalDecision.coerce_all(answer)
         except ApprovalFormatError as exc:
             # a framework keeps the resume value with the paused task, so raising would only raise again on
             # every later resume of it: an answer nobody can read denies, with the reason, like an expiry
@@ -532,8 +531,11 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
     if first.type == "respond":
         return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
     approvers = _approvers(answers)
-    if any(a.type == "reject" for a in answers):
-        return Action.BLOCK, "a second reviewer rejected"
+    dissent = next((a for a in answers if a.type in ("reject", "respond")), None)
+    if dissent is not None:
+        # a reviewer who rejects, or answers instead of letting the call run, is not outvoted by coming second
+        did = "rejected" if dissent.type == "reject" else "answered instead of running the call"
+        return Action.BLOCK, f"a second reviewer ({dissent.reviewer or 'unnamed'}) {did}; denied"
     if len(approvers) < request.approvals_required:
         return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)} "
                               "(answers that name no reviewer count as one, and only when none names one); denied")
