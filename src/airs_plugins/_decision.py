@@ -284,14 +284,30 @@ class ApprovalDecision(BaseModel):
         try:
             return cls._read(value, index)
         except (ValueError, TypeError, LookupError) as exc:  # pydantic's ValidationError is a ValueError
-            from ._errors import ApprovalFormatError
-
             why = ("; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
                    if isinstance(exc, ValidationError) else str(exc) or type(exc).__name__)
-            msg = (f"cannot read the reviewer's answer {_short(value)} as an approval decision ({why}); "
-                   'answer with {"type": "approve" | "edit" | "reject" | "respond", ...} or LangChain\'s '
-                   '{"decisions": [...]}')
-            raise ApprovalFormatError(msg) from exc
+            raise _unreadable(value, why) from exc
+
+    @classmethod
+    def coerce_all(cls, value: Any) -> list[ApprovalDecision]:
+        """Every reviewer's decision in ``value``: one answer, a list of answers, or LangChain HITL's
+        ``{"decisions": [...]}`` (each of its decisions), so that a rejection counts wherever it stands.
+
+        Raises :class:`~airs_plugins.ApprovalFormatError` when an answer cannot be read, or when there is none
+        (an empty list: nobody decided anything)."""
+        answers = value if isinstance(value, (list, tuple)) else [value]
+        parsed = [d for a in answers for d in cls._each(a)]
+        if not parsed:
+            raise _unreadable(value, "it holds no decision")
+        return parsed
+
+    @classmethod
+    def _each(cls, value: Any) -> list[ApprovalDecision]:
+        if isinstance(value, Mapping) and "decisions" in value and "type" not in value:
+            decisions = value["decisions"]
+            if isinstance(decisions, (list, tuple)) and decisions:
+                return [cls.coerce(d) for d in decisions]
+        return [cls.coerce(value)]
 
     @classmethod
     def _read(cls, value: Any, index: int) -> ApprovalDecision:
@@ -323,6 +339,15 @@ def _utc(value: datetime | None) -> datetime | None:
     # a request read back from a store or a UI may carry its times without a zone; comparing one with an aware
     # time raises, so an answer to it would fail instead of being decided. Ours are UTC.
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _unreadable(value: Any, why: str) -> Exception:
+    from ._errors import ApprovalFormatError
+
+    msg = (f"cannot read the reviewer's answer {_short(value)} as an approval decision ({why}); "
+           'answer with {"type": "approve" | "edit" | "reject" | "respond", ...} or LangChain\'s '
+           '{"decisions": [...]}')
+    return ApprovalFormatError(msg)
 
 
 def _short(value: Any) -> str:

@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._canonical import canonical_json, sha256_hex
 from ._errors import AuditError
+from ._sqlite_text import bound, unbound
 from .audit._chain import audit_key
 
 State = Literal["running", "done"]
@@ -241,7 +242,7 @@ class SQLiteLedger:
 
     def _run(self, what: str, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
-            return self._db().execute(sql, args)
+            return self._db().execute(sql, tuple(map(bound, args)))
         except sqlite3.Error as exc:
             msg = f"execution ledger {self.path} unavailable ({what}): {exc}"
             raise AuditError(msg) from exc
@@ -274,7 +275,7 @@ class SQLiteLedger:
                 row = self._run(what, "SELECT tool_name FROM tool_ledger WHERE thread_id=? AND tool_call_id=?",
                                 (thread_id, tool_call_id)).fetchone()
                 if row is not None:
-                    mac = self._mac(thread_id, tool_call_id, (row[0], *done))
+                    mac = self._mac(thread_id, tool_call_id, (unbound(row[0]), *done))
                     self._run(what, update, (*done, mac, thread_id, tool_call_id))
                 self._run(what, "COMMIT", ())
             except BaseException:
@@ -288,7 +289,7 @@ class SQLiteLedger:
                 f"read {tool_call_id!r}",
                 f"SELECT {_COLUMNS} FROM tool_ledger WHERE thread_id=? AND tool_call_id=?",
                 (thread_id, tool_call_id)).fetchone()
-        return None if row is None else self._entry(thread_id, tool_call_id, row)
+        return None if row is None else self._entry(thread_id, tool_call_id, _texts(row))
 
     def entries(self, thread_id: str) -> list[LedgerEntry]:
         """Every entry of a thread, oldest first (calls, and decisions kept while a human is asked)."""
@@ -299,7 +300,7 @@ class SQLiteLedger:
         rows = self._run(f"list thread {thread_id!r}",
                          f"SELECT tool_call_id, {_COLUMNS} FROM tool_ledger WHERE thread_id=? ORDER BY at",
                          (thread_id,)).fetchall()
-        return [self._entry(thread_id, r[0], r[1:]) for r in rows]
+        return [self._entry(thread_id, r[0], r[1:]) for r in map(_texts, rows)]
 
     def _entry(self, thread_id: str, tool_call_id: str, row: tuple[Any, ...]) -> LedgerEntry:
         """The entry a row (``_COLUMNS``) holds, once its HMAC verifies (when the ledger is keyed)."""
@@ -315,7 +316,7 @@ class SQLiteLedger:
         stored = row[6]
         try:
             expected = self._mac(thread_id, tool_call_id, row) or ""
-        except (TypeError, ValueError):  # a value the ledger never writes (a blob, NaN): not its entry
+        except (TypeError, ValueError):  # a value the ledger never writes (a blob that is no text, NaN)
             expected = ""
         if isinstance(stored, str) and expected and hmac.compare_digest(stored, expected):
             return
@@ -340,7 +341,7 @@ class SQLiteLedger:
                 rows = self._run("list unsigned entries",
                                  f"SELECT thread_id, tool_call_id, {_COLUMNS} FROM tool_ledger WHERE mac IS NULL",
                                  ()).fetchall()
-                for r in rows:
+                for r in map(_texts, rows):
                     signed += self._run(f"sign {r[1]!r}",
                                         "UPDATE tool_ledger SET mac=? WHERE thread_id=? AND tool_call_id=?",
                                         (self._mac(r[0], r[1], r[2:]), r[0], r[1])).rowcount
@@ -374,7 +375,7 @@ class SQLiteLedger:
             raise ValueError("idle_s and paused_keep_s must be numbers of seconds, not negative")
         now = time.time() if now is None else now
         with self._lock:
-            quiet = [str(r[0]) for r in self._run(
+            quiet = [str(unbound(r[0])) for r in self._run(
                 "list idle threads", "SELECT thread_id FROM tool_ledger GROUP BY thread_id HAVING MAX(at) < ?",
                 (now - idle_s,)).fetchall()]
         threads = rows = 0
@@ -394,6 +395,10 @@ class SQLiteLedger:
                         self._run("roll back prune", "ROLLBACK", ())
                     raise
         return threads, rows
+
+
+def _texts(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(map(unbound, row))
 
 
 def _add_mac_column(conn: sqlite3.Connection) -> None:

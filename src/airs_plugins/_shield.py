@@ -319,8 +319,8 @@ class Shield:
         })
         return req
 
-    def resolve_approval(self, request: ApprovalRequest, answer: Any, *,
-                         now: datetime | None = None, tool_args: Mapping[str, Any] | None = None) -> Decision:
+    def resolve_approval(self, request: ApprovalRequest, answer: Any, *, now: datetime | None = None,
+                         tool_args: Mapping[str, Any] | None = None, context: ContextIn = None) -> Decision:
         """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
 
         Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An answer that
@@ -328,20 +328,24 @@ class Shield:
         An edit is re-checked as a new tool call (a block there stands); a respond or reject never runs the
         tool. ``tool_args``: the arguments the approved call runs with, for the re-check of a request raised
         under another policy (the request shows them with secrets masked, so it cannot stand in for them).
+        ``context``: the run's context (the decision's that asked, or later): the re-check reads what the run has
+        read, so that an edit cannot bring in a value the taint rules block in the model's own call, and the
+        decision carries it back. Without it the re-check knows no taint and the decision only the run's ids.
         """
-        return drive(self._resolution(request, answer, now, tool_args), self.check)
+        return drive(self._resolution(request, answer, now, tool_args, context), self.check)
 
     async def aresolve_approval(self, request: ApprovalRequest, answer: Any, *,
-                                now: datetime | None = None,
-                                tool_args: Mapping[str, Any] | None = None) -> Decision:
+                                now: datetime | None = None, tool_args: Mapping[str, Any] | None = None,
+                                context: ContextIn = None) -> Decision:
         """The async twin of :meth:`resolve_approval` (the edit re-check awaits the judge)."""
-        return await adrive(self._resolution(request, answer, now, tool_args), self.acheck)
+        return await adrive(self._resolution(request, answer, now, tool_args, context), self.acheck)
 
     def _resolution(self, request: ApprovalRequest, answer: Any, now: datetime | None,
-                    tool_args: Mapping[str, Any] | None) -> Generator[Subject, Decision, Decision]:
-        decisions = answer if isinstance(answer, (list, tuple)) else [answer]
+                    tool_args: Mapping[str, Any] | None,
+                    context: ContextIn) -> Generator[Subject, Decision, Decision]:
+        run = _request_context(request) if context is None else RunContext.coerce(context)
         try:
-            parsed = [ApprovalDecision.coerce(a) for a in decisions]
+            parsed = ApprovalDecision.coerce_all(answer)
         except ApprovalFormatError as exc:
             # a framework keeps the resume value with the paused task, so raising would only raise again on
             # every later resume of it: an answer nobody can read denies, with the reason, like an expiry
@@ -357,7 +361,7 @@ class Shield:
             # rules, secrets) still applies. So is an approved call whose request another policy raised
             # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
             # under. The approval satisfies approval gates and taint, so only a block stands.
-            ctx = _request_context(request)
+            ctx = _read_so_far(run)
             runs = redacted_args if action is Action.REDACT else _runs_with(request, tool_args)
             if runs is None and action is Action.ALLOW:
                 # what the request shows is not what runs (its secrets masked): re-checked, the masked arguments
@@ -377,8 +381,7 @@ class Shield:
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
             correlation_id=request.correlation_id, channel=request.channel, tool_name=request.tool_name,
             tool_call_id=request.tool_call_id, reason=reason, judge=request.judge, approval=first,
-            approval_request_id=request.id, redacted_args=redacted_args,
-            context=_request_context(request),
+            approval_request_id=request.id, redacted_args=redacted_args, context=run,
         )
         self.recorder.append("approval", {
             "correlation_id": request.correlation_id, "run_id": request.run_id,
@@ -514,6 +517,13 @@ def _request_context(request: ApprovalRequest) -> RunContext:
                       agent_id=request.agent_id)
 
 
+def _read_so_far(ctx: RunContext) -> RunContext:
+    """What a re-check on a reviewer's answer knows of the run: its ids and what it has read (taint), not its cap
+    counters, which already counted this call when it was decided (counted again, a cap would deny it)."""
+    return RunContext(run_id=ctx.run_id, thread_id=ctx.thread_id, agent_id=ctx.agent_id, user_goal=ctx.user_goal,
+                      observations=ctx.observations)
+
+
 def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: datetime) -> tuple[Action, str]:
     if request.expired(now):
         return Action.BLOCK, "approval expired before a decision; denied (never auto-approved)"
@@ -532,8 +542,11 @@ def _resolve(request: ApprovalRequest, answers: list[ApprovalDecision], now: dat
     if first.type == "respond":
         return Action.BLOCK, f"answered by {first.reviewer or 'reviewer'} instead of running the call"
     approvers = _approvers(answers)
-    if any(a.type == "reject" for a in answers):
-        return Action.BLOCK, "a second reviewer rejected"
+    dissent = next((a for a in answers if a.type in ("reject", "respond")), None)
+    if dissent is not None:
+        # a reviewer who rejects, or answers instead of letting the call run, is not outvoted by coming second
+        did = "rejected" if dissent.type == "reject" else "answered instead of running the call"
+        return Action.BLOCK, f"a second reviewer ({dissent.reviewer or 'unnamed'}) {did}; denied"
     if len(approvers) < request.approvals_required:
         return Action.BLOCK, (f"needs {request.approvals_required} distinct approvers, got {len(approvers)} "
                               "(answers that name no reviewer count as one, and only when none names one); denied")

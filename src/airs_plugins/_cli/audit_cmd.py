@@ -71,10 +71,17 @@ def tail(args: argparse.Namespace) -> int:
             print(r.to_json())
         else:
             b = r.body
-            what = b.get("action") or ""
-            extra = " ".join(f"{k}={b[k]}" for k in ("channel", "tool_name", "layer", "reason") if b.get(k))
-            print(f"#{r.seq} {r.kind or '(damaged)':<17} {what:<16} {extra}")
+            what = _shown(b.get("action") or "")
+            extra = " ".join(f"{k}={_shown(b[k])}" for k in ("channel", "tool_name", "layer", "reason") if b.get(k))
+            print(f"#{r.seq} {_shown(r.kind) or '(damaged)':<17} {what:<16} {extra}")
     return 0
+
+
+def _shown(value: object) -> str:
+    """``value`` for a terminal: what cannot be shown as itself escaped. A tool name or a reason is written by the
+    model or a reviewer: raw, an escape sequence or a bidi override in it would rewrite the lines an operator
+    reads, and a lone surrogate would stop the listing with a traceback."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(value))
 
 
 def export(args: argparse.Namespace) -> int:

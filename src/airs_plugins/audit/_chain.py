@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._canonical import canonical_json, sha256_hex
+from .._sqlite_text import json_text
 
 GENESIS = "0" * 64
 
@@ -54,8 +55,8 @@ class AuditRecord:
         return body
 
     def to_json(self) -> str:
-        return json.dumps({"seq": self.seq, "hash": self.hash, "entry": self.entry},
-                          sort_keys=True, ensure_ascii=False)
+        # escaped when it holds text UTF-8 cannot carry, so that an export or ``audit tail --json`` can write it
+        return json_text({"seq": self.seq, "hash": self.hash, "entry": self.entry}, sort_keys=True)
 
 
 @dataclass(frozen=True)

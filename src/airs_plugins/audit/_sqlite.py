@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import AuditError
+from .._sqlite_text import bound, json_text
 from ._chain import (
     GENESIS,
     AuditRecord,
@@ -94,12 +95,12 @@ class SQLiteRecorder:
                     seq = count + 1
                     entry = make_entry(seq, time.time(), kind, body, prev)
                     h = entry_hash(entry, self._key)
-                    text = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                    text = json_text(entry, sort_keys=True, separators=(",", ":"))
                     conn.execute(
                         "INSERT INTO audit (seq, hash, entry, kind, correlation_id, run_id, thread_id, ts) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (seq, h, text, kind, body.get("correlation_id"), body.get("run_id"),
-                         body.get("thread_id"), entry["ts"]),
+                        (seq, h, text, *map(bound, (kind, body.get("correlation_id"), body.get("run_id"),
+                                                    body.get("thread_id"))), entry["ts"]),
                     )
                     conn.execute(
                         "INSERT INTO audit_head (id, count, last_hash, mac) VALUES (1, ?, ?, ?) "

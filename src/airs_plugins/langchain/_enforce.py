@@ -302,7 +302,8 @@ def ask(request: Mapping[str, Any]) -> Any:
 
 
 def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,
-                  answer: Any, *, tool_args: Mapping[str, Any] | None = None) -> Flow[Decision]:
+                  answer: Any, *, tool_args: Mapping[str, Any] | None = None,
+                  context: RunContext | None = None) -> Flow[Decision]:
     """The decision the reviewer's answer to ``request`` resolves to, read once.
 
     LangGraph re-runs a paused task from its start on every later resume of it (a second interrupt in the
@@ -311,7 +312,7 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     approval and judge the deadline anew, so that a call approved in time, which may have run since, would
     be denied as expired. The first resolution is kept in the ledger and every re-run takes it. A flow
     step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge).
-    ``tool_args``: the arguments a tool call runs with (see ``Shield.resolve_approval``).
+    ``tool_args``: the arguments a tool call runs with, ``context``: the run's (see ``Shield.resolve_approval``).
 
     Kept for the LangGraph task that asked (the one a resume re-runs, after a restart too): a run forked from a
     checkpoint before the question asks it again, in another task, and that answer is the one that counts (a
@@ -322,8 +323,9 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     data = (kept.extra or {}).get("decision") if kept is not None and kept.state == "done" else None
     if isinstance(data, Mapping):
         return Decision.model_validate(data)
+    given = {"tool_args": tool_args, "context": context}
     final: Decision = yield Ask("resolve_approval", (request, answer),
-                                {} if tool_args is None else {"tool_args": tool_args})
+                                {k: v for k, v in given.items() if v is not None})
     if thread_id is not None:  # without a thread there is no checkpoint, so no re-run to keep it for
         ledger.claim(thread_id, slot, "approval")
         ledger.complete(thread_id, slot, "", status="resolved", extra={"decision": final.model_dump(mode="json")})
@@ -331,10 +333,10 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
 
 
 def resolve(rec: Mapping[str, Any], args: Mapping[str, Any], answer: Any, ledger: ExecutionLedger,
-            thread_id: str | None) -> Flow[dict[str, Any]]:
+            thread_id: str | None, context: RunContext) -> Flow[dict[str, Any]]:
     """The human's answer → the final record (the request is the one recorded before the pause)."""
     request = ApprovalRequest.model_validate(rec["request"])
-    final = yield from resolved_once(ledger, thread_id, request, answer, tool_args=args)
+    final = yield from resolved_once(ledger, thread_id, request, answer, tool_args=args, context=context)
     return decision_record(final, args, request=request)
 
 
@@ -409,7 +411,7 @@ def tool_call_flow(
         if answer is NOT_ASKED:
             rec = {**rec, "action": "block", "reason": f"{rec.get('reason') or 'approval required'}; {why}"}
         else:
-            rec = yield from resolve(rec, args, answer, ledger, thread_id)
+            rec = yield from resolve(rec, args, answer, ledger, thread_id, ctx)
         action = record_action(rec)
         changed = True
     ctx_json = context_out(ctx) if fresh or recalled else None

@@ -171,6 +171,7 @@ def approval_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[di
     thread_id = thread_id_of(config)
     records = turn_records(state)
     resolved: dict[str, Any] = {}
+    ctx = context_in(state, thread_id)  # what the run has read: an edit is re-checked against it
     for call in _pending_calls(state)[1]:
         name, args, call_id = tool_call_parts(call)
         rec = record_for(records, call_id, name, args)
@@ -184,7 +185,7 @@ def approval_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[di
         # resolved as soon as it is read (its deadline judged then), and kept: this node re-runs from the top at
         # every later answer, and a call approved in time must not expire while another call's reviewer answers
         final = yield from resolved_once(shield.ledger, thread_id, ApprovalRequest.model_validate(rec["request"]),
-                                         answer, tool_args=args)
+                                         answer, tool_args=args, context=ctx)
         resolved[call_id] = {**decision_record(final, args, request=None), MESSAGE_ID: rec.get(MESSAGE_ID)}
     update: dict[str, Any] = {DECISIONS_KEY: resolved} if resolved else {}
     held = state_get(state, JUDGE_KEY)

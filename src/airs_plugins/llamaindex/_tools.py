@@ -350,7 +350,8 @@ class _Guard:
         if earlier is not None:  # answered before, in another copy of this run (a restored context)
             self._refused(call, request, answer, thread_id)
             return await self._replayed(call, earlier)
-        final = await self.shield.aresolve_approval(request, answer, tool_args=call.kwargs)
+        final = await self.shield.aresolve_approval(request, answer, tool_args=call.kwargs,
+                                                    context=await state.context())
         if final.blocked:
             await call.finish()
             refusal = None if final.reply else refuse_call(final)
