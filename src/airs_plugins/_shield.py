@@ -32,6 +32,7 @@ from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
 from ._policy import CheckConfig, Policy, load_policy
+from ._preview import shown as shown_preview
 from ._taint import as_read
 from .audit import FlightRecorder, open_recorder
 from .checks import build, default_checks
@@ -293,7 +294,15 @@ class Shield:
     # -- approvals (L3 seam) -------------------------------------------------------------------
     def approval_request(self, decision: Decision, *, tool_args: Mapping[str, Any] | None = None,
                          payload_preview: str = "", request_id: str | None = None) -> ApprovalRequest:
-        """The evidence a reviewer sees for a ``require_approval`` decision."""
+        """The evidence a reviewer sees for a ``require_approval`` decision.
+
+        A long ``payload_preview`` is shown by its start and the passages the findings point at (see ``_preview``).
+        Any other decision is refused: a reviewer's approval of a request turns it into ``allow``, which must never
+        happen to a block."""
+        if decision.action is not Action.REQUIRE_APPROVAL:
+            msg = (f"approval_request takes a require_approval decision, not {decision.action.value!r}: an approval "
+                   "of the request would allow what the decision did not")
+            raise ValueError(msg)
         profile = self.policy.profile(decision.risk_tier)
         allowed: tuple[Any, ...] = ("approve", "edit", "reject", "respond") if decision.channel is \
             Channel.TOOL_CALL else ("approve", "reject", "respond")
@@ -301,7 +310,7 @@ class Shield:
         req = ApprovalRequest(
             id=request_id or f"apr-{decision.correlation_id}",
             channel=decision.channel, tool_name=decision.tool_name,
-            tool_args=shown_args, tool_call_id=decision.tool_call_id, payload_preview=preview[:2000],
+            tool_args=shown_args, tool_call_id=decision.tool_call_id, payload_preview=preview,
             findings=decision.findings, judge=decision.judge, reason=decision.reason,
             risk_tier=decision.risk_tier, policy_hash=decision.policy_hash,
             correlation_id=decision.correlation_id, run_id=decision.context.run_id,
@@ -427,12 +436,12 @@ def _evidence(decision: Decision, tool_args: Mapping[str, Any] | None,
     decision's payload: the canonical JSON of the arguments, or the text itself."""
     found = [f for f in decision.findings if f.category == "secret" and (f.spans or f.redact_spans)]
     args = dict(tool_args) if tool_args is not None else None
-    if not found:
-        return args, preview
-    if args is not None and decision.channel is Channel.TOOL_CALL:
-        shown = args_of(apply_redactions(canonical_args(_safe_args(args)), found))
-        args = shown if shown is not None else {"withheld": "the arguments carry a secret (see the findings)"}
-    return args, apply_redactions(preview, found) if decision.channel is not Channel.TOOL_CALL else preview
+    if found and args is not None and decision.channel is Channel.TOOL_CALL:
+        masked = args_of(apply_redactions(canonical_args(_safe_args(args)), found))
+        args = masked if masked is not None else {"withheld": "the arguments carry a secret (see the findings)"}
+    if decision.channel is Channel.TOOL_CALL:  # the spans index the arguments, not this text
+        return args, shown_preview(preview, ())
+    return args, shown_preview(preview, decision.findings, found)
 
 
 class JudgeCancelled(Exception):
