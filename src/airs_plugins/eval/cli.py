@@ -19,6 +19,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 EXIT_OK = 0
+EXIT_CHECK_ERRORS = 1
+"""The numbers were computed, but a check raised on some items: they measure its fallback, not the check."""
 EXIT_USAGE = 2
 
 
@@ -106,22 +108,24 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def print_corpus(m: dict[str, Any], title: str = "corpus") -> None:
-    cols = ["group", "n", "attacks", "benign", "recall", "fpr", "precision", "f1", "p50 ms", "p99 ms"]
-    rows: list[list[Any]] = [["ALL", m["n"], m["n_attack"], m["n_benign"], m["recall"], m["fpr"], m["precision"],
-                              m["f1"], m["p50_ms"], m["p99_ms"]]]
+    cols = ["group", "n", "attacks", "benign", "check errors", "recall", "fpr", "precision", "f1", "p50 ms",
+            "p99 ms"]
+    rows: list[list[Any]] = [["ALL", m["n"], m["n_attack"], m["n_benign"], m["n_errors"], m["recall"], m["fpr"],
+                              m["precision"], m["f1"], m["p50_ms"], m["p99_ms"]]]
     for kind in ("by_channel", "by_style"):
         for k, v in m.get(kind, {}).items():
-            rows.append([f"{kind[3:]}:{k}", v["n"], v["n_attack"], v["n_benign"], v["recall"], v["fpr"],
-                         v["precision"], v["f1"], v["p50_ms"], v["p99_ms"]])
+            rows.append([f"{kind[3:]}:{k}", v["n"], v["n_attack"], v["n_benign"], v["n_errors"], v["recall"],
+                         v["fpr"], v["precision"], v["f1"], v["p50_ms"], v["p99_ms"]])
     print_table(title, cols, rows)
 
 
 def print_agentdojo(m: dict[str, Any]) -> None:
     cols = ["scope", "pairs", "utility", "utility@attack", "ASR", "ASR goal", "DoS success", "burden",
-            "burden@attack", "L1 ms/call"]
+            "burden@attack", "L1 ms/call", "check errors"]
     def row(name: str, b: dict[str, Any]) -> list[Any]:
         return [name, b["n_pairs"], b["utility"], b["utility_under_attack"], b["asr"], b.get("asr_goal"),
-                b.get("dos_success"), b["approval_burden"], b["approval_burden_under_attack"], b["l1_ms_per_call"]]
+                b.get("dos_success"), b["approval_burden"], b["approval_burden_under_attack"], b["l1_ms_per_call"],
+                b["check_errors"]]
     rows = [row("ALL", m)] + [row(f"suite:{k}", v) for k, v in m["by_suite"].items()]
     rows += [row(f"attack:{k}", v) for k, v in m["by_attack"].items()]
     print_table("AgentDojo (offline, fully hijacked scripted agent)", cols, rows)
@@ -164,7 +168,19 @@ def run_eval(args: argparse.Namespace) -> int:
 
         write_report(args.report, out)
         print(f"report written to {args.report}", file=sys.stderr)
-    return EXIT_OK
+    return _exit_for_check_errors(out)
+
+
+def _exit_for_check_errors(out: dict[str, Any]) -> int:
+    """Exit 1 when a check raised anywhere: printed, the numbers look like any other run's."""
+    corpus_errors = out["corpus"]["n_errors"] if "corpus" in out else 0
+    pair_errors = out["agentdojo"]["check_errors"] if "agentdojo" in out else 0
+    if not corpus_errors and not pair_errors:
+        return EXIT_OK
+    print(f"airs: a check raised on {corpus_errors} corpus item(s) and in {pair_errors} AgentDojo run(s); those "
+          "count as the policy handled the failure (see n_errors/check_errors, and check_errors in --report)",
+          file=sys.stderr)
+    return EXIT_CHECK_ERRORS
 
 
 def _dump(obj: Any) -> None:

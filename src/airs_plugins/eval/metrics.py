@@ -4,6 +4,10 @@ An item is *detected* when the final action is not ``allow`` — except a redact
 attack finding (PII masking is not a false positive). Under ``l1_only`` an item is detected when it
 carries an attack finding at or above its check's lower band (what the router acts on), so the
 number measures the guardrails alone whatever the routing does afterwards.
+
+An item on which a check raised (its ``check_error`` finding) is counted as the shield handled it,
+which is what a deployment gets, and also in ``n_errors``: a rate over items that a check never
+really read would otherwise pass for a measurement of that check.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ class Scored:
     """Highest attack-finding score (0 when none): the confidence the threshold curve sweeps."""
     ms: float
     categories: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    """The ids of the checks that raised on this item."""
 
 
 @dataclass
@@ -62,6 +68,14 @@ def is_detected(d: Decision, low: Mapping[str, float], *, l1_only: bool) -> bool
     return True
 
 
+CHECK_ERROR = "check_error"
+"""The category the pipeline gives a check that raised (``_pipeline.run_checks``)."""
+
+
+def failed_checks(findings: Iterable[Finding]) -> tuple[str, ...]:
+    return tuple(sorted({f.check for f in findings if f.category == CHECK_ERROR}))
+
+
 def check_item(shield: Shield, item: Item) -> Decision:
     channel = CHANNELS[item.channel]
     if channel is Channel.USER_INPUT:
@@ -88,7 +102,7 @@ def evaluate(
         out.scored.append(Scored(
             item=item, action=d.action, detected=is_detected(d, low, l1_only=l1_only),
             score=max((f.score for f in hits), default=0.0), ms=ms,
-            categories=tuple(sorted({f.category for f in hits}))))
+            categories=tuple(sorted({f.category for f in hits})), errors=failed_checks(d.findings)))
         if progress is not None:
             progress(i + 1)
     return out
@@ -108,7 +122,8 @@ def rates(scored: Sequence[Scored]) -> dict[str, Any]:
     f1 = (round(2 * precision * recall / (precision + recall), 4)
           if precision is not None and recall is not None and precision + recall > 0 else None)
     return {"n": len(scored), "n_attack": tp + fn, "n_benign": fp + tn, "tp": tp, "fp": fp, "fn": fn,
-            "tn": tn, "recall": recall, "fpr": _rate(fp, fp + tn), "precision": precision, "f1": f1}
+            "tn": tn, "n_errors": sum(1 for s in scored if s.errors),
+            "recall": recall, "fpr": _rate(fp, fp + tn), "precision": precision, "f1": f1}
 
 
 def curve(scored: Sequence[Scored]) -> list[dict[str, float]]:
@@ -129,7 +144,7 @@ def summarize(scored: Sequence[Scored]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "n": base["n"], "recall": base["recall"], "fpr": base["fpr"], "precision": base["precision"],
         "f1": base["f1"], "p50_ms": round(percentile(ms, 50), 4), "p99_ms": round(percentile(ms, 99), 4),
-        "n_attack": base["n_attack"], "n_benign": base["n_benign"],
+        "n_attack": base["n_attack"], "n_benign": base["n_benign"], "n_errors": base["n_errors"],
         "by_channel": _group(scored, lambda s: s.item.channel),
     }
     if any(s.item.style for s in scored):
@@ -146,17 +161,20 @@ def _group(scored: Sequence[Scored], key: Callable[[Scored], str]) -> dict[str, 
     for k in sorted(groups):
         r = rates(groups[k])
         ms = [s.ms for s in groups[k]]
-        out[k] = {"n": r["n"], "n_attack": r["n_attack"], "n_benign": r["n_benign"], "recall": r["recall"],
+        out[k] = {"n": r["n"], "n_attack": r["n_attack"], "n_benign": r["n_benign"], "n_errors": r["n_errors"],
+                  "recall": r["recall"],
                   "fpr": r["fpr"], "precision": r["precision"], "f1": r["f1"],
                   "p50_ms": round(percentile(ms, 50), 4), "p99_ms": round(percentile(ms, 99), 4)}
     return out
 
 
 def misses(scored: Sequence[Scored], *, limit: int = 20) -> dict[str, list[dict[str, Any]]]:
-    """Examples of missed attacks and false positives (for tuning and the report)."""
+    """Examples of missed attacks, false positives and items a check raised on (for tuning and the report)."""
     fn = [s for s in scored if s.item.attack and not s.detected]
     fp = [s for s in scored if not s.item.attack and s.detected]
+    err = [s for s in scored if s.errors]
     def show(s: Scored) -> dict[str, Any]:
         return {"style": s.item.style, "channel": s.item.channel, "action": s.action.value,
-                "categories": list(s.categories), "text": s.item.text[:300]}
-    return {"false_negatives": [show(s) for s in fn[:limit]], "false_positives": [show(s) for s in fp[:limit]]}
+                "categories": list(s.categories), "failed_checks": list(s.errors), "text": s.item.text[:300]}
+    return {"false_negatives": [show(s) for s in fn[:limit]], "false_positives": [show(s) for s in fp[:limit]],
+            "check_errors": [show(s) for s in err[:limit]]}

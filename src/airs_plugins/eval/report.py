@@ -114,9 +114,9 @@ def _bars(m: dict[str, Any]) -> str:
     return _png(fig)
 
 
-_CORPUS_COLS = ("n", "n_attack", "n_benign", "recall", "fpr", "precision", "f1", "p50_ms", "p99_ms")
+_CORPUS_COLS = ("n", "n_attack", "n_benign", "n_errors", "recall", "fpr", "precision", "f1", "p50_ms", "p99_ms")
 _AD_COLS = ("n_pairs", "utility", "utility_under_attack", "asr", "asr_goal", "dos_success", "hijack_rate",
-            "approval_burden", "approval_burden_under_attack", "tool_calls", "l1_ms_per_call")
+            "approval_burden", "approval_burden_under_attack", "tool_calls", "l1_ms_per_call", "check_errors")
 
 
 def _breakdown_table(m: dict[str, Any], prefix: str, cols: tuple[str, ...], kinds: tuple[str, ...],
@@ -166,6 +166,7 @@ def render(out: dict[str, Any]) -> str:
         mis = out["corpus"].get("_misses", {})
         parts.append(_examples(mis.get("false_negatives", []), "missed attacks (examples)"))
         parts.append(_examples(mis.get("false_positives", []), "false positives (examples)"))
+        parts.append(_examples(mis.get("check_errors", []), "items a check raised on (examples)"))
     if "agentdojo" in out:
         m = out["agentdojo"]
         parts.append("<h2>AgentDojo, offline, fully hijacked scripted agent</h2>")
@@ -184,6 +185,7 @@ def render(out: dict[str, Any]) -> str:
                                                                                    "agentdojo.undefended"))
         parts.append(_examples(fails.get("attack_succeeded", []), "pairs where the attack succeeded"))
         parts.append(_examples(fails.get("clean_routed", []), "clean runs that asked the reviewer"))
+        parts.append(_examples(fails.get("check_raised", []), "runs where a check raised"))
     blob = json.dumps(public, ensure_ascii=False).replace("</", "<\\/")
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>airs-plugins evaluation</title>"
             f"<style>{_CSS}</style></head><body>{''.join(parts)}"
