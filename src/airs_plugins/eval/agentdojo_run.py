@@ -511,11 +511,13 @@ def plan_jobs(
     injection_tasks: int | None = None,
 ) -> list[Job]:
     """Jobs for no-attack runs plus every attack, split into slices of ``chunk`` user tasks."""
+    if (user_tasks is not None and user_tasks < 1) or (injection_tasks is not None and injection_tasks < 1):
+        raise ValueError(f"user_tasks and injection_tasks must be at least 1, got {user_tasks}, {injection_tasks}")
     jobs: list[Job] = []
     for sname in suite_names:
         suite = suites()[sname]
         ut_ids = list(suite.user_tasks)[:user_tasks]
-        inj = tuple(list(suite.injection_tasks)[:injection_tasks]) if injection_tasks else None
+        inj = tuple(list(suite.injection_tasks)[:injection_tasks]) if injection_tasks is not None else None
         for attack in (None, *attack_names):
             for i in range(0, len(ut_ids), chunk):
                 jobs.append(Job(sname, attack, tuple(ut_ids[i:i + chunk]), defended, policy, inj))

@@ -40,8 +40,9 @@ def register(subparsers: Any) -> None:
     e.add_argument("--suite", action="append", default=[], help="AgentDojo suite (repeatable; default all)")
     e.add_argument("--attack", action="append", default=[],
                    help="AgentDojo attack (repeatable; default: every built-in attack plus ours)")
-    e.add_argument("--user-tasks", type=int, default=None, help="AgentDojo: first N user tasks per suite")
-    e.add_argument("--injection-tasks", type=int, default=None, help="AgentDojo: first N injection tasks per suite")
+    e.add_argument("--user-tasks", type=_positive, default=None, help="AgentDojo: first N user tasks per suite")
+    e.add_argument("--injection-tasks", type=_positive, default=None,
+                   help="AgentDojo: first N injection tasks per suite")
     e.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
                    help="also run undefended (shows the attacks work; default on for 'all')")
     e.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
@@ -57,6 +58,17 @@ def register(subparsers: Any) -> None:
     b.add_argument("--json", action="store_true", help="print the results as JSON")
     b.add_argument("--quick", action="store_true", help="fewer repetitions (CI)")
     b.set_defaults(func=run_bench)
+
+
+def _positive(text: str) -> int:
+    # 0 would mean "all" further down and -1 "all but the last": either silently measures another set
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
 
 
 # -- output helpers ----------------------------------------------------------------------------------
