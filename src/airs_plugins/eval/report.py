@@ -132,7 +132,7 @@ def _breakdown_table(m: dict[str, Any], prefix: str, cols: tuple[str, ...], kind
 
 
 def _corpus_table(m: dict[str, Any], prefix: str) -> str:
-    return _breakdown_table(m, prefix, _CORPUS_COLS, ("by_channel", "by_style"), "group")
+    return _breakdown_table(m, prefix, _CORPUS_COLS, ("by_half", "by_channel", "by_style"), "group")
 
 
 def _ad_table(m: dict[str, Any], prefix: str) -> str:
@@ -151,6 +151,10 @@ def render(out: dict[str, Any]) -> str:
     public = _public(out)
     parts = [f"<h1>airs-plugins evaluation report</h1><p class='note'>airs-plugins {__version__}, generated "
              f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. All rates are fractions 0–1. No LLM was used.</p>"]
+    if out.get("quick"):
+        from .cli import QUICK_NOTE
+
+        parts.append(f"<p class='note'><strong>{html.escape(QUICK_NOTE)}.</strong></p>")
     if "corpus" in out:
         named = [(k, v) for k, v in out.get("corpora", {}).items()] or [("corpus", out["corpus"])]
         if "corpora" in out:
