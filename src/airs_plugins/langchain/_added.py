@@ -12,11 +12,15 @@ messages are read and put back in the shape the tool used, so a tool's other wri
 
 A tool may also return a list of ``ToolMessage`` and ``Command`` items (``ToolNode`` accepts one holding exactly
 one answer to the call); its messages are those of its items, in order, and the list stays a list.
+
+The values a Command writes to the other state keys come from the tool too, and reach the model as surely as a
+message does (a ``dynamic_prompt`` that puts ``state["notes"]`` into the system prompt, as LangChain's guide to
+tools that update state does): they are read with the answer as well (see :func:`state_writes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
 from langchain_core.messages import BaseMessage, ToolMessage
@@ -155,3 +159,46 @@ def placed(returned: Returned, answer: ToolMessage) -> Returned:
     if isinstance(out, Command):
         return _with_command_messages(out, [*update_messages(out.update), answer])
     return [*out, answer]
+
+
+DROPPED: Any = object()
+"""A state write taken out of a tool's Command (see :func:`with_state_writes`)."""
+
+
+def _writes(update: Any) -> list[Any]:
+    if isinstance(update, Mapping):
+        return [v for k, v in update.items() if k != MESSAGES]
+    if _pairs(update):
+        return [v for k, v in update if k != MESSAGES]
+    return []
+
+
+def state_writes(returned: Returned | None) -> list[Any]:
+    """The values a tool's Command (or list) writes to state keys other than ``messages``, in order."""
+    if returned is None:
+        return []
+    commands = [returned] if isinstance(returned, Command) else [i for i in returned if isinstance(i, Command)]
+    return [v for c in commands if readable(c.update) for v in _writes(c.update)]
+
+
+def _with_writes(command: Command[Any], feed: Iterator[Any]) -> Command[Any]:
+    update = command.update
+    if isinstance(update, Mapping):
+        new: Any = {k: v for k, v in ((k, v if k == MESSAGES else next(feed)) for k, v in update.items())
+                    if v is not DROPPED}
+    elif _pairs(update):
+        new = [(k, v) for k, v in ((k, v if k == MESSAGES else next(feed)) for k, v in update) if v is not DROPPED]
+    else:
+        return command
+    return Command(graph=command.graph, update=new, resume=command.resume, goto=command.goto)
+
+
+def with_state_writes(returned: Returned, values: Sequence[Any]) -> Returned:
+    """The tool's Command (or list) writing ``values`` (one for each of :func:`state_writes`, in order;
+    :data:`DROPPED` leaves that key out) to its state keys."""
+    if not state_writes(returned):
+        return returned
+    feed = iter(values)
+    if isinstance(returned, Command):
+        return _with_writes(returned, feed)
+    return [_with_writes(i, feed) if isinstance(i, Command) and readable(i.update) else i for i in returned]

@@ -51,16 +51,19 @@ from .._joined import joined, split_joined
 from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
 from .._shield import Shield
 from ._added import (
+    DROPPED,
     Returned,
     added_messages,
     answers,
     placed,
     readable,
     returned_messages,
+    state_writes,
     tool_list,
     update_messages,
     with_added,
     with_messages,
+    with_state_writes,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._kept import KEPT_KEY, lost, needs_keeping, restored, to_keep
@@ -458,7 +461,11 @@ def tool_call_flow(
     result, command = _result_message(out, call)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
     leaves = _leaves(result.artifact)
-    payload, parts = _payload(result.content, added, leaves or [])
+    writes = state_writes(command)  # likewise what it writes to other state keys (see ``_added``)
+    write_leaves = [_leaves(v) for v in writes]
+    read = [*(leaves or []), *(t for v, own in zip(writes, write_leaves, strict=True)
+                               for t in (own if own is not None else [_opaque_text(v)]))]
+    payload, parts = _payload(result.content, added, read)
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     if failed is not None and guard.passes_unnoticed(payload, ctx) and read_whole(failed):
         # nothing to guard in it: raised as it is, so that a retry middleware listed before us retries (unless
@@ -468,9 +475,11 @@ def tool_call_flow(
                                          "executed": True, "status": "error", "error": type(failed).__name__})
         raise failed
     ctx = guard.context
-    content, guarded, kept_leaves = _guarded(guard, result.content, added, leaves or [], parts,
-                                             _withheld(name, guard.reason))
-    artifact = _artifact(result.artifact, leaves, kept_leaves, guard)
+    content, guarded, kept_read = _guarded(guard, result.content, added, read, parts,
+                                           _withheld(name, guard.reason))
+    at = len(leaves or [])
+    artifact = _artifact(result.artifact, leaves, None if kept_read is None else kept_read[:at], guard)
+    new_writes = _writes_after(writes, write_leaves, None if kept_read is None else kept_read[at:])
     review: dict[str, Any] | None = None
     if guard.needs_approval:  # nobody reads it before a reviewer does: the model, or the user
         review = shield.approval_request(guard, payload_preview=payload).model_dump(mode="json")
@@ -489,13 +498,16 @@ def tool_call_flow(
         content, review = _withheld(name, f"{guard.reason or 'needs review'}; an error message is not held for "
                                           "review"), None
     untouched = (review is None and content is result.content and artifact is result.artifact
-                 and guarded is not None and all(g is a for g, a in zip(guarded, added, strict=True)))
+                 and guarded is not None and all(g is a for g, a in zip(guarded, added, strict=True))
+                 and all(n is w for n, w in zip(new_writes, writes, strict=True)))
     if content is not result.content or artifact is not result.artifact:
         result = result.model_copy(update={"content": content, "artifact": artifact})
     if command is not None and added:
         # ids let the middleware tell these from the user's own messages (see ``ToolOutcome.added_ids``)
         command = with_added(command, added, None if guarded is None else [
             m if m.id else m.model_copy(update={"id": f"airs-added-{uuid.uuid4().hex}"}) for m in guarded])
+    if command is not None and writes:
+        command = with_state_writes(command, new_writes)
     ctx_json = context_out(ctx)
     status = "error" if result.status == "error" else "success"
     extra: dict[str, Any] = {CONTEXT_KEY: ctx_json}
@@ -618,6 +630,39 @@ def _artifact(artifact: Any, leaves: list[str] | None, kept: list[str] | None, d
     return artifact if kept == leaves else _with_leaves(artifact, iter(kept))
 
 
+def _opaque_text(value: Any) -> str:
+    """The text of a state write that is not JSON-like (an object): read, but never put back (see
+    :func:`_writes_after`)."""
+    try:
+        return str(value)
+    except Exception:  # an object whose __str__ fails says nothing the model could read either
+        return ""
+
+
+def _writes_after(writes: Sequence[Any], leaves: Sequence[list[str] | None],
+                  texts: list[str] | None) -> list[Any]:
+    """The values a tool writes to state after the result decision, which rewrote their strings into ``texts``
+    (None: withheld, see :func:`_writes_withheld`). A JSON-like value is redacted in place; an object whose
+    text was rewritten cannot be, and is left out (:data:`DROPPED`)."""
+    if texts is None:
+        return _writes_withheld(writes)
+    feed = iter(texts)
+    out: list[Any] = []
+    for value, own in zip(writes, leaves, strict=True):
+        if own is None:
+            out.append(value if next(feed) == _opaque_text(value) else DROPPED)
+            continue
+        new = [next(feed) for _ in own]
+        out.append(value if new == own else _with_leaves(value, iter(new)))
+    return out
+
+
+def _writes_withheld(writes: Sequence[Any]) -> list[Any]:
+    """A withheld result's state writes: the tool ran, so a write without text (a count, a flag) stands; one with
+    text is something the tool said, which a prompt built from state would show the model, and is left out."""
+    return [value if _leaves(value) == [] else DROPPED for value in writes]
+
+
 def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> Flow[ToolOutcome]:
     """A result (or a ``return_direct`` answer) that a reviewer must release: asked with ``interrupt()``;
     anything but an approval (or no human to ask) withholds it, a response takes its place."""
@@ -635,6 +680,7 @@ def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> F
     command = outcome.command
     if command is not None:
         command = with_added(command, added_messages(command, message.tool_call_id), None)
+        command = with_state_writes(command, _writes_withheld(state_writes(command)))
     return replace(outcome, message=message.model_copy(update={"content": text, "artifact": None}), command=command)
 
 

@@ -50,6 +50,7 @@ CHECK_ME = "ZX-RESULT-REVIEW"
 
 class NotesState(AgentState[Any]):
     notes: NotRequired[str]
+    fetched: NotRequired[int]
 
 
 class Opaque:
@@ -133,12 +134,15 @@ def test_a_released_result_keeps_the_tools_writes(adapter: str, make: Any, mode:
 
 @pytest.mark.parametrize("adapter", ["middleware", "tools"])
 def test_a_withheld_result_keeps_the_writes_but_not_what_the_tool_said(adapter: str) -> None:
-    """Rejected, as when the guard withholds a result at once: the tool ran, so its state writes stand; what it
-    said (the answer, its artifact, the messages it added) does not reach the model."""
-    values, fetch, _asked = reviewed(adapter, as_list, "reject")
+    """Rejected, as when the guard withholds a result at once: the tool ran, so its state writes without text
+    stand; what it said (the answer, its artifact, the messages it added, the text it wrote to state, which a
+    prompt built from state would show the model) does not reach the model."""
+    values, fetch, _asked = reviewed(adapter, lambda cid: [
+        *as_list(cid), Command(update={"fetched": 1, "notes": f"more of the page {CHECK_ME}"})], "reject")
     assert fetch.runs == 1
     assert "withheld" in str(answer(values).content) and answer(values).artifact is None
-    assert values.get("notes") == "kept"
+    assert values.get("fetched") == 1
+    assert "notes" not in values
     assert added(values) == []
     assert CHECK_ME not in str([m.content for m in values["messages"]])
 
