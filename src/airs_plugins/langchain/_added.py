@@ -182,14 +182,13 @@ def state_writes(returned: Returned | None) -> list[Any]:
 
 
 def _with_writes(command: Command[Any], feed: Iterator[Any]) -> Command[Any]:
-    update = command.update
-    if isinstance(update, Mapping):
-        new: Any = {k: v for k, v in ((k, v if k == MESSAGES else next(feed)) for k, v in update.items())
-                    if v is not DROPPED}
-    elif _pairs(update):
-        new = [(k, v) for k, v in ((k, v if k == MESSAGES else next(feed)) for k, v in update) if v is not DROPPED]
-    else:
+    update: Any = command.update
+    if not isinstance(update, Mapping) and not _pairs(update):
         return command
+    pairs = [(k, v if k == MESSAGES else next(feed)) for k, v in (update.items() if isinstance(update, Mapping)
+                                                                   else update)]
+    kept = [(k, v) for k, v in pairs if v is not DROPPED]
+    new: Any = dict(kept) if isinstance(update, Mapping) else kept
     return Command(graph=command.graph, update=new, resume=command.resume, goto=command.goto)
 
 
