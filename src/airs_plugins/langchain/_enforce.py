@@ -27,7 +27,9 @@ anywhere else every call is new, whatever its id.
 from __future__ import annotations
 
 import contextvars
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -294,14 +296,50 @@ NOT_ASKED: Any = _NotAsked()
 resumes with JSON null), one that cannot be read: it denies with the reason saying what a valid one is."""
 
 
+_SCRATCHPAD = "__pregel_scratchpad"
+"""Where LangGraph keeps one execution of a task's resume values, which ``interrupt()`` hands out by position."""
+_ASKED_BOUND = 256
+_asked: OrderedDict[int, tuple[Any, dict[str, Any]]] = OrderedDict()
+_asked_lock = threading.Lock()
+
+
+def _answers_here() -> dict[str, Any] | None:
+    """The answers this execution of the running task already got, by request id (None when LangGraph does not
+    say which execution this is). Keyed by the execution's scratchpad, which is held so that its id is not reused
+    while it is a key; the oldest are let go past the bound (a question let go is only asked again)."""
+    pad = ((current_config() or {}).get("configurable") or {}).get(_SCRATCHPAD)
+    if pad is None:
+        return None
+    with _asked_lock:
+        held = _asked.get(id(pad))
+        if held is None or held[0] is not pad:
+            held = _asked[id(pad)] = (pad, {})
+            while len(_asked) > _ASKED_BOUND:
+                _asked.popitem(last=False)
+        return held[1]
+
+
 def ask(request: Mapping[str, Any]) -> Any:
     """``interrupt()`` with the request JSON, and the reviewer's answer on resume, whatever it is;
-    :data:`NOT_ASKED` outside a LangGraph task, where nothing can pause."""
+    :data:`NOT_ASKED` outside a LangGraph task, where nothing can pause.
+
+    Once per request in one execution of the task: a retry or fallback middleware listed before AIRS runs our hook
+    again in the same execution, and a second ``interrupt()`` there is a new question (the next position), which
+    paused the run to ask the reviewer again about a request already resolved, whose answer was then ignored (a
+    rejection too: the call ran on the first approval). The attempt takes the answer the first one got. A re-run of
+    the task after a resume is a new execution, and asks in the same order as the first (see :func:`resolved_once`)."""
     if task_namespace() is None:
         return NOT_ASKED
     from langgraph.types import interrupt
 
-    return interrupt(dict(request))
+    request_id = str(request.get("id") or "")
+    here = _answers_here() if request_id else None
+    if here is not None and request_id in here:
+        return here[request_id]
+    answer = interrupt(dict(request))
+    if here is not None:
+        here[request_id] = answer
+    return answer
 
 
 def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,

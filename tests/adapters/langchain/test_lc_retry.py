@@ -6,18 +6,33 @@ first, each retry got the recorded failure back and the tool was never attempted
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import ToolRetryMiddleware
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.outputs import ChatResult
 from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from airs_plugins.langchain import AIRSMiddleware
-from contract.harness import INJECT, ToolFake, answer_for, assert_paired, call, make_shield, new_config, script
+from contract.harness import (
+    INJECT,
+    REVIEW,
+    ToolFake,
+    answer_for,
+    assert_paired,
+    call,
+    make_shield,
+    new_config,
+    run_async,
+    run_sync,
+    script,
+)
 
 
 class Flaky:
@@ -89,10 +104,67 @@ def test_a_gated_call_is_retried_only_after_approval(order: str) -> None:
         asked += len(pending)
         out = graph.invoke(Command(resume={i.id: answer_for("approve")(i.value) for i in pending}), config)
     assert flaky.attempts == ["send_email", "send_email"]
-    # listed first, AIRS sees one call and the retries happen inside it; listed after the retry
-    # middleware, each retry is a new attempt at a gated call, and the reviewer is asked again
-    assert asked == (1 if order == "airs-first" else 2)
+    # listed first, AIRS sees one call and the retries happen inside it; listed after the retry middleware,
+    # each retry runs AIRS's hook again in the same execution, and takes the answer the first attempt got
+    assert asked == 1
     assert assert_paired(out["messages"])["c1"].content == "send_email ok"
+
+
+def in_turn(*kinds: str) -> Callable[[dict[str, Any]], Any]:
+    """A reviewer who gives the next of ``kinds`` to each request it is asked."""
+    left = iter(kinds)
+
+    def answer(request: dict[str, Any]) -> Any:
+        return answer_for(next(left))(request)
+
+    return answer
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_retry_after_an_approval_does_not_ask_a_question_whose_answer_is_ignored(use_async: bool) -> None:
+    """Retry listed first, the approved call fails once and is retried. Before, the retry asked the reviewer
+    again about the same request, and the answer was ignored: a reviewer who rejected there saw the e-mail sent
+    anyway, on the first approval. Now the question is asked once."""
+    flaky = Flaky(failures=1)
+    graph = agent("retry-first", flaky, [call("send_email", {"to": "bob@example.com", "body": "hi"}, "c1")])
+    config, reviewer = new_config(), in_turn("approve", "reject")
+    asked = asyncio.run(run_async(graph, "go", config, reviewer)) if use_async \
+        else run_sync(graph, "go", config, reviewer)
+    assert [a["tool_name"] for a in asked] == ["send_email"]
+    assert flaky.attempts == ["send_email", "send_email"]
+
+
+class Down(ToolFake):
+    """A chat model whose first ``failures`` calls fail (its provider is down), then it follows its script."""
+
+    failures: int = 1
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
+                  **kwargs: Any) -> ChatResult:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionError("provider down")
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+@pytest.mark.parametrize("retrier", ["ModelRetryMiddleware", "ModelFallbackMiddleware"])
+def test_an_input_waiting_for_approval_is_asked_about_once_when_the_model_call_is_retried(retrier: str,
+                                                                                         use_async: bool) -> None:
+    """The input needs a reviewer, and the model call after the approval fails: a retry or fallback middleware
+    listed before AIRS calls the model again through AIRS's hook. Before, that asked the reviewer about the input
+    a second time, and their answer (a rejection too) was ignored: the input went to the model anyway."""
+    from langchain.agents.middleware import ModelFallbackMiddleware, ModelRetryMiddleware
+
+    model = Down(responses=script("answered"))
+    again = ModelRetryMiddleware(max_retries=2, initial_delay=0.0, jitter=False) if retrier == "ModelRetryMiddleware" \
+        else ModelFallbackMiddleware(ToolFake(responses=script("answered")))
+    graph = create_agent(model, [], middleware=[again, AIRSMiddleware(make_shield())], checkpointer=InMemorySaver())
+    config, reviewer, text = new_config(), in_turn("approve", "reject"), f"please {REVIEW} this"
+    asked = asyncio.run(run_async(graph, text, config, reviewer)) if use_async \
+        else run_sync(graph, text, config, reviewer)
+    assert [a["channel"] for a in asked] == ["user_input"]
+    assert graph.get_state(config).values["messages"][-1].content == "answered"
 
 
 @pytest.mark.parametrize("order", ["airs-first", "retry-first"])
