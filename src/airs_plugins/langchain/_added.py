@@ -26,7 +26,7 @@ from typing import Any, TypeAlias
 from langchain_core.messages import BaseMessage, ToolMessage
 from langgraph.types import Command
 
-from ._translate import message_text
+from ._foreign import read_text
 
 
 def answers(message: Any, call_id: str) -> bool:
@@ -126,9 +126,16 @@ def _mapped(returned: Returned, swap: Callable[[Any], list[Any]]) -> Returned:
 
 
 def added_messages(returned: Returned | None, call_id: str) -> list[BaseMessage]:
-    """The messages with text that the tool's Command (or list) writes besides its answer to ``call_id``."""
+    """The messages with something to read that the tool's Command (or list) writes besides its answer to
+    ``call_id``: text, or calls (an ``AIMessage`` restoring a past turn, whose arguments the model reads as its own
+    earlier calls)."""
     return [m for m in returned_messages(returned) if isinstance(m, BaseMessage) and not answers(m, call_id)
-            and message_text(m, every_block=True).strip()]
+            and added_text(m).strip()]
+
+
+def added_text(message: BaseMessage) -> str:
+    """What the model reads of a message a tool added: its text, and the calls it makes."""
+    return read_text(message)
 
 
 def with_added(returned: Returned, added: Sequence[BaseMessage], guarded: Sequence[BaseMessage] | None) -> Returned:
@@ -137,7 +144,10 @@ def with_added(returned: Returned, added: Sequence[BaseMessage], guarded: Sequen
     if not added:
         return returned
     if guarded is None:
-        return _mapped(returned, lambda m: [] if any(m is a for a in added) else [m])
+        # the answers to the calls of a dropped message go with it: left alone, they would answer no call
+        gone = {c.get("id") for a in added for c in (getattr(a, "tool_calls", None) or ())}
+        return _mapped(returned, lambda m: [] if any(m is a for a in added)
+                       or (isinstance(m, ToolMessage) and m.tool_call_id in gone) else [m])
     new = {id(old): g for old, g in zip(added, guarded, strict=True)}
     return _mapped(returned, lambda m: [new.get(id(m), m)])
 

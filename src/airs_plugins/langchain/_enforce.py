@@ -56,6 +56,7 @@ from ._added import (
     DROPPED,
     Returned,
     added_messages,
+    added_text,
     answers,
     placed,
     readable,
@@ -597,7 +598,7 @@ def _payload(content: Any, added: Sequence[BaseMessage], leaves: Sequence[str]) 
     checked in one decision; each is a part of its own, so a redaction can be put back part by part (an
     image stays)."""
     texts = block_texts(content)
-    payload, sep = joined(texts[0], [*texts[1:], *(message_text(m, every_block=True) for m in added), *leaves])
+    payload, sep = joined(texts[0], [*texts[1:], *(added_text(m) for m in added), *leaves])
     return payload, _Parts(sep, len(texts), len(added))
 
 
@@ -615,10 +616,18 @@ def _guarded(d: Decision, content: Any, added: Sequence[BaseMessage], leaves: Se
         if texts is None:  # a redaction across two parts cannot be split back: withhold it all
             return withheld, None, None
         end = parts.blocks + parts.added
-        return (with_block_texts(content, texts[:parts.blocks]),
-                [m.model_copy(update={"content": t}) for m, t in zip(added, texts[parts.blocks:end], strict=True)],
-                texts[end:])
+        new_added = [_rewritten(m, t) for m, t in zip(added, texts[parts.blocks:end], strict=True)]
+        if any(m is None for m in new_added):  # a call's arguments cannot be rewritten from its text: withhold it all
+            return withheld, None, None
+        return with_block_texts(content, texts[:parts.blocks]), [m for m in new_added if m is not None], texts[end:]
     return content, list(added), list(leaves)
+
+
+def _rewritten(message: BaseMessage, text: str) -> BaseMessage | None:
+    """An added message with its guarded text; None when the redaction reached the calls it makes."""
+    if not getattr(message, "tool_calls", None):
+        return message.model_copy(update={"content": text})
+    return message if text == added_text(message) else None
 
 
 _ARTIFACT_DEPTH = 32
