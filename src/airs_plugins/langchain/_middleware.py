@@ -157,11 +157,21 @@ def _context(state: Any, thread_id: str | None) -> RunContext:
     return context_in(state, thread_id, agent_of(current_config()))
 
 
-def _refused(replaced: list[Any], text: str, ctx: RunContext, ids: list[str]) -> dict[str, Any]:
-    """The update that answers with our refusal and ends the run (the refusal is ours: checked)."""
+WITHHELD_INPUT = "[AIRS withheld this message: the input guardrail refused it]"
+
+
+def _refused(replaced: list[Any], refused: list[HumanMessage], text: str, ctx: RunContext,
+             ids: list[str]) -> dict[str, Any]:
+    """The update that answers with our refusal and ends the run (the refusal is ours: checked).
+
+    The refused input (and any sent with it that was not read yet, ``refused``) is withheld in state: left as it
+    was, it stayed in the conversation, every later turn's model call read it (its id is checked, so no guard
+    read it again), and "go on" after the refusal had the model act on what the guard refused."""
     answer = refusal(text)
-    return {"messages": [*replaced, answer], "jump_to": "end", CONTEXT_KEY: context_out(ctx),
-            CHECKED_KEY: [*ids, answer.id]}
+    gone = {m.id for m in refused}
+    withheld = [HumanMessage(content=WITHHELD_INPUT, id=m.id) for m in refused]
+    return {"messages": [*(m for m in replaced if m.id not in gone), *withheld, answer], "jump_to": "end",
+            CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [*ids, answer.id]}
 
 
 def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[HumanMessage]:
@@ -217,7 +227,8 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
         if passed != summary:
             content = passed if passed is not None else f"[AIRS withheld the summary: {d.reason}]"
             replaced.append(message.model_copy(update={"content": content}))
-    for message in (m for m in new if not is_summary(m)):
+    inputs = [m for m in new if not is_summary(m)]
+    for at, message in enumerate(inputs):
         text = message_text(message, every_block=True)  # a document block is the user's words too
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield.ledger, thread_id, slot, ctx)
@@ -230,7 +241,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
             d = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
             if d.blocked:
-                return _refused(replaced, INPUT_REFUSAL, ctx, ids)
+                return _refused(replaced, inputs[at:], INPUT_REFUSAL, ctx, ids)
             redacted = d.rewritten  # what an approval releases is redacted too
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
@@ -245,7 +256,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
                 final = yield from resolved_once(shield.ledger, thread_id, request, answer)
             if final is None or not final.allowed:
                 said = final.reply if final is not None else None
-                return _refused(replaced, said or INPUT_REFUSAL, ctx, ids)
+                return _refused(replaced, inputs[at:], said or INPUT_REFUSAL, ctx, ids)
     update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
     if replaced:
         update["messages"] = replaced
@@ -344,8 +355,9 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
         if got is not None:
             ctx = RunContext.coerce(got[CONTEXT_KEY])
             if got.get("jump_to"):
-                answer = got["messages"][-1]
-                rest = {k: v for k, v in got.items() if k not in ("jump_to", "messages")}
+                *withheld, answer = got["messages"]
+                # what the guard withheld (the refused input too) replaces what it read, by id, in state
+                rest = {**{k: v for k, v in got.items() if k != "jump_to"}, "messages": withheld}
                 return ExtendedModelResponse(ModelResponse(result=[answer]), Command(update=rest))
             update.update(got)
             swapped = {m.id: m for m in got.get("messages", [])}
