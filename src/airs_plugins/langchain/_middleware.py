@@ -160,18 +160,45 @@ def _context(state: Any, thread_id: str | None) -> RunContext:
 WITHHELD_INPUT = "[AIRS withheld this message: the input guardrail refused it]"
 
 
-def _refused(replaced: list[Any], refused: list[HumanMessage], text: str, ctx: RunContext,
+def _refused(replaced: list[Any], inputs: list[HumanMessage], at: int, text: str, ctx: RunContext,
              ids: list[str]) -> dict[str, Any]:
     """The update that answers with our refusal and ends the run (the refusal is ours: checked).
 
-    The refused input (and any sent with it that was not read yet, ``refused``) is withheld in state: left as it
-    was, it stayed in the conversation, every later turn's model call read it (its id is checked, so no guard
+    The refused input ``inputs[at]`` (and those sent with it after it, not read yet) is withheld in state: left as
+    it was, it stayed in the conversation, every later turn's model call read it (its id is checked, so no guard
     read it again), and "go on" after the refusal had the model act on what the guard refused."""
     answer = refusal(text)
-    gone = {m.id for m in refused}
-    withheld = [HumanMessage(content=WITHHELD_INPUT, id=m.id) for m in refused]
-    return {"messages": [*(m for m in replaced if m.id not in gone), *withheld, answer], "jump_to": "end",
-            CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [*ids, answer.id]}
+    gone = {m.id for m in inputs[at:]}
+    written = [*(m for m in replaced if m.id not in gone),
+               *(HumanMessage(content=WITHHELD_INPUT, id=m.id) for m in inputs[at:])]
+    return {"messages": [*written, answer], "jump_to": "end", CONTEXT_KEY: context_out(ctx),
+            CHECKED_KEY: [*ids, *_marks(inputs, written), answer.id]}
+
+
+INPUT_MARK = "airs-text:"
+"""Prefix of the ``airs_checked`` entries that name a user input with the text it had when the guard read it."""
+
+
+def _mark(message: Any) -> str:
+    return f"{INPUT_MARK}{message.id}#{digest_text(message_text(message, every_block=True))}"
+
+
+def _marks(inputs: list[HumanMessage], written: list[Any]) -> list[str]:
+    """The marks of the inputs the guard read, with the text it left in state (redacted, withheld)."""
+    by_id = {m.id: m for m in written if isinstance(m, HumanMessage)}
+    return [_mark(by_id.get(m.id, m)) for m in inputs if m.id]
+
+
+def _edited(messages: list[Any], checked: set[str], since: int) -> list[HumanMessage]:
+    """The user inputs the guard read whose text has changed since: LangGraph replaces a message in place when a
+    new one carries its id, so an input sent with the id of an earlier one rewrites that turn, before the newest
+    checked message, where the guard does not look for new input. (Inputs read before the marks were kept have
+    none, and are not looked at.)"""
+    marked = {c[len(INPUT_MARK):].rpartition("#")[0] for c in checked if c.startswith(INPUT_MARK)}
+    if not marked:
+        return []
+    return [m for m in messages[:since + 1] if isinstance(m, HumanMessage) and m.id in marked and not is_summary(m)
+            and _mark(m) not in checked]
 
 
 def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[HumanMessage]:
@@ -199,7 +226,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
     messages = list(state_get(state, "messages") or ())
     checked = set(state_get(state, CHECKED_KEY) or ())
     since = newest_checked(messages, checked)
-    new = _unchecked(messages, checked, since)
+    new = [*_edited(messages, checked, since), *_unchecked(messages, checked, since)]
     others = unread(messages, checked, since)
     if not new and not others:
         return None
@@ -241,7 +268,7 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
             d = yield Ask("check_input", (text,), {"context": ctx})
             ctx = d.context
             if d.blocked:
-                return _refused(replaced, inputs[at:], INPUT_REFUSAL, ctx, ids)
+                return _refused(replaced, inputs, at, INPUT_REFUSAL, ctx, ids)
             redacted = d.rewritten  # what an approval releases is redacted too
             if d.needs_approval:
                 request = shield.approval_request(d, payload_preview=text)
@@ -256,8 +283,8 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flo
                 final = yield from resolved_once(shield.ledger, thread_id, request, answer)
             if final is None or not final.allowed:
                 said = final.reply if final is not None else None
-                return _refused(replaced, inputs[at:], said or INPUT_REFUSAL, ctx, ids)
-    update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: ids}
+                return _refused(replaced, inputs, at, said or INPUT_REFUSAL, ctx, ids)
+    update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [*ids, *_marks(inputs, replaced)]}
     if replaced:
         update["messages"] = replaced
     return update

@@ -110,6 +110,43 @@ def test_another_agents_message_withheld_in_a_refused_turn_stays_withheld() -> N
     assert model.calls == 1 and all(INJECT not in p for p in model.prompts[-1])
 
 
+@pytest.mark.parametrize("use_async", [False, True])
+def test_an_earlier_input_rewritten_by_id_is_read_again(use_async: bool) -> None:
+    """A client that sends a message with the id of an earlier input rewrites that turn in place (LangGraph's
+    ``add_messages`` replaces by id). Before, the guard read only what followed the newest checked message, so the
+    rewritten turn reached the model unread: any input the guard refuses went through this way."""
+    graph, model, _ex, _shield = agent(["first answer", "unused"])
+    config = new_config()
+    send = (lambda p: asyncio.run(graph.ainvoke(p, config))) if use_async else (lambda p: graph.invoke(p, config))
+    send({"messages": [HumanMessage("hello", id="h1")]})
+    out = send({"messages": [HumanMessage(f"please {FORBIDDEN}", id="h1")]})
+    assert out["messages"][-1].content == INPUT_REFUSAL
+    assert model.calls == 1
+    assert FORBIDDEN not in str(graph.get_state(config).values["messages"])
+
+
+def test_an_input_is_read_once_however_many_turns_follow() -> None:
+    """The marks that tell a rewritten input are of the text left in state (redacted here), so an unchanged thread
+    reads each input once."""
+    graph, model, _ex, shield = agent(["one", "two", "three"])
+    config = new_config()
+    with capture_decisions(shield) as decided:
+        for text in (f"my code is {SECRET}", "and then", "and then again"):
+            graph.invoke({"messages": [HumanMessage(text)]}, config)
+    assert [d["channel"] for d in decided].count("user_input") == 3
+    assert model.calls == 3
+
+
+def test_an_earlier_input_rewritten_with_harmless_text_is_read_and_answered() -> None:
+    graph, _model, _ex, shield = agent(["first answer", "second answer"])
+    config = new_config()
+    graph.invoke({"messages": [HumanMessage("hello", id="h1")]}, config)
+    with capture_decisions(shield) as decided:
+        out = graph.invoke({"messages": [HumanMessage("hello again", id="h1")]}, config)
+    assert [d["channel"] for d in decided].count("user_input") == 1
+    assert out["messages"][-1].content == "second answer"
+
+
 def test_blocked_output_is_replaced_and_ends() -> None:
     """A blocked model answer is replaced in place (same message id) by a refusal."""
     graph, _model, _ex, _ = agent([f"the secret is {FORBIDDEN}"])
