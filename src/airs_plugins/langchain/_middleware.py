@@ -215,19 +215,22 @@ def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[Human
             and (i > since or is_summary(m))]
 
 
-def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None) -> Flow[dict[str, Any] | None]:
+def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
+               foreign: bool = True) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
 
     A conversation summary (``SummarizationMiddleware``) is checked as untrusted content instead, and so is
     every other message this agent did not write (another agent's answers and tool results, see ``_foreign``).
 
     Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
+    ``foreign=False``: human messages only (a hand-built graph, whose model and tool nodes do not mark the
+    messages they write as the agent's own).
     """
     messages = list(state_get(state, "messages") or ())
     checked = set(state_get(state, CHECKED_KEY) or ())
     since = newest_checked(messages, checked)
     new = [*_edited(messages, checked, since), *_unchecked(messages, checked, since)]
-    others = unread(messages, checked, since)
+    others = unread(messages, checked, since) if foreign else []
     if not new and not others:
         return None
     thread_id = _thread_id()

@@ -1,4 +1,5 @@
-"""LangGraph adapters for hand-built graphs: ``guard_node`` decides, ``approval_node`` asks a human,
+"""LangGraph adapters for hand-built graphs: ``input_guard_node`` reads the user's input, ``guard_node`` decides,
+``approval_node`` asks a human,
 ``SecureToolNode`` enforces and fails closed, ``judge_node`` grades answers; ``secure_graph``
 wires the first three into an existing graph.
 
@@ -11,9 +12,17 @@ from .._extras import require
 
 require("airs_plugins.langgraph", extra="langgraph")
 
-from ._nodes import AIRSGraphState, approval_node, guard_node, judge_node, judge_route  # noqa: E402
+from ._nodes import (  # noqa: E402
+    AIRSGraphState,
+    approval_node,
+    guard_node,
+    input_guard_node,
+    input_route,
+    judge_node,
+    judge_route,
+)
 from ._secure import secure_graph  # noqa: E402
 from ._tool_node import SecureToolNode  # noqa: E402
 
-__all__ = ["AIRSGraphState", "SecureToolNode", "approval_node", "guard_node", "judge_node", "judge_route",
-           "secure_graph"]
+__all__ = ["AIRSGraphState", "SecureToolNode", "approval_node", "guard_node", "input_guard_node", "input_route",
+           "judge_node", "judge_route", "secure_graph"]

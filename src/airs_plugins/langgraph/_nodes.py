@@ -24,6 +24,7 @@ from ..langchain._enforce import (
     resolved_once,
 )
 from ..langchain._flow import Ask, Flow, adrive, drive
+from ..langchain._middleware import input_flow
 from ..langchain._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -36,6 +37,7 @@ from ..langchain._translate import (
     last_turn,
     merge_context,
     merge_decisions,
+    merge_ids,
     message_records,
     message_text,
     record_for,
@@ -48,6 +50,7 @@ from ..langchain._translate import (
 
 JUDGE_KEY = "airs_judge"
 GUARD_NAME = "airs_guard"
+INPUT_NAME = "airs_input"
 OUTPUT_REFUSAL = "The answer was withheld after review."
 
 
@@ -61,6 +64,7 @@ class AIRSGraphState(MessagesState):
     airs_context: NotRequired[Annotated[dict[str, Any] | None, merge_context]]
     airs_decisions: NotRequired[Annotated[dict[str, Any], merge_decisions]]
     airs_judge: NotRequired[Annotated[dict[str, Any] | None, _replace]]
+    airs_checked: NotRequired[Annotated[list[str], merge_ids]]
 
 
 def _node(name: str, flow: Callable[[Any, RunnableConfig], Flow[Any]], shield: Shield) -> RunnableLambda[Any, Any]:
@@ -164,6 +168,33 @@ def guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
     calls passes the output guard first: withheld or redacted in ``messages`` as the guard says, and
     when it is blocked, so are the calls."""
     return _node(GUARD_NAME, lambda state, config: guard_flow(shield, state, config), shield)
+
+
+# -- input: the user's new messages, before the model reads them -------------------------------
+def input_guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[str, Any] | None]:
+    got = yield from input_flow(shield, state, context_in(state, thread_id_of(config)), foreign=False)
+    if got is not None:
+        got.pop("jump_to", None)  # the refusal is the last message: input_route ends the run on it
+    return got
+
+
+def input_guard_node(shield: Shield) -> RunnableLambda[Any, Any]:
+    """A node for the start of a hand-built graph (``START → input guard → model``) that decides each human
+    message the graph has not read yet, as ``AIRSMiddleware`` does before its model call: a redaction rewrites
+    it in state; one that needs a human pauses (``interrupt()`` with the ``ApprovalRequest``) and is decided
+    once, whatever re-runs the node; a block, or a reviewer's no, answers with a refusal, the refused input
+    withheld in state so that no later turn's model reads it. An earlier input rewritten by reusing its message
+    id is read again. Route from it with :func:`input_route` (a refusal ends the run), never a plain edge. Needs
+    the ``airs_checked`` key of :class:`AIRSGraphState`."""
+    return _node(INPUT_NAME, lambda state, config: input_guard_flow(shield, state, config), shield)
+
+
+def input_route(state: Any) -> Literal["continue", "end"]:
+    """After :func:`input_guard_node`: ``"end"`` when it answered with a refusal, else ``"continue"`` (to the
+    model). ``builder.add_conditional_edges("airs_input", input_route, {"continue": "model", "end": END})``"""
+    messages = state_get(state, "messages") or ()
+    last = messages[-1] if messages else None
+    return "end" if isinstance(last, AIMessage) and is_ours(last) else "continue"
 
 
 # -- approval: pause for the calls (and the held answer) that need a human ---------------------
