@@ -167,6 +167,26 @@ class TestDefaults:
         assert p.tiers[RiskTier.LOW].judge_sampling == 0.5
         assert p.tiers[RiskTier.CRITICAL].approvers == 2
 
+    def test_a_tier_written_in_part_keeps_its_own_defaults(self) -> None:
+        """Tuning one knob of CRITICAL (its budget) leaves it fail-closed, with two approvers and every tool call
+        sent to a human: the knobs not written are CRITICAL's defaults, not a generic tier's."""
+        policy = {"tiers": {"CRITICAL": {"budget_ms": 3000}},
+                  "tools": {"wire": {"risk_tier": "CRITICAL", "side_effect": "irreversible"}}}
+        critical = load_policy(policy).tiers[RiskTier.CRITICAL]
+        assert (critical.budget_ms, critical.fail_mode.value, critical.approvers, critical.approve_tool_calls) == \
+            (3000, "block", 2, True)
+        d = Shield.from_policy(policy).check_tool_call("wire", {"amount": 5})
+        assert d.action.value == "require_approval"
+
+    def test_a_tier_profile_object_written_in_part_keeps_its_tiers_defaults(self) -> None:
+        """The same from Python: the fields a TierProfile was built with override that tier's defaults."""
+        from airs_plugins._policy import TierProfile
+
+        p = Policy(tiers={RiskTier.HIGH: TierProfile(review_sla_s=600)})
+        high = p.tiers[RiskTier.HIGH]
+        assert (high.review_sla_s, high.fail_mode.value, high.judge_sampling) == (600, "require_approval", 0.5)
+        assert Policy(tiers={RiskTier.HIGH: TierProfile()}).hash == Policy().hash
+
     def test_hash_changes_with_content_only(self) -> None:
         """The same policy hashes the same whatever the key order; any change changes the hash."""
         a = load_policy({"tools": {"a": {"risk_tier": "HIGH"}, "b": {}}})

@@ -85,7 +85,8 @@ request fail to be raised (``null`` is the SLA with no deadline)."""
 
 
 class TierProfile(BaseModel):
-    """Routing knobs for one risk tier."""
+    """Routing knobs for one risk tier. A tier the policy names keeps that tier's own defaults for the knobs it
+    leaves out (CRITICAL: fail mode block, two approvers, every tool call approved)."""
 
     model_config = _STRICT
 
@@ -110,6 +111,20 @@ def _default_tiers() -> dict[RiskTier, TierProfile]:
         RiskTier.CRITICAL: TierProfile(judge_sampling=1.0, fail_mode=FailMode.BLOCK, budget_ms=5000,
                                        review_sla_s=3600, approvers=2, approve_tool_calls=True),
     }
+
+
+def _over_default(defaults: dict[RiskTier, TierProfile], key: Any, given: Any) -> Any:
+    """``given`` (a mapping, or a TierProfile with the fields it was built with) over the default of tier
+    ``key``; anything else as it is, for validation to refuse."""
+    try:
+        default = defaults[RiskTier(key)]
+    except ValueError:
+        return given
+    if isinstance(given, TierProfile):
+        return default.model_copy(update={k: getattr(given, k) for k in given.model_fields_set})
+    if isinstance(given, dict):
+        return {**default.model_dump(), **given}
+    return given
 
 
 class Caps(BaseModel):
@@ -185,6 +200,17 @@ class Policy(BaseModel):
                 raise ValueError(msg)
             first[cfg.id] = i
         return checks
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tiers_over_their_defaults(cls, data: Any) -> Any:
+        # a tier written in part ("CRITICAL: {budget_ms: 3000}") changes those knobs only: filled from the
+        # generic TierProfile instead, CRITICAL would lose its fail-closed mode, its second approver and its
+        # approval of every tool call, and a call the default policy holds for a human would run
+        if not isinstance(data, dict) or not isinstance(data.get("tiers"), dict):
+            return data
+        defaults = _default_tiers()
+        return {**data, "tiers": {key: _over_default(defaults, key, given) for key, given in data["tiers"].items()}}
 
     @model_validator(mode="after")
     def _fill_tiers(self) -> Policy:
