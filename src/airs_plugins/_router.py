@@ -34,9 +34,17 @@ class Route:
 
 
 def finding_action(f: Finding, cfg: CheckConfig | None) -> Action:
-    if f.action is not None:
-        return f.action
-    return Action(cfg.action) if cfg is not None else Action.BLOCK
+    asked = f.action if f.action is not None else Action(cfg.action) if cfg is not None else Action.BLOCK
+    if asked is Action.REDACT and not redactable(f):
+        # a redaction with nothing to replace would pass the payload as it came, under an action that says it
+        # was rewritten ("action: redact" on a check that marks no text, such as a refused URL): fail closed
+        return Action.BLOCK
+    return asked
+
+
+def redactable(f: Finding) -> bool:
+    """The finding marks text a redaction can replace (what ``apply_redactions`` reads)."""
+    return bool(f.redact_spans if f.redact_spans is not None else f.spans)
 
 
 def sampled(correlation_id: str, rate: float) -> bool:

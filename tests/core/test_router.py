@@ -115,3 +115,33 @@ def test_fail_mode_is_marked() -> None:
     assert r.fail_mode_applied and r.action is Action.REQUIRE_APPROVAL
     decided = route([f("c", 0.9), f("r", 0.6)], CFG, prof(), correlation_id="x", judge_available=False)
     assert not decided.fail_mode_applied
+
+
+class TestRedactionWithNothingToRedact:
+    """``action: redact`` on a finding that marks no text cannot rewrite anything: it blocks, never passes the
+    payload unchanged under a "redact" decision."""
+
+    def test_a_redact_finding_without_spans_blocks(self) -> None:
+        r = route([f("r", 0.9)], CFG, prof(), correlation_id="x", judge_available=False)
+        assert r.action is Action.BLOCK and r.redact == ()
+
+    def test_a_redact_finding_with_spans_redacts(self) -> None:
+        r = route([f("r", 0.9, spans=((0, 3),))], CFG, prof(), correlation_id="x", judge_available=False)
+        assert r.action is Action.REDACT and len(r.redact) == 1
+
+    def test_explicitly_empty_redact_spans_mark_nothing(self) -> None:
+        """``redact_spans`` replaces ``spans`` for the redaction: an empty one leaves nothing to replace."""
+        r = route([f("r", 0.9, spans=((0, 3),), redact_spans=())], CFG, prof(), correlation_id="x",
+                  judge_available=False)
+        assert r.action is Action.BLOCK
+
+    def test_a_refused_url_configured_to_redact_does_not_run(self) -> None:
+        """End to end: ``tool.rules`` set to ``action: redact`` refused the host, marked no text, and the call ran
+        with its arguments as they came (``redact``, ``redacted_args`` unchanged)."""
+        from airs_plugins import Shield
+
+        shield = Shield.from_policy({"checks": [{"id": "tool.rules", "action": "redact"}],
+                                     "tools": {"fetch": {"rules": {"allowed_domains": ["api.example.com"]}}}})
+        d = shield.check_tool_call("fetch", {"url": "https://evil.example/x"})
+        assert d.action is Action.BLOCK and d.redacted_args is None
+        assert shield.check_tool_call("fetch", {"url": "https://api.example.com/x"}).action is Action.ALLOW
