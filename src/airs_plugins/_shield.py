@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -649,39 +650,65 @@ def _jsonable(v: Any, depth: int) -> Any:
 
 
 class ShieldSession:
-    """Keeps one run's :class:`RunContext` between calls (for direct use outside a framework)."""
+    """Keeps one run's :class:`RunContext` between calls (for direct use outside a framework).
+
+    Calls on one session are decided one at a time, each on the context the one before left: run side by side
+    (``asyncio.gather``, threads), each would start from the same context and the last to finish would keep
+    only its own update, losing the others' reads (taint) and calls (caps), and every call would be counted
+    against caps that did not see the others yet. Sync calls wait for sync calls, async for async ones."""
 
     def __init__(self, shield: Shield, context: RunContext) -> None:
         self.shield = shield
         self.context = context
+        self._lock = threading.Lock()
+        self._async_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
-    def _keep(self, d: Decision) -> Decision:
-        self.context = d.context
-        return d
+    def _decide(self, check: Callable[[RunContext], Decision]) -> Decision:
+        with self._lock:
+            d = check(self.context)
+            self.context = d.context
+            return d
+
+    async def _adecide(self, check: Callable[[RunContext], Awaitable[Decision]]) -> Decision:
+        async with self._loop_lock():
+            d = await check(self.context)
+            self.context = d.context
+            return d
+
+    def _loop_lock(self) -> asyncio.Lock:
+        # an asyncio.Lock belongs to the loop it first waited on: a session reused under a later asyncio.run
+        # gets a lock of that loop's
+        loop = asyncio.get_running_loop()
+        if self._async_lock is None or self._async_lock[0] is not loop:
+            self._async_lock = (loop, asyncio.Lock())
+        return self._async_lock[1]
 
     def check_input(self, text: str) -> Decision:
-        return self._keep(self.shield.check_input(text, context=self.context))
+        return self._decide(lambda ctx: self.shield.check_input(text, context=ctx))
 
     def check_output(self, text: str, **kw: Any) -> Decision:
-        return self._keep(self.shield.check_output(text, context=self.context, **kw))
+        return self._decide(lambda ctx: self.shield.check_output(text, context=ctx, **kw))
 
     def check_tool_call(self, name: str, args: Mapping[str, Any] | None = None, **kw: Any) -> Decision:
-        return self._keep(self.shield.check_tool_call(name, args, context=self.context, **kw))
+        return self._decide(lambda ctx: self.shield.check_tool_call(name, args, context=ctx, **kw))
 
     def check_tool_result(self, name: str, output: Any, **kw: Any) -> Decision:
-        return self._keep(self.shield.check_tool_result(name, output, context=self.context, **kw))
+        return self._decide(lambda ctx: self.shield.check_tool_result(name, output, context=ctx, **kw))
 
     def check_retrieved(self, text: str, **kw: Any) -> Decision:
-        return self._keep(self.shield.check_retrieved(text, context=self.context, **kw))
+        return self._decide(lambda ctx: self.shield.check_retrieved(text, context=ctx, **kw))
 
     async def acheck_input(self, text: str) -> Decision:
-        return self._keep(await self.shield.acheck_input(text, context=self.context))
+        return await self._adecide(lambda ctx: self.shield.acheck_input(text, context=ctx))
 
     async def acheck_output(self, text: str, **kw: Any) -> Decision:
-        return self._keep(await self.shield.acheck_output(text, context=self.context, **kw))
+        return await self._adecide(lambda ctx: self.shield.acheck_output(text, context=ctx, **kw))
 
     async def acheck_tool_call(self, name: str, args: Mapping[str, Any] | None = None, **kw: Any) -> Decision:
-        return self._keep(await self.shield.acheck_tool_call(name, args, context=self.context, **kw))
+        return await self._adecide(lambda ctx: self.shield.acheck_tool_call(name, args, context=ctx, **kw))
 
     async def acheck_tool_result(self, name: str, output: Any, **kw: Any) -> Decision:
-        return self._keep(await self.shield.acheck_tool_result(name, output, context=self.context, **kw))
+        return await self._adecide(lambda ctx: self.shield.acheck_tool_result(name, output, context=ctx, **kw))
+
+    async def acheck_retrieved(self, text: str, **kw: Any) -> Decision:
+        return await self._adecide(lambda ctx: self.shield.acheck_retrieved(text, context=ctx, **kw))
