@@ -124,6 +124,13 @@ class TestPolicy:
         r = airs("policy", "validate", str(bad))
         assert r.returncode == 2 and "tools.a.risk_tier" in r.stderr
 
+    def test_validate_builds_the_checks(self, tmp_path: Path) -> None:
+        """A misspelt check id passed validate and then stopped every Shield built from the file."""
+        typo = tmp_path / "t.yaml"
+        typo.write_text("checks:\n  - {id: injection.promtp}\n", encoding="utf-8")
+        r = airs("policy", "validate", str(typo))
+        assert r.returncode == 2 and "unknown check 'injection.promtp'" in r.stderr and "OK" not in r.stdout
+
 
 class TestHelp:
     @pytest.mark.parametrize("args", [(), ("scan",), ("policy",), ("policy", "validate"), ("audit",),

@@ -148,6 +148,50 @@ class TestErrors:
             load_policy(tmp_path / "nope.yaml")
 
 
+class TestChecksListEnforcesTheDeclarations:
+    """A ``checks`` list replaces the default suite. Written to tune one check (the README's ``recital_words``
+    option), it dropped the others: a tool the policy denies ran, with nothing said. Such a policy is refused,
+    naming the declaration that nothing would enforce."""
+
+    @pytest.mark.parametrize(("extra", "path", "check"), [
+        ({"tools": {"drop_database": {"allow": False}}}, "tools.drop_database.allow", "tool.policy"),
+        ({"unknown_tools": "block"}, "unknown_tools", "tool.policy"),
+        ({"tools": {"pay": {"args_schema": {"type": "object"}}}}, "tools.pay.args_schema", "tool.policy"),
+        ({"tools": {"pay": {"rules": {"max_arg_bytes": 10}}}}, "tools.pay.rules.max_arg_bytes", "tool.policy"),
+        ({"default_tool": {"allow": False}}, "default_tool.allow", "tool.policy"),
+        ({"tools": {"fetch": {"rules": {"allowed_domains": ["api.example.com"]}}}}, "tools.fetch.rules", "tool.rules"),
+        ({"canaries": ["zx-canary"]}, "canaries", "output.leakage"),
+        ({"banned_terms": ["project x"]}, "banned_terms", "output.banned"),
+        ({"output_schema": {"type": "object"}}, "output_schema", "output.schema"),
+    ])
+    def test_a_declaration_without_its_check_is_refused(self, extra: dict[str, object], path: str,
+                                                        check: str) -> None:
+        data = {"checks": [{"id": "output.leakage" if check != "output.leakage" else "tool.policy",
+                            "options": {}}], **extra}
+        with pytest.raises(PolicyError) as info:
+            load_policy(data)
+        assert info.value.path == path and repr(check) in str(info.value)
+
+    def test_a_disabled_check_enforces_nothing(self) -> None:
+        with pytest.raises(PolicyError, match=r"'tool\.policy'") as info:
+            load_policy({"checks": [{"id": "tool.policy", "enabled": False}], "tools": {"x": {"allow": False}}})
+        assert info.value.path == "tools.x.allow"
+
+    def test_the_same_policy_with_its_check_listed_loads_and_denies(self) -> None:
+        policy = {"checks": [{"id": "output.leakage", "options": {"recital_words": 0}}, {"id": "tool.policy"}],
+                  "tools": {"drop_database": {"allow": False}}}
+        assert Shield.from_policy(policy).check_tool_call("drop_database", {}).action.value == "block"
+
+    def test_from_python_too(self) -> None:
+        with pytest.raises(ValueError, match="banned_terms"):
+            Policy(checks=[], banned_terms=["x"])
+
+    def test_declarations_that_need_no_check_still_load(self) -> None:
+        """Tiers, approval by policy and the default suite (no ``checks``) are not check declarations."""
+        load_policy({"checks": [], "tools": {"pay": {"risk_tier": "HIGH", "require_approval": True}}})
+        load_policy({"tools": {"drop_database": {"allow": False}}, "canaries": ["zx"]})
+
+
 class TestDefaults:
     def test_default_shield_needs_no_file(self) -> None:
         """Shield.default() works with no file and puts the policy hash in every decision."""

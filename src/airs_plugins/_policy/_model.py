@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from typing import Any, Literal
 
@@ -219,6 +220,15 @@ class Policy(BaseModel):
             object.__setattr__(self, "tiers", {**missing, **self.tiers})
         return self
 
+    @model_validator(mode="after")
+    def _checks_enforce_the_declarations(self) -> Policy:
+        # a ``checks`` list replaces the default suite: one written to tune a check's options would otherwise
+        # drop the check that enforces, say, a tool's ``allow: false``, and the denied tool would run
+        unenforced = first_unenforced(self)
+        if unenforced is not None:
+            raise Unenforced(*unenforced)
+        return self
+
     def tool(self, name: str) -> ToolPolicy:
         return self.tools.get(name, self.default_tool)
 
@@ -245,6 +255,53 @@ class Policy(BaseModel):
     @property
     def enforcing(self) -> bool:
         return self.mode == "enforce"
+
+
+class Unenforced(ValueError):
+    """A declaration of the policy that no check in its ``checks`` list enforces (``path`` names it)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.detail = message
+
+
+def first_unenforced(policy: Policy) -> tuple[str, str] | None:
+    """The first declaration whose check the policy's ``checks`` list leaves out (or disables), as (path, why)."""
+    if policy.checks is None:
+        return None
+    running = {c.id for c in policy.checks if c.enabled}
+    for path, what, check in _declarations(policy):
+        if check not in running:
+            return path, (f"{what}, but {check!r}, which enforces it, is left out of the checks list or disabled "
+                          f"(a checks list replaces the default suite: list {check!r} too, or drop the declaration)")
+    return None
+
+
+_DEFAULT_RULES = ToolRules().model_dump()
+
+
+def _declarations(policy: Policy) -> Iterator[tuple[str, str, str]]:
+    """What the policy declares and which check enforces each: (path, what, check id)."""
+    if policy.unknown_tools != "allow":
+        yield "unknown_tools", f"tools outside the inventory are set to {policy.unknown_tools}", "tool.policy"
+    named = [(f"tools.{name}", tool) for name, tool in policy.tools.items()]
+    for where, tool in [("default_tool", policy.default_tool), *named]:
+        if not tool.allow:
+            yield f"{where}.allow", "the tool is denied", "tool.policy"
+        if tool.args_schema is not None:
+            yield f"{where}.args_schema", "the tool's arguments have a schema", "tool.policy"
+        rules = tool.rules.model_dump()
+        if rules["max_arg_bytes"] is not None:
+            yield f"{where}.rules.max_arg_bytes", "the tool's arguments have a size limit", "tool.policy"
+        if any(rules[k] != v for k, v in _DEFAULT_RULES.items() if k != "max_arg_bytes"):
+            yield f"{where}.rules", "the tool has argument rules", "tool.rules"
+    if policy.canaries:
+        yield "canaries", "canary tokens are declared", "output.leakage"
+    if policy.banned_terms:
+        yield "banned_terms", "banned terms are declared", "output.banned"
+    if policy.output_schema is not None:
+        yield "output_schema", "an output schema is declared", "output.schema"
 
 
 __all__ = ["Action", "Bands", "Caps", "CheckConfig", "Policy", "TierProfile", "ToolPolicy", "ToolRules"]
