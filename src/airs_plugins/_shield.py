@@ -145,7 +145,8 @@ class Shield:
         tool = self.policy.tool(name)
         safe_args = _safe_args(args)
         return Subject(channel=Channel.TOOL_CALL, payload=canonical_args(safe_args), tool_name=name,
-                       tool_args=safe_args, tool_call_id=tool_call_id, risk_tier=tool.risk_tier,
+                       tool_args=safe_args, tool_call_id=tool_call_id,
+                       risk_tier=self.policy.tier_for_tool(Channel.TOOL_CALL, name),
                        side_effect=tool.side_effect, context=self._ctx(context, ids),
                        max_scan_bytes=self.policy.max_scan_bytes, instructions=instructions or None)
 
@@ -161,7 +162,7 @@ class Shield:
                         channel: Channel, ids: Mapping[str, str | None]) -> Subject:
         tool = self.policy.tool(name)
         return Subject(channel=channel, payload=_safe_text(stringify(output)), tool_name=name,
-                       tool_call_id=tool_call_id, source=name, risk_tier=tool.risk_tier,
+                       tool_call_id=tool_call_id, source=name, risk_tier=self.policy.tier_for_tool(channel, name),
                        side_effect=tool.side_effect, context=self._ctx(context, ids),
                        max_scan_bytes=self.policy.max_scan_bytes)
 
@@ -414,7 +415,7 @@ class Shield:
         """``request`` needing as many approvers as the policy in force asks for its call, if that is more."""
         if not self._stale(request):
             return request
-        needed = self.policy.profile(self.policy.tool(request.tool_name or "").risk_tier).approvers
+        needed = self.policy.profile(self.policy.tier_for_tool(Channel.TOOL_CALL, request.tool_name or "")).approvers
         return request.model_copy(update={"approvals_required": needed}) \
             if needed > request.approvals_required else request
 

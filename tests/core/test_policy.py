@@ -243,3 +243,34 @@ class TestDefaults:
         p = tmp_path / "p.json"
         p.write_text(json.dumps({"tools": {"drop_db": {"allow": False}}}), encoding="utf-8")
         assert Shield.from_policy(p).check_tool_call("drop_db", {}).action.value == "block"
+
+
+class TestChannelTiers:
+    """``channels`` set a tier for user input and model output only: a policy raising retrieved documents or tool
+    results to CRITICAL loaded and was ignored, so an uncertain injection in a retrieved page took MEDIUM's fail
+    mode (flag: allowed) instead of CRITICAL's (block)."""
+
+    def shield(self) -> Shield:
+        from airs_plugins.testing import KeywordCheck
+
+        policy = {"checks": [], "channels": {"retrieved": "CRITICAL", "tool_result": "HIGH", "tool_call": "HIGH"},
+                  "tools": {"lookup": {"risk_tier": "LOW"}, "wire": {"risk_tier": "CRITICAL"}}}
+        return Shield.from_policy(policy, checks=[KeywordCheck("INJECT", 0.6)])
+
+    def test_a_channel_tier_raises_retrieved_documents_and_tool_results(self) -> None:
+        s = self.shield()
+        d = s.check_retrieved("a page that says INJECT", source="web")
+        assert (d.risk_tier, d.action.value) == (RiskTier.CRITICAL, "block")
+        d = s.check_tool_result("lookup", "INJECT")
+        assert (d.risk_tier, d.action.value) == (RiskTier.HIGH, "require_approval")
+
+    def test_a_channel_tier_is_a_floor_for_tool_calls(self) -> None:
+        """The stricter of the tool's tier and the channel's: a CRITICAL tool stays CRITICAL."""
+        s = self.shield()
+        assert s.check_tool_call("lookup", {"q": "x"}).risk_tier is RiskTier.HIGH
+        assert s.check_tool_call("wire", {"to": "x"}).risk_tier is RiskTier.CRITICAL
+
+    def test_without_channel_tiers_the_tool_decides(self) -> None:
+        s = Shield.from_policy({"checks": [], "tools": {"lookup": {"risk_tier": "LOW"}}})
+        assert s.check_tool_result("lookup", "x").risk_tier is RiskTier.LOW
+        assert s.check_retrieved("x").risk_tier is RiskTier.MEDIUM

@@ -178,6 +178,8 @@ class Policy(BaseModel):
     default_tool: ToolPolicy = Field(default_factory=ToolPolicy)
     tools: dict[str, ToolPolicy] = Field(default_factory=dict)
     channels: dict[Channel, RiskTier] = Field(default_factory=dict)
+    """The tier of each channel: inputs and outputs take it (MEDIUM when unset); tool calls, tool results and
+    retrieved documents take their tool's tier, raised to the channel's when that is higher."""
     checks: list[CheckConfig] | None = None
     """None ⇒ the default L1 suite with its default bands; a list replaces it."""
     tiers: dict[RiskTier, TierProfile] = Field(default_factory=_default_tiers)
@@ -237,6 +239,13 @@ class Policy(BaseModel):
 
     def tier_for_channel(self, channel: Channel) -> RiskTier:
         return self.channels.get(channel, RiskTier.MEDIUM)
+
+    def tier_for_tool(self, channel: Channel, name: str) -> RiskTier:
+        """A tool call's or result's tier: the tool's, raised to the channel's when ``channels`` sets that higher
+        (``channels: {retrieved: CRITICAL}`` holds for every retriever, however its tool is declared)."""
+        tier = self.tool(name).risk_tier
+        floor = self.channels.get(channel)
+        return floor if floor is not None and floor.rank > tier.rank else tier
 
     def profile(self, tier: RiskTier) -> TierProfile:
         return self.tiers[tier]
