@@ -274,3 +274,30 @@ class TestChannelTiers:
         s = Shield.from_policy({"checks": [], "tools": {"lookup": {"risk_tier": "LOW"}}})
         assert s.check_tool_result("lookup", "x").risk_tier is RiskTier.LOW
         assert s.check_retrieved("x").risk_tier is RiskTier.MEDIUM
+
+
+class TestChangedCopies:
+    """``Policy.model_copy(update=...)`` kept the original's cached hash: decisions under the changed copy were
+    stamped with the original's hash, and an approval asked under the original was not re-checked under it."""
+
+    def test_a_changed_copy_hashes_as_its_content(self) -> None:
+        base = load_policy({"tools": {"pay": {"risk_tier": "HIGH"}}})
+        assert base.hash  # cached on the instance before the copy
+        monitor = base.model_copy(update={"mode": "monitor"})
+        assert monitor.hash == load_policy({"mode": "monitor", "tools": {"pay": {"risk_tier": "HIGH"}}}).hash
+        assert monitor.hash != base.hash
+        assert base.model_copy().hash == base.model_copy(update={"mode": "enforce"}).hash == base.hash
+
+    def test_a_changed_copy_is_validated(self) -> None:
+        with pytest.raises(ValueError, match="banned_terms"):
+            Policy().model_copy(update={"checks": [], "banned_terms": ["x"]})
+
+    def test_an_approval_asked_before_a_tool_was_denied_is_refused(self) -> None:
+        from airs_plugins._policy import ToolPolicy
+
+        before = load_policy({"tools": {"pay": {"risk_tier": "HIGH", "require_approval": True}}})
+        asked = Shield.from_policy(before)
+        request = asked.approval_request(asked.check_tool_call("pay", {"to": "bob"}), tool_args={"to": "bob"})
+        now = Shield.from_policy(before.model_copy(update={"tools": {"pay": ToolPolicy(allow=False)}}))
+        d = now.resolve_approval(request, {"type": "approve", "reviewer": "ann"}, tool_args={"to": "bob"})
+        assert d.action.value == "block" and "denied by policy" in d.reason

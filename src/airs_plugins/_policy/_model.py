@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -260,6 +260,17 @@ class Policy(BaseModel):
     def hash(self) -> str:
         """SHA-256 over the canonical JSON of the parsed policy."""
         return "sha256:" + sha256_hex(canonical_json(self.model_dump(mode="json")))
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A changed copy is a new policy: validated like one (tiers filled, checks checked) and hashed anew.
+
+        pydantic's copy keeps the instance's cached ``hash``, so a copy that changed the mode or denied a tool
+        would stamp its decisions with the original's hash, and approvals asked under the original would not be
+        re-checked under it."""
+        if not update:
+            return super().model_copy(deep=deep)
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**values, **update})
 
     @property
     def enforcing(self) -> bool:
