@@ -177,7 +177,9 @@ class RunContext(BaseModel):
     observations: tuple[Observation, ...] = ()
     tool_calls: dict[str, tuple[float, ...]] = Field(default_factory=dict)
     call_signatures: dict[str, int] = Field(default_factory=dict)
+    """Identical tool calls since the user's latest input (the loop cap)."""
     turns: int = 0
+    """Model turns since the user's latest input (the turn cap)."""
     retries: int = 0
 
     @property

@@ -194,6 +194,12 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
     if subject.channel is Channel.USER_INPUT:
         # the goal is persisted in framework state: keep what the policy redacted out of it
         update["user_goal"] = append_goal(ctx.user_goal, redacted if redacted is not None else subject.payload)
+        # the turn and loop caps bound the agent's work on one request (MASO EC-1.5, EC-1.10): counted over a
+        # thread's whole life, the fourth question about the weather in Paris, days apart, was refused as a loop
+        # and the thread's answers stopped at its 25th model turn. The hourly rate cap keeps counting.
+        update["call_signatures"] = {}
+        update["turns"] = 0
+        update["retries"] = 0
     elif subject.channel is Channel.MODEL_OUTPUT:
         update["turns"] = ctx.turns + 1
     elif subject.channel is Channel.TOOL_CALL:
