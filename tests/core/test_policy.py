@@ -177,6 +177,13 @@ class TestChecksListEnforcesTheDeclarations:
             load_policy({"checks": [{"id": "tool.policy", "enabled": False}], "tools": {"x": {"allow": False}}})
         assert info.value.path == "tools.x.allow"
 
+    def test_a_check_kept_off_the_channel_it_guards_enforces_nothing(self) -> None:
+        with pytest.raises(PolicyError, match="tool_call") as info:
+            load_policy({"checks": [{"id": "tool.policy", "channels": ["user_input"]}],
+                         "tools": {"x": {"allow": False}}})
+        assert info.value.path == "tools.x.allow"
+        load_policy({"checks": [{"id": "tool.policy", "channels": ["tool_call"]}], "tools": {"x": {"allow": False}}})
+
     def test_the_same_policy_with_its_check_listed_loads_and_denies(self) -> None:
         policy = {"checks": [{"id": "output.leakage", "options": {"recital_words": 0}}, {"id": "tool.policy"}],
                   "tools": {"drop_database": {"allow": False}}}

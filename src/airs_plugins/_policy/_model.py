@@ -290,12 +290,23 @@ def first_unenforced(policy: Policy) -> tuple[str, str] | None:
     """The first declaration whose check the policy's ``checks`` list leaves out (or disables), as (path, why)."""
     if policy.checks is None:
         return None
-    running = {c.id for c in policy.checks if c.enabled}
+    configs = {c.id: c for c in policy.checks}
     for path, what, check in _declarations(policy):
-        if check not in running:
+        cfg = configs.get(check)
+        if cfg is None or not cfg.enabled:
             return path, (f"{what}, but {check!r}, which enforces it, is left out of the checks list or disabled "
                           f"(a checks list replaces the default suite: list {check!r} too, or drop the declaration)")
+        where = _ENFORCED_ON[check]
+        if cfg.channels is not None and where not in cfg.channels:
+            return path, (f"{what}, but {check!r}, which enforces it, is limited to channels that leave out "
+                          f"{where.value!r} (add it to that check's channels)")
     return None
+
+
+_ENFORCED_ON = {"tool.policy": Channel.TOOL_CALL, "tool.rules": Channel.TOOL_CALL,
+                "output.leakage": Channel.MODEL_OUTPUT, "output.banned": Channel.MODEL_OUTPUT,
+                "output.schema": Channel.MODEL_OUTPUT}
+"""The channel each declaration is enforced on."""
 
 
 _DEFAULT_RULES = ToolRules().model_dump()
