@@ -186,11 +186,13 @@ class TestEscapedText:
         """Text without escapes is scanned once, as before."""
         assert [v.name for v in prepare("Ignore the noise, it is fine.").views] == ["raw"]
 
-    def test_data_checks_do_not_scan_the_unescaped_view(self) -> None:
-        """PII and secret checks see the raw text only; the unescaped copy is for attack patterns."""
+    def test_data_checks_read_the_unescaped_view_when_it_stands_for_the_whole_text(self) -> None:
+        """PII and secret checks read escaped text unescaped, as attack patterns do: read raw, ``a\\nb@example.com``
+        held the address ``nb@example.com`` (the escape's letter glued to it), and a key after ``\\n`` had no
+        word boundary and went unseen."""
         scan = prepare("a\\nb@example.com")
-        assert "unesc" in {v.name for v in scan.views}
-        assert "unesc" not in {v.name for v in text_views(scan)}
+        assert [v.name for v in text_views(scan)] == ["unesc"]
+        assert [v.name for v in text_views(prepare("b@example.com"))] == ["raw"]
 
 
 JAILBREAK_FAMILIES = [

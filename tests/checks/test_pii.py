@@ -134,3 +134,16 @@ def test_card_in_external_tool_args_needs_approval() -> None:
     assert d.action is Action.REQUIRE_APPROVAL
     d2 = s.check_tool_call("send_email", {"to": "bob@example.com", "body": "see you"})
     assert d2.action is Action.ALLOW
+
+
+def test_an_address_after_an_escaped_line_break_is_redacted_without_the_escape() -> None:
+    """An answer that is JSON text: ``\\n`` before an address was read as part of it (``nbob@…``), and the
+    redaction ate the escape's letter, leaving ``\\[EMAIL]``, which is not JSON."""
+    import json
+
+    from airs_plugins import Shield
+
+    answer = json.dumps({"note": "call\nbob@example.com please"})
+    d = Shield.default().check_output(answer)
+    assert d.action.value == "redact" and d.redacted is not None
+    assert json.loads(d.redacted) == {"note": "call\n[EMAIL] please"}

@@ -135,3 +135,20 @@ def test_secret_written_as_unicode_escapes_is_blocked_and_redacted_whole(shield:
     assert shield.check_output(f'{{"id": "{escaped}"}}').action is Action.BLOCK
     d = shield.check_input(f'{{"id": "{escaped}"}}')
     assert d.redacted == '{"id": "[SECRET]"}'
+
+
+
+class TestEscapedArguments:
+    """A tool call's arguments are scanned as their canonical JSON, where a newline is ``\\n``: the ``n`` glued
+    to the key that followed it took its word boundary, and a key on a line of its own went unseen."""
+
+    @pytest.mark.parametrize("sep", ["\n", "\t", "\r\n", " "])
+    def test_a_key_after_a_line_break_in_the_arguments_is_found(self, sep: str) -> None:
+        from airs_plugins._canonical import canonical_args
+
+        args = {"to": "bob@example.com", "body": f"Here it is:{sep}AKIAIOSFODNN7EXAMPLE"}
+        d = Shield.default().check_tool_call("send_email", args)
+        found = [f for f in d.findings if f.check == "secrets.detect"]
+        assert d.action.value == "block" and len(found) == 1
+        (start, end), = found[0].spans
+        assert canonical_args(args)[start:end] == "AKIAIOSFODNN7EXAMPLE"

@@ -737,9 +737,9 @@ def prepare(text: str, *, max_scan_bytes: int = 65536) -> ScanText:
 
 
 ATTACK_ONLY_VIEWS = frozenset({"rot13", "unesc", "query"})
-"""Views that only attack patterns scan: rotating benign text yields nothing but noise, data checks
-already find values in escaped text (``unesc`` would only repeat them), and a ``+``-spaced query string
-is an instruction's hiding place while the values in it (a maps link's address) are the link's own."""
+"""Views that only attack patterns scan: rotating benign text yields nothing but noise, and a ``+``-spaced
+query string is an instruction's hiding place while the values in it (a maps link's address) are the link's
+own. ``unesc`` is scanned by data checks only where it stands in for the whole text (see :func:`text_views`)."""
 DECODED_VIEWS = frozenset({"base64", "hex", "url", "query", "morse", "tags", "rot13"})
 
 
@@ -752,13 +752,16 @@ def text_views(scan: ScanText, *, attack: bool = False) -> tuple[View, ...]:
     names = {v.name for v in scan.views}
     base = "norm" if "norm" in names else "raw"
     lengths = {v.name: len(v.text) for v in scan.views}
-    # ``unesc`` stands in for the text it was built from when it covers all of it
-    unesc_whole = attack and "unesc" in lengths and lengths["unesc"] == lengths[base]
+    # ``unesc`` stands in for the text it was built from when it covers all of it. Data checks read it too: in
+    # JSON (a tool call's arguments, a result serialised from a dict) the letter of an escape is glued to what
+    # follows it, so a key on a new line (``"…:\\nAKIA…"``) lost its word boundary and went unseen, and an
+    # address read as ``nbob@…``, whose redaction broke the JSON
+    unesc_whole = "unesc" in lengths and lengths["unesc"] == lengths[base]
     out = []
     for v in scan.views:
-        if v.name in ATTACK_ONLY_VIEWS and not attack:
+        if v.name in ATTACK_ONLY_VIEWS and not (attack or (unesc_whole and v.name == "unesc")):
             continue
-        if attack and v.name == "raw" and "norm" in names:
+        if (attack or unesc_whole) and v.name == "raw" and "norm" in names:
             continue
         if unesc_whole and v.name == base:
             continue
