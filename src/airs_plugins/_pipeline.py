@@ -203,9 +203,8 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
     elif subject.channel is Channel.MODEL_OUTPUT:
         update["turns"] = ctx.turns + 1
     elif subject.channel is Channel.TOOL_CALL:
-        name = subject.tool_name or ""
-        recent = (*(t for t in ctx.tool_calls.get(name, ()) if now - t < _HOUR), now)
-        update["tool_calls"] = {**ctx.tool_calls, name: recent}
+        update["tool_calls"] = _count_call(ctx.tool_calls, subject.tool_name or "", now,
+                                           policy.caps.tool_calls_per_hour)
         sig = subject.call_signature
         counts = {k: n for k, n in ctx.call_signatures.items() if k != sig}
         counts[sig] = ctx.call_signatures.get(sig, 0) + 1  # last: the most recent call
@@ -246,6 +245,17 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
     if not update:
         return ctx
     return ctx.model_copy(update=update)
+
+
+def _count_call(calls: Mapping[str, tuple[float, ...]], name: str, now: float,
+                cap: int | None) -> dict[str, tuple[float, ...]]:
+    """The per-tool call times with this call added, bounded: the rate cap only asks whether ``cap`` calls fell
+    in the last hour, which the newest ``cap`` tell, and a tool not called for an hour counts nothing. Kept
+    whole, an agent that keeps calling a refused tool grew the persisted context with every refusal."""
+    recent = (*(t for t in calls.get(name, ()) if now - t < _HOUR), now)
+    kept = {n: times for n, times in calls.items() if times and now - times[-1] < _HOUR}
+    kept[name] = recent[-cap:] if cap is not None else recent
+    return kept
 
 
 def _band(compiled: Compiled, f: Finding) -> tuple[float, float]:

@@ -40,3 +40,19 @@ def test_the_hourly_rate_cap_counts_across_requests() -> None:
         session.check_input("Weather again?")
         actions.append(session.check_tool_call("weather", {"city": f"city {i}"}).action)
     assert actions == [Action.ALLOW] * 5 + [Action.BLOCK]
+
+
+def test_the_call_times_kept_are_bounded_by_the_rate_cap() -> None:
+    """An agent that keeps calling a refused tool does not grow its context with every refusal, and a tool idle
+    for an hour leaves it; the cap still holds."""
+    import time
+
+    from airs_plugins import RunContext
+
+    shield = Shield.from_policy(POLICY)
+    stale = RunContext(tool_calls={"old_tool": (time.time() - 7200,)})
+    session = shield.session()
+    session.context = stale
+    actions = [session.check_tool_call("search", {"q": f"try {i}"}).action for i in range(50)]
+    assert actions == [Action.ALLOW] * 5 + [Action.BLOCK] * 45
+    assert list(session.context.tool_calls) == ["search"] and len(session.context.tool_calls["search"]) == 5
