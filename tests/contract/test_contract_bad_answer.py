@@ -43,7 +43,10 @@ def test_readable_answers_still_read() -> None:
     assert edit.args == {"a": 1}
 
 
-@pytest.mark.parametrize("bad", BAD, ids=["word", "typo", "empty-decisions", "number", "edit-args"])
+# an empty list of answers holds no decision: it used to raise IndexError out of the run, and again on every later
+# resume of the task (LangGraph keeps the resume value with it), so the thread stayed stuck
+@pytest.mark.parametrize("bad", [*BAD, []], ids=["word", "typo", "empty-decisions", "number", "edit-args",
+                                               "empty-list"])
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_an_unreadable_answer_denies_the_call_and_the_run_goes_on(adapter: str, bad: Any) -> None:
     ex = Executions()
