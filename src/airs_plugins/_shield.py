@@ -36,7 +36,7 @@ from ._policy import CheckConfig, Policy, load_policy
 from ._preview import shown as shown_preview
 from ._taint import as_read
 from .audit import FlightRecorder, open_recorder
-from .checks import build, default_checks
+from .checks import build_suite, policy_checks
 
 _NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
 """Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
@@ -82,8 +82,8 @@ class Shield:
         self.recorder: FlightRecorder = open_recorder(audit)
         # a ledger file is keyed like the trail: a key given to the recorder alone must not leave it unsigned
         self.ledger: ExecutionLedger = open_ledger(ledger, key=getattr(self.recorder, "signing_key", None))
-        configs = list(self.policy.checks) if self.policy.checks is not None else list(default_checks())
-        built = [(build(cfg, self.policy), cfg) for cfg in configs if cfg.enabled]
+        configs = policy_checks(self.policy)
+        built = build_suite(self.policy, configs)
         for extra in checks or ():
             cfg = CheckConfig(id=extra.id)
             built.append((extra, cfg))

@@ -20,14 +20,13 @@ def register(sub: Any) -> None:
 
 def validate(args: argparse.Namespace) -> int:
     from .._policy import load_policy
-    from ..checks import build
+    from ..checks import build_suite
 
     policy = load_policy(args.file)
-    # built as the Shield builds them: a misspelt check id or options a check refuses would pass here and then
-    # stop the agent from starting
-    for cfg in policy.checks or ():
-        if cfg.enabled:
-            build(cfg, policy)
+    if policy.checks is not None:
+        # built as the Shield builds them: a misspelt check id or options a check refuses would pass here and
+        # then stop the agent from starting
+        build_suite(policy)
     print(f"OK: {args.file} is valid ({len(policy.tools)} tools, mode {policy.mode}) policy_hash={policy.hash}")
     return 0
 

@@ -6,7 +6,7 @@ configured by the policy. Third-party checks load from the entry-point group
 """
 
 from ._base import ALL_TEXT_CHANNELS, BaseCheck, Check
-from ._defaults import CORE_CHECKS, default_checks
+from ._defaults import CORE_CHECKS, build_suite, default_checks, policy_checks
 from ._registry import ENTRY_POINT_GROUP, build, known_check_ids, register_check, resolve
 
 __all__ = [
@@ -16,8 +16,10 @@ __all__ = [
     "BaseCheck",
     "Check",
     "build",
+    "build_suite",
     "default_checks",
     "known_check_ids",
+    "policy_checks",
     "register_check",
     "resolve",
 ]

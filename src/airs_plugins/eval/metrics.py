@@ -47,10 +47,9 @@ class CorpusResult:
 
 
 def _bands(shield: Shield) -> dict[str, float]:
-    from ..checks import default_checks
+    from ..checks import policy_checks
 
-    configs = shield.policy.checks if shield.policy.checks is not None else list(default_checks())
-    return {c.id: c.bands.low for c in configs}
+    return {c.id: c.bands.low for c in policy_checks(shield.policy)}
 
 
 def attack_findings(findings: Iterable[Finding], low: Mapping[str, float]) -> list[Finding]:

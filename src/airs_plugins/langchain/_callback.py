@@ -160,10 +160,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         input its values would pass the taint rules as the user's own)."""
         text = message if isinstance(message, str) else message_text(message, every_block=True)
         summary = not isinstance(message, str) and is_summary(message)
-        key = ("summary:" if summary else "") + digest_text(text)
+        digest = digest_text(text)
+        key = ("summary:" if summary else "") + digest
         with self._lock:
             scope = self._scope(root)
-            if self._written.has(scope, digest_text(text)) or not self._inputs.add(scope, key):
+            if self._written.has(scope, digest) or not self._inputs.add(scope, key):
                 return
         try:
             if summary:

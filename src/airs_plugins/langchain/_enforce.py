@@ -107,10 +107,11 @@ INTERIM_BLOCKED = "AIRS blocked this message: the output guardrail withheld its 
 INTERIM_WITHHELD = ("AIRS withheld the text of this message: it needed a reviewer's approval, and the run went on "
                     "with the message's tool calls, which were decided on their own.")
 
-_ENFORCING: contextvars.ContextVar[frozenset[tuple[str, str, str | None]]] = contextvars.ContextVar(
-    "airs_enforcing", default=frozenset())
-"""The calls enforced by an outer layer: (call id or run id, tool name, canonical arguments; None for a run id,
-which names one run whatever its arguments)."""
+_Mark: TypeAlias = tuple[str, str, dict[str, Any] | None]
+_ENFORCING: contextvars.ContextVar[tuple[_Mark, ...]] = contextvars.ContextVar("airs_enforcing", default=())
+"""The calls enforced by an outer layer: (call id or run id, tool name, arguments; None for a run id, which names
+one run whatever its arguments). The arguments are compared only when a nested layer meets a mark of its own call
+id and tool (rare), so marking a call, which every tool call does, costs no serialisation."""
 
 
 @contextmanager
@@ -120,8 +121,7 @@ def enforcing(call_id: str, name: str, args: Mapping[str, Any] | None = None) ->
     runs inside is not covered, and a sub-agent's call that reuses the id (llama.cpp's constant id, per-round
     numbering) is decided like any other, even of a tool of the same name, unless it is this very call.
     ``args`` None: ``call_id`` is a run id, which no other run has."""
-    mark = (call_id, name, canonical_args(dict(args)) if args is not None else None)
-    token = _ENFORCING.set(_ENFORCING.get() | {mark})
+    token = _ENFORCING.set((*_ENFORCING.get(), (call_id, name, dict(args) if args is not None else None)))
     try:
         yield
     finally:
@@ -166,9 +166,13 @@ def already_enforced(call_id: str, name: str, args: Mapping[str, Any] | None) ->
     model chose (``args``; the injected ones left out)."""
     if not call_id:
         return False
-    marks = _ENFORCING.get()
-    return (call_id, name, None) in marks or (
-        args is not None and (call_id, name, canonical_args(dict(args))) in marks)
+    for marked_id, marked_name, marked_args in _ENFORCING.get():
+        if marked_id != call_id or marked_name != name:
+            continue
+        if marked_args is None or (args is not None
+                                   and canonical_args(dict(args)) == canonical_args(marked_args)):
+            return True
+    return False
 
 
 ToolOutput: TypeAlias = "ToolMessage | Command[Any] | list[ToolMessage | Command[Any]]"

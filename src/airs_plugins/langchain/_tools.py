@@ -165,13 +165,12 @@ class GuardedTool(BaseTool):
 
     inner: BaseTool
     shield: Any
-    _contexts: _Contexts = PrivateAttr(default_factory=_Contexts)
+    _contexts: _Contexts = PrivateAttr()
     _instructions: str | None = PrivateAttr(default=None)
     """The agent's system prompt, which a tool cannot see: a call that recites it is leakage. Private, so it
     stays out of the tool's repr and of what tracing serialises."""
 
-    def __init__(self, inner: BaseTool, shield: Shield, *, contexts: _Contexts | None = None,
-                 instructions: str | None = None) -> None:
+    def __init__(self, inner: BaseTool, shield: Shield, *, instructions: str | None = None) -> None:
         # a tool without an explicit schema has it inferred from its ``_run`` signature; ours takes
         # ``*args, **kwargs``, so the inner tool's inferred schema is passed on explicitly. ``extras``: what
         # providers and middleware read off the tool (Anthropic's ``cache_control``, ``defer_loading`` for tool
@@ -182,7 +181,7 @@ class GuardedTool(BaseTool):
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
                          handle_validation_error=inner.handle_validation_error, tags=inner.tags,
                          metadata=inner.metadata, extras=inner.extras)
-        self._contexts = contexts if contexts is not None else contexts_of(shield)
+        self._contexts = contexts_of(shield)
         self._instructions = instructions
 
     # BaseTool requires these; ``run``/``arun`` below never reach them.
