@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +69,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     """
 
     run_inline = True
+    MAX_READS_PER_RUN = 256
+    """How many of a run's retrieved documents and tool results the handler keeps, to tell them apart from the user's
+    words when a prompt formats them into the human message."""
     MAX_UNSEEN_ROOTS = 1024
     """How many runs the handler keeps state for whose root it never saw (it was attached below it, e.g.
     ``ChatModel(callbacks=[handler])`` inside a chain): their end is never seen either, so only the newest are
@@ -99,6 +102,10 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._written = _Texts()
         """Digests of the human messages tools wrote (a ``Command``'s update), in the same scopes: they are the
         tool's output, decided with it, never the user's input (whose values the taint rules trust)."""
+        self._reads: dict[UUID, deque[str]] = {}
+        """Per root run, the retrieved documents and tool results it decided (the newest ``MAX_READS_PER_RUN``). A
+        RAG chain's prompt formats them into the human message; there they are still what the run read, not what
+        the user said (as input, their values would pass the taint rules as the user's own)."""
         self._decided: dict[UUID, str] = {}
         """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
         results and errors are decided too (``on_tool_error`` is not told the name)."""
@@ -166,15 +173,21 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             scope = self._scope(root)
             if self._written.has(scope, digest) or not self._inputs.add(scope, key):
                 return
+            words = text if summary else _without(text, self._reads.get(root, ()))
         try:
             if summary:
                 self._decide(root, "check_retrieved", text, source="summarization")
-            else:
-                self._decide(root, "check_input", text)
+            elif words.strip():  # a message that is all content the run read was decided when it was read
+                self._decide(root, "check_input", words)
         except BaseException:
             with self._lock:
                 self._inputs.discard(scope, key)
             raise
+
+    def _note_read(self, root: UUID, text: str) -> None:
+        if text.strip():
+            with self._lock:
+                self._reads.setdefault(root, deque(maxlen=self.MAX_READS_PER_RUN)).append(text)
 
     def _note_written(self, root: UUID, output: Any) -> None:
         """Keep the human messages a tool's ``Command`` (or list of them) writes as that tool's, not the user's."""
@@ -200,6 +213,7 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._threads.pop(root, None)
         self._inputs.forget(root)
         self._written.forget(root)
+        self._reads.pop(root, None)
         self._instructions.pop(root, None)
         self._unrun.pop(root, None)
         self._unseen.pop(root, None)
@@ -366,7 +380,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         try:
             self._note_written(root, output)
             if decided:
-                self._decide(root, "check_tool_result", name, message_text(output, every_block=True))
+                result = message_text(output, every_block=True)
+                self._decide(root, "check_tool_result", name, result)
+                self._note_read(root, result)
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -403,7 +419,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         try:
             for doc in documents:
                 source = str((getattr(doc, "metadata", None) or {}).get("source", "retriever"))
-                self._decide(root, "check_retrieved", str(getattr(doc, "page_content", doc)), source=source)
+                content = str(getattr(doc, "page_content", doc))
+                self._decide(root, "check_retrieved", content, source=source)
+                self._note_read(root, content)
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -423,6 +441,15 @@ class _Unrun:
     text: str
     args: dict[str, Any]
     system: str | None
+
+
+def _without(text: str, reads: Sequence[str]) -> str:
+    """``text`` with every passage the run read cut out (as a prompt template formats it: verbatim, maybe with its
+    outer whitespace trimmed). Longest first, so that a document quoted inside another goes with it."""
+    for read in sorted({r.strip() for r in reads if r.strip()}, key=len, reverse=True):
+        if read in text:
+            text = text.replace(read, "\n")
+    return text
 
 
 def _output_messages(outputs: Any) -> list[Any]:

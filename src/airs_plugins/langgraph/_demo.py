@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from textwrap import shorten
 from typing import Any
 
 DEMO_POLICY: dict[str, Any] = {
@@ -113,12 +114,12 @@ def run_demo(say: Callable[[str], None], workdir: Path) -> None:
     observations = (out.get("airs_context") or {}).get("observations") or []
     if read is None or not observations:
         raise DemoError("the e-mail's content was not recorded as untrusted (no taint)")
-    say(f"1. read_email ran; the model saw: {str(read.content)[:110]}")
+    say(f"1. read_email ran; the model saw: {shorten(str(read.content), 110, placeholder=' …')}")
     say(f"   run tainted by {observations[0]['source']!r} "
         f"(findings: {', '.join(observations[0]['attack_categories']) or 'none'})")
     for call_id in ("call_hijack", "call_delete"):
         if call_id in by_id:
-            say(f"2. {call_id}: {by_id[call_id].content[:120]}")
+            say(f"2. {call_id}: {shorten(str(by_id[call_id].content), 120, placeholder=' …')}")
     pending = out.get("__interrupt__", [])
     if not any(p.value["tool_args"].get("to") == LEGIT for p in pending):
         raise DemoError("the tainted outward call to finance did not stop for approval")

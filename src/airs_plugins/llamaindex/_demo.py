@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import pathlib
 from collections.abc import Callable
+from textwrap import shorten
 from typing import Any
 
 DEMO_POLICY: dict[str, Any] = {
@@ -76,7 +77,7 @@ async def _scenario(say: Callable[[str], None], workdir: pathlib.Path) -> None:
             if isinstance(ev, ToolCallResult):
                 out = ev.tool_output
                 mark = "⛔" if out.is_error else "✓"
-                say(f"  {mark} {ev.tool_name}: {str(out.content)[:110]}")
+                say(f"  {mark} {ev.tool_name}: {shorten(str(out.content), 110, placeholder=' …')}")
             elif isinstance(ev, ApprovalRequired):
                 asked.append(ev)
                 say(f"  ⏸ paused for approval: {ev.tool_name}({ev.tool_args}) — {ev.reason}")
