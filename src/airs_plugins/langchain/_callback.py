@@ -23,6 +23,7 @@ from .._errors import Blocked
 from .._shield import Shield
 from ._added import returned_messages, tool_list, update_messages
 from ._enforce import already_enforced
+from ._retriever import INNER_TAG, cut_reads, only_reads
 from ._structured import output_payload
 from ._tools import _Contexts
 from ._translate import context_out, is_summary, message_text, system_text
@@ -173,11 +174,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             scope = self._scope(root)
             if self._written.has(scope, digest) or not self._inputs.add(scope, key):
                 return
-            words = text if summary else _without(text, self._reads.get(root, ()))
+            words, cut = (text, {}) if summary else cut_reads(text, self._reads.get(root, ()))
         try:
             if summary:
                 self._decide(root, "check_retrieved", text, source="summarization")
-            elif words.strip():  # a message that is all content the run read was decided when it was read
+            elif not only_reads(words, cut):  # a message that is all content the run read was decided when it was read
                 self._decide(root, "check_input", words)
         except BaseException:
             with self._lock:
@@ -416,6 +417,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             return
         root = self._root_of(run_id, parent_run_id)
         self._audit("retriever_end", run_id, parent_run_id, documents=len(documents))
+        if INNER_TAG in (kwargs.get("tags") or ()):  # decided by ``guard_retriever``, whose own run returns them
+            self._forget(run_id, parent_run_id)
+            return
         try:
             for doc in documents:
                 source = str((getattr(doc, "metadata", None) or {}).get("source", "retriever"))
@@ -441,15 +445,6 @@ class _Unrun:
     text: str
     args: dict[str, Any]
     system: str | None
-
-
-def _without(text: str, reads: Sequence[str]) -> str:
-    """``text`` with every passage the run read cut out (as a prompt template formats it: verbatim, maybe with its
-    outer whitespace trimmed). Longest first, so that a document quoted inside another goes with it."""
-    for read in sorted({r.strip() for r in reads if r.strip()}, key=len, reverse=True):
-        if read in text:
-            text = text.replace(read, "\n")
-    return text
 
 
 def _output_messages(outputs: Any) -> list[Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, NotRequired
@@ -52,6 +52,7 @@ from ._enforce import (
 )
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._foreign import newest_checked, read_text, source_of, unread, withheld
+from ._retriever import cut_reads, only_reads, put_back, take_reads, with_reads
 from ._structured import (
     STRUCTURED_KEY,
     answered_calls,
@@ -216,7 +217,7 @@ def _unchecked(messages: list[Any], checked: set[str], since: int) -> list[Human
 
 
 def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
-               foreign: bool = True) -> Flow[dict[str, Any] | None]:
+               foreign: bool = True, read: Sequence[str] = ()) -> Flow[dict[str, Any] | None]:
     """Check every human message not checked yet (the new input of this invoke, usually one).
 
     A conversation summary (``SummarizationMiddleware``) is checked as untrusted content instead, and so is
@@ -224,7 +225,9 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
 
     Returns the state update; a block (or a refused approval) adds a refusal and ``jump_to: "end"``.
     ``foreign=False``: human messages only (a hand-built graph, whose model and tool nodes do not mark the
-    messages they write as the agent's own).
+    messages they write as the agent's own). ``read``: documents a guarded retriever returned since the last model
+    call; where a hook formatted them into a human message they are cut out of it before it is decided, so that
+    their values never pass as the user's own words (see ``_retriever``).
     """
     messages = list(state_get(state, "messages") or ())
     checked = set(state_get(state, CHECKED_KEY) or ())
@@ -260,6 +263,9 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
     inputs = [m for m in new if not is_summary(m)]
     for at, message in enumerate(inputs):
         text = message_text(message, every_block=True)  # a document block is the user's words too
+        words, cut = cut_reads(text, read) if read else (text, {})
+        if cut and only_reads(words, cut):
+            continue  # nothing but documents, decided when the retriever returned them
         slot, digest = PENDING_INPUT + str(message.id), digest_text(text)
         kept, kept_ctx = kept_decision(shield.ledger, thread_id, slot, ctx)
         request: ApprovalRequest | None = None
@@ -268,13 +274,17 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
             # the model node re-runs after the resume: answer the request the reviewer saw, do not decide anew
             request, ctx, redacted = ApprovalRequest.model_validate(kept["request"]), kept_ctx, kept.get("redacted")
         else:
-            d = yield Ask("check_input", (text,), {"context": ctx})
+            d = yield Ask("check_input", (words,), {"context": ctx})
             ctx = d.context
             if d.blocked:
                 return _refused(replaced, inputs, at, INPUT_REFUSAL, ctx, ids)
             redacted = d.rewritten  # what an approval releases is redacted too
+            if redacted is not None and cut:
+                redacted = put_back(redacted, cut)
+                if redacted is None:  # the redaction cannot be told from the documents around it: nothing passes
+                    return _refused(replaced, inputs, at, INPUT_REFUSAL, ctx, ids)
             if d.needs_approval:
-                request = shield.approval_request(d, payload_preview=text)
+                request = shield.approval_request(d, payload_preview=words)
                 keep_decision(shield.ledger, thread_id, slot, "user_input", {
                     "request": request.model_dump(mode="json"), "digest": digest, "redacted": redacted}, ctx)
         if isinstance(redacted, str):
@@ -378,10 +388,13 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     """Around one model call: new human input first (a block answers without calling the model),
     then the answer and its tool calls. Runs inside the model node, so it adds no graph step."""
     state = request.state
-    ctx = _context(state, _thread_id())
+    reads = take_reads()  # documents a guarded retriever returned to a hook before this call
+    ctx = with_reads(_context(state, _thread_id()), reads)
     update: dict[str, Any] = {}
+    if reads is not None and reads.context is not None:
+        update[CONTEXT_KEY] = context_out(ctx)
     if guard_input:
-        got: dict[str, Any] | None = yield from input_flow(shield, state, ctx)
+        got: dict[str, Any] | None = yield from input_flow(shield, state, ctx, read=reads.texts if reads else ())
         if got is not None:
             ctx = RunContext.coerce(got[CONTEXT_KEY])
             if got.get("jump_to"):
@@ -396,6 +409,10 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     response = yield Run(request)
     if isinstance(response, ExtendedModelResponse):  # pragma: no cover - only inner middleware returns these
         return response
+    late = take_reads()  # read by a middleware listed after this one, for this very answer: its calls see it
+    if late is not None and late.context is not None:
+        ctx = with_reads(ctx, late)
+        update[CONTEXT_KEY] = context_out(ctx)
     model_response = _with_ids(response if isinstance(response, ModelResponse) else ModelResponse(result=[response]))
     if guard_output:
         for i in range(len(model_response.result) - 1, -1, -1):
