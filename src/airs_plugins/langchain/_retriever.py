@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Generator, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +25,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .._context import is_suppressed
-from .._decision import Decision, RunContext
-from .._shield import Shield
+from .._decision import Decision, RunContext, Subject
+from .._shield import Shield, adrive, drive
 from ._translate import context_out, current_config, merge_context, thread_id_of
 
 INNER_TAG = "airs:guarded-retriever-inner"
@@ -132,32 +132,26 @@ class GuardedRetriever(BaseRetriever):
     def _source(self, doc: Document) -> str:
         return self.source or str(doc.metadata.get("source") or self.retriever.get_name())
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        docs = self.retriever.invoke(query, config={"callbacks": run_manager.get_child(), "tags": [INNER_TAG]})
-        if is_suppressed():
-            return docs
+    def _decided(self, docs: list[Document]) -> Generator[Subject, Decision, list[Document]]:
+        """The documents as a prompt may read them; each decision is asked for by yielding its subject (sync and
+        async drive the same steps). What the run read is kept for the agent's middleware."""
         key, ctx = _start()
         out: list[Document] = []
         for doc in docs:
-            d = self.shield.check_retrieved(doc.page_content, source=self._source(doc), context=ctx)
+            d = yield self.shield.subject_retrieved(doc.page_content, source=self._source(doc), context=ctx)
             ctx = d.context
             out.append(_released(doc, d))
         _keep(key, ctx, [d.page_content for d in out])
         return out
 
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        docs = self.retriever.invoke(query, config={"callbacks": run_manager.get_child(), "tags": [INNER_TAG]})
+        return docs if is_suppressed() else drive(self._decided(docs), self.shield.check)
+
     async def _aget_relevant_documents(self, query: str, *,
                                        run_manager: AsyncCallbackManagerForRetrieverRun) -> list[Document]:
         docs = await self.retriever.ainvoke(query, config={"callbacks": run_manager.get_child(), "tags": [INNER_TAG]})
-        if is_suppressed():
-            return docs
-        key, ctx = _start()
-        out: list[Document] = []
-        for doc in docs:
-            d = await self.shield.acheck_retrieved(doc.page_content, source=self._source(doc), context=ctx)
-            ctx = d.context
-            out.append(_released(doc, d))
-        _keep(key, ctx, [d.page_content for d in out])
-        return out
+        return docs if is_suppressed() else await adrive(self._decided(docs), self.shield.acheck)
 
 
 def guard_retriever(retriever: BaseRetriever, shield: Shield, *, source: str | None = None) -> GuardedRetriever:

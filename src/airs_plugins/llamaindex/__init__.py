@@ -10,6 +10,7 @@
 * :class:`AIRSWorkflow` – input guard → agent → output guard + judge → approval, as workflow steps
   (``guard_input``, ``guard_history``, ``guard_output``, ``request_approval``, ``resolve_answer`` for your
   own steps);
+* :class:`AIRSNodePostprocessor` – the retrieved nodes of a query or chat engine, decided before its LLM reads them;
 * :class:`AIRSEventHandler` – instrumentation → flight recorder (observes, cannot block).
 """
 
@@ -29,6 +30,7 @@ from ._events import (
 )
 from ._handler import AIRSEventHandler, AIRSSpanHandler
 from ._persist import load_context, pending_approvals, save_context
+from ._postprocessor import AIRSNodePostprocessor
 from ._steps import (
     guard_history,
     guard_input,
@@ -43,6 +45,7 @@ from ._workflow import AIRSWorkflow, GuardResult
 
 __all__ = [
     "AIRSEventHandler",
+    "AIRSNodePostprocessor",
     "AIRSSpanHandler",
     "AIRSWorkflow",
     "AgentAnswered",
