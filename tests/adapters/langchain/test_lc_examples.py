@@ -15,6 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
     ("langchain_chain_callback.py", "2. blocked: block on model_output"),
     ("langchain_agent_middleware.py", "really sent: [{'to': 'finance@example.com'"),
     ("langgraph_custom_graph.py", "executed: ['list_files /data', 'archive /data']"),
+    ("rag_retrieval.py", "2. the model mails an address it read in a document: paused for approval"),
 ])
 def test_example_runs(script: str, expected: str) -> None:
     """The example exits 0 and prints the outcome it promises."""
