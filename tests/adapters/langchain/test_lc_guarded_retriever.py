@@ -194,3 +194,16 @@ def test_with_the_callback_handler_the_raw_documents_are_decided_once() -> None:
     retrieved = [r.body["action"] for r in shield.recorder.records()
                  if r.kind == "decision" and r.body["channel"] == "retrieved"]
     assert retrieved == ["block", "allow"]  # the wrapper on the raw document, the handler on the notice
+
+
+def test_without_a_thread_id_retrieval_inside_the_model_call_is_handed_over() -> None:
+    """No checkpointer, no thread id: the reads of a ``dynamic_prompt`` retrieval are keyed by the model node's own
+    execution, so AIRS still takes them for that answer's calls."""
+    shield = Shield.default()
+    sent = Sent()
+    graph = create_agent(mails_partner(), [sent.tool],
+                         middleware=[system_prompt_rag(guard_retriever(Docs(texts=[NOTES]), shield)),
+                                     AIRSMiddleware(shield)])
+    out = graph.invoke({"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]})
+    assert sent.log == []
+    assert "untrusted content" in out["__interrupt__"][0].value["reason"]
