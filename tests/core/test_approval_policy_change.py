@@ -24,7 +24,7 @@ def policy(banned: str = "require_approval", *, pii: bool = False, tiers: dict[s
     """The core checks, a banned term on answers and tool results (``banned``: what it does), and when ``pii``
     e-mail addresses redacted there too."""
     checks = [*core_policy()["checks"],  # type: ignore[misc]
-              {"id": "output.banned", "action": banned, "channels": ["model_output", "tool_result"]}]
+              {"id": "output.banned", "action": banned, "channels": ["model_output", "tool_result", "user_input"]}]
     if pii:
         checks.append({"id": "pii.detect", "action": "redact",
                        "options": {"kinds": ["email"], "redact_channels": ["model_output", "tool_result",
@@ -35,8 +35,8 @@ def policy(banned: str = "require_approval", *, pii: bool = False, tiers: dict[s
 
 def raised(before: Shield, channel: Channel, text: str) -> ApprovalRequest:
     """The request ``before`` raises for ``text``, as read back from a checkpoint after a restart."""
-    decision = (before.check_output(text) if channel is Channel.MODEL_OUTPUT
-                else before.check_tool_result("crm", text, tool_call_id="c1"))
+    decision = {Channel.MODEL_OUTPUT: before.check_output, Channel.USER_INPUT: before.check_input,
+                Channel.TOOL_RESULT: lambda t: before.check_tool_result("crm", t, tool_call_id="c1")}[channel](text)
     assert decision.needs_approval, decision.reason
     request = before.approval_request(decision, payload_preview=text)
     return ApprovalRequest.model_validate(request.model_dump(mode="json"))
@@ -61,7 +61,7 @@ def test_held_content_the_policy_in_force_blocks_is_not_released(channel: Channe
 
 
 @pytest.mark.parametrize("is_async", [False, True])
-@pytest.mark.parametrize("channel", [Channel.MODEL_OUTPUT, Channel.TOOL_RESULT])
+@pytest.mark.parametrize("channel", [Channel.MODEL_OUTPUT, Channel.TOOL_RESULT, Channel.USER_INPUT])
 def test_held_content_is_released_with_the_redaction_in_force(channel: Channel, is_async: bool) -> None:
     """The policy in force redacts e-mail addresses: the approval releases the held text redacted."""
     text = f"{TERM}: write to {EMAIL}"
