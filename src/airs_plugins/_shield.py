@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from ._decision import (
     Decision,
     JudgeVerdict,
     Layer,
+    RiskTier,
     RunContext,
     Status,
     Subject,
@@ -37,6 +38,9 @@ from ._preview import shown as shown_preview
 from ._taint import as_read
 from .audit import FlightRecorder, open_recorder
 from .checks import build_suite, policy_checks
+
+_TOOL_TIERED = frozenset({Channel.TOOL_CALL, Channel.TOOL_RESULT, Channel.RETRIEVED})
+"""Channels whose subjects take the tier of the tool (or retriever) they come from."""
 
 _NOT_AUDITED: set[str] = {"redact_label", "redact_spans"}
 """Finding fields that only steer redaction; the audited finding is the evidence (DESIGN §7)."""
@@ -331,29 +335,49 @@ class Shield:
         return req
 
     def resolve_approval(self, request: ApprovalRequest, answer: Any, *, now: datetime | None = None,
-                         tool_args: Mapping[str, Any] | None = None, context: ContextIn = None) -> Decision:
+                         tool_args: Mapping[str, Any] | None = None, context: ContextIn = None,
+                         held: str | None = None) -> Decision:
         """Turn a human's answer into the final Decision (layer ``human``), recorded in the audit.
 
-        Expired ⇒ block (never auto-approve). Answers not allowed by the request ⇒ block. An answer that
-        cannot be read as an ``ApprovalDecision`` ⇒ block, its reason saying what a valid answer looks like.
-        An edit is re-checked as a new tool call (a block there stands); a respond or reject never runs the
-        tool. ``tool_args``: the arguments the approved call runs with, for the re-check of a request raised
-        under another policy (the request shows them with secrets masked, so it cannot stand in for them).
+        Expired ⇒ block (never auto-approve); the deadline is the request's own, or the earlier one the policy in
+        force gives it when that changed since (see :meth:`approval_deadline`). Answers not allowed by the request
+        ⇒ block. An answer that cannot be read as an ``ApprovalDecision`` ⇒ block, its reason saying what a valid
+        answer looks like. An edit is re-checked as a new tool call (a block there stands); a respond or reject
+        never runs the tool. ``tool_args``: the arguments the approved call runs with, for the re-check of a
+        request raised under another policy (the request shows them with secrets masked, so it cannot stand in
+        for them). ``held``: for a request on anything but a tool call (a tool's result, an answer, an input),
+        the text an approval releases, as it is held (redactions applied): an approval of a request raised under
+        another policy re-checks it under the policy in force, which may block it, or redact it (then
+        ``decision.released(held)`` is the redacted text); not given, such an approval is denied.
         ``context``: the run's context (the decision's that asked, or later): the re-check reads what the run has
         read, so that an edit cannot bring in a value the taint rules block in the model's own call, and the
         decision carries it back. Without it the re-check knows no taint and the decision only the run's ids.
         """
-        return drive(self._resolution(request, answer, now, tool_args, context), self.check)
+        return drive(self._resolution(request, answer, now, tool_args, context, held), self.check)
 
     async def aresolve_approval(self, request: ApprovalRequest, answer: Any, *,
                                 now: datetime | None = None, tool_args: Mapping[str, Any] | None = None,
-                                context: ContextIn = None) -> Decision:
-        """The async twin of :meth:`resolve_approval` (the edit re-check awaits the judge)."""
-        return await adrive(self._resolution(request, answer, now, tool_args, context), self.acheck)
+                                context: ContextIn = None, held: str | None = None) -> Decision:
+        """The async twin of :meth:`resolve_approval` (a re-check awaits the judge)."""
+        return await adrive(self._resolution(request, answer, now, tool_args, context, held), self.acheck)
+
+    def approval_deadline(self, request: ApprovalRequest) -> datetime | None:
+        """When ``request`` expires for this Shield: its own deadline, or, when it was raised under another
+        policy, the one the policy in force gives its tier (raised at + that tier's review SLA) if that is
+        earlier. Never later: an operator who shortens the SLA expects the open requests to expire under it,
+        and one who lengthens it has not answered them."""
+        own = request.expires_at
+        if not self._stale(request):
+            return own
+        sla = self.policy.profile(self._tier_now(request)).review_sla_s
+        if sla is None:
+            return own
+        now_gives = request.created_at + timedelta(seconds=sla)
+        return now_gives if own is None or now_gives < own else own
 
     def _resolution(self, request: ApprovalRequest, answer: Any, now: datetime | None,
-                    tool_args: Mapping[str, Any] | None,
-                    context: ContextIn) -> Generator[Subject, Decision, Decision]:
+                    tool_args: Mapping[str, Any] | None, context: ContextIn,
+                    held: str | None) -> Generator[Subject, Decision, Decision]:
         run = _request_context(request) if context is None else RunContext.coerce(context)
         try:
             parsed = ApprovalDecision.coerce_all(answer)
@@ -366,8 +390,11 @@ class Shield:
             action, reason = _resolve(self._as_now(request), parsed, now or datetime.now(UTC))
         first = parsed[0]
         redacted_args = first.args if action is Action.REDACT else None
+        redacted: str | None = None
         stale = self._stale(request)
-        if (action is Action.REDACT and request.tool_name is not None) or (action is Action.ALLOW and stale):
+        is_call = request.channel is Channel.TOOL_CALL
+        if is_call and ((action is Action.REDACT and request.tool_name is not None)
+                        or (action is Action.ALLOW and stale and request.tool_name is not None)):
             # A reviewer's edit is checked like a new call: the policy (deny list, argument schema,
             # rules, secrets) still applies. So is an approved call whose request another policy raised
             # (the operator changed it meanwhile): the approval does not outlive the rules it was asked
@@ -387,12 +414,16 @@ class Shield:
                     why = "edited arguments blocked" if action is Action.REDACT else \
                         "the policy in force now (changed since the request) blocks the call"
                     action, reason, redacted_args = Action.BLOCK, f"{why}: {recheck.reason}", None
+        elif not is_call and action is Action.ALLOW and stale:
+            # the same rule for what a reviewer releases: a result, an answer or an input held under the rules
+            # it was asked under is released under the rules in force
+            action, reason, redacted = yield from self._held_recheck(request, held, _read_so_far(run), reason)
         decision = Decision(
             action=action, layer=Layer.HUMAN, status=Status.OK, enforced=self.policy.enforcing,
             findings=request.findings, risk_tier=request.risk_tier, policy_hash=request.policy_hash,
             correlation_id=request.correlation_id, channel=request.channel, tool_name=request.tool_name,
             tool_call_id=request.tool_call_id, reason=reason, judge=request.judge, approval=first,
-            approval_request_id=request.id, redacted_args=redacted_args, context=run,
+            approval_request_id=request.id, redacted_args=redacted_args, redacted=redacted, context=run,
         )
         self.recorder.append("approval", {
             "correlation_id": request.correlation_id, "run_id": request.run_id,
@@ -406,18 +437,51 @@ class Shield:
         })
         return decision
 
+    def _held_recheck(self, request: ApprovalRequest, held: str | None, ctx: RunContext,
+                      reason: str) -> Generator[Subject, Decision, tuple[Action, str, str | None]]:
+        """An approval of held content whose request another policy raised, under the policy in force: a block
+        there stands, a redaction is applied to what is released (the action, reason and redacted text), and the
+        approval satisfies the approval gates."""
+        if held is None:
+            # fail closed like a call whose real arguments were not given: the preview is not the content
+            return Action.BLOCK, (f"the policy changed since the request, and the held {request.channel.value} was "
+                                  "not given to re-check it under the new one; denied, ask again"), None
+        recheck = yield self._held_subject(request, held, ctx)
+        if recheck.action is Action.BLOCK:
+            return Action.BLOCK, (f"the policy in force now (changed since the request) blocks the held "
+                                  f"{request.channel.value}: {recheck.reason}"), None
+        if recheck.rewritten is not None:
+            return Action.REDACT, (f"{reason}; redacted under the policy in force now (changed since the request): "
+                                   f"{recheck.reason}"), recheck.rewritten
+        return Action.ALLOW, reason, None
+
+    def _held_subject(self, request: ApprovalRequest, held: str, ctx: RunContext) -> Subject:
+        """``held`` as the channel its request was raised on checks it."""
+        if request.channel is Channel.TOOL_RESULT:
+            return self.subject_tool_result(request.tool_name or "", held, context=ctx,
+                                            tool_call_id=request.tool_call_id)
+        if request.channel is Channel.RETRIEVED:
+            return self.subject_retrieved(held, source=request.tool_name or "retriever", context=ctx)
+        return self._text_subject(request.channel, held, ctx, {})
+
     def _stale(self, request: ApprovalRequest) -> bool:
-        """A tool call's request raised under another policy than this Shield's."""
-        return (request.channel is Channel.TOOL_CALL and request.tool_name is not None
-                and request.policy_hash != self.policy.hash)
+        """A request raised under another policy than this Shield's."""
+        return request.policy_hash != self.policy.hash
+
+    def _tier_now(self, request: ApprovalRequest) -> RiskTier:
+        """The tier the policy in force gives what ``request`` is about."""
+        if request.tool_name is not None and request.channel in _TOOL_TIERED:
+            return self.policy.tier_for_tool(request.channel, request.tool_name)
+        return self.policy.tier_for_channel(request.channel)
 
     def _as_now(self, request: ApprovalRequest) -> ApprovalRequest:
-        """``request`` needing as many approvers as the policy in force asks for its call, if that is more."""
+        """``request`` as the policy in force judges it, when another raised it: as many approvers as it asks for
+        that tier, if that is more, and its deadline (see :meth:`approval_deadline`)."""
         if not self._stale(request):
             return request
-        needed = self.policy.profile(self.policy.tier_for_tool(Channel.TOOL_CALL, request.tool_name or "")).approvers
-        return request.model_copy(update={"approvals_required": needed}) \
-            if needed > request.approvals_required else request
+        needed = self.policy.profile(self._tier_now(request)).approvers
+        return request.model_copy(update={"approvals_required": max(needed, request.approvals_required),
+                                          "expires_at": self.approval_deadline(request)})
 
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""

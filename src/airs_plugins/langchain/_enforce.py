@@ -71,6 +71,7 @@ from ._added import (
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._kept import KEPT_KEY, lost, needs_keeping, restored, to_keep
 from ._pinned import CallChangedError, Pin
+from ._structured import output_payload
 from ._toolstream import ToolStream
 from ._translate import (
     CONTEXT_KEY,
@@ -349,7 +350,7 @@ def ask(request: Mapping[str, Any]) -> Any:
 
 def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: ApprovalRequest,
                   answer: Any, *, tool_args: Mapping[str, Any] | None = None,
-                  context: RunContext | None = None) -> Flow[Decision]:
+                  context: RunContext | None = None, held: str | None = None) -> Flow[Decision]:
     """The decision the reviewer's answer to ``request`` resolves to, read once.
 
     LangGraph re-runs a paused task from its start on every later resume of it (a second interrupt in the
@@ -358,7 +359,8 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     approval and judge the deadline anew, so that a call approved in time, which may have run since, would
     be denied as expired. The first resolution is kept in the ledger and every re-run takes it. A flow
     step, so the async driver awaits ``aresolve_approval`` (an edit's re-check may call the judge).
-    ``tool_args``: the arguments a tool call runs with, ``context``: the run's (see ``Shield.resolve_approval``).
+    ``tool_args``: the arguments a tool call runs with, ``context``: the run's, ``held``: the text an approval
+    releases (see ``Shield.resolve_approval``).
 
     Kept for the LangGraph task that asked (the one a resume re-runs, after a restart too): a run forked from a
     checkpoint before the question asks it again, in another task, and that answer is the one that counts (a
@@ -369,7 +371,7 @@ def resolved_once(ledger: ExecutionLedger, thread_id: str | None, request: Appro
     data = (kept.extra or {}).get("decision") if kept is not None and kept.state == "done" else None
     if isinstance(data, Mapping):
         return Decision.model_validate(data)
-    given = {"tool_args": tool_args, "context": context}
+    given = {"tool_args": tool_args, "context": context, "held": held}
     final: Decision = yield Ask("resolve_approval", (request, answer),
                                 {k: v for k, v in given.items() if v is not None})
     if thread_id is not None:  # without a thread there is no checkpoint, so no re-run to keep it for
@@ -502,12 +504,7 @@ def tool_call_flow(
         failed, out = exc, tool_message(call, error_text(exc), status="error")
 
     result, command = _result_message(out, call)
-    added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
-    leaves = _leaves(result.artifact)
-    writes = state_writes(command)  # likewise what it writes to other state keys (see ``_added``)
-    write_leaves = [_leaves(v) for v in writes]
-    read = [*(leaves or []), *(t for v, own in zip(writes, write_leaves, strict=True)
-                               for t in (own if own is not None else [_opaque_text(v)]))]
+    added, leaves, writes, write_leaves, read = _returned_parts(result, command)
     payload, parts = _payload(result.content, added, read)
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})
     if failed is not None and guard.passes_unnoticed(payload, ctx) and read_whole(failed):
@@ -571,6 +568,45 @@ def tool_call_flow(
     if review is not None:
         outcome = yield from _reviewed(outcome, review, asks)
     return outcome
+
+
+def _returned_parts(result: ToolMessage, command: Returned | None) -> tuple[
+        list[BaseMessage], list[str] | None, list[Any], list[list[str] | None], list[str]]:
+    """What a tool returned besides its content, read with it by the result guard: the messages it added, its
+    artifact's strings, its state writes and theirs, and all the strings read after the content."""
+    added = added_messages(command, result.tool_call_id)  # checked with the answer: they come from the tool too
+    leaves = _leaves(result.artifact)
+    writes = state_writes(command)  # likewise what it writes to other state keys (see ``_added``)
+    write_leaves = [_leaves(v) for v in writes]
+    read = [*(leaves or []), *(t for v, own in zip(writes, write_leaves, strict=True)
+                               for t in (own if own is not None else [_opaque_text(v)]))]
+    return added, leaves, writes, write_leaves, read
+
+
+def _held_payload(outcome: ToolOutcome) -> str:
+    """The text of a result held for a reviewer, as the result guard reads it (what an approval releases)."""
+    message = outcome.message
+    added, *_unused, read = _returned_parts(message, outcome.command)
+    return _payload(message.content, added, read)[0]
+
+
+def _redacted_outcome(outcome: ToolOutcome, d: Decision) -> ToolOutcome | None:
+    """A held result with the redaction of ``d`` (made on :func:`_held_payload`) applied to its content, the
+    messages its tool added, its artifact and its state writes; None when it cannot be put back."""
+    message, command = outcome.message, outcome.command
+    added, leaves, writes, write_leaves, read = _returned_parts(message, command)
+    _text, parts = _payload(message.content, added, read)
+    content, guarded, kept = _guarded(d, message.content, added, read, parts, "")
+    if guarded is None or kept is None:
+        return None
+    at = len(leaves or [])
+    artifact = _artifact(message.artifact, leaves, kept[:at], d)
+    if command is not None and added:
+        command = with_added(command, added, guarded)
+    if command is not None and writes:
+        command = with_state_writes(command, _writes_after(writes, write_leaves, kept[at:]))
+    return replace(outcome, message=message.model_copy(update={"content": content, "artifact": artifact}),
+                   command=command)
 
 
 @dataclass(frozen=True)
@@ -722,11 +758,19 @@ def _reviewed(outcome: ToolOutcome, review: Mapping[str, Any], asks: _Asks) -> F
     request = ApprovalRequest.model_validate(review)
     final: Decision | None = None
     if answer is not NOT_ASKED:
-        final = yield from resolved_once(asks.ledger, asks.thread_id, request, answer)
+        # the held text goes with the answer: approved under a policy changed since, it is re-checked under it
+        final = yield from resolved_once(asks.ledger, asks.thread_id, request, answer,
+                                         held=_held_payload(outcome))
     if final is not None and final.allowed:
-        return outcome
+        if final.rewritten is None:
+            return outcome
+        redacted = _redacted_outcome(outcome, final)
+        if redacted is not None:
+            return redacted
     said = final.reply if final is not None else None
     why = "no human could be asked (fail closed)" if final is None else f"not released: {final.reason}"
+    if final is not None and final.allowed:  # the redaction cannot be put back into what the tool returned
+        why = f"{why}; the redaction could not be applied to it, so it is withheld"
     text = said or _withheld(message.name or request.tool_name or "tool", f"{request.reason}; {why}")
     command = outcome.command
     if command is not None:
@@ -832,11 +876,35 @@ def hold(record: dict[str, Any], request_id: str, messages: Sequence[BaseMessage
     return placeholder
 
 
-def release_held(placeholder_id: str, held: Sequence[Mapping[str, Any]], allowed: bool, said: str) -> list[Any]:
-    """The placeholder out; the held messages in when approved, else the refusal. They come in as new
-    messages so that they are streamed (LangGraph streams a message id once)."""
-    return [RemoveMessage(id=placeholder_id), *(messages_from_dict([dict(m) for m in held]) if allowed
-                                               else [refusal(said)])]
+def held_answer_text(held: Sequence[Mapping[str, Any]]) -> str | None:
+    """The text of an answer held by :func:`hold`, as the output guard read it (its message's text, then its
+    structured answers; see ``output_payload``); None when it holds no AI message."""
+    first = messages_from_dict([dict(held[0])]) if held else []
+    if not first or not isinstance(first[0], AIMessage):
+        return None
+    return output_payload(message_text(first[0]), first[0].tool_calls)
+
+
+def released_answer(held: Sequence[Mapping[str, Any]], final: Decision | None) -> list[BaseMessage] | None:
+    """The held messages an approval releases, with the redaction the reviewer's ``final`` decision carries (a
+    re-check under a policy changed since the answer was held, see ``Shield.resolve_approval``); None when they
+    stay withheld: not approved, or a structured answer, whose structured response a redaction would have to
+    rebuild."""
+    if final is None or not final.allowed:
+        return None
+    messages = messages_from_dict([dict(m) for m in held])
+    if final.rewritten is None:
+        return messages
+    first = messages[0] if messages else None
+    if not isinstance(first, AIMessage) or first.tool_calls:
+        return None
+    return [first.model_copy(update={"content": final.rewritten}), *messages[1:]]
+
+
+def release_held(placeholder_id: str, released: Sequence[BaseMessage] | None, said: str) -> list[Any]:
+    """The placeholder out; the ``released`` messages (see :func:`released_answer`) in, else the refusal. They
+    come in as new messages so that they are streamed (LangGraph streams a message id once)."""
+    return [RemoveMessage(id=placeholder_id), *(released if released is not None else [refusal(said)])]
 
 
 def refusal(text: str, *, replace: AIMessage | None = None) -> AIMessage:

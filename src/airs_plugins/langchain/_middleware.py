@@ -40,12 +40,14 @@ from ._enforce import (
     ToolOutput,
     areported,
     ask,
+    held_answer_text,
     hold,
     keep_decision,
     kept_decision,
     pinned_turn,
     refusal,
     release_held,
+    released_answer,
     reported,
     resolved_once,
     tool_call_flow,
@@ -287,16 +289,20 @@ def input_flow(shield: Shield, state: Any, ctx: RunContext | None = None, *,
                 request = shield.approval_request(d, payload_preview=words)
                 keep_decision(shield.ledger, thread_id, slot, "user_input", {
                     "request": request.model_dump(mode="json"), "digest": digest, "redacted": redacted}, ctx)
-        if isinstance(redacted, str):
-            replaced.append(HumanMessage(content=redacted, id=message.id))
         if request is not None:
             answer = ask(request.model_dump(mode="json"))
             final = None
             if answer is not NOT_ASKED:
-                final = yield from resolved_once(shield.ledger, thread_id, request, answer)
+                # with the text it releases: approved under a policy changed since, it is re-checked under it
+                final = yield from resolved_once(shield.ledger, thread_id, request, answer, context=ctx,
+                                                 held=redacted if isinstance(redacted, str) else text)
             if final is None or not final.allowed:
                 said = final.reply if final is not None else None
                 return _refused(replaced, inputs, at, said or INPUT_REFUSAL, ctx, ids)
+            if final.rewritten is not None:
+                redacted = final.rewritten
+        if isinstance(redacted, str):
+            replaced.append(HumanMessage(content=redacted, id=message.id))
     update: dict[str, Any] = {CONTEXT_KEY: context_out(ctx), CHECKED_KEY: [*ids, *_marks(inputs, replaced)]}
     if replaced:
         update["messages"] = replaced
@@ -476,8 +482,9 @@ def _answered(response: ModelResponse, i: int, answer: Answer) -> ModelResponse:
     return ModelResponse(result=result, structured_response=structured)
 
 
-def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
-    """Ask a human about a final answer the output guard held for approval (reads state only)."""
+def final_answer_review(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
+    """Ask a human about a final answer the output guard held for approval (reads state only). A flow step, so
+    the async hook awaits the resolution (approved under a policy changed since, the answer is re-checked)."""
     pending = state_get(state, OUTPUT_KEY)
     if not isinstance(pending, Mapping) or not pending.get("request"):
         return None
@@ -490,15 +497,19 @@ def final_answer_review(shield: Shield, state: Any) -> dict[str, Any] | None:
         return {OUTPUT_KEY: None}
     request = ApprovalRequest.model_validate(pending["request"])
     answer = ask(pending["request"])
-    final = shield.resolve_approval(request, answer) if answer is not NOT_ASKED else None
-    said = (final.reply if final is not None else None) or OUTPUT_REFUSAL
     held = pending.get("held")
-    if isinstance(held, list) and target.id:
-        allowed = final is not None and final.allowed
-        released = release_held(target.id, held, allowed, said)
+    kept = held if isinstance(held, list) else None
+    final: Decision | None = None
+    if answer is not NOT_ASKED:
+        final = yield Ask("resolve_approval", (request, answer), {
+            "context": _context(state, _thread_id()), "held": held_answer_text(kept) if kept else None})
+    said = (final.reply if final is not None else None) or OUTPUT_REFUSAL
+    if kept is not None and target.id:
+        let_out = released_answer(kept, final)
+        released = release_held(target.id, let_out, said)
         update: dict[str, Any] = {OUTPUT_KEY: None, "messages": released,
                                   CHECKED_KEY: [m.id for m in released[1:] if m.id]}
-        if allowed and pending.get("structured_response") is not None:
+        if let_out is not None and pending.get("structured_response") is not None:
             update[STRUCTURED_KEY] = pending["structured_response"]
         return update
     if final is not None and final.allowed:
@@ -581,10 +592,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         return await adrive(flow, self.shield, model)
 
     def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return None if is_suppressed() else final_answer_review(self.shield, state)
+        return None if is_suppressed() else drive(final_answer_review(self.shield, state), self.shield)
 
     async def aafter_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return self.after_agent(state, runtime)
+        return None if is_suppressed() else await adrive(final_answer_review(self.shield, state), self.shield)
 
     # -- tool execution ------------------------------------------------------------------------
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:

@@ -18,9 +18,11 @@ from ..langchain._enforce import (
     INTERIM_WITHHELD,
     NOT_ASKED,
     ask,
+    held_answer_text,
     hold,
     refusal,
     release_held,
+    released_answer,
     resolved_once,
 )
 from ..langchain._flow import Ask, Flow, adrive, drive
@@ -223,8 +225,11 @@ def approval_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[di
     if isinstance(held, Mapping) and held.get("action") == Action.REQUIRE_APPROVAL.value \
             and held.get("request") is not None:
         answer = ask(held["request"])
+        kept = held.get("held")
+        # with the answer it releases: approved under a policy changed since, it is re-checked under it
         final_output = None if answer is NOT_ASKED else (yield from resolved_once(
-            shield.ledger, thread_id, ApprovalRequest.model_validate(held["request"]), answer))
+            shield.ledger, thread_id, ApprovalRequest.model_validate(held["request"]), answer, context=ctx,
+            held=held_answer_text(kept) if isinstance(kept, list) and kept else None))
         update.update(_resolve_output(state, held, final_output))
     return update or None
 
@@ -240,7 +245,7 @@ def _resolve_output(state: Any, held: Mapping[str, Any], final: Decision | None)
     said = final.reply if final is not None else None
     kept = held.get("held")
     if target is not None and target.id and isinstance(kept, list):
-        out["messages"] = release_held(target.id, kept, allowed, said or OUTPUT_REFUSAL)
+        out["messages"] = release_held(target.id, released_answer(kept, final), said or OUTPUT_REFUSAL)
         return out
     if allowed or target is None:
         return out

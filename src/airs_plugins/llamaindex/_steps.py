@@ -122,7 +122,10 @@ async def resolve_answer(ctx: Any, shield: Shield, ev: ApprovalResponse) -> tupl
         return None
     await ctx.store.set(FLOW_PENDING_KEY, table)
     req = ApprovalRequest.model_validate(entry["request"])
-    return await shield.aresolve_approval(req, ev.answers()), str(entry["stage"]), str(entry["text"])
+    text = str(entry["text"])
+    # with the text it releases: approved under a policy changed since, it is re-checked under it (a redaction
+    # there is what ``decision.released(text)`` gives)
+    return await shield.aresolve_approval(req, ev.answers(), held=text), str(entry["stage"]), text
 
 
 def released_text(decision: Decision, text: str) -> str | None:

@@ -366,8 +366,9 @@ class _Guard:
         """The reviewers' decisions (what ``resolve_approval`` reads), or a denial when none came in time."""
         assert call.ctx is not None
         timeout = self.approval_timeout
-        if timeout is None and request.expires_at is not None:
-            timeout = max(0.0, (request.expires_at - datetime.now(UTC)).total_seconds())
+        deadline = self.shield.approval_deadline(request)  # a policy changed since may have shortened it
+        if timeout is None and deadline is not None:
+            timeout = max(0.0, (deadline - datetime.now(UTC)).total_seconds())
         waiter = f"airs-approval:{request.id}"
         for attempt in itertools.count():
             try:
@@ -586,10 +587,14 @@ class _Guard:
             if entry is None or entry.status == REVIEW:  # that answer's outcome was never recorded
                 raise unknown_outcome(self.name)
             return await self._replayed(call, entry)
-        final = await self.shield.aresolve_approval(review, answer)
         content = entry.content if entry is not None and entry.content is not None else ""
+        # with the text it releases: approved under a policy changed since, it is re-checked under it
+        final = await self.shield.aresolve_approval(review, answer, held=content, context=await call.state.context())
         extra = {k: v for k, v in ((entry.extra if entry is not None else None) or {}).items() if k != REVIEW}
         blocks = extra.pop(BLOCKS, None)
+        if final.allowed and final.rewritten is not None:
+            # redacted under the policy in force: the text is what was re-checked, so it goes without the blocks
+            content, blocks = final.rewritten, None
         if final.allowed:
             # a replay of this call later in the run must return what the model was given now
             if blocks is not None:

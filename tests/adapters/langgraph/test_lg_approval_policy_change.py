@@ -1,0 +1,69 @@
+"""An answer the judge node held for a reviewer, approved in the approval node after the operator changed the
+policy (the graph rebuilt with a new Shield on the same checkpointer): released as the policy in force says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import Command
+
+from airs_plugins import Shield
+from airs_plugins.langgraph import AIRSGraphState, approval_node, judge_node, judge_route
+from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
+from contract.harness import new_config
+
+TERM = "Project Falcon"
+EMAIL = "ann.lee@corp.example"
+TEXT = f"{TERM}: write to {EMAIL}"
+
+
+def shield(banned: str = "require_approval", *, pii: bool = False) -> Shield:
+    checks: list[dict[str, Any]] = [{"id": "limit.size", "bands": {"low": 0.2, "high": 0.9}},
+                                    {"id": "output.banned", "action": banned}]
+    if pii:
+        checks.append({"id": "pii.detect", "action": "redact", "options": {"kinds": ["email"]}})
+    return Shield.from_policy({"checks": checks, "banned_terms": [TERM]})
+
+
+def judged(sh: Shield, saver: InMemorySaver) -> Any:
+    model = FakeMessagesListChatModel(responses=[AIMessage(TEXT, id="ans-0")])
+
+    def generate(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", generate)
+    builder.add_node("judge", judge_node(sh))
+    builder.add_node("human", approval_node(sh))
+    builder.add_edge(START, "model")
+    builder.add_edge("model", "judge")
+    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
+    builder.add_edge("human", END)
+    return builder.compile(checkpointer=saver)
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize(("after", "released"), [
+    (shield(), TEXT),
+    (shield(pii=True), None),  # redacted: checked below
+    (shield("block"), OUTPUT_REFUSAL),
+])
+async def test_a_held_answer_is_released_under_the_policy_in_force(after: Shield, released: str | None,
+                                                                   is_async: bool) -> None:
+    saver, config = InMemorySaver(), new_config("lg-policy-change")
+    out = judged(shield(), saver).invoke({"messages": [HumanMessage("q")]}, config)
+    (pending,) = out["__interrupt__"]
+    assert pending.value["channel"] == "model_output"
+    resumed = judged(after, saver)
+    resume = Command(resume={"type": "approve", "reviewer": "ann"})
+    out = await resumed.ainvoke(resume, config) if is_async else resumed.invoke(resume, config)
+    answer = str(out["messages"][-1].content)
+    if released is not None:
+        assert answer == released
+    else:
+        assert EMAIL not in answer and answer.startswith(TERM)
