@@ -67,6 +67,7 @@ from ._added import (
     with_added,
     with_messages,
     with_state_writes,
+    without_key,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._kept import KEPT_KEY, lost, needs_keeping, restored, to_keep
@@ -502,6 +503,9 @@ def tool_call_flow(
         failed, out = exc, tool_message(call, error_text(exc), status="error")
 
     result, command = _result_message(out, call)
+    if command is not None:
+        # decisions come from the Shield only: one a tool writes would let the call it names run undecided
+        command = without_key(command, DECISIONS_KEY)
     added = added_messages(command, call_id)  # checked with the answer: they come from the tool too
     leaves = _leaves(result.artifact)
     writes = state_writes(command)  # likewise what it writes to other state keys (see ``_added``)

@@ -88,12 +88,27 @@ class SecureToolNode(ToolNode):
         thread_id = thread_id_of(config)
         messages = list(state_get(request.state, self._messages_key) or ())
         at = last_turn(messages)
+        call_id = request.tool_call.get("id")
+        answer = next((m for m in messages[at + 1:] if isinstance(m, ToolMessage) and m.tool_call_id == call_id),
+                      None) if at >= 0 else None
+        if answer is not None:
+            return self._answered(answer, thread_id)
         return tool_call_flow(self.shield, request.tool_call, thread_id=thread_id,
                               context=context_in(request.state, thread_id),
                               records=message_records(state_get(request.state, DECISIONS_KEY), messages, at),
                               decide_missing=False, can_interrupt=False,
                               final_answer=bool(getattr(request.tool, "return_direct", False)),
                               message_id=messages[at].id if at >= 0 else None)
+
+    def _answered(self, answer: ToolMessage, thread_id: str | None) -> Flow[ToolOutcome]:
+        """A call that already has its answer, reached again (a graph that routes to this node twice for one
+        message, a ``Send`` of a call that ran): it ran once, or was refused, and keeps that one answer (the
+        same message, which ``add_messages`` puts back in its place)."""
+        self.shield.record("tool_execution", {"tool_name": answer.name, "tool_call_id": answer.tool_call_id,
+                                              "thread_id": thread_id, "executed": False,
+                                              "outcome": "already answered"})
+        yield from ()
+        return ToolOutcome(answer.model_copy(), None, None, False)
 
     def _enforce(self, request: ToolCallRequest,
                  execute: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
