@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, ToolCallWrapper
@@ -31,7 +32,10 @@ class SecureToolNode(ToolNode):
 
     * no decision recorded for the call id, *this tool and these exact arguments*, made for the message that
       carries the call (a provider that reuses an id makes a new call) ⇒ error ToolMessage, the tool does not
-      run (fail closed: put :func:`guard_node` and :func:`approval_node` before it);
+      run (fail closed: put :func:`guard_node` and :func:`approval_node` before it). The decisions are read
+      from the graph's state, also for a call that a ``Send`` carries with a state of its own;
+    * a call that already has its ToolMessage (the graph routed here twice for one message) does not run
+      again and keeps its one answer;
     * block / reject ⇒ error ToolMessage; respond ⇒ the reviewer's message; still
       ``require_approval`` (no approval node ran) ⇒ error ToolMessage;
     * allow / redact / edit ⇒ runs once with the decided arguments (execution ledger under thread id
@@ -82,6 +86,14 @@ class SecureToolNode(ToolNode):
         super().__init__(tools, wrap_tool_call=enforce, awrap_tool_call=asynchronous,  # type: ignore[arg-type]
                          **kwargs)
         self.shield = shield
+
+    def _extract_state(self, input: Any, config: RunnableConfig) -> Any:
+        """The graph's state, also for a ``Send`` that carries a state of its own (``ToolCallWithContext``): that
+        one is whatever the sender wrote, decisions included, and a call run on it would be decided by its
+        sender. Read as for a ``Send`` of the bare calls (outside a graph: none, and every call is refused)."""
+        if isinstance(input, Mapping) and input.get("__type") == "tool_call_with_context":
+            return super()._extract_state([input["tool_call"]], config)
+        return super()._extract_state(input, config)
 
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
         config = getattr(request.runtime, "config", None) or current_config()
