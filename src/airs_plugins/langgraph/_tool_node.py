@@ -15,6 +15,7 @@ from langgraph.types import Command
 from .._shield import Shield
 from ..langchain._enforce import ToolOutcome, ToolOutput, areported, pinned_turn, reported, tool_call_flow
 from ..langchain._flow import Flow
+from ..langchain._middleware import with_checked
 from ..langchain._toolstream import ToolStream
 from ..langchain._translate import (
     DECISIONS_KEY,
@@ -44,8 +45,10 @@ class SecureToolNode(ToolNode):
       passes the output guard too, since it is shown as the answer.
 
     It never calls ``interrupt()``: all calls of a turn run in one task here, and a pause inside it
-    would re-run the calls that already ran. Every call gets exactly one ToolMessage. The state
-    must have the ``airs_context`` and ``airs_decisions`` keys (``AIRSGraphState``).
+    would re-run the calls that already ran. Every call gets exactly one ToolMessage. The messages it
+    writes (the answer, and what a tool's Command adds) are marked read in ``airs_checked``, so that
+    :func:`input_guard_node` never takes a ``HumanMessage`` a tool wrote for the user's input. The state
+    must have the ``airs_context``, ``airs_decisions`` and ``airs_checked`` keys (``AIRSGraphState``).
 
     ``wrap_tool_call`` / ``awrap_tool_call``: a ``ToolNode``'s own wrappers (retries, logging, a changed
     result), run inside the enforcement for the calls that may run, as ``ToolNode`` runs them: under
@@ -136,7 +139,7 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(pinned(decided) if inner is None else inner(decided, pinned))
 
-        return reported(self._flow(request), self.shield, run, stream).as_update()
+        return with_checked(reported(self._flow(request), self.shield, run, stream))
 
     async def _aenforce(self, request: ToolCallRequest,
                         execute: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
@@ -151,4 +154,4 @@ class SecureToolNode(ToolNode):
                 decided = pin.request(request, call)
                 return pin.settled(await (pinned(decided) if inner is None else inner(decided, pinned)))
 
-        return (await areported(self._flow(request), self.shield, run, stream)).as_update()
+        return with_checked(await areported(self._flow(request), self.shield, run, stream))
