@@ -211,3 +211,21 @@ def with_state_writes(returned: Returned, values: Sequence[Any]) -> Returned:
     if isinstance(returned, Command):
         return _with_writes(returned, feed)
     return [_with_writes(i, feed) if isinstance(i, Command) and readable(i.update) else i for i in returned]
+
+
+def without_key(returned: Returned, key: str) -> Returned:
+    """The tool's Command (or list) without its writes to ``key``."""
+    if isinstance(returned, list):
+        return [_command_without(i, key) if isinstance(i, Command) else i for i in returned]
+    return _command_without(returned, key)
+
+
+def _command_without(command: Command[Any], key: str) -> Command[Any]:
+    update: Any = command.update
+    if isinstance(update, Mapping) and key in update:
+        update = {k: v for k, v in update.items() if k != key}
+    elif _pairs(update) and any(k == key for k, _v in update):
+        update = [(k, v) for k, v in update if k != key]
+    else:
+        return command
+    return Command(graph=command.graph, update=update, resume=command.resume, goto=command.goto)

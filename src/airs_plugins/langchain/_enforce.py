@@ -67,6 +67,7 @@ from ._added import (
     with_added,
     with_messages,
     with_state_writes,
+    without_key,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._kept import KEPT_KEY, lost, needs_keeping, restored, to_keep
@@ -504,6 +505,9 @@ def tool_call_flow(
         failed, out = exc, tool_message(call, error_text(exc), status="error")
 
     result, command = _result_message(out, call)
+    if command is not None:
+        # decisions come from the Shield only: one a tool writes would let the call it names run undecided
+        command = without_key(command, DECISIONS_KEY)
     added, leaves, writes, write_leaves, read = _returned_parts(result, command)
     payload, parts = _payload(result.content, added, read)
     guard: Decision = yield Ask("check_tool_result", (name, payload), {"context": ctx, "tool_call_id": call_id})

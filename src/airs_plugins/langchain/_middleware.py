@@ -623,7 +623,7 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with pinned_turn(call, stream) as pin:
                 return pin.settled(handler(pin.request(request, call)))
 
-        return _with_checked(reported(self._flow(request), self.shield, run, stream))
+        return with_checked(reported(self._flow(request), self.shield, run, stream))
 
     async def awrap_tool_call(  # type: ignore[override]
         self, request: ToolCallRequest,
@@ -638,10 +638,10 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
             with pinned_turn(call, stream) as pin:
                 return pin.settled(await handler(pin.request(request, call)))
 
-        return _with_checked(await areported(self._flow(request), self.shield, run, stream))
+        return with_checked(await areported(self._flow(request), self.shield, run, stream))
 
 
-def _with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
+def with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
     """The outcome's Command (or list, see ``ToolOutcome.as_update``); its answer and the messages the tool added
     are marked checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
     otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""

@@ -123,7 +123,10 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
         # read as a state it holds no calls: nothing would be decided, and SecureToolNode would refuse every call
         raise TypeError(SENT_CALLS)
     message, pending = _pending_calls(state)
-    records = turn_records(state)
+    made_for = message.id if message is not None else None
+    # only a record this guard made for this very message spares a call: one without the message (an earlier
+    # version's shape) may have been written by anything that writes state, and SecureToolNode would run on it
+    records = {k: r for k, r in turn_records(state).items() if r.get(MESSAGE_ID) == made_for}
     ctx = context_in(state, thread_id_of(config))
     decided: dict[str, Any] = {}
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, pending)
@@ -148,7 +151,6 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             # what a provider-side tool fetched for the model: recorded (taint) before its calls are decided
             rd: Decision = yield Ask("check_tool_result", (server_tool, read), {"context": ctx})
             ctx = rd.context
-    made_for = message.id if message is not None else None
     for name, args, call_id in undecided:
         d: Decision = yield Ask("check_tool_call", (name, args),
                                 {"context": ctx, "tool_call_id": call_id, "instructions": system})
