@@ -272,20 +272,32 @@ def _call_digest(name: str, args: Mapping[str, Any]) -> str:
     return call_digest(name, canonical_args(dict(args)))
 
 
-def call_ledger(shield: Shield, key: str, name: str, args: Mapping[str, Any],
-                call_id: str) -> tuple[ExecutionLedger, str, LedgerEntry | None]:
+def call_ledger(shield: Shield, key: str, name: str, args: Mapping[str, Any], call_id: str,
+                message_id: str | None = None) -> tuple[ExecutionLedger, str, LedgerEntry | None]:
     """Where a call is recorded: the ledger, the call's slot in it, and what that slot holds already.
 
-    The slot is the call itself within the LangGraph task that runs it: its id, its tool and its arguments.
-    Providers reuse call ids (llama.cpp sends one constant id, others number the calls of each round from
-    zero), and a ToolNode runs a message's calls at once, so a slot named by the id alone, or chosen by
-    what the ledger held when the call started, could hand one call another's result or kept decision.
+    The slot is the call itself: its id, its tool and its arguments, within the model message that made it
+    (``message_id``) or, when that is not known, within the LangGraph task that runs it. Providers reuse call ids
+    (llama.cpp sends one constant id, others number the calls of each round from zero), and a ToolNode runs a
+    message's calls at once, so a slot named by the id alone, or chosen by what the ledger held when the call
+    started, could hand one call another's result or kept decision. Named by the message, one call reaching the
+    tools in two tasks (a graph that sends it twice in one step) runs once: the second task finds it claimed.
+    A slot an earlier version named by the task is honoured, so a run paused before an upgrade resumes on it.
     Outside a task nothing is recorded (see :class:`_Unrecorded`)."""
     ns = task_namespace()
     if ns is None:
         return UNRECORDED, call_id, None
-    slot = f"{call_id}@{ns}#{_call_digest(name, args)}"
-    return shield.ledger, slot, shield.ledger.get(key, slot)
+    digest = _call_digest(name, args)
+    by_task = f"{call_id}@{ns}#{digest}"
+    if message_id is None:
+        return shield.ledger, by_task, shield.ledger.get(key, by_task)
+    slot = f"{call_id}@msg:{message_id}#{digest}"
+    entry = shield.ledger.get(key, slot)
+    if entry is None:
+        legacy = shield.ledger.get(key, by_task) or shield.ledger.get(key, PENDING_DECISION + by_task)
+        if legacy is not None:
+            return shield.ledger, by_task, shield.ledger.get(key, by_task)
+    return shield.ledger, slot, entry
 
 
 def blocked_text(name: str, rec: Mapping[str, Any]) -> str:
@@ -414,7 +426,7 @@ def tool_call_flow(
     name, args, call_id = tool_call_parts(call)
     ctx = context
     key = thread_id or ctx.run_id
-    ledger, slot, earlier = call_ledger(shield, key, name, args, call_id)
+    ledger, slot, earlier = call_ledger(shield, key, name, args, call_id, message_id)
     asks = _Asks(can_interrupt, may_ask, ledger, thread_id)
     rec = record_for(records, call_id, name, args)
     fresh = recalled = False
@@ -485,7 +497,8 @@ def tool_call_flow(
         shield.record("tool_execution", {"tool_name": name, "tool_call_id": call_id, "thread_id": thread_id,
                                          "executed": False, "outcome": "unknown"})
         text = (f"AIRS: the call to `{name}` started earlier but its outcome is unknown (the run stopped "
-                "mid-call). It was not run again; check the side effect before retrying.")
+                "mid-call, or another task is running it). It was not run again; check the side effect before "
+                "retrying.")
         return ToolOutcome(tool_message(call, text, status="error"), ctx_json, written, False)
 
     failed: Exception | None = None

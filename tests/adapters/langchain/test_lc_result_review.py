@@ -250,3 +250,38 @@ def test_an_approved_call_is_not_mistaken_for_an_answer(adapter: str) -> None:
     assert records.runs("read_page") == 1
     assert answer_of(messages, "c_page") == f"page: {HIDE}"
     assert HIDE in str(model.prompts)
+
+
+def test_a_review_paused_by_an_earlier_version_resumes_without_running_the_tool_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ledger slots are named by the message that made the call; an earlier version named them by the task. A run
+    paused on the review under that version (the call ran, its claim is under the task's name) resumes after the
+    upgrade on the same slot: the tool does not run again."""
+    from airs_plugins.langchain import _enforce
+
+    db, config = tmp_path / "checkpoints.sqlite", new_config("review-upgrade")
+    records = Records(f"page {CHECK_ME} body")
+
+    def fresh(conn: sqlite3.Connection) -> Any:
+        model = ToolFake(responses=script(PAGE, "the model's own answer"))
+        sh = shield(ledger=SQLiteLedger(tmp_path / "ledger.sqlite"))
+        return create_agent(model, records.tools(), middleware=[AIRSMiddleware(sh)], checkpointer=SqliteSaver(conn))
+
+    named_by_task = _enforce.call_ledger
+    with monkeypatch.context() as earlier:
+        earlier.setattr(_enforce, "call_ledger", lambda shield, key, name, args, call_id, message_id=None:
+                        named_by_task(shield, key, name, args, call_id))
+        conn = sqlite3.connect(db, check_same_thread=False)
+        out = fresh(conn).invoke({"messages": [HumanMessage("go")]}, config)
+        (pending,) = out["__interrupt__"]
+        conn.close()
+    ledger = SQLiteLedger(tmp_path / "ledger.sqlite")
+    assert not any("@msg:" in e.tool_call_id for e in ledger.entries(config["configurable"]["thread_id"]))
+
+    conn2 = sqlite3.connect(db, check_same_thread=False)
+    second = fresh(conn2)
+    second.invoke(Command(resume={pending.id: answer_for("approve")(pending.value)}), config)
+    messages = second.get_state(config).values["messages"]
+    conn2.close()
+    assert records.runs("read_page") == 1
+    assert CHECK_ME in answer_of(messages, "c_page")

@@ -249,3 +249,30 @@ def test_a_human_message_a_tool_writes_is_not_read_as_the_users_next_input(adds_
     assert ex.of("post_message") == []
     assert [i.value["tool_name"] for i in out["__interrupt__"]] == ["post_message"]
     assert ATTACKER not in (graph.get_state(config).values["airs_context"].get("user_goal") or "")
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_call_sent_twice_in_one_step_runs_once(mode: str) -> None:
+    """A router that sends the same decided call to the tools twice in one step: two tasks, which each had a ledger
+    slot of their own (named by the task), so the tool ran twice. The slot is named by the message that made the
+    call: the second task finds it claimed and does not run it (it answers with the replayed result, or, while the
+    first still runs, says the call was not run again)."""
+    ex = Executions()
+    shield = make_shield()
+    model = ToolFake(responses=script([call("lookup", {"q": "a"}, "c1")], "done"))
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    builder.add_node("guard", guard_node(shield))
+    builder.add_node(EXECUTE_NODE, SecureToolNode(ex.tools(), shield, name=EXECUTE_NODE))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", lambda s: "guard" if s["messages"][-1].tool_calls else END)
+    builder.add_conditional_edges("guard", lambda s: [Send(EXECUTE_NODE, [c]) for c in s["messages"][-1].tool_calls
+                                                      for _twice in range(2)], [EXECUTE_NODE])
+    builder.add_edge(EXECUTE_NODE, "model")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    payload, config = {"messages": [HumanMessage("go")]}, new_config()
+    out = asyncio.run(graph.ainvoke(payload, config)) if mode == "ainvoke" else graph.invoke(payload, config)
+    assert ex.log == [("lookup", {"q": "a"})]
+    answers = [m for m in out["messages"] if isinstance(m, ToolMessage) and m.tool_call_id == "c1"]
+    assert answers[0].content == "result for a"
+    assert all(m.content == "result for a" or "was not run again" in m.content for m in answers[1:])
