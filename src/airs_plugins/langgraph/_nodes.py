@@ -27,6 +27,7 @@ from ..langchain._enforce import (
 )
 from ..langchain._flow import Ask, Flow, adrive, drive
 from ..langchain._middleware import input_flow
+from ..langchain._retriever import take_reads, with_reads
 from ..langchain._translate import (
     CONTEXT_KEY,
     DECISIONS_KEY,
@@ -127,7 +128,9 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
     # only a record this guard made for this very message spares a call: one without the message (an earlier
     # version's shape) may have been written by anything that writes state, and SecureToolNode would run on it
     records = {k: r for k, r in turn_records(state).items() if r.get(MESSAGE_ID) == made_for}
-    ctx = context_in(state, thread_id_of(config))
+    # documents a guarded retriever returned to the model node (same thread): read before these calls were made
+    reads = take_reads()
+    ctx = with_reads(context_in(state, thread_id_of(config)), reads)
     decided: dict[str, Any] = {}
     undecided = [(name, args, call_id) for name, args, call_id in map(tool_call_parts, pending)
                  if record_for(records, call_id, name, args) is None]
@@ -161,7 +164,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             decided[call_id] = {**decided[call_id], "action": Action.BLOCK.value, "request": None,
                                 "reason": f"the model's text with this call was blocked: {said.reason}"}
     if not decided:
-        return None
+        return {CONTEXT_KEY: context_out(ctx)} if reads is not None and reads.context is not None else None
     return {**update, DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
 
 

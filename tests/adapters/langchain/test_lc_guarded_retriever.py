@@ -207,3 +207,34 @@ def test_without_a_thread_id_retrieval_inside_the_model_call_is_handed_over() ->
     out = graph.invoke({"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]})
     assert sent.log == []
     assert "untrusted content" in out["__interrupt__"][0].value["reason"]
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_hand_built_graph_guard_node_takes_the_reads_of_its_thread(mode: str) -> None:
+    """A hand-built graph whose model node retrieves through the guarded retriever: ``guard_node`` (a later step of
+    the same thread) merges what was read before deciding the model's calls."""
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.prebuilt import ToolNode
+
+    from airs_plugins.langgraph import secure_graph
+
+    shield = Shield.default()
+    sent = Sent()
+    model = mails_partner()
+    retriever = guard_retriever(Docs(texts=[NOTES]), shield)
+
+    def call_model(state: MessagesState) -> dict[str, Any]:
+        context = "\n\n".join(d.page_content for d in retriever.invoke(state["messages"][0].text))
+        return {"messages": [model.invoke([HumanMessage(f"Context:\n{context}"), *state["messages"]])]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("model", call_model)
+    builder.add_node("tools", ToolNode([sent.tool]))
+    builder.add_edge(START, "model")
+    builder.add_conditional_edges("model", lambda s: "tools" if s["messages"][-1].tool_calls else END)
+    builder.add_edge("tools", "model")
+    graph = secure_graph(builder, shield).compile(checkpointer=InMemorySaver())
+    payload = {"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}
+    out = asyncio.run(graph.ainvoke(payload, config())) if mode == "ainvoke" else graph.invoke(payload, config())
+    assert sent.log == []
+    assert "untrusted content" in out["__interrupt__"][0].value["reason"]
