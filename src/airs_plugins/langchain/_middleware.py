@@ -519,6 +519,38 @@ def final_answer_review(shield: Shield, state: Any) -> Flow[dict[str, Any] | Non
     return {OUTPUT_KEY: None, "messages": [answer], CHECKED_KEY: [answer.id]}
 
 
+def unseen_answer(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
+    """Guard the run's last answer when this agent's output guard never saw it: a middleware listed before AIRS
+    wrote it (``ModelRetryMiddleware``'s ``on_failure="continue"`` turns the model's exception, whatever its text
+    holds, into the answer; a hook that ends the run with an answer of its own). Every message the model hook
+    returns is marked checked, so an unmarked answer is one it never read."""
+    messages = list(state_get(state, "messages") or ())
+    last = messages[-1] if messages else None
+    if not isinstance(last, AIMessage) or last.tool_calls or is_ours(last) or not last.id \
+            or last.id in (state_get(state, CHECKED_KEY) or ()):
+        return None
+    text = message_text(last)
+    if not text.strip():
+        return None
+    d: Decision = yield Ask("check_output", (text,), {"context": _context(state, _thread_id())})
+    update: dict[str, Any] = {CONTEXT_KEY: context_out(d.context), CHECKED_KEY: [last.id]}
+    passed = d.released(text)
+    if passed is None:  # blocked, or needing a reviewer nobody can be asked for after the run: withheld
+        update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
+    elif passed != text:
+        update["messages"] = [last.model_copy(update={"content": passed})]
+    return update
+
+
+def after_agent_flow(shield: Shield, state: Any, *, guard_output: bool) -> Flow[dict[str, Any] | None]:
+    """At the end of a run: the review of an answer held for a human, else the guard of an answer the output guard
+    never saw (see :func:`unseen_answer`)."""
+    reviewed = yield from final_answer_review(shield, state)
+    if reviewed is not None or not guard_output:
+        return reviewed
+    return (yield from unseen_answer(shield, state))
+
+
 class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
     """Runtime security for ``create_agent(..., middleware=[AIRSMiddleware(shield)])``.
 
@@ -592,10 +624,12 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
         return await adrive(flow, self.shield, model)
 
     def after_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return None if is_suppressed() else drive(final_answer_review(self.shield, state), self.shield)
+        return None if is_suppressed() else drive(
+            after_agent_flow(self.shield, state, guard_output=self.guard_output), self.shield)
 
     async def aafter_agent(self, state: AIRSAgentState, runtime: Runtime[Any]) -> dict[str, Any] | None:
-        return None if is_suppressed() else await adrive(final_answer_review(self.shield, state), self.shield)
+        return None if is_suppressed() else await adrive(
+            after_agent_flow(self.shield, state, guard_output=self.guard_output), self.shield)
 
     # -- tool execution ------------------------------------------------------------------------
     def _flow(self, request: ToolCallRequest) -> Flow[ToolOutcome]:
