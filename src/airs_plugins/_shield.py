@@ -28,7 +28,7 @@ from ._decision import (
     Subject,
     digest_text,
 )
-from ._errors import ApprovalFormatError
+from ._errors import ApprovalFormatError, PolicyError
 from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
@@ -78,7 +78,7 @@ class Shield:
         from .judge import as_judge
 
         self.policy = load_policy(policy if not isinstance(policy, os.PathLike) else str(policy))
-        self.judge = as_judge(judge) if self.policy.judge.enabled else None
+        self.judge = _judge_for(self.policy, as_judge(judge)) if self.policy.judge.enabled else None
         self.recorder: FlightRecorder = open_recorder(audit)
         # a ledger file is keyed like the trail: a key given to the recorder alone must not leave it unsigned
         self.ledger: ExecutionLedger = open_ledger(ledger, key=getattr(self.recorder, "signing_key", None))
@@ -106,7 +106,7 @@ class Shield:
         from .judge import as_judge
 
         if judge is not None and self.policy.judge.enabled:
-            self.judge = as_judge(judge)
+            self.judge = _judge_for(self.policy, as_judge(judge))
 
     @property
     def policy_hash(self) -> str:
@@ -473,6 +473,18 @@ def _leave(task: asyncio.Task[Any]) -> None:
     task.cancel()
     # nobody awaits it any more: a late error would be logged as never retrieved
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _judge_for(policy: Policy, judge: Any) -> Any:
+    """``judge``, when it can grade against the policy's ``judge.rubric``; a judge that would not (a
+    :class:`~airs_plugins.judge.Judge` following the policy, which knows no rubric of that name) is a policy
+    error now rather than a fail mode on every call it is asked."""
+    from .judge import Judge
+
+    problem = judge.missing_rubric(policy.judge.rubric) if isinstance(judge, Judge) else None
+    if problem is not None:
+        raise PolicyError("judge.rubric", problem)
+    return judge
 
 
 def _judge_failure(request: JudgeRequest, exc: BaseException) -> JudgeVerdict:
