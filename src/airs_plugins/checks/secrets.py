@@ -187,11 +187,12 @@ class SecretsCheck(BaseCheck):
     channels = ALL_TEXT_CHANNELS | {Channel.TOOL_CALL}
     maso = ("IA-2.6", "DP-2.1")
     attack_categories = frozenset()
+    option_defaults = {"block_channels": ["model_output"], "label": "[SECRET]"}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        self.block_channels = frozenset(Channel(c) for c in self.options.get("block_channels", ["model_output"]))
-        self.label = str(self.options.get("label", "[SECRET]"))
+        self.block_channels = frozenset(Channel(c) for c in self.options["block_channels"])
+        self.label = str(self.options["label"])
         self.scanner = SecretScanner()
 
     def run(self, subject: Subject) -> Sequence[Finding]:

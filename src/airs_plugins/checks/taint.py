@@ -51,14 +51,16 @@ class TaintFlow(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("PG-1.4", "DP-2.1", "EC-1.6")
     attack_categories = frozenset({"exfiltration"})
+    option_defaults = {"anchor_side_effects": ["irreversible"], "irreversible_needs_anchor": True,
+                       "anchor_tools": []}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        sides = self.options.get("anchor_side_effects", ["irreversible"])
-        if not self.options.get("irreversible_needs_anchor", True):
+        sides = self.options["anchor_side_effects"]
+        if not self.options["irreversible_needs_anchor"]:
             sides = [s for s in sides if s != "irreversible"]
         self._anchor_sides = frozenset(str(s) for s in sides)
-        self._anchor_tools = frozenset(str(t) for t in self.options.get("anchor_tools", ()))
+        self._anchor_tools = frozenset(str(t) for t in self.options["anchor_tools"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         taint = self.policy.taint
