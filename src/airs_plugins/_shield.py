@@ -419,6 +419,21 @@ class Shield:
         return request.model_copy(update={"approvals_required": needed}) \
             if needed > request.approvals_required else request
 
+    def count_retry(self, context: ContextIn = None) -> tuple[RunContext, str | None]:
+        """Count one retry the agent is about to make (``judge_node`` asking the model again for an answer that
+        failed review): the context with it counted, and None; or, when the policy's ``caps.retries`` is reached
+        (enforced by ``limit.caps``, in enforce mode), the context unchanged and the reason, which names the cap.
+        The count starts again at each user input."""
+        from .checks.limits import RunCaps
+
+        ctx = RunContext.coerce(context)
+        if self.policy.enforcing:
+            for check, _cfg in self._compiled.checks:
+                reason = check.refuses_retry(ctx) if isinstance(check, RunCaps) else None
+                if reason is not None:
+                    return ctx, reason
+        return ctx.model_copy(update={"retries": ctx.retries + 1}), None
+
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""
         return ShieldSession(self, RunContext.coerce(None, **ids))
@@ -698,6 +713,13 @@ class ShieldSession:
 
     def check_input(self, text: str) -> Decision:
         return self._decide(lambda ctx: self.shield.check_input(text, context=ctx))
+
+    def count_retry(self) -> str | None:
+        """Count one retry in the session's context (:meth:`Shield.count_retry`): None, or why the policy's
+        ``caps.retries`` refuses it (then nothing is counted)."""
+        with self._lock:
+            self.context, refused = self.shield.count_retry(self.context)
+            return refused
 
     def check_output(self, text: str, **kw: Any) -> Decision:
         return self._decide(lambda ctx: self.shield.check_output(text, context=ctx, **kw))

@@ -80,7 +80,7 @@ class TestUnknownRubric:
 
     def test_attaching_such_a_judge_is_refused_too(self) -> None:
         s = Shield.from_policy(core_policy(judge={"rubric": "strcit-v1"}))
-        with pytest.raises(PolicyError, match="judge.rubric"):
+        with pytest.raises(PolicyError, match=r"judge\.rubric"):
             s.attach_judge(Judge(ChatLike(PASS)))
         assert s.judge is None
 

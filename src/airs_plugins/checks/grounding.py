@@ -18,8 +18,9 @@ never blocks on its own. Raise ``score`` over the ``high`` band to act on it wit
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any, ClassVar
 
 from .._decision import Channel, Finding, Observation, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -96,8 +97,13 @@ class Grounding(BaseCheck):
     id = "output.grounding"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("PG-2.5",)
-    option_defaults = {"kinds": list(_DEFAULT_KINDS), "known_values": [], "allowed_hosts": [],
-                       "require_evidence": True, "score": 0.6}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "kinds": list(_DEFAULT_KINDS),
+        "known_values": [],
+        "allowed_hosts": [],
+        "require_evidence": True,
+        "score": 0.6,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from .._decision import Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -190,8 +190,15 @@ class PromptInjection(BaseCheck):
     channels = INJECTION_CHANNELS
     maso = ("PG-1.1", "PG-2.1", "PG-3.1")
     attack_categories = frozenset({"injection", "jailbreak", "prompt_extraction", "exfiltration", "obfuscation"})
-    option_defaults = {"disabled_signals": [], "damping": 0.55, "damping_one": 0.8, "redact_scope": "segment",
-                       "style_model": True, "style_with_cue": 0.5, "style_alone": 0.65}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "disabled_signals": [],
+        "damping": 0.55,
+        "damping_one": 0.8,
+        "redact_scope": "segment",
+        "style_model": True,
+        "style_with_cue": 0.5,
+        "style_alone": 0.65,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -351,7 +358,7 @@ class HiddenText(BaseCheck):
     channels = INJECTION_CHANNELS | {Channel.MODEL_OUTPUT}
     maso = ("PG-1.1",)
     attack_categories = frozenset({"obfuscation"})
-    option_defaults: Mapping[str, Any] = {}
+    option_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         scan = subject.text

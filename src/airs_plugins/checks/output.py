@@ -17,7 +17,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from .._canonical import canonical_json
 from .._decision import Action, Channel, Finding, Severity, Subject
@@ -60,7 +60,7 @@ class MarkdownExfil(BaseCheck):
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("DP-2.1", "PG-1.5")
     attack_categories = frozenset({"exfiltration"})
-    option_defaults = {"allowed_hosts": [], "links": True, "min_value_len": 12}
+    option_defaults: ClassVar[Mapping[str, Any]] = {"allowed_hosts": [], "links": True, "min_value_len": 12}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -167,7 +167,12 @@ class Leakage(BaseCheck):
     channels = frozenset({Channel.MODEL_OUTPUT, Channel.TOOL_CALL, Channel.HANDOFF})
     maso = ("PG-2.3", "PG-1.2")
     attack_categories = frozenset({"prompt_extraction"})
-    option_defaults = {"canaries": [], "echo": True, "recital_words": 12, "recital_share": 0.5}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "canaries": [],
+        "echo": True,
+        "recital_words": 12,
+        "recital_share": 0.5,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -239,7 +244,7 @@ class OutputSchema(BaseCheck):
     id = "output.schema"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("EC-2.13", "EC-1.8")
-    option_defaults: Mapping[str, Any] = {}  # the schema is the subject's or the policy's ``output_schema``
+    option_defaults: ClassVar[Mapping[str, Any]] = {}  # the schema is the subject's or the policy's ``output_schema``
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -313,7 +318,7 @@ class BannedTerms(BaseCheck):
     id = "output.banned"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("PG-1.5",)
-    option_defaults = {"terms": []}
+    option_defaults: ClassVar[Mapping[str, Any]] = {"terms": []}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)

@@ -16,9 +16,9 @@ import base64
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -187,7 +187,7 @@ class SecretsCheck(BaseCheck):
     channels = ALL_TEXT_CHANNELS | {Channel.TOOL_CALL}
     maso = ("IA-2.6", "DP-2.1")
     attack_categories = frozenset()
-    option_defaults = {"block_channels": ["model_output"], "label": "[SECRET]"}
+    option_defaults: ClassVar[Mapping[str, Any]] = {"block_channels": ["model_output"], "label": "[SECRET]"}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)

@@ -27,9 +27,9 @@ matter. (MASO PG-1.4, DP-2.1, EC-1.6.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -51,8 +51,11 @@ class TaintFlow(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("PG-1.4", "DP-2.1", "EC-1.6")
     attack_categories = frozenset({"exfiltration"})
-    option_defaults = {"anchor_side_effects": ["irreversible"], "irreversible_needs_anchor": True,
-                       "anchor_tools": []}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "anchor_side_effects": ["irreversible"],
+        "irreversible_needs_anchor": True,
+        "anchor_tools": [],
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import posixpath
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy, ToolRules
@@ -249,8 +249,13 @@ class ToolRulesCheck(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("EC-1.2", "EC-1.8", "EC-2.2")
     attack_categories = frozenset({"exfiltration"})
-    option_defaults = {"shell_builtin": True, "ssrf_builtin": True, "sql_builtin": True, "query_taint": True,
-                       "sql_max_chars": 65536}
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "shell_builtin": True,
+        "ssrf_builtin": True,
+        "sql_builtin": True,
+        "query_taint": True,
+        "sql_max_chars": 65536,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
