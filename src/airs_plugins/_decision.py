@@ -181,6 +181,9 @@ class RunContext(BaseModel):
     turns: int = 0
     """Model turns since the user's latest input (the turn cap)."""
     retries: int = 0
+    """Retries the agent made since the user's latest input (the retry cap; see ``Shield.count_retry``)."""
+    inputs: int = 0
+    """User inputs read in the run: of two contexts, the one that read more holds the newer request's counters."""
 
     @property
     def tainted(self) -> bool:

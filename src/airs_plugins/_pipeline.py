@@ -200,6 +200,7 @@ def update_context(compiled: Compiled, subject: Subject, findings: Sequence[Find
         update["call_signatures"] = {}
         update["turns"] = 0
         update["retries"] = 0
+        update["inputs"] = ctx.inputs + 1
     elif subject.channel is Channel.MODEL_OUTPUT:
         update["turns"] = ctx.turns + 1
     elif subject.channel is Channel.TOOL_CALL:

@@ -29,7 +29,7 @@ from ._decision import (
     Subject,
     digest_text,
 )
-from ._errors import ApprovalFormatError
+from ._errors import ApprovalFormatError, PolicyError
 from ._judge_pool import JudgeBusy, PooledCall, run_off_loop
 from ._ledger import ExecutionLedger, open_ledger
 from ._pipeline import Compiled, JudgeRequest, apply_redactions, args_of, decide
@@ -82,7 +82,7 @@ class Shield:
         from .judge import as_judge
 
         self.policy = load_policy(policy if not isinstance(policy, os.PathLike) else str(policy))
-        self.judge = as_judge(judge) if self.policy.judge.enabled else None
+        self.judge = _judge_for(self.policy, as_judge(judge)) if self.policy.judge.enabled else None
         self.recorder: FlightRecorder = open_recorder(audit)
         # a ledger file is keyed like the trail: a key given to the recorder alone must not leave it unsigned
         self.ledger: ExecutionLedger = open_ledger(ledger, key=getattr(self.recorder, "signing_key", None))
@@ -110,7 +110,7 @@ class Shield:
         from .judge import as_judge
 
         if judge is not None and self.policy.judge.enabled:
-            self.judge = as_judge(judge)
+            self.judge = _judge_for(self.policy, as_judge(judge))
 
     @property
     def policy_hash(self) -> str:
@@ -483,6 +483,21 @@ class Shield:
         return request.model_copy(update={"approvals_required": max(needed, request.approvals_required),
                                           "expires_at": self.approval_deadline(request)})
 
+    def count_retry(self, context: ContextIn = None) -> tuple[RunContext, str | None]:
+        """Count one retry the agent is about to make (``judge_node`` asking the model again for an answer that
+        failed review): the context with it counted, and None; or, when the policy's ``caps.retries`` is reached
+        (enforced by ``limit.caps``, in enforce mode), the context unchanged and the reason, which names the cap.
+        The count starts again at each user input."""
+        from .checks.limits import RunCaps
+
+        ctx = RunContext.coerce(context)
+        if self.policy.enforcing:
+            for check, _cfg in self._compiled.checks:
+                reason = check.refuses_retry(ctx) if isinstance(check, RunCaps) else None
+                if reason is not None:
+                    return ctx, reason
+        return ctx.model_copy(update={"retries": ctx.retries + 1}), None
+
     def session(self, **ids: str | None) -> ShieldSession:
         """A convenience that keeps the RunContext between calls, in memory."""
         return ShieldSession(self, RunContext.coerce(None, **ids))
@@ -537,6 +552,18 @@ def _leave(task: asyncio.Task[Any]) -> None:
     task.cancel()
     # nobody awaits it any more: a late error would be logged as never retrieved
     task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _judge_for(policy: Policy, judge: Any) -> Any:
+    """``judge``, when it can grade against the policy's ``judge.rubric``; a judge that would not (a
+    :class:`~airs_plugins.judge.Judge` following the policy, which knows no rubric of that name) is a policy
+    error now rather than a fail mode on every call it is asked."""
+    from .judge import Judge
+
+    problem = judge.missing_rubric(policy.judge.rubric) if isinstance(judge, Judge) else None
+    if problem is not None:
+        raise PolicyError("judge.rubric", problem)
+    return judge
 
 
 def _judge_failure(request: JudgeRequest, exc: BaseException) -> JudgeVerdict:
@@ -750,6 +777,13 @@ class ShieldSession:
 
     def check_input(self, text: str) -> Decision:
         return self._decide(lambda ctx: self.shield.check_input(text, context=ctx))
+
+    def count_retry(self) -> str | None:
+        """Count one retry in the session's context (:meth:`Shield.count_retry`): None, or why the policy's
+        ``caps.retries`` refuses it (then nothing is counted)."""
+        with self._lock:
+            self.context, refused = self.shield.count_retry(self.context)
+            return refused
 
     def check_output(self, text: str, **kw: Any) -> Decision:
         return self._decide(lambda ctx: self.shield.check_output(text, context=ctx, **kw))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import PolicyError
-from ._model import Policy, Unenforced
+from ._model import Policy, PolicyRuleError
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -92,7 +92,7 @@ def parse_policy(data: Any, *, source: str | None = None) -> Policy:
     except PydanticError as exc:
         first = exc.errors()[0]
         cause = first.get("ctx", {}).get("error")
-        if isinstance(cause, Unenforced):  # a whole-policy rule: it names the declaration's own path
+        if isinstance(cause, PolicyRuleError):  # a whole-policy rule: it names the offending part's own path
             raise PolicyError(cause.path, cause.detail, source=source) from None
         loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         raise PolicyError(format_path(loc), first["msg"], source=source) from None

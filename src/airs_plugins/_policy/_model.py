@@ -42,6 +42,7 @@ class CheckConfig(BaseModel):
     action: Literal["block", "redact", "require_approval"] = "block"
     channels: list[Channel] | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    """The check's own settings: the keys it declares (``option_defaults``); any other is refused."""
 
 
 class ToolRules(BaseModel):
@@ -223,6 +224,14 @@ class Policy(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _known_options(self) -> Policy:
+        # a misspelt option (``threshhold:``) would be dropped without a word and the check run on its default
+        unknown = first_unknown_option(self)
+        if unknown is not None:
+            raise UnknownOption(*unknown)
+        return self
+
+    @model_validator(mode="after")
     def _checks_enforce_the_declarations(self) -> Policy:
         # a ``checks`` list replaces the default suite: one written to tune a check's options would otherwise
         # drop the check that enforces, say, a tool's ``allow: false``, and the denied tool would run
@@ -277,13 +286,38 @@ class Policy(BaseModel):
         return self.mode == "enforce"
 
 
-class Unenforced(ValueError):
-    """A declaration of the policy that no check in its ``checks`` list enforces (``path`` names it)."""
+class PolicyRuleError(ValueError):
+    """A rule over the whole policy that a part of it breaks (``path`` names that part)."""
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
         self.detail = message
+
+
+class Unenforced(PolicyRuleError):
+    """A declaration of the policy that no check in its ``checks`` list enforces."""
+
+
+class UnknownOption(PolicyRuleError):
+    """A check's ``options`` name a key that check does not accept."""
+
+
+def first_unknown_option(policy: Policy) -> tuple[str, str] | None:
+    """The first check entry whose options name a key its check does not declare, as (path, why). Checks
+    registered in this process are looked at (a plugin from an entry point is checked when it is built)."""
+    if not any(cfg.options for cfg in policy.checks or ()):
+        return None
+    from ..checks._base import declared_options, unknown_options
+    from ..checks._registry import builtin
+
+    for i, cfg in enumerate(policy.checks or ()):
+        if not cfg.options:
+            continue
+        problem = unknown_options(cfg.id, declared_options(builtin(cfg.id)), cfg.options)
+        if problem is not None:
+            return f"checks[{i}].options", problem
+    return None
 
 
 def first_unenforced(policy: Policy) -> tuple[str, str] | None:

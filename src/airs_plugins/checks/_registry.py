@@ -9,7 +9,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._errors import CheckLoadError, UnknownCheckError
+from .._errors import CheckLoadError, PolicyError, UnknownCheckError
+from ._base import declared_options, unknown_options
 
 if TYPE_CHECKING:
     from .._policy import CheckConfig, Policy
@@ -58,6 +59,13 @@ def _extra_builtin_modules() -> tuple[str, ...]:
     return tuple(SUITE_MODULES)
 
 
+def builtin(check_id: str) -> CheckFactory | None:
+    """The check registered in this process under ``check_id`` (a built-in, or one registered by decorator);
+    entry points are not loaded."""
+    _load_builtins()
+    return _REGISTRY.get(check_id)
+
+
 def known_check_ids() -> list[str]:
     _load_builtins()
     return sorted(_REGISTRY)
@@ -92,6 +100,9 @@ def resolve(check_id: str) -> CheckFactory:
 
 def build(config: CheckConfig, policy: Policy) -> Check:
     factory = resolve(config.id)
+    problem = unknown_options(config.id, declared_options(factory), config.options)
+    if problem is not None:  # a policy error, not a check that failed to load: said so before building
+        raise PolicyError("checks", problem)
     try:
         check = factory(config, policy)
     except Exception as exc:

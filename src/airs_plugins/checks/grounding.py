@@ -18,8 +18,9 @@ never blocks on its own. Raise ``score`` over the ``high`` band to act on it wit
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any, ClassVar
 
 from .._decision import Channel, Finding, Observation, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -96,14 +97,21 @@ class Grounding(BaseCheck):
     id = "output.grounding"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("PG-2.5",)
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "kinds": list(_DEFAULT_KINDS),
+        "known_values": [],
+        "allowed_hosts": [],
+        "require_evidence": True,
+        "score": 0.6,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        self.kinds = frozenset(self.options.get("kinds", _DEFAULT_KINDS))
-        self.known = frozenset(_variants(normalise(str(v))) for v in self.options.get("known_values", []))
-        self.allowed_hosts = tuple(h.lower().lstrip(".") for h in self.options.get("allowed_hosts", []))
-        self.require_evidence = bool(self.options.get("require_evidence", True))
-        self.score = float(self.options.get("score", 0.6))
+        self.kinds = frozenset(self.options["kinds"])
+        self.known = frozenset(_variants(normalise(str(v))) for v in self.options["known_values"])
+        self.allowed_hosts = tuple(h.lower().lstrip(".") for h in self.options["allowed_hosts"])
+        self.require_evidence = bool(self.options["require_evidence"])
+        self.score = float(self.options["score"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         if subject.interim:  # narration next to tool calls: the answer comes later

@@ -29,7 +29,8 @@ zero-width characters inside words.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from .._decision import Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -189,17 +190,26 @@ class PromptInjection(BaseCheck):
     channels = INJECTION_CHANNELS
     maso = ("PG-1.1", "PG-2.1", "PG-3.1")
     attack_categories = frozenset({"injection", "jailbreak", "prompt_extraction", "exfiltration", "obfuscation"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "disabled_signals": [],
+        "damping": 0.55,
+        "damping_one": 0.8,
+        "redact_scope": "segment",
+        "style_model": True,
+        "style_with_cue": 0.5,
+        "style_alone": 0.65,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
         self._c = _Compiled.get()
-        self._disabled = frozenset(self.options.get("disabled_signals", ()))
-        self._damp_many = float(self.options.get("damping", 0.55))
-        self._damp_one = float(self.options.get("damping_one", 0.8))
-        self._segment_scope = self.options.get("redact_scope", "segment") == "segment"
-        self._style: StyleModel | None = style_model() if self.options.get("style_model", True) else None
-        self._style_with_cue = float(self.options.get("style_with_cue", 0.5))
-        self._style_alone = float(self.options.get("style_alone", 0.65))
+        self._disabled = frozenset(self.options["disabled_signals"])
+        self._damp_many = float(self.options["damping"])
+        self._damp_one = float(self.options["damping_one"])
+        self._segment_scope = self.options["redact_scope"] == "segment"
+        self._style: StyleModel | None = style_model() if self.options["style_model"] else None
+        self._style_with_cue = float(self.options["style_with_cue"])
+        self._style_alone = float(self.options["style_alone"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         scan = subject.text
@@ -348,6 +358,7 @@ class HiddenText(BaseCheck):
     channels = INJECTION_CHANNELS | {Channel.MODEL_OUTPUT}
     maso = ("PG-1.1",)
     attack_categories = frozenset({"obfuscation"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         scan = subject.text

@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from .._canonical import canonical_json
 from .._decision import Action, Channel, Finding, Severity, Subject
@@ -60,12 +60,13 @@ class MarkdownExfil(BaseCheck):
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("DP-2.1", "PG-1.5")
     attack_categories = frozenset({"exfiltration"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {"allowed_hosts": [], "links": True, "min_value_len": 12}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        self.allowed_hosts = [h.lower() for h in self.options.get("allowed_hosts", [])]
-        self.links = bool(self.options.get("links", True))
-        self.min_len = int(self.options.get("min_value_len", 12))
+        self.allowed_hosts = [h.lower() for h in self.options["allowed_hosts"]]
+        self.links = bool(self.options["links"])
+        self.min_len = int(self.options["min_value_len"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         text = subject.payload
@@ -166,15 +167,21 @@ class Leakage(BaseCheck):
     channels = frozenset({Channel.MODEL_OUTPUT, Channel.TOOL_CALL, Channel.HANDOFF})
     maso = ("PG-2.3", "PG-1.2")
     attack_categories = frozenset({"prompt_extraction"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "canaries": [],
+        "echo": True,
+        "recital_words": 12,
+        "recital_share": 0.5,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        tokens = [t for t in list(policy.canaries) + list(self.options.get("canaries", [])) if t]
+        tokens = [t for t in list(policy.canaries) + list(self.options["canaries"]) if t]
         self._canaries = PatternSet(
             ((f"canary[{i}]", canary_pattern(t)) for i, t in enumerate(tokens)), case_sensitive=False)
-        self._echo = PatternSet(_PROMPT_ECHO) if self.options.get("echo", True) else None
-        self._recital_words = int(self.options.get("recital_words", 12))
-        self._recital_share = float(self.options.get("recital_share", 0.5))
+        self._echo = PatternSet(_PROMPT_ECHO) if self.options["echo"] else None
+        self._recital_words = int(self.options["recital_words"])
+        self._recital_share = float(self.options["recital_share"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         views = text_views(subject.text)
@@ -237,6 +244,7 @@ class OutputSchema(BaseCheck):
     id = "output.schema"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("EC-2.13", "EC-1.8")
+    option_defaults: ClassVar[Mapping[str, Any]] = {}  # the schema is the subject's or the policy's ``output_schema``
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -310,10 +318,11 @@ class BannedTerms(BaseCheck):
     id = "output.banned"
     channels = frozenset({Channel.MODEL_OUTPUT})
     maso = ("PG-1.5",)
+    option_defaults: ClassVar[Mapping[str, Any]] = {"terms": []}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        terms = [t for t in list(policy.banned_terms) + list(self.options.get("terms", [])) if t.strip()]
+        terms = [t for t in list(policy.banned_terms) + list(self.options["terms"]) if t.strip()]
         self.terms = terms
         patterns = []
         for i, t in enumerate(terms):

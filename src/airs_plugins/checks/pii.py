@@ -5,8 +5,8 @@ area/group rules, ``ipaddress`` for IPs, digit counts for phones) and scored wit
 words ("card", "order #"…). Spans index the original payload, so ``Decision.redacted`` is the payload
 with each span replaced.
 
-Per channel (options ``redact_channels``, ``flag_channels``): model output is redacted; the user's
-own input, tool results and retrieved documents are flagged (allowed with findings: the agent usually
+Per channel (option ``redact_channels``): model output is redacted; the user's own input, tool results and
+retrieved documents (every text channel not listed) are flagged (allowed with findings: the agent usually
 needs the addresses it is asked to work with); card numbers and SSNs in the arguments of a tool whose
 side effect reaches outside need approval.
 """
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -250,15 +251,22 @@ class PiiCheck(BaseCheck):
     id = "pii.detect"
     channels = ALL_TEXT_CHANNELS | {Channel.TOOL_CALL}
     maso = ("DP-2.1", "DP-1.3")
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "kinds": None,
+        "mode": "label",
+        "hash_salt": "",
+        "redact_channels": ["model_output"],
+        "tool_kinds": sorted(_SENSITIVE_FOR_TOOLS),
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        kinds = self.options.get("kinds")
+        kinds = self.options["kinds"]
         self.kinds = frozenset(kinds) if kinds else None
-        self.mode = str(self.options.get("mode", "label"))
-        self.salt = str(self.options.get("hash_salt", ""))
-        self.redact_channels = frozenset(Channel(c) for c in self.options.get("redact_channels", ["model_output"]))
-        self.tool_kinds = frozenset(self.options.get("tool_kinds", _SENSITIVE_FOR_TOOLS))
+        self.mode = str(self.options["mode"])
+        self.salt = str(self.options["hash_salt"])
+        self.redact_channels = frozenset(Channel(c) for c in self.options["redact_channels"])
+        self.tool_kinds = frozenset(self.options["tool_kinds"])
         self.low = config.bands.low
         self.scanner = PiiScanner()
 

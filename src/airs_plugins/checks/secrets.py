@@ -16,9 +16,9 @@ import base64
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -187,11 +187,12 @@ class SecretsCheck(BaseCheck):
     channels = ALL_TEXT_CHANNELS | {Channel.TOOL_CALL}
     maso = ("IA-2.6", "DP-2.1")
     attack_categories = frozenset()
+    option_defaults: ClassVar[Mapping[str, Any]] = {"block_channels": ["model_output"], "label": "[SECRET]"}
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        self.block_channels = frozenset(Channel(c) for c in self.options.get("block_channels", ["model_output"]))
-        self.label = str(self.options.get("label", "[SECRET]"))
+        self.block_channels = frozenset(Channel(c) for c in self.options["block_channels"])
+        self.label = str(self.options["label"])
         self.scanner = SecretScanner()
 
     def run(self, subject: Subject) -> Sequence[Finding]:

@@ -27,9 +27,9 @@ matter. (MASO PG-1.4, DP-2.1, EC-1.6.)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, RunContext, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -51,14 +51,19 @@ class TaintFlow(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("PG-1.4", "DP-2.1", "EC-1.6")
     attack_categories = frozenset({"exfiltration"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "anchor_side_effects": ["irreversible"],
+        "irreversible_needs_anchor": True,
+        "anchor_tools": [],
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
-        sides = self.options.get("anchor_side_effects", ["irreversible"])
-        if not self.options.get("irreversible_needs_anchor", True):
+        sides = self.options["anchor_side_effects"]
+        if not self.options["irreversible_needs_anchor"]:
             sides = [s for s in sides if s != "irreversible"]
         self._anchor_sides = frozenset(str(s) for s in sides)
-        self._anchor_tools = frozenset(str(t) for t in self.options.get("anchor_tools", ()))
+        self._anchor_tools = frozenset(str(t) for t in self.options["anchor_tools"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         taint = self.policy.taint

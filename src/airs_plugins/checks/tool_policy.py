@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy
@@ -21,6 +21,7 @@ class ToolPolicyCheck(BaseCheck):
     id = "tool.policy"
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("EC-1.2", "EC-1.8", "SC-1.3")
+    option_defaults: ClassVar[Mapping[str, Any]] = {}  # what it enforces is the policy's ``tools``
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import posixpath
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 from .._decision import Action, Channel, Finding, Severity, Subject
 from .._policy import CheckConfig, Policy, ToolRules
@@ -249,6 +249,13 @@ class ToolRulesCheck(BaseCheck):
     channels = frozenset({Channel.TOOL_CALL})
     maso = ("EC-1.2", "EC-1.8", "EC-2.2")
     attack_categories = frozenset({"exfiltration"})
+    option_defaults: ClassVar[Mapping[str, Any]] = {
+        "shell_builtin": True,
+        "ssrf_builtin": True,
+        "sql_builtin": True,
+        "query_taint": True,
+        "sql_max_chars": 65536,
+    }
 
     def __init__(self, config: CheckConfig, policy: Policy) -> None:
         super().__init__(config, policy)
@@ -262,11 +269,11 @@ class ToolRulesCheck(BaseCheck):
                     (f"policy[{i}]", p) for i, p in enumerate(tool.rules.shell_deny))
             if tool.rules.path_roots:
                 self._roots[name] = _paths.Roots.of(tool.rules.path_roots)
-        self._builtin_shell = bool(self.options.get("shell_builtin", True))
-        self._builtin_ssrf = bool(self.options.get("ssrf_builtin", True))
-        self._builtin_sql = bool(self.options.get("sql_builtin", True))
-        self._query_taint = bool(self.options.get("query_taint", True))
-        self._sql_max_chars = int(self.options.get("sql_max_chars", 65536))
+        self._builtin_shell = bool(self.options["shell_builtin"])
+        self._builtin_ssrf = bool(self.options["ssrf_builtin"])
+        self._builtin_sql = bool(self.options["sql_builtin"])
+        self._query_taint = bool(self.options["query_taint"])
+        self._sql_max_chars = int(self.options["sql_max_chars"])
 
     def run(self, subject: Subject) -> Sequence[Finding]:
         name = subject.tool_name or ""

@@ -39,6 +39,12 @@ RUBRICS: dict[str, str] = {
 }
 
 
+def unknown_rubric(name: str) -> str:
+    """Why a :class:`Judge` cannot grade against ``name``."""
+    return (f"unknown judge rubric {name!r}; the rubrics Judge knows: {', '.join(sorted(RUBRICS))} (for one of "
+            f"your own, build Judge(model, rubric={name!r}, rubric_text=...))")
+
+
 UNGROUNDED_HINT = (
     "Some specifics in the item (links, e-mail addresses, phone, account or IBAN numbers) appear in nothing the "
     "agent read during this run (tool results, documents, the user's words). Grade whether the user's goal "
@@ -262,16 +268,37 @@ class Judge:
 
     ``model`` is a LangChain chat model, a LlamaIndex LLM, or ``f(prompt: str) -> str``.
     Use a different model from the agent's (MASO PG-2.9).
+
+    Built without ``rubric=``, it grades each request against the request's rubric: the policy's
+    ``judge.rubric``, one of :data:`RUBRICS` (a Shield refuses a policy naming another, and a request naming
+    another is a judge error, which takes the tier's fail mode). Built with ``rubric=`` (a name from
+    :data:`RUBRICS`, or any name with ``rubric_text=``), it grades against that one whatever the policy says.
+    ``rubric_text=`` alone is a rubric of your own, recorded as ``"custom"``. Every verdict records the
+    rubric it was graded against.
     """
 
-    def __init__(self, model: Any, *, rubric: str = "default-v1", rubric_text: str | None = None) -> None:
+    def __init__(self, model: Any, *, rubric: str | None = None, rubric_text: str | None = None) -> None:
+        if rubric is not None and rubric_text is None and rubric not in RUBRICS:
+            raise ValueError(unknown_rubric(rubric))
         self.model = model
-        self.rubric = rubric
-        self.rubric_text = rubric_text or RUBRICS.get(rubric, RUBRICS["default-v1"])
+        self.rubric = "custom" if rubric is None and rubric_text is not None else rubric
+        """The judge's own rubric; None: each request's."""
+        self.rubric_text = rubric_text if rubric_text is not None else RUBRICS.get(rubric or "")
+
+    def rubric_for(self, request: JudgeRequest) -> str:
+        """The rubric ``request`` is graded against: the judge's own, else the request's."""
+        return self.rubric if self.rubric is not None else request.rubric
+
+    def missing_rubric(self, rubric: str) -> str | None:
+        """Why this judge cannot grade a request naming ``rubric`` (None: it can)."""
+        return unknown_rubric(rubric) if self.rubric is None and rubric not in RUBRICS else None
 
     def prompt(self, request: JudgeRequest) -> str:
         s = request.subject
-        lines = [self.rubric_text, f"Channel: {s.channel.value}"]
+        text = self.rubric_text if self.rubric is not None else RUBRICS.get(request.rubric)
+        if text is None:
+            raise ValueError(unknown_rubric(request.rubric))
+        lines = [text, f"Channel: {s.channel.value}"]
         if s.tool_name:
             lines.append(f"Tool: {_one_line(s.tool_name)} "
                          f"(side effect: {s.side_effect.value if s.side_effect else 'unknown'})")
@@ -298,26 +325,34 @@ class Judge:
     def evaluate(self, request: JudgeRequest) -> JudgeVerdict:
         from .._context import suppressed
 
+        rubric = self.rubric_for(request)
+        missing = self.missing_rubric(rubric)
+        if missing is not None:  # never graded against another rubric than the one asked for
+            return JudgeVerdict(status=Status.ERROR, rubric=rubric, rationale=missing[:300])
         prompt = self.prompt(request)
         with suppressed():
             try:
                 out = _call_sync(self.model, prompt)
             except Exception as exc:
-                return JudgeVerdict(status=Status.ERROR, rubric=self.rubric,
+                return JudgeVerdict(status=Status.ERROR, rubric=rubric,
                                     rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
-        return _with_rubric(coerce_verdict(_text_of(out)), self.rubric)
+        return _with_rubric(coerce_verdict(_text_of(out)), rubric)
 
     async def aevaluate(self, request: JudgeRequest) -> JudgeVerdict:
         from .._context import suppressed
 
+        rubric = self.rubric_for(request)
+        missing = self.missing_rubric(rubric)
+        if missing is not None:
+            return JudgeVerdict(status=Status.ERROR, rubric=rubric, rationale=missing[:300])
         prompt = self.prompt(request)
         with suppressed():
             try:
                 out = await _call_async(self.model, prompt)
             except Exception as exc:
-                return JudgeVerdict(status=Status.ERROR, rubric=self.rubric,
+                return JudgeVerdict(status=Status.ERROR, rubric=rubric,
                                     rationale=f"judge failed: {type(exc).__name__}: {exc}"[:300])
-        return _with_rubric(coerce_verdict(_text_of(out)), self.rubric)
+        return _with_rubric(coerce_verdict(_text_of(out)), rubric)
 
 
 def _block(what: str, tag: str, text: str) -> str:

@@ -69,18 +69,13 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     lt: Mapping[str, Sequence[float]] = left.get("tool_calls") or {}
     rt: Mapping[str, Sequence[float]] = right.get("tool_calls") or {}
     tool_calls = rt if lt == rt else {k: sorted({*lt.get(k, ()), *rt.get(k, ())}) for k in {*lt, *rt}}
-    ls: Mapping[str, int] = left.get("call_signatures") or {}
-    rs: Mapping[str, int] = right.get("call_signatures") or {}
-    signatures = rs if ls == rs else {k: max(ls.get(k, 0), rs.get(k, 0)) for k in {*ls, *rs}}
     lg, rg = left.get("user_goal") or "", right.get("user_goal") or ""
     merged = {
         **dict(right),
         **dict(left),
         "observations": list(observations),
         "tool_calls": dict(tool_calls),
-        "call_signatures": dict(signatures),
-        "turns": max(int(left.get("turns", 0)), int(right.get("turns", 0))),
-        "retries": max(int(left.get("retries", 0)), int(right.get("retries", 0))),
+        **_request_counters(left, right),
         # the goal only grows by appending, so the longer one contains the other
         "user_goal": (rg if len(rg) > len(lg) else lg) or None,
         "thread_id": left.get("thread_id") or right.get("thread_id"),
@@ -88,6 +83,23 @@ def merge_context(left: Mapping[str, Any] | None, right: Mapping[str, Any] | Non
     }
     # observation dicts are shared between dumps, so this comparison is mostly identity checks
     return right if isinstance(right, dict) and merged == right else merged
+
+
+def _request_counters(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
+    """The counters of the user's latest request (loop, turn and retry caps). They start again at each input: the
+    side that read the later input holds them, and a step of the same request adds to them. Raised to the other
+    side's instead, a reset never took, and the caps counted over the whole thread."""
+    li, ri = int(left.get("inputs", 0)), int(right.get("inputs", 0))
+    if li != ri:
+        newer = left if li > ri else right
+        return {"inputs": max(li, ri), "call_signatures": dict(newer.get("call_signatures") or {}),
+                "turns": int(newer.get("turns", 0)), "retries": int(newer.get("retries", 0))}
+    ls: Mapping[str, int] = left.get("call_signatures") or {}
+    rs: Mapping[str, int] = right.get("call_signatures") or {}
+    signatures = rs if ls == rs else {k: max(ls.get(k, 0), rs.get(k, 0)) for k in {*ls, *rs}}
+    return {"inputs": li, "call_signatures": dict(signatures),
+            "turns": max(int(left.get("turns", 0)), int(right.get("turns", 0))),
+            "retries": max(int(left.get("retries", 0)), int(right.get("retries", 0)))}
 
 
 def _bounded_dumps(observations: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

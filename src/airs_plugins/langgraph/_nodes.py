@@ -301,15 +301,21 @@ def judge_flow(shield: Shield, state: Any, config: RunnableConfig, max_retries: 
             # the answer waits in the judge's record, not in ``messages``, until the reviewer releases it
             held = last if d.rewritten is None else last.model_copy(update={"content": d.rewritten})
             update["messages"] = [RemoveMessage(id=last.id), hold(rec, request.id, [held])]
-    elif retries < max_retries:
-        rec["route"] = "retry"
-        rec["retries"] = retries + 1
-        update["messages"] = [RemoveMessage(id=last.id or ""), HumanMessage(
-            f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.",
-            additional_kwargs={REFUSAL_MARK: True})]  # ours: the same question, asked again
     else:
-        rec["route"] = "end"
-        update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
+        # counted in the run context, where the policy's ``caps.retries`` holds over every retry of the request
+        counted, capped = shield.count_retry(d.context) if retries < max_retries else (d.context, "")
+        if capped is None:
+            rec["route"] = "retry"
+            rec["retries"] = retries + 1
+            update[CONTEXT_KEY] = context_out(counted)
+            update["messages"] = [RemoveMessage(id=last.id or ""), HumanMessage(
+                f"Your previous answer failed review ({d.reason or 'blocked'}). Answer again without it.",
+                additional_kwargs={REFUSAL_MARK: True})]  # ours: the same question, asked again
+        else:
+            rec["route"] = "end"
+            if capped:
+                rec["reason"] = f"{d.reason}; not asked again: {capped}"
+            update["messages"] = [refusal(OUTPUT_REFUSAL, replace=last)]
     update[JUDGE_KEY] = rec
     return update
 
@@ -324,7 +330,8 @@ def judge_node(shield: Shield, *, max_retries: int = 1) -> RunnableLambda[Any, A
     """A node after generation: the output guard and the judge (``Shield.check_output`` /
     ``acheck_output``) grade the last answer. Allow ⇒ end; redact ⇒ rewritten, end; block ⇒ the
     answer is removed and the model asked again (up to ``max_retries`` times for each question of the
-    user), then replaced by a refusal; require_approval ⇒ held for :func:`approval_node`. Route with
+    user, and no more than the policy's ``caps.retries`` allows: each retry is counted in the run context),
+    then replaced by a refusal; require_approval ⇒ held for :func:`approval_node`. Route with
     :func:`judge_route`."""
     return _node("airs_judge", lambda state, config: judge_flow(shield, state, config, max_retries), shield)
 
