@@ -20,7 +20,15 @@ from langgraph.types import Command
 
 from airs_plugins import Action, Channel, Finding, Severity, Shield, Subject
 from airs_plugins.langchain import AIRSMiddleware, guard_tools
-from airs_plugins.langgraph import AIRSGraphState, judge_node, judge_route, secure_graph
+from airs_plugins.langgraph import (
+    AIRSGraphState,
+    approval_node,
+    input_guard_node,
+    input_route,
+    judge_node,
+    judge_route,
+    secure_graph,
+)
 
 INJECT = "ZX-INJECT-7Q"
 """Test-only attack marker: the marker check flags it as an injection (attack=True) on any channel."""
@@ -308,3 +316,32 @@ def assert_paired(messages: Sequence[Any]) -> dict[str, ToolMessage]:
     for call_id, found in answers.items():
         assert len(found) == 1, f"{call_id} has {len(found)} ToolMessages"
     return {k: v[0] for k, v in answers.items()}
+
+
+def judged_graph(answers: list[str], shield: Any, max_retries: int = 1, *,
+                 guard_input: bool = False) -> tuple[Any, list[str]]:
+    """model → judge (retry / human / end), the input guard first when asked; the model says ``answers`` in call
+    order (a retry removes the rejected answer, so ToolFake's count-based script won't do)."""
+    model = FakeMessagesListChatModel(responses=[AIMessage(a, id=f"ans-{i}") for i, a in enumerate(answers)])
+    said: list[str] = []
+
+    def generate(state: MessagesState) -> dict[str, Any]:
+        msg = model.invoke(state["messages"])
+        said.append(str(msg.content))
+        return {"messages": [msg]}
+
+    builder = StateGraph(AIRSGraphState)
+    builder.add_node("model", generate)
+    builder.add_node("judge", judge_node(shield, max_retries=max_retries))
+    builder.add_node("human", approval_node(shield))
+    if guard_input:
+        builder.add_node("airs_input", input_guard_node(shield))
+        builder.add_edge(START, "airs_input")
+        builder.add_conditional_edges("airs_input", input_route, {"continue": "model", "end": END})
+    else:
+        builder.add_edge(START, "model")
+    builder.add_edge("model", "judge")
+    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
+    builder.add_edge("human", END)
+    return builder.compile(checkpointer=InMemorySaver()), said
+

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -21,8 +20,6 @@ from airs_plugins.langgraph import (
     SecureToolNode,
     approval_node,
     guard_node,
-    judge_node,
-    judge_route,
     secure_graph,
 )
 from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
@@ -34,6 +31,7 @@ from contract.harness import (
     ToolFake,
     assert_paired,
     call,
+    judged_graph,
     make_shield,
     new_config,
     script,
@@ -149,27 +147,6 @@ def test_secure_tool_node_without_approval_node_never_runs_a_gated_call() -> Non
     out = builder.compile().invoke({"messages": [HumanMessage("x"), ai]})
     assert ex.log == []
     assert "no human could be asked" in assert_paired(out["messages"])["c1"].content
-
-
-def judged_graph(answers: list[str], shield: Any, max_retries: int = 1) -> tuple[Any, list[str]]:
-    # answers in call order (a retry removes the rejected answer, so ToolFake's count-based script won't do)
-    model = FakeMessagesListChatModel(responses=[AIMessage(a, id=f"ans-{i}") for i, a in enumerate(answers)])
-    said: list[str] = []
-
-    def generate(state: MessagesState) -> dict[str, Any]:
-        msg = model.invoke(state["messages"])
-        said.append(str(msg.content))
-        return {"messages": [msg]}
-
-    builder = StateGraph(AIRSGraphState)
-    builder.add_node("model", generate)
-    builder.add_node("judge", judge_node(shield, max_retries=max_retries))
-    builder.add_node("human", approval_node(shield))
-    builder.add_edge(START, "model")
-    builder.add_edge("model", "judge")
-    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
-    builder.add_edge("human", END)
-    return builder.compile(checkpointer=InMemorySaver()), said
 
 
 def test_judge_retries_a_blocked_answer_then_ends() -> None:

@@ -6,57 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, HumanMessage
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, MessagesState, StateGraph
+from langchain_core.messages import HumanMessage
 
-from airs_plugins.langgraph import (
-    AIRSGraphState,
-    approval_node,
-    input_guard_node,
-    input_route,
-    judge_node,
-    judge_route,
-)
 from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
-from contract.harness import FORBIDDEN, POLICY, make_shield, new_config
+from contract.harness import FORBIDDEN, POLICY, judged_graph, make_shield, new_config
 
 
 def capped(retries: int | None) -> Any:
     return make_shield(policy={**POLICY, "caps": {"retries": retries}})
 
 
-def graph_of(answers: list[str], shield: Any, *, max_retries: int, guard_input: bool = False) -> tuple[Any, list[str]]:
-    model = FakeMessagesListChatModel(responses=[AIMessage(a, id=f"ans-{i}") for i, a in enumerate(answers)])
-    said: list[str] = []
-
-    def generate(state: MessagesState) -> dict[str, Any]:
-        msg = model.invoke(state["messages"])
-        said.append(str(msg.content))
-        return {"messages": [msg]}
-
-    builder = StateGraph(AIRSGraphState)
-    builder.add_node("model", generate)
-    builder.add_node("judge", judge_node(shield, max_retries=max_retries))
-    builder.add_node("human", approval_node(shield))
-    if guard_input:
-        builder.add_node("airs_input", input_guard_node(shield))
-        builder.add_edge(START, "airs_input")
-        builder.add_conditional_edges("airs_input", input_route, {"continue": "model", "end": END})
-    else:
-        builder.add_edge(START, "model")
-    builder.add_edge("model", "judge")
-    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
-    builder.add_edge("human", END)
-    return builder.compile(checkpointer=InMemorySaver()), said
-
-
 BAD = f"bad {FORBIDDEN}"
 
 
 async def test_a_run_that_keeps_failing_is_stopped_by_the_cap() -> None:
-    graph, said = graph_of([BAD], capped(2), max_retries=10, guard_input=True)
+    graph, said = judged_graph([BAD], capped(2), max_retries=10, guard_input=True)
     out = await graph.ainvoke({"messages": [HumanMessage("q")]}, new_config())
     assert said == [BAD] * 3  # the answer and two retries: not the node's ten
     assert out["messages"][-1].content == OUTPUT_REFUSAL
@@ -68,21 +32,21 @@ async def test_a_run_that_keeps_failing_is_stopped_by_the_cap() -> None:
 
 
 def test_a_cap_of_zero_allows_no_retry() -> None:
-    graph, said = graph_of([BAD, "good"], capped(0), max_retries=3)
+    graph, said = judged_graph([BAD, "good"], capped(0), max_retries=3)
     out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
     assert said == [BAD] and out["messages"][-1].content == OUTPUT_REFUSAL
     assert "caps.retries 0" in out["airs_judge"]["reason"]
 
 
 def test_the_nodes_own_max_retries_still_holds_under_a_higher_cap() -> None:
-    graph, said = graph_of([BAD], capped(5), max_retries=1)
+    graph, said = judged_graph([BAD], capped(5), max_retries=1)
     out = graph.invoke({"messages": [HumanMessage("q")]}, new_config())
     assert said == [BAD] * 2 and out["messages"][-1].content == OUTPUT_REFUSAL
     assert "retry cap" not in out["airs_judge"]["reason"] and out["airs_context"]["retries"] == 1
 
 
 def test_the_count_starts_again_at_each_input_the_guard_reads() -> None:
-    graph, said = graph_of([BAD, "good", BAD, "good again"], capped(1), max_retries=3, guard_input=True)
+    graph, said = judged_graph([BAD, "good", BAD, "good again"], capped(1), max_retries=3, guard_input=True)
     config = new_config()
     graph.invoke({"messages": [HumanMessage("q1")]}, config)
     out = graph.invoke({"messages": [HumanMessage("q2")]}, config)
@@ -92,7 +56,7 @@ def test_the_count_starts_again_at_each_input_the_guard_reads() -> None:
 def test_without_the_input_guard_the_count_runs_over_the_thread() -> None:
     """The run context learns of a new request from the input guard (as for the turn and loop caps): a graph
     without it counts its retries over the whole thread."""
-    graph, said = graph_of([BAD, "good", BAD, "never asked"], capped(1), max_retries=3)
+    graph, said = judged_graph([BAD, "good", BAD, "never asked"], capped(1), max_retries=3)
     config = new_config()
     graph.invoke({"messages": [HumanMessage("q1")]}, config)
     out = graph.invoke({"messages": [HumanMessage("q2")]}, config)
@@ -104,7 +68,7 @@ def test_the_per_request_counters_start_again_in_the_graphs_state() -> None:
     """The state's reducer kept the higher of two counts, so the input guard's reset never took: the turn cap
     counted over the whole thread (the third question's answer was turn 3). The context that read the later
     input now holds the counters."""
-    graph, _ = graph_of(["a", "b", "c"], capped(3), max_retries=3, guard_input=True)
+    graph, _ = judged_graph(["a", "b", "c"], capped(3), max_retries=3, guard_input=True)
     config = new_config()
     turns = [graph.invoke({"messages": [HumanMessage(q)]}, config)["airs_context"]["turns"] for q in ("q1", "q2", "q3")]
     assert turns == [1, 1, 1]
