@@ -318,10 +318,10 @@ def assert_paired(messages: Sequence[Any]) -> dict[str, ToolMessage]:
     return {k: v[0] for k, v in answers.items()}
 
 
-def judged_graph(answers: list[str], shield: Any, max_retries: int = 1, *,
-                 guard_input: bool = False) -> tuple[Any, list[str]]:
+def judged_graph(answers: list[str], shield: Any, max_retries: int = 1, *, guard_input: bool = False,
+                 checkpointer: Any = None) -> tuple[Any, list[str]]:
     """model → judge (retry / human / end), the input guard first when asked; the model says ``answers`` in call
-    order (a retry removes the rejected answer, so ToolFake's count-based script won't do)."""
+    order (a retry removes the rejected answer, so ToolFake's count-based script won't do). Also what it said."""
     model = FakeMessagesListChatModel(responses=[AIMessage(a, id=f"ans-{i}") for i, a in enumerate(answers)])
     said: list[str] = []
 
@@ -343,5 +343,5 @@ def judged_graph(answers: list[str], shield: Any, max_retries: int = 1, *,
     builder.add_edge("model", "judge")
     builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
     builder.add_edge("human", END)
-    return builder.compile(checkpointer=InMemorySaver()), said
+    return builder.compile(checkpointer=checkpointer or InMemorySaver()), said
 

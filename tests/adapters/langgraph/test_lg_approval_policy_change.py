@@ -6,16 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command
 
 from airs_plugins import Shield
-from airs_plugins.langgraph import AIRSGraphState, approval_node, judge_node, judge_route
 from airs_plugins.langgraph._nodes import OUTPUT_REFUSAL
-from contract.harness import new_config
+from contract.harness import judged_graph, new_config
 
 TERM = "Project Falcon"
 EMAIL = "ann.lee@corp.example"
@@ -31,20 +28,7 @@ def shield(banned: str = "require_approval", *, pii: bool = False) -> Shield:
 
 
 def judged(sh: Shield, saver: InMemorySaver) -> Any:
-    model = FakeMessagesListChatModel(responses=[AIMessage(TEXT, id="ans-0")])
-
-    def generate(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [model.invoke(state["messages"])]}
-
-    builder = StateGraph(AIRSGraphState)
-    builder.add_node("model", generate)
-    builder.add_node("judge", judge_node(sh))
-    builder.add_node("human", approval_node(sh))
-    builder.add_edge(START, "model")
-    builder.add_edge("model", "judge")
-    builder.add_conditional_edges("judge", judge_route, {"retry": "model", "human": "human", "end": END})
-    builder.add_edge("human", END)
-    return builder.compile(checkpointer=saver)
+    return judged_graph([TEXT], sh, checkpointer=saver)[0]
 
 
 @pytest.mark.parametrize("is_async", [False, True])
