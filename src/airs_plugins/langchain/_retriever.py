@@ -6,9 +6,9 @@ Retrieval that feeds a prompt (a ``dynamic_prompt`` middleware that puts documen
 model then sends out (an address it was told to mail) does not count as read from untrusted content.
 
 A blocked document is replaced by a notice (as a tool result is); a redacted one is returned redacted. What the run
-read is handed to ``AIRSMiddleware`` on the same thread (or, without a thread id, the same execution of the model
-node): its next model call merges it into the run's context (taint), and cuts the documents out of a human message a
-hook formatted them into, so that their values never pass as the user's own words.
+read is handed to ``AIRSMiddleware`` on the same thread, in the same graph (or, without a thread id, the same
+execution of the model node): its next model call merges it into the run's context (taint), and cuts the documents
+out of a human message a hook formatted them into, so that their values never pass as the user's own words.
 """
 
 from __future__ import annotations
