@@ -394,7 +394,9 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     """Around one model call: new human input first (a block answers without calling the model),
     then the answer and its tool calls. Runs inside the model node, so it adds no graph step."""
     state = request.state
-    reads = take_reads()  # documents a guarded retriever returned to a hook before this call
+    # documents a guarded retriever returned to a hook before this call; left pending until the model answered, so
+    # that a retry of this call (ModelRetryMiddleware listed first) still cuts them and still counts them read
+    reads = take_reads(keep=True)
     ctx = with_reads(_context(state, _thread_id()), reads)
     update: dict[str, Any] = {}
     if reads is not None and reads.context is not None:
@@ -407,6 +409,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
                 *withheld, answer = got["messages"]
                 # what the guard withheld (the refused input too) replaces what it read, by id, in state
                 rest = {**{k: v for k, v in got.items() if k != "jump_to"}, "messages": withheld}
+                take_reads()  # in the refusal's context: not for a later call
                 return ExtendedModelResponse(ModelResponse(result=[answer]), Command(update=rest))
             update.update(got)
             swapped = {m.id: m for m in got.get("messages", [])}
@@ -415,7 +418,8 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     response = yield Run(request)
     if isinstance(response, ExtendedModelResponse):  # pragma: no cover - only inner middleware returns these
         return response
-    late = take_reads()  # read by a middleware listed after this one, for this very answer: its calls see it
+    # with what a middleware listed after this one read for this very answer: its calls see it
+    late = take_reads()
     if late is not None and late.context is not None:
         ctx = with_reads(ctx, late)
         update[CONTEXT_KEY] = context_out(ctx)

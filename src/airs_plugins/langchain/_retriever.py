@@ -6,9 +6,9 @@ Retrieval that feeds a prompt (a ``dynamic_prompt`` middleware that puts documen
 model then sends out (an address it was told to mail) does not count as read from untrusted content.
 
 A blocked document is replaced by a notice (as a tool result is); a redacted one is returned redacted. What the run
-read is handed to ``AIRSMiddleware`` on the same thread (or, without a thread id, the same execution of the model
-node): its next model call merges it into the run's context (taint), and cuts the documents out of a human message a
-hook formatted them into, so that their values never pass as the user's own words.
+read is handed to ``AIRSMiddleware`` on the same thread, in the same graph (or, without a thread id, the same
+execution of the model node): its next model call merges it into the run's context (taint), and cuts the documents
+out of a human message a hook formatted them into, so that their values never pass as the user's own words.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ them (it decides the documents the wrapper returns)."""
 
 _SCRATCHPAD = "__pregel_scratchpad"
 _BOUND = 1024
+_TEXTS = 256
+"""How many of a key's documents are kept for the cut (the newest): a thread whose retrievals no agent takes (a
+node without AIRSMiddleware) must not grow without end."""
 
 
 @dataclass
@@ -57,13 +60,18 @@ def _key() -> tuple[Hashable, Any] | None:
     config = current_config()
     thread_id = thread_id_of(config)
     if thread_id is not None:
-        return ("thread", thread_id), None
+        # and the graph whose step this is (its namespace without the task's own part): a hook and the model node
+        # of one agent share it, two agents running at once on the thread (parallel branches, Send) do not, so
+        # neither takes, nor cuts, what the other read
+        ns = str(((config or {}).get("configurable") or {}).get("checkpoint_ns") or "")
+        return ("thread", thread_id, ns.rpartition("|")[0]), None
     pad = ((config or {}).get("configurable") or {}).get(_SCRATCHPAD)
     return (("task", id(pad)), pad) if pad is not None else None
 
 
-def take_reads() -> Reads | None:
-    """What the guarded retrievers of this thread (or task execution) read since the last call, handed over once."""
+def take_reads(*, keep: bool = False) -> Reads | None:
+    """What the guarded retrievers of this thread (or task execution) read since the last call, handed over once.
+    ``keep``: a copy, left pending (a model call that may fail and be retried takes them once it has answered)."""
     if not _pending:  # the common case, without the config lookup
         return None
     key = _key()
@@ -73,6 +81,8 @@ def take_reads() -> Reads | None:
         reads = _pending.get(key[0])
         if reads is None or (key[1] is not None and reads.holder is not key[1]):
             return None
+        if keep:
+            return Reads(context=reads.context, texts=list(reads.texts), holder=reads.holder)
         del _pending[key[0]]
         return reads
 
@@ -103,6 +113,7 @@ def _keep(key: tuple[Hashable, Any] | None, ctx: RunContext, texts: list[str]) -
         # two retrievers of one step may run at once: what each read is kept (taint only grows)
         reads.context = merge_context(reads.context, context_out(ctx))
         reads.texts.extend(texts)
+        del reads.texts[:-_TEXTS]
         _pending.move_to_end(key[0])
         while len(_pending) > _BOUND:  # an agent that never came to look: its reads are let go, oldest first
             _pending.popitem(last=False)
@@ -165,11 +176,28 @@ def cut_reads(text: str, reads: Sequence[str]) -> tuple[str, dict[str, str]]:
     quoted inside another goes with it. What is left is the user's own words."""
     cut: dict[str, str] = {}
     for read in sorted({r.strip() for r in reads if r.strip()}, key=len, reverse=True):
-        if read in text:
-            marker = f"[airs-read-{len(cut)}]"
+        marker = f"[airs-read-{len(cut)}]"
+        text, n = _replace_whole(text, read, marker)
+        if n:
             cut[marker] = read
-            text = text.replace(read, marker)
     return text, cut
+
+
+def _replace_whole(text: str, read: str, marker: str) -> tuple[str, int]:
+    """``text`` with each occurrence of ``read`` that is not part of a longer word replaced by ``marker``. A prompt
+    sets a document apart from the words around it; a match inside a word is a planted fragment (a key's prefix)
+    that, cut out, hid the user's value from the checks."""
+    out, at, n = [], 0, 0
+    start = text.find(read)
+    while start >= 0:
+        end = start + len(read)
+        inside = (start > 0 and read[0].isalnum() and text[start - 1].isalnum()) or \
+            (end < len(text) and read[-1].isalnum() and text[end].isalnum())
+        if not inside:
+            out += [text[at:start], marker]
+            at, n = end, n + 1
+        start = text.find(read, end if not inside else start + 1)
+    return "".join([*out, text[at:]]), n
 
 
 def put_back(words: str, cut: dict[str, str]) -> str | None:

@@ -238,3 +238,119 @@ def test_a_hand_built_graph_guard_node_takes_the_reads_of_its_thread(mode: str) 
     out = asyncio.run(graph.ainvoke(payload, config())) if mode == "ainvoke" else graph.invoke(payload, config())
     assert sent.log == []
     assert "untrusted content" in out["__interrupt__"][0].value["reason"]
+
+
+class FailsOnce(ToolFake):
+    """The first model call raises (a timeout); the retry answers from the script."""
+
+    failed: bool = False
+
+    def _generate(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("upstream timed out")
+        return super()._generate(messages, stop, run_manager, **kw)
+
+
+def test_a_retried_model_call_still_cuts_and_counts_what_the_hook_read() -> None:
+    """``ModelRetryMiddleware`` listed first calls AIRS again after the model failed. Before, the failed attempt had
+    taken the reads: the retry decided the documents as the user's words, and their address went out unasked."""
+    from langchain.agents.middleware import ModelRetryMiddleware
+
+    shield = Shield.default()
+    sent = Sent()
+    model = FailsOnce(responses=mails_partner().responses)
+    graph = create_agent(model, [sent.tool], checkpointer=InMemorySaver(), middleware=[
+        ModelRetryMiddleware(max_retries=1, initial_delay=0, jitter=False),
+        MessageRag(guard_retriever(Docs(texts=[NOTES]), shield)), AIRSMiddleware(shield)])
+    out = graph.invoke({"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}, config())
+    assert model.failed
+    assert sent.log == []
+    assert "untrusted content" in out["__interrupt__"][0].value["reason"]
+    assert PARTNER not in out["airs_context"]["user_goal"]
+
+
+def test_two_agents_at_once_on_one_thread_each_take_their_own_reads() -> None:
+    """Two agents in parallel branches of one graph (one thread): B's model call ran between A's retrieval and A's
+    model call. Before, B took what A read, and A decided its documents as the user's words."""
+    import threading
+
+    from langchain.agents.middleware import after_model
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    shield = Shield.default()
+    a_read, b_answered = threading.Event(), threading.Event()
+
+    class FirstRag(MessageRag):
+        def before_model(self, state: AgentState[Any], runtime: Any) -> dict[str, Any] | None:
+            out = super().before_model(state, runtime)
+            a_read.set()
+            assert b_answered.wait(10)
+            return out
+
+    class SecondRag(MessageRag):
+        def before_model(self, state: AgentState[Any], runtime: Any) -> dict[str, Any] | None:
+            assert a_read.wait(10)
+            return super().before_model(state, runtime)
+
+    @after_model
+    def answered(state: AgentState[Any], runtime: Any) -> None:
+        b_answered.set()
+
+    sent_a, sent_b = Sent(), Sent()
+    first = create_agent(mails_partner(), [sent_a.tool], middleware=[
+        FirstRag(guard_retriever(Docs(texts=[NOTES]), shield)), AIRSMiddleware(shield)])
+    second = create_agent(ToolFake(responses=[AIMessage("Nothing to do.")]), [sent_b.tool], middleware=[
+        SecondRag(guard_retriever(Docs(texts=["Minutes of the Q2 review."]), shield)), AIRSMiddleware(shield),
+        answered])
+    builder = StateGraph(MessagesState)
+    builder.add_node("first", first)
+    builder.add_node("second", second)
+    builder.add_edge(START, "first")
+    builder.add_edge(START, "second")
+    builder.add_edge("first", END)
+    builder.add_edge("second", END)
+    out = builder.compile(checkpointer=InMemorySaver()).invoke(
+        {"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}, config())
+    assert sent_a.log == []
+    assert "untrusted content" in out["__interrupt__"][0].value["reason"]
+
+
+def test_a_document_never_cuts_into_the_users_words() -> None:
+    """A planted document that is a fragment of what users type ("AKIA", every AWS key's prefix) was cut out of
+    the middle of the user's key: the secret check no longer saw it, and the key reached the model."""
+    shield = Shield.default()
+    model = ToolFake(responses=[AIMessage("Noted.")])
+    key = "AKIAIOSFODNN7EXAMPLE"
+    agent(model, [MessageRag(guard_retriever(Docs(texts=[NOTES, "AKIA"]), shield)), AIRSMiddleware(shield)],
+          Sent()).invoke({"messages": [HumanMessage(f"My key is {key}. Summarise the Q3 notes.")]}, config())
+    prompt = "\n".join(model.prompts[0])
+    assert key not in prompt
+    assert NOTES in prompt
+
+
+def test_reads_nobody_takes_are_bounded() -> None:
+    """A graph node retrieving through the guard on a long-lived thread, with no agent to take what it read."""
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    from airs_plugins.langchain import _retriever
+
+    shield = Shield.default()
+    texts = [f"Note number {i} of the archive." for i in range(400)]
+    retriever = guard_retriever(Docs(texts=texts), shield)
+
+    def look(state: MessagesState) -> dict[str, Any]:
+        retriever.invoke("archive")
+        return {}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("look", look)
+    builder.add_edge(START, "look")
+    builder.add_edge("look", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    for _ in range(3):
+        graph.invoke({"messages": [HumanMessage("again")]}, config("bounded"))
+    kept = [r for k, r in _retriever._pending.items() if k[1] == "bounded"]
+    assert len(kept) == 1
+    assert 0 < len(kept[0].texts) <= 256
+    assert kept[0].texts[-1] == texts[-1]
