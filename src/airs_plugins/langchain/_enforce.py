@@ -50,7 +50,7 @@ from .._canonical import call_digest, canonical_args
 from .._decision import Action, ApprovalRequest, Decision, RunContext
 from .._error_text import error_text, read_whole
 from .._joined import joined, split_joined
-from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry
+from .._ledger import DECIDED, INTERRUPTED, REVIEW, ExecutionLedger, LedgerEntry, MemoryLedger
 from .._shield import Shield
 from ._added import (
     DROPPED,
@@ -75,6 +75,7 @@ from ._pinned import CallChangedError, Pin
 from ._structured import output_payload
 from ._toolstream import ToolStream
 from ._translate import (
+    CHECKED_KEY,
     CONTEXT_KEY,
     DECISIONS_KEY,
     MESSAGE_ID,
@@ -293,10 +294,10 @@ def call_ledger(shield: Shield, key: str, name: str, args: Mapping[str, Any], ca
         return shield.ledger, by_task, shield.ledger.get(key, by_task)
     slot = f"{call_id}@msg:{message_id}#{digest}"
     entry = shield.ledger.get(key, slot)
-    if entry is None:
-        legacy = shield.ledger.get(key, by_task) or shield.ledger.get(key, PENDING_DECISION + by_task)
-        if legacy is not None:
-            return shield.ledger, by_task, shield.ledger.get(key, by_task)
+    if entry is None and not isinstance(shield.ledger, MemoryLedger):  # only a file outlives an upgrade
+        earlier = shield.ledger.get(key, by_task)
+        if earlier is not None or shield.ledger.get(key, PENDING_DECISION + by_task) is not None:
+            return shield.ledger, by_task, earlier
     return shield.ledger, slot, entry
 
 
@@ -585,6 +586,17 @@ def tool_call_flow(
     if review is not None:
         outcome = yield from _reviewed(outcome, review, asks)
     return outcome
+
+
+def with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
+    """The outcome's Command (or list, see ``ToolOutcome.as_update``); its answer and the messages the tool added
+    are marked checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
+    otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""
+    message = outcome.message
+    if not message.id:
+        outcome = replace(outcome, message=message.model_copy(update={"id": f"airs-tool-{uuid.uuid4().hex}"}))
+    # the answer is this agent's own too: never read again as another agent's (see ``_foreign``)
+    return outcome.as_update({CHECKED_KEY: [outcome.message.id, *outcome.added_ids()]})
 
 
 def _returned_parts(result: ToolMessage, command: Returned | None) -> tuple[

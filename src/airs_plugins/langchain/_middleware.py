@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Annotated, Any, NotRequired
 
 from langchain.agents.middleware import (
@@ -51,6 +51,7 @@ from ._enforce import (
     reported,
     resolved_once,
     tool_call_flow,
+    with_checked,
 )
 from ._flow import Ask, Flow, Run, adrive, drive
 from ._foreign import newest_checked, read_text, source_of, unread, withheld
@@ -399,7 +400,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
     reads = take_reads(keep=True)
     ctx = with_reads(_context(state, _thread_id()), reads)
     update: dict[str, Any] = {}
-    if reads is not None and reads.context is not None:
+    if reads is not None:
         update[CONTEXT_KEY] = context_out(ctx)
     if guard_input:
         got: dict[str, Any] | None = yield from input_flow(shield, state, ctx, read=reads.texts if reads else ())
@@ -420,7 +421,7 @@ def model_call_flow(shield: Shield, request: ModelRequest, *, guard_input: bool,
         return response
     # with what a middleware listed after this one read for this very answer: its calls see it
     late = take_reads()
-    if late is not None and late.context is not None:
+    if late is not None:
         ctx = with_reads(ctx, late)
         update[CONTEXT_KEY] = context_out(ctx)
     model_response = _with_ids(response if isinstance(response, ModelResponse) else ModelResponse(result=[response]))
@@ -528,7 +529,7 @@ def unseen_answer(shield: Shield, state: Any) -> Flow[dict[str, Any] | None]:
     wrote it (``ModelRetryMiddleware``'s ``on_failure="continue"`` turns the model's exception, whatever its text
     holds, into the answer; a hook that ends the run with an answer of its own). Every message the model hook
     returns is marked checked, so an unmarked answer is one it never read."""
-    messages = list(state_get(state, "messages") or ())
+    messages = state_get(state, "messages") or ()
     last = messages[-1] if messages else None
     if not isinstance(last, AIMessage) or last.tool_calls or is_ours(last) or not last.id \
             or last.id in (state_get(state, CHECKED_KEY) or ()):
@@ -677,17 +678,6 @@ class AIRSMiddleware(AgentMiddleware[AIRSAgentState, Any]):
                 return pin.settled(await handler(pin.request(request, call)))
 
         return with_checked(await areported(self._flow(request), self.shield, run, stream))
-
-
-def with_checked(outcome: ToolOutcome) -> Command[Any] | list[Any]:
-    """The outcome's Command (or list, see ``ToolOutcome.as_update``); its answer and the messages the tool added
-    are marked checked, so the input guard never takes one for the user's (a ``HumanMessage`` a tool writes would
-    otherwise join the user's goal, and the values in it would pass the taint rules as the user's own)."""
-    message = outcome.message
-    if not message.id:
-        outcome = replace(outcome, message=message.model_copy(update={"id": f"airs-tool-{uuid.uuid4().hex}"}))
-    # the answer is this agent's own too: never read again as another agent's (see ``_foreign``)
-    return outcome.as_update({CHECKED_KEY: [outcome.message.id, *outcome.added_ids()]})
 
 
 __all__ = ["AIRSAgentState", "AIRSMiddleware"]

@@ -44,7 +44,7 @@ node without AIRSMiddleware) must not grow without end."""
 class Reads:
     """What guarded retrievers read for one thread (or one execution of a task) since its agent last looked."""
 
-    context: dict[str, Any] | None = None
+    context: dict[str, Any]
     """The decisions' ``RunContext`` dump: the observations to merge into the run's."""
     texts: list[str] = field(default_factory=list)
     """The documents as they were returned (redacted, or the notice that withheld one)."""
@@ -89,7 +89,7 @@ def take_reads(*, keep: bool = False) -> Reads | None:
 
 def with_reads(ctx: RunContext, reads: Reads | None) -> RunContext:
     """``ctx`` with what ``reads`` recorded (taint only grows: see ``merge_context``)."""
-    if reads is None or reads.context is None:
+    if reads is None:
         return ctx
     return RunContext.coerce(merge_context(context_out(ctx), reads.context))
 
@@ -98,7 +98,7 @@ def _start() -> tuple[tuple[Hashable, Any] | None, RunContext]:
     key = _key()
     with _lock:
         kept = _pending.get(key[0]) if key is not None else None
-    ctx = RunContext.coerce(kept.context if kept is not None and kept.context else None,
+    ctx = RunContext.coerce(kept.context if kept is not None else None,
                             thread_id=thread_id_of(current_config()))
     return key, ctx
 
@@ -109,9 +109,9 @@ def _keep(key: tuple[Hashable, Any] | None, ctx: RunContext, texts: list[str]) -
     with _lock:
         reads = _pending.get(key[0])
         if reads is None or (key[1] is not None and reads.holder is not key[1]):
-            reads = _pending[key[0]] = Reads(holder=key[1])
-        # two retrievers of one step may run at once: what each read is kept (taint only grows)
-        reads.context = merge_context(reads.context, context_out(ctx))
+            reads = _pending[key[0]] = Reads(context=context_out(ctx), holder=key[1])
+        else:  # two retrievers of one step may run at once: what each read is kept (taint only grows)
+            reads.context = merge_context(reads.context, context_out(ctx)) or reads.context
         reads.texts.extend(texts)
         del reads.texts[:-_TEXTS]
         _pending.move_to_end(key[0])

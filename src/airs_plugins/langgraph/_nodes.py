@@ -164,7 +164,7 @@ def guard_flow(shield: Shield, state: Any, config: RunnableConfig) -> Flow[dict[
             decided[call_id] = {**decided[call_id], "action": Action.BLOCK.value, "request": None,
                                 "reason": f"the model's text with this call was blocked: {said.reason}"}
     if not decided:
-        return {CONTEXT_KEY: context_out(ctx)} if reads is not None and reads.context is not None else None
+        return {CONTEXT_KEY: context_out(ctx)} if reads is not None else None
     return {**update, DECISIONS_KEY: decided, CONTEXT_KEY: context_out(ctx)}
 
 

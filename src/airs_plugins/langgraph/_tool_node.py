@@ -13,9 +13,16 @@ from langgraph.prebuilt.tool_node import AsyncToolCallWrapper, ToolCallRequest, 
 from langgraph.types import Command
 
 from .._shield import Shield
-from ..langchain._enforce import ToolOutcome, ToolOutput, areported, pinned_turn, reported, tool_call_flow
+from ..langchain._enforce import (
+    ToolOutcome,
+    ToolOutput,
+    areported,
+    pinned_turn,
+    reported,
+    tool_call_flow,
+    with_checked,
+)
 from ..langchain._flow import Flow
-from ..langchain._middleware import with_checked
 from ..langchain._toolstream import ToolStream
 from ..langchain._translate import (
     DECISIONS_KEY,
