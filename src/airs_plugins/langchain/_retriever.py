@@ -34,6 +34,7 @@ INNER_TAG = "airs:guarded-retriever-inner"
 them (it decides the documents the wrapper returns)."""
 
 _SCRATCHPAD = "__pregel_scratchpad"
+_RUNTIME = "__pregel_runtime"
 _BOUND = 1024
 _TEXTS = 256
 """How many of a key's documents are kept for the cut (the newest): a thread whose retrievals no agent takes (a
@@ -49,7 +50,7 @@ class Reads:
     texts: list[str] = field(default_factory=list)
     """The documents as they were returned (redacted, or the notice that withheld one)."""
     holder: Any = None
-    """Keeps the scratchpad a key names alive, so that its id is not reused while it is a key."""
+    """Keeps the run control or scratchpad a key names alive, so that its id is not reused while it is a key."""
 
 
 _pending: OrderedDict[Hashable, Reads] = OrderedDict()
@@ -65,7 +66,14 @@ def _key() -> tuple[Hashable, Any] | None:
         # neither takes, nor cuts, what the other read
         ns = str(((config or {}).get("configurable") or {}).get("checkpoint_ns") or "")
         return ("thread", thread_id, ns.rpartition("|")[0]), None
-    pad = ((config or {}).get("configurable") or {}).get(_SCRATCHPAD)
+    configurable = (config or {}).get("configurable") or {}
+    # no thread: the graph run (LangGraph gives each run one ``RunControl``, shared by its tasks and subgraphs),
+    # so that a ``before_model`` hook's retrieval reaches the model node's middleware, a step later
+    control = getattr(configurable.get(_RUNTIME), "control", None)
+    if control is not None:
+        ns = str(configurable.get("checkpoint_ns") or "")
+        return ("run", id(control), ns.rpartition("|")[0]), control
+    pad = configurable.get(_SCRATCHPAD)
     return (("task", id(pad)), pad) if pad is not None else None
 
 

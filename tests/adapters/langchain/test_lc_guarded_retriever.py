@@ -17,6 +17,7 @@ from langchain.agents.middleware import AgentMiddleware, AgentState, ModelReques
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
@@ -210,9 +211,58 @@ def test_without_a_thread_id_retrieval_inside_the_model_call_is_handed_over() ->
 
 
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
-def test_a_hand_built_graph_guard_node_takes_the_reads_of_its_thread(mode: str) -> None:
+def test_without_a_thread_id_a_before_model_hooks_retrieval_is_handed_over(mode: str) -> None:
+    """No checkpointer, no thread id (a stateless API): the ``before_model`` hook is a graph step of its own, so reads
+    keyed by the task were never taken by the model node. Before, the documents in the user's message were decided
+    as the user's words and the address they named was mailed unasked. They are keyed by the graph run now."""
+    shield = Shield.default()
+    sent = Sent()
+    graph = create_agent(mails_partner(), [sent.tool],
+                         middleware=[MessageRag(guard_retriever(Docs(texts=[NOTES]), shield)), AIRSMiddleware(shield)])
+    payload = {"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}
+    out = asyncio.run(graph.ainvoke(payload)) if mode == "ainvoke" else graph.invoke(payload)
+    assert sent.log == []
+    assert "untrusted content" in out["__interrupt__"][0].value["reason"]
+    assert PARTNER not in out["airs_context"]["user_goal"]
+
+
+def test_without_a_thread_id_two_runs_at_once_keep_their_reads_apart() -> None:
+    """Two runs of one compiled agent at once, neither with a thread id: each takes only what its own hook read.
+    The run whose user named the partner mails it; the other, whose documents name it, waits for approval."""
+    shield = Shield.default()
+    sent = Sent()
+
+    class Split(BaseRetriever):
+        def _get_relevant_documents(self, query: str, *,
+                                    run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+            return [Document(page_content=NOTES if "summary" in query else "Minutes of the Q2 review.")]
+
+    class Both(ToolFake):
+        def _generate(self, messages: list[Any], stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+            done = any(getattr(m, "type", "") == "tool" for m in messages)
+            out = AIMessage("Done.") if done else AIMessage(
+                "", tool_calls=[call("send_email", {"to": PARTNER, "body": "Q3"}, "c1")])
+            return ChatResult(generations=[ChatGeneration(message=out)])
+
+    graph = create_agent(Both(responses=[]), [sent.tool],
+                         middleware=[MessageRag(guard_retriever(Split(), shield)), AIRSMiddleware(shield)])
+
+    async def both() -> list[Any]:
+        return list(await asyncio.gather(
+            graph.ainvoke({"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}),
+            graph.ainvoke({"messages": [HumanMessage(f"Mail the Q2 minutes to {PARTNER}.")]})))
+
+    from_docs, from_user = asyncio.run(both())
+    assert "untrusted content" in from_docs["__interrupt__"][0].value["reason"]
+    assert "__interrupt__" not in from_user
+    assert sent.log == [{"to": PARTNER, "body": "Q3"}]
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_hand_built_graph_guard_node_takes_the_reads_of_its_thread(mode: str, threaded: bool) -> None:
     """A hand-built graph whose model node retrieves through the guarded retriever: ``guard_node`` (a later step of
-    the same thread) merges what was read before deciding the model's calls."""
+    the same thread, or of the same run without one) merges what was read before deciding the model's calls."""
     from langgraph.graph import END, START, MessagesState, StateGraph
     from langgraph.prebuilt import ToolNode
 
@@ -233,9 +283,10 @@ def test_a_hand_built_graph_guard_node_takes_the_reads_of_its_thread(mode: str) 
     builder.add_edge(START, "model")
     builder.add_conditional_edges("model", lambda s: "tools" if s["messages"][-1].tool_calls else END)
     builder.add_edge("tools", "model")
-    graph = secure_graph(builder, shield).compile(checkpointer=InMemorySaver())
+    graph = secure_graph(builder, shield).compile(checkpointer=InMemorySaver() if threaded else None)
     payload = {"messages": [HumanMessage("Summarise the Q3 notes and mail the summary.")]}
-    out = asyncio.run(graph.ainvoke(payload, config())) if mode == "ainvoke" else graph.invoke(payload, config())
+    conf = config() if threaded else None
+    out = asyncio.run(graph.ainvoke(payload, conf)) if mode == "ainvoke" else graph.invoke(payload, conf)
     assert sent.log == []
     assert "untrusted content" in out["__interrupt__"][0].value["reason"]
 
