@@ -295,6 +295,16 @@ class TestCli:
         assert exp.returncode == 0 and len(out.read_text(encoding="utf-8").splitlines()) == 6
         assert self.run("audit", "verify", str(out)).returncode == 0
 
+    def test_tail_refuses_a_negative_count(self, tmp_path: Path) -> None:
+        """`tail -n -1` listed the whole trail from its first record (a slice from the end, read backwards): a
+        count below 0 is a usage error; 0 lists nothing."""
+        p = tmp_path / "a.db"
+        fill(p, 6).close()
+        bad = self.run("audit", "tail", str(p), "-n", "-1")
+        assert bad.returncode == 2 and bad.stdout == "" and "-n" in bad.stderr
+        none = self.run("audit", "tail", str(p), "-n", "0")
+        assert none.returncode == 0 and none.stdout == ""
+
     @pytest.mark.parametrize("action", ["tail", "export"])
     def test_reading_a_trail_writes_nothing_to_it(self, tmp_path: Path, action: str) -> None:
         """What is read may be evidence: tail and export leave the file as it was (they opened it as a recorder,

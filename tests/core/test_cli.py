@@ -141,6 +141,13 @@ class TestHelp:
         r = airs(*args, "--help")
         assert r.returncode == 0 and "usage:" in r.stdout
 
+    def test_version(self) -> None:
+        """`airs --version` prints the package version and exits 0 (it was a usage error: COMMAND required)."""
+        from airs_plugins import __version__
+
+        r = airs("--version")
+        assert r.returncode == 0 and r.stdout.strip() == f"airs-plugins {__version__}"
+
     def test_usage_error_exits_2(self) -> None:
         """An unknown command is a usage error with exit 2."""
         assert airs("frobnicate").returncode == 2

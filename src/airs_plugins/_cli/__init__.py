@@ -26,7 +26,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .._version import __version__
+
     p = _Parser(prog="airs", description="airs-plugins: runtime security for LLM agents.")
+    p.add_argument("--version", action="version", version=f"airs-plugins {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 

@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
     v.set_defaults(func=verify)
     t = asub.add_parser("tail", help="print the newest records")
     t.add_argument("path")
-    t.add_argument("-n", type=int, default=10)
+    t.add_argument("-n", type=_count, default=10, help="how many of the newest records (default 10)")
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=tail)
     e = asub.add_parser("export", help="export every record")
@@ -51,6 +51,18 @@ def verify(args: argparse.Namespace) -> int:
             "checked without a key (AIRS_AUDIT_KEY is not set): a keyed trail needs it to be verified"
         print(f"{result} ({how})", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
+
+
+def _count(text: str) -> int:
+    """``-n``: a number of records, 0 or more (a negative one listed the whole trail from its first record)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        msg = f"a number of records (0 or more), not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
 
 
 def _anchor(text: str, option: str) -> tuple[int, str]:

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
             ):
                 _run_scenario(title, module, extra, workdir)
         _say("\nDemo finished: every decision above is in a hash-chained audit trail that verified clean.")
+        if not keep:  # the trails named above are gone when this returns: say how to keep them
+            _say(f"(its files were in {workdir}, removed now; `airs demo --workdir DIR` keeps them, "
+                 "for `airs audit verify DIR/audit_core.db`)")
     except DemoError as exc:
         print(f"airs demo: FAILED: {exc}", file=sys.stderr)
         return 1
@@ -62,11 +65,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_scenario(title: str, module: str, extra: str, workdir: Path) -> None:
     _say(f"\n=== {title} ===")
+    from .._errors import MissingExtraError
+
     try:
         mod = importlib.import_module(module)
-    except ImportError as exc:
-        _say(f"(skipped: {exc}. Install: pip install 'airs-plugins[{extra}]')")
+    except MissingExtraError as exc:  # the extra is not installed: its message names the pip command
+        _say(f"(skipped: {exc})")
         return
+    except ImportError as exc:  # the extra is installed and its adapter does not import: that is no skip
+        msg = f"{title}: the '{extra}' extra is installed, but {module} does not import: {exc}"
+        raise DemoError(msg) from exc
     run_demo: Callable[[Callable[[str], None], Path], None] = mod.run_demo
     run_demo(_say, workdir)
 
@@ -107,7 +115,7 @@ def core_walkthrough(say: Callable[[str], None], workdir: Path) -> None:
             msg = f"demo step {title!r}: expected {expect}, got {d.action.value} ({d.reason or 'no findings'})"
             raise DemoError(msg)
 
-    say("7. A human answers the approval from step 4 (approve, reviewer alice)")
+    say("7. Humans answer the approval from step 4 (CRITICAL: two approvers, alice and bob, approve)")
     pending = shield.check_tool_call("transfer_funds", {"to": "DE89370400440532013000", "amount": 2500},
                                      context=session.context)
     req = shield.approval_request(pending, tool_args={"to": "DE89370400440532013000", "amount": 2500})

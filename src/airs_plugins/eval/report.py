@@ -59,6 +59,12 @@ def _plt() -> Any:
     return need("matplotlib.pyplot", what="the HTML report")
 
 
+def _legend(ax: Any) -> None:
+    """A legend when something was drawn: a corpus of one kind has no curve, and matplotlib warns on an empty one."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
+
+
 def _curve_plot(named: Sequence[tuple[str, dict[str, Any]]]) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -72,7 +78,7 @@ def _curve_plot(named: Sequence[tuple[str, dict[str, Any]]]) -> str:
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _legend(ax)
     return _png(fig)
 
 
@@ -86,7 +92,7 @@ def _hist(series: Sequence[tuple[str, Sequence[float]]], title: str, xlabel: str
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ax.set_yscale("log")
-    ax.legend(fontsize=8)
+    _legend(ax)
     ax.grid(alpha=0.3)
     return _png(fig)
 
