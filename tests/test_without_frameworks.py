@@ -117,3 +117,18 @@ def test_bench_from_an_installed_package_says_where_the_adapter_benchmarks_are(
     assert set(out) == {"langchain", "llamaindex"}
     for name, result in out.items():
         assert f"bench_{name}.py" in result["skipped"] and "checkout" in result["skipped"]
+
+
+def test_bench_runs_only_the_benchmarks_of_an_airs_plugins_checkout(tmp_path: Path) -> None:
+    """`airs bench` runs the scripts it finds: a `benchmarks/bench_langchain.py` in whatever directory it starts in
+    was run too. Only this package's own checkout, or a working directory that is a checkout of airs-plugins."""
+    from airs_plugins.eval import bench
+
+    stranger = tmp_path / "elsewhere"
+    (stranger / "benchmarks").mkdir(parents=True)
+    (stranger / "benchmarks" / "bench_langchain.py").write_text("raise SystemExit('ran')\n")
+    (stranger / "pyproject.toml").write_text('[project]\nname = "something-else"\n')
+    assert bench.benchmarks_dir(cwd=stranger) != stranger / "benchmarks"
+    assert bench._is_checkout(Path(bench.__file__).resolve().parents[3])  # this suite runs from a checkout
+    (stranger / "pyproject.toml").write_text('[project]\nname = "airs-plugins"\n')
+    assert bench._is_checkout(stranger)

@@ -102,3 +102,26 @@ def test_the_installed_package_runs_from_outside_the_repository(wheel: Path, tmp
     assert seen["corpora"] and all(n > 0 for n in seen["corpora"].values())
     assert len(seen["policy"]) == 8
     assert seen["style"]
+
+
+def test_the_sdist_holds_the_package_and_no_half_test_suite(tmp_path: Path) -> None:
+    """setuptools puts ``tests/test*.py`` in an sdist by default: two test files without their conftest and
+    harness, which cannot run. ``MANIFEST.in`` leaves the suite to the repository."""
+    import tarfile
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):
+        shutil.copy2(ROOT / name, tree / name)
+    shutil.copytree(SRC, tree / "src" / "airs_plugins", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "tests", tree / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path / "dist"
+    done = subprocess.run(
+        [sys.executable, "-c", f"import setuptools.build_meta as b; b.build_sdist({str(out)!r})"],
+        cwd=tree, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (built,) = out.glob("airs_plugins-*.tar.gz")
+    with tarfile.open(built) as tf:
+        names = {n.split("/", 1)[1] for n in tf.getnames() if "/" in n}
+    assert not [n for n in names if n.startswith("tests/")]
+    assert {f"src/{f}" for f in _source_files()} <= names

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -108,12 +109,22 @@ def _adapter(script: Path) -> dict[str, Any]:
     return parsed
 
 
-def benchmarks_dir() -> Path | None:
-    """The repository's ``benchmarks/`` (present in a checkout, not in an installed wheel)."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        if (base / "benchmarks").is_dir():
+def benchmarks_dir(cwd: Path | None = None) -> Path | None:
+    """The repository's ``benchmarks/`` (present in a checkout, not in an installed wheel): the checkout this package
+    runs from, or the working directory when it is a checkout of airs-plugins. Only there: the scripts are run,
+    and a ``benchmarks/bench_langchain.py`` of whatever directory ``airs bench`` starts in is nobody's to run."""
+    for base in (Path(__file__).resolve().parents[3], cwd or Path.cwd()):
+        if (base / "benchmarks").is_dir() and _is_checkout(base):
             return base / "benchmarks"
     return None
+
+
+def _is_checkout(base: Path) -> bool:
+    try:
+        text = (base / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return re.search(r'^name\s*=\s*"airs-plugins"', text, re.MULTILINE) is not None
 
 
 def bench_adapters() -> dict[str, Any]:
