@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         ReviewExpired,
         SignatureError,
         UnknownCheckError,
+        UntestedVersionWarning,
     )
     from ._ledger import ExecutionLedger, MemoryLedger, SQLiteLedger
     from ._policy import Policy
@@ -54,7 +55,8 @@ _LAZY: dict[str, str] = {
          "Subject"), "._decision"),
     **dict.fromkeys(
         ("AIRSError", "ApprovalFormatError", "AuditError", "Blocked", "CheckLoadError", "JudgeError",
-         "MissingExtraError", "PolicyError", "ReviewExpired", "SignatureError", "UnknownCheckError"), "._errors"),
+         "MissingExtraError", "PolicyError", "ReviewExpired", "SignatureError", "UnknownCheckError",
+         "UntestedVersionWarning"), "._errors"),
     **dict.fromkeys(("ExecutionLedger", "MemoryLedger", "SQLiteLedger"), "._ledger"),
     "Policy": "._policy",
     "Shield": "._shield",
@@ -112,5 +114,6 @@ __all__ = [
     "Status",
     "Subject",
     "UnknownCheckError",
+    "UntestedVersionWarning",
     "__version__",
 ]

@@ -45,6 +45,10 @@ class MissingExtraError(AIRSError, ImportError):
     """A framework adapter was imported without its extra installed."""
 
 
+class UntestedVersionWarning(UserWarning):
+    """A framework adapter was imported with a framework release outside the range it was tested with."""
+
+
 class UnknownCheckError(AIRSError, LookupError):
     """The policy names a check id that is not registered."""
 
