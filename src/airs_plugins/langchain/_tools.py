@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 import time
 import uuid
@@ -184,6 +186,16 @@ class GuardedTool(BaseTool):
         self._contexts = contexts_of(shield)
         self._instructions = instructions
 
+    @property
+    def func(self) -> Callable[..., Any] | None:
+        """The inner tool's function, described but not callable (see :func:`_described`)."""
+        return _described(getattr(self.inner, "func", None))
+
+    @property
+    def coroutine(self) -> Callable[..., Any] | None:
+        """The inner tool's coroutine function, described but not callable (see :func:`_described`)."""
+        return _described(getattr(self.inner, "coroutine", None))
+
     # BaseTool requires these; ``run``/``arun`` below never reach them.
     def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
         return self.inner._run(*args, **kwargs)
@@ -333,3 +345,26 @@ def _as_tool(tool: Any) -> BaseTool:
     msg = (f"guard_tools takes LangChain tools or functions, not {type(tool).__name__}: a provider's built-in tool "
            "runs at the provider, so pass it to the agent unwrapped (AIRSMiddleware reads its results)")
     raise TypeError(msg)
+
+
+def _described(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A stand-in for a guarded tool's own function, with its name, signature and annotations, for what reads a tool's
+    function rather than its schema: ``ToolNode`` finds there the arguments it injects (``ToolRuntime``,
+    ``InjectedState``, ``InjectedStore``, ``InjectedToolArg``) when a tool's ``args_schema`` leaves them out, and
+    strips the values a model wrote for them; ``render_text_description`` shows a legacy agent's model the
+    signature. Calling it is refused: the inner function itself would run undecided."""
+    if fn is None:
+        return None
+    refusal = "a guarded tool's function cannot be called directly: call the tool (invoke/run), which is decided"
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def refused_async(*_args: Any, **_kwargs: Any) -> Any:
+            raise TypeError(refusal)
+
+        return refused_async
+
+    @functools.wraps(fn)
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError(refusal)
+
+    return refused
