@@ -92,6 +92,12 @@ from ._translate import (
     with_block_texts,
 )
 
+try:
+    from langgraph.errors import is_invalid_resume
+except ImportError:  # a LangGraph without ``interrupt(response_schema=...)``: no resume can be invalid
+    def is_invalid_resume(error: BaseException) -> bool:
+        return False
+
 FAILED = "failed"
 """Ledger status of a call whose tool raised: it did not complete, so a later attempt runs it again (a retry
 middleware listed before ``AIRSMiddleware``, or the host re-running the step), as it would without AIRS.
@@ -514,6 +520,12 @@ def tool_call_flow(
         ledger.complete(key, slot, "", status=INTERRUPTED)
         raise
     except Exception as exc:
+        if is_invalid_resume(exc):
+            # the tool's own ``interrupt(response_schema=...)`` got an answer that does not fit: not the tool's
+            # result, but a question still open. Raised as it is, as ``ToolNode`` raises it, so the run fails and
+            # the question can be answered again (the call re-runs then, as after any interrupt of its own)
+            ledger.complete(key, slot, "", status=INTERRUPTED)
+            raise
         # what the exception says reaches the model through whatever turns it into a message outside us
         # (ToolErrorMiddleware, a retry middleware's last word, a ToolNode handling errors): a result like any
         failed, out = exc, tool_message(call, error_text(exc), status="error")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
 import time
 import uuid
@@ -12,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackManager
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, Tool
 from langchain_core.tools import tool as make_tool
 from langchain_core.utils.pydantic import get_fields
 from pydantic import ConfigDict, PrivateAttr
@@ -27,6 +29,9 @@ from ._translate import agent_of, context_in, current_config, merge_context, thr
 
 APPROVAL_SLOT = "airs-approval-slot:"
 """Ledger key prefix: which call of a LangGraph task (checkpoint namespace) may ask a human."""
+SINGLE_INPUT_SCHEMA: dict[str, Any] = {"type": "object", "required": ["__arg1"],
+                                       "properties": {"__arg1": {"title": "__arg1", "type": "string"}}}
+"""What providers are shown of a legacy single-input ``Tool`` without an ``args_schema`` (LangChain's own)."""
 SLOT_TAKEN = "slot-taken"
 """Ledger status of the approval slot once a call has taken it (a marker; nothing waits on it)."""
 
@@ -176,6 +181,10 @@ class GuardedTool(BaseTool):
         # providers and middleware read off the tool (Anthropic's ``cache_control``, ``defer_loading`` for tool
         # search)
         schema = inner.args_schema if inner.args_schema is not None else inner.get_input_schema()
+        if isinstance(inner, Tool) and not inner.args_schema:
+            # a legacy single-input ``Tool``: providers are shown one string argument, ``__arg1``, because it is a
+            # ``Tool`` (``convert_to_openai_tool``); the wrapper is not one, so it says so in its schema
+            schema = SINGLE_INPUT_SCHEMA
         super().__init__(inner=inner, shield=shield, name=inner.name, description=inner.description,
                          args_schema=schema, return_direct=inner.return_direct,
                          response_format=inner.response_format, handle_tool_error=inner.handle_tool_error,
@@ -183,6 +192,21 @@ class GuardedTool(BaseTool):
                          metadata=inner.metadata, extras=inner.extras)
         self._contexts = contexts_of(shield)
         self._instructions = instructions
+
+    @property
+    def func(self) -> Callable[..., Any] | None:
+        """The inner tool's function, described but not callable (see :func:`_described`)."""
+        return _described(getattr(self.inner, "func", None))
+
+    @property
+    def coroutine(self) -> Callable[..., Any] | None:
+        """The inner tool's coroutine function, described but not callable (see :func:`_described`)."""
+        return _described(getattr(self.inner, "coroutine", None))
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The inner tool's: what legacy agents render in their prompt and read ``is_single_input`` from."""
+        return self.inner.args
 
     # BaseTool requires these; ``run``/``arun`` below never reach them.
     def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
@@ -202,8 +226,11 @@ class GuardedTool(BaseTool):
 
     def _text_field(self) -> str:
         """The argument a bare string input fills (a legacy agent's ``tool.run(text)``): the schema's first
-        field, as ``BaseTool`` reads it. Decided under another name, the argument rules written for that field
-        (``shell_args``, ``sql_args``, ...) would never see it."""
+        field, as ``BaseTool`` reads it (a legacy single-input ``Tool``'s: ``__arg1``, the name a model's call uses).
+        Decided under another name, the argument rules written for that field (``shell_args``, ``sql_args``, ...)
+        would never see it."""
+        if self.args_schema is SINGLE_INPUT_SCHEMA:
+            return "__arg1"
         try:
             fields = get_fields(self.args_schema)  # type: ignore[arg-type]
         except TypeError:  # not a model: a JSON schema takes no bare string
@@ -333,3 +360,26 @@ def _as_tool(tool: Any) -> BaseTool:
     msg = (f"guard_tools takes LangChain tools or functions, not {type(tool).__name__}: a provider's built-in tool "
            "runs at the provider, so pass it to the agent unwrapped (AIRSMiddleware reads its results)")
     raise TypeError(msg)
+
+
+def _described(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A stand-in for a guarded tool's own function, with its name, signature and annotations, for what reads a tool's
+    function rather than its schema: ``ToolNode`` finds there the arguments it injects (``ToolRuntime``,
+    ``InjectedState``, ``InjectedStore``, ``InjectedToolArg``) when a tool's ``args_schema`` leaves them out, and
+    strips the values a model wrote for them; ``render_text_description`` shows a legacy agent's model the
+    signature. Calling it is refused: the inner function itself would run undecided."""
+    if fn is None:
+        return None
+    refusal = "a guarded tool's function cannot be called directly: call the tool (invoke/run), which is decided"
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def refused_async(*_args: Any, **_kwargs: Any) -> Any:
+            raise TypeError(refusal)
+
+        return refused_async
+
+    @functools.wraps(fn)
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError(refusal)
+
+    return refused
