@@ -346,8 +346,18 @@ def guard_tools(tools: Iterable[BaseTool | Callable[..., Any]], shield: Shield, 
     preserved. ``instructions``: the agent's system prompt, which the tools cannot see; a call whose arguments
     recite it is leakage.
     """
-    return [t if isinstance(t, GuardedTool) else GuardedTool(_as_tool(t), shield, instructions=instructions)
-            for t in tools]
+    return [_guarded_once(t, shield) if isinstance(t, GuardedTool)
+            else GuardedTool(_as_tool(t), shield, instructions=instructions) for t in tools]
+
+
+def _guarded_once(tool: GuardedTool, shield: Shield) -> GuardedTool:
+    """A tool guarded already is returned as it is; guarded by another ``Shield``, it is refused: returned as it is,
+    the second shield's policy would never apply, and it cannot wrap the first (each call gets one decision)."""
+    if tool.shield is not shield:
+        msg = (f"tool {tool.name!r} is guarded by another Shield already: guard the plain tool (its .inner) with the "
+               "Shield whose policy should decide it")
+        raise ValueError(msg)
+    return tool
 
 
 def _as_tool(tool: Any) -> BaseTool:

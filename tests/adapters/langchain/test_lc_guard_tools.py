@@ -82,6 +82,13 @@ def test_wrapping_twice_is_a_no_op() -> None:
     assert [id(t) for t in again] == [id(t) for t in tools.values()]
 
 
+def test_guarding_with_another_shield_is_refused() -> None:
+    """Returned unchanged, a tool guarded by one Shield ignored the second's policy without a word."""
+    tools, _ex, _shield = guarded()
+    with pytest.raises(ValueError, match="guarded by another Shield"):
+        guard_tools([tools["lookup"]], make_shield())
+
+
 def test_outside_a_graph_denied_and_gated_calls_do_not_run() -> None:
     """Called directly, a denied tool and a tool needing approval are refused (nobody to ask); others run."""
     tools, ex, _ = guarded()
