@@ -85,6 +85,10 @@ class RunState:
         async with lock:
             yield
 
+    async def started(self) -> bool:
+        """Whether the run has a context already (a guard of this run decided before, or a caller seeded it)."""
+        return await self._get(CONTEXT_KEY) is not None
+
     async def context(self) -> RunContext:
         stored = await self._get(CONTEXT_KEY)
         if self._user_msg is False:

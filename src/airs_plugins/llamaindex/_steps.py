@@ -16,7 +16,7 @@ from typing import Any
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
-from .._decision import ApprovalRequest, Decision
+from .._decision import ApprovalRequest, Decision, RunContext
 from .._shield import Shield
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import StoreState
@@ -76,6 +76,40 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
         else:  # every block in its place with its words redacted; the redacted text alone when that cannot be
             out.append(with_message_words(msg, released) or ChatMessage(role=msg.role, content=released))
     return out, None
+
+
+async def read_memory(ctx: Any, shield: Shield, context: RunContext) -> RunContext:
+    """``context`` after the tool results that the agent's memory shows its model from before this run's request
+    (channel ``retrieved``, source ``memory:tool``, or ``memory:observation`` for a ReAct agent's), for a run that
+    starts without a context: a plain agent run
+    with ``memory=`` (or ``chat_history=``) and a new ``Context`` reads what earlier runs' tools returned, and an
+    injection there steers this run as it did the one that read it, so its values taint this run's calls. The
+    messages are not rewritten (the model has read them); a result an earlier guard withheld or redacted is in
+    the memory as that guard left it."""
+    from llama_index.core.memory import BaseMemory
+
+    memory = await ctx.store.get("memory", default=None)
+    if not isinstance(memory, BaseMemory):
+        return context
+    messages = await memory.aget()  # what the agent gives its model
+    # up to this run's request (the newest user turn): what follows it is this run's own work so far
+    asked = max((i for i, m in enumerate(messages) if m.role == MessageRole.USER), default=len(messages))
+    for msg in messages[:asked]:
+        if msg.role == MessageRole.TOOL:
+            text, source = message_words(msg), "memory:tool"
+        elif msg.role == MessageRole.ASSISTANT and (at := (msg.content or "").find(_OBSERVED)) >= 0:
+            # a ReActAgent keeps a run's reasoning as one assistant message, its tools' results in it as
+            # "Observation: ..." lines: all from the first on (an observation can fake the line that ends it)
+            text, source = (msg.content or "")[at:], "memory:observation"
+        else:
+            continue
+        if text.strip():
+            context = (await shield.acheck_retrieved(text, source=source, context=context)).context
+    return context
+
+
+_OBSERVED = "Observation:"
+"""How a ReAct reasoning step shows a tool's result (``ObservationReasoningStep.get_content``)."""
 
 
 async def guard_output(ctx: Any, shield: Shield, text: str, *, output_schema: Mapping[str, Any] | None = None,

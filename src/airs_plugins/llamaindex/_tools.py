@@ -35,7 +35,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .._context import is_answer_guarded, known_instructions
 from .._context_codec import decode_context
-from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision
+from .._decision import Action, ApprovalDecision, ApprovalRequest, Decision, RunContext
 from .._error_text import error_parts, read_whole
 from .._joined import joined, split_joined
 from .._ledger import REVIEW, WAITING, LedgerEntry
@@ -53,7 +53,7 @@ from ._enforce import (
 )
 from ._events import ApprovalRequired, ApprovalResponse
 from ._state import LocalState, RunState, StoreState
-from ._steps import refusal_text
+from ._steps import read_memory, refusal_text
 from ._translate import call_base, current_tool_id, current_work_item, raw_input_of
 
 CTX_PARAM = "airs_ctx"
@@ -86,6 +86,9 @@ def guard_tools(
     * results are checked as untrusted content: taint is kept in ``ctx.store`` for later calls, and a
       blocked or redacted result is withheld or rewritten before the model sees it (a redaction block by
       block: an image beside the masked text stays);
+    * a run that starts without an AIRS context (a new ``Context``) but with a memory holding earlier runs'
+      tool results (``memory=``, ``chat_history=``) reads them as untrusted content at its first guarded call,
+      so what they carried taints this run as it did the run that read them;
     * a result that needs a reviewer pauses the run on :class:`ApprovalRequired` too (channel
       ``tool_result``): approve releases it, reject withholds it (error output), respond puts the
       reviewer's message in its place. The tool has run once; the step re-runs after the answer and
@@ -314,7 +317,7 @@ class _Guard:
                 if settled is None and entry is None:
                     # first pass; a replay finds the request (or the result's review) and goes back to the wait
                     decision = await self.shield.acheck_tool_call(
-                        self.name, kwargs, context=await state.context(), tool_call_id=call.id,
+                        self.name, kwargs, context=await self._context(ctx, state), tool_call_id=call.id,
                         instructions=self.instructions or known_instructions())
                     await state.save_context(decision.context)
                     if decision.needs_approval and ctx is not None:
@@ -361,6 +364,15 @@ class _Guard:
                 raise refusal
             return final.reply
         return await self._execute(call, final, claimed=thread_id)
+
+    async def _context(self, ctx: Context | None, state: RunState) -> RunContext:
+        """The run's context for a first decision; a run's first guarded call starts it from what its memory
+        holds (see ``read_memory``)."""
+        if ctx is None or await state.started():
+            return await state.context()
+        context = await read_memory(ctx, self.shield, await state.context())
+        await state.save_context(context)
+        return context
 
     async def _answer(self, call: _Call, request: ApprovalRequest) -> list[ApprovalDecision]:
         """The reviewers' decisions (what ``resolve_approval`` reads), or a denial when none came in time."""
