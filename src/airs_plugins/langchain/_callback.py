@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -20,13 +21,14 @@ from .._context import is_guarded, is_suppressed
 from .._decision import Decision, digest_text
 from .._error_text import error_text
 from .._errors import Blocked
+from .._joined import joined
 from .._shield import Shield
 from ._added import returned_messages, tool_list, update_messages
-from ._enforce import already_enforced
+from ._enforce import already_enforced, artifact_texts
 from ._retriever import INNER_TAG, cut_reads, only_reads
 from ._structured import output_payload
 from ._tools import _Contexts
-from ._translate import context_out, is_summary, message_text, system_text
+from ._translate import context_out, current_config, is_summary, message_text, system_text
 
 
 class AIRSCallbackHandler(BaseCallbackHandler):
@@ -93,13 +95,18 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         one run can be decided at once (a ToolNode's calls run in threads): each decision's context is merged
         into the kept one, not written over it."""
         self._threads: dict[UUID, str] = {}
-        """The thread id of each root run that has one (``configurable["thread_id"]``, which LangChain copies
-        into the metadata of every event): a conversation's later turns, and a run resumed after a pause, are
-        new root runs, and the model still has what was read before in its messages."""
+        """The thread id of each root run that has one (``configurable["thread_id"]``, see ``_thread_of``): a
+        conversation's later turns, and a run resumed after a pause, are new root runs, and the model still has
+        what was read before in its messages."""
         self._inputs = _Texts()
         """Digests of the human messages decided as input, per thread (or per root run without one): a thread's
         model calls show the model its whole history, each earlier message decided once. A refused one is not
         kept, so it is refused again wherever it shows up next (a checkpointer keeps it in the thread)."""
+        self._deciding: dict[tuple[Hashable, str], tuple[threading.Event, int]] = {}
+        """The human messages being decided as input right now (scope, key), with the event set when the decision is
+        taken and the thread taking it: a run in another thread that shows the model the same message (a
+        ``RunnableParallel`` branch, a ``batch`` item on the same thread) waits for that decision instead of taking
+        the message as decided, which let its model read a blocked input."""
         self._written = _Texts()
         """Digests of the human messages tools wrote (a ``Command``'s update), in the same scopes: they are the
         tool's output, decided with it, never the user's input (whose values the taint rules trust)."""
@@ -107,9 +114,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         """Per root run, the retrieved documents and tool results it decided (the newest ``MAX_READS_PER_RUN``). A
         RAG chain's prompt formats them into the human message; there they are still what the run read, not what
         the user said (as input, their values would pass the taint rules as the user's own)."""
-        self._decided: dict[UUID, str] = {}
-        """The tool runs under way whose calls this handler decided (not an enforcing layer), by tool name: their
-        results and errors are decided too (``on_tool_error`` is not told the name)."""
+        self._decided: dict[UUID, tuple[str, str | None]] = {}
+        """The tool runs under way whose calls this handler decided (not an enforcing layer), with the tool's name and
+        the call's id: their results and errors are decided too (``on_tool_error`` is told neither)."""
         self._instructions: dict[UUID, str] = {}
         """The system prompt of each chat-model run (until it ends) and the latest of each root run (for its
         tool calls): a recital of it in an output or a call is leakage."""
@@ -131,10 +138,13 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             else:  # attached below the root: the parent stands in for it
                 root = self._unseen_root(parent_run_id)
             self._root[run_id] = root
-            thread_id = (metadata or {}).get("thread_id")
+            if root in self._threads:
+                return root
+        thread_id = _thread_of(metadata)
+        with self._lock:
             if thread_id is not None and root not in self._threads:
-                self._threads[root] = str(thread_id)
-            return root
+                self._threads[root] = thread_id
+        return root
 
     def _unseen_root(self, root: UUID) -> UUID:
         self._unseen[root] = None
@@ -165,16 +175,27 @@ class AIRSCallbackHandler(BaseCallbackHandler):
     def _input_once(self, root: UUID, message: HumanMessage | str) -> None:
         """Decide a human message once in its scope: as the user's input, or, for a conversation summary, as the
         untrusted content it is (written by a model that read the whole conversation, tool results included; as
-        input its values would pass the taint rules as the user's own)."""
+        input its values would pass the taint rules as the user's own). A message another thread is deciding is
+        waited for: its outcome is this one's (refused, it is decided again here, and refused again)."""
         text = message if isinstance(message, str) else message_text(message, every_block=True)
         summary = not isinstance(message, str) and is_summary(message)
         digest = digest_text(text)
         key = ("summary:" if summary else "") + digest
-        with self._lock:
-            scope = self._scope(root)
-            if self._written.has(scope, digest) or not self._inputs.add(scope, key):
-                return
-            words, cut = (text, {}) if summary else cut_reads(text, self._reads.get(root, ()))
+        me = threading.get_ident()
+        while True:
+            with self._lock:
+                scope = self._scope(root)
+                if self._written.has(scope, digest):
+                    return
+                pending = self._deciding.get((scope, key))
+                if pending is None or pending[1] == me:  # the same thread: a decision that re-enters the handler
+                    if not self._inputs.add(scope, key):
+                        return
+                    done = threading.Event()
+                    self._deciding[(scope, key)] = (done, me)
+                    words, cut = (text, {}) if summary else cut_reads(text, self._reads.get(root, ()))
+                    break
+            pending[0].wait()
         try:
             if summary:
                 self._decide(root, "check_retrieved", text, source="summarization")
@@ -184,6 +205,11 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             with self._lock:
                 self._inputs.discard(scope, key)
             raise
+        finally:
+            with self._lock:
+                if self._deciding.get((scope, key), (None,))[0] is done:
+                    del self._deciding[(scope, key)]
+            done.set()
 
     def _note_read(self, root: UUID, text: str) -> None:
         if text.strip():
@@ -207,6 +233,17 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             self._root.pop(run_id, None)
             if parent_run_id is None:
                 self._drop(run_id)
+
+    @contextmanager
+    def _starting(self, run_id: UUID, parent_run_id: UUID | None) -> Iterator[None]:
+        """A run's start event, which the handler may abort: LangChain then reports no end or error for the run, so a
+        root run's state goes at once (a model or tool invoked on its own, with the handler, and blocked)."""
+        try:
+            yield
+        except BaseException:
+            if parent_run_id is None:
+                self._forget(run_id, None)
+            raise
 
     def _drop(self, root: UUID) -> None:
         """Everything kept for ``root`` (called with the lock held)."""
@@ -254,12 +291,13 @@ class AIRSCallbackHandler(BaseCallbackHandler):
                     messages=sum(len(batch) for batch in messages))
         if is_guarded():  # AIRSMiddleware decides on this model call; deciding again would count it twice
             return
-        for batch in messages:
-            # every human message, not the last only: the request may carry several (a history the caller
-            # passes, a thread's earlier input that was refused but kept by the checkpointer)
-            for message in batch:
-                if isinstance(message, HumanMessage):
-                    self._input_once(root, message)
+        with self._starting(run_id, parent_run_id):
+            for batch in messages:
+                # every human message, not the last only: the request may carry several (a history the caller
+                # passes, a thread's earlier input that was refused but kept by the checkpointer)
+                for message in batch:
+                    if isinstance(message, HumanMessage):
+                        self._input_once(root, message)
         # kept once the input passed: a run aborted at its start never ends, so nothing would drop it
         system = system_text(messages[0]) if messages else None
         with self._lock:
@@ -276,8 +314,9 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         self._audit("llm_start", run_id, parent_run_id, name=_name(serialized, kwargs), prompts=len(prompts))
         if is_guarded():
             return
-        for prompt in prompts:
-            self._input_once(root, prompt)
+        with self._starting(run_id, parent_run_id):
+            for prompt in prompts:
+                self._input_once(root, prompt)
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, parent_run_id: UUID | None = None,
                    **kwargs: Any) -> None:
@@ -355,19 +394,21 @@ class AIRSCallbackHandler(BaseCallbackHandler):
             return
         root = self._root_of(run_id, parent_run_id, kwargs.get("metadata"))
         name = _tool_name(serialized, kwargs)
-        self._audit("tool_start", run_id, parent_run_id, name=name)
+        call_id = str(kwargs["tool_call_id"]) if kwargs.get("tool_call_id") else None
+        self._audit("tool_start", run_id, parent_run_id, name=name, tool_call_id=call_id)
         with self._lock:
-            self._unrun.get(root, {}).pop(str(kwargs.get("tool_call_id")), None)
+            self._unrun.get(root, {}).pop(str(call_id), None)
         args = _tool_args(inputs, input_str)
-        if already_enforced(str(kwargs.get("tool_call_id") or run_id), name, args):
+        if already_enforced(call_id or str(run_id), name, args):
             # the middleware, a guarded tool or SecureToolNode decides this call and its result (a guarded tool
             # names the run of a call that has no tool call id)
             return
         with self._lock:
             system = self._instructions.get(root)
-        self._decide(root, "check_tool_call", name, args, instructions=system)
+        with self._starting(run_id, parent_run_id):
+            self._decide(root, "check_tool_call", name, args, tool_call_id=call_id, instructions=system)
         with self._lock:
-            self._decided[run_id] = name
+            self._decided[run_id] = (name, call_id)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None,
                     **kwargs: Any) -> None:
@@ -377,12 +418,15 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         name = str(kwargs.get("name") or "tool")
         self._audit("tool_end", run_id, parent_run_id, name=name)
         with self._lock:
-            decided = self._decided.pop(run_id, None) is not None
+            decided = self._decided.pop(run_id, None)
         try:
             self._note_written(root, output)
-            if decided:
+            if decided is not None:
                 result = message_text(output, every_block=True)
-                self._decide(root, "check_tool_result", name, result)
+                # a content_and_artifact tool's artifact goes on to the caller (state, checkpoints, streams): its
+                # strings are read with the content, as every adapter reads them
+                self._decide(root, "check_tool_result", name, joined(result, artifact_texts(output))[0],
+                             tool_call_id=decided[1])
                 self._note_read(root, result)
         finally:
             self._forget(run_id, parent_run_id)
@@ -394,12 +438,12 @@ class AIRSCallbackHandler(BaseCallbackHandler):
         root = self._root_of(run_id, parent_run_id)
         self._audit("tool_error", run_id, parent_run_id, error=type(error).__name__)
         with self._lock:
-            name = self._decided.pop(run_id, None)
+            decided = self._decided.pop(run_id, None)
         try:
-            if name is not None and _guarded_error(error):
+            if decided is not None and _guarded_error(error):
                 # the caller may turn the error into the tool's answer (``ToolNode(handle_tool_errors=True)``),
                 # so its text is read by the model like a result: an injection or a secret in it aborts the same
-                self._decide(root, "check_tool_result", name, error_text(error))
+                self._decide(root, "check_tool_result", decided[0], error_text(error), tool_call_id=decided[1])
         finally:
             self._forget(run_id, parent_run_id)
 
@@ -488,6 +532,15 @@ class _Texts:
 
     def forget(self, scope: Hashable) -> None:
         self._by_scope.pop(scope, None)
+
+
+def _thread_of(metadata: Mapping[str, Any] | None) -> str | None:
+    """The conversation thread of a run (``configurable["thread_id"]``): LangGraph copies it into the metadata of every
+    event; an LCEL chain does not, and its steps see it in the config they run under."""
+    thread_id = (metadata or {}).get("thread_id")
+    if thread_id is None:
+        thread_id = ((current_config() or {}).get("configurable") or {}).get("thread_id")
+    return None if thread_id is None else str(thread_id)
 
 
 def _name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:

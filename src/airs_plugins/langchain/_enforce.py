@@ -733,6 +733,12 @@ def _leaves(artifact: Any, depth: int = 0) -> list[str] | None:
     return out
 
 
+def artifact_texts(output: Any) -> list[str]:
+    """The strings of a tool answer's JSON-like artifact, which the result guard reads with its content (see
+    ``_artifact``); none for any other answer or artifact."""
+    return (_leaves(output.artifact) or []) if isinstance(output, ToolMessage) else []
+
+
 def _with_leaves(artifact: Any, texts: Iterator[str]) -> Any:
     if isinstance(artifact, str):
         return next(texts)
