@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._canonical import canonical_json, sha256_hex
 from ._errors import AuditError
+from ._sqlite_file import file_identity, moved_away, opened_path
 from ._sqlite_text import bound, unbound
 from .audit._chain import audit_key
 
@@ -196,7 +197,8 @@ def _entry_mac(key: bytes, thread_id: str, tool_call_id: str, row: tuple[Any, ..
 class SQLiteLedger:
     """The ledger in a SQLite file, safe across threads and processes.
 
-    A store that cannot be read or written (locked past ``timeout_s``, disk full, a broken file) raises
+    A store that cannot be read or written (locked past ``timeout_s``, disk full, a broken file, a file deleted or
+    replaced while open: what is written to it then would be lost) raises
     :class:`AuditError` naming the file and the operation: the call is then neither claimed nor run, and a
     result that cannot be recorded fails the step instead of being returned unrecorded.
 
@@ -217,6 +219,7 @@ class SQLiteLedger:
         self._open_lock = threading.Lock()
         self._local_pid = -1
         self._conn: sqlite3.Connection | None = None
+        self._opened: tuple[str, tuple[int, int] | None] = ("", None)
 
     def _db(self) -> sqlite3.Connection:
         with self._open_lock:  # two threads opening at once both set WAL mode, and one gets "database is locked"
@@ -224,6 +227,7 @@ class SQLiteLedger:
 
     def _open(self) -> sqlite3.Connection:
         if self._conn is None or self._local_pid != os.getpid():
+            where = opened_path(self.path)
             try:
                 conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                        check_same_thread=False)
@@ -238,11 +242,17 @@ class SQLiteLedger:
                 msg = f"cannot open execution ledger {self.path}: {exc}"
                 raise AuditError(msg) from exc
             self._conn, self._local_pid = conn, os.getpid()
+            self._opened = (where, file_identity(where))
         return self._conn
 
     def _run(self, what: str, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
-            return self._db().execute(sql, tuple(map(bound, args)))
+            conn = self._db()
+            gone = moved_away(*self._opened)
+            if gone is not None:  # a claim written there would be lost, and the call run again after a restart
+                msg = f"execution ledger {self.path} unavailable ({what}): {gone}"
+                raise AuditError(msg)
+            return conn.execute(sql, tuple(map(bound, args)))
         except sqlite3.Error as exc:
             msg = f"execution ledger {self.path} unavailable ({what}): {exc}"
             raise AuditError(msg) from exc

@@ -257,11 +257,17 @@ class Shield:
         judge = self.judge
         assert judge is not None  # decide() only asks when a judge is attached
         started = time.perf_counter()
+        budget = request.budget_ms / 1000
         try:
             work = (judge.aevaluate(request) if hasattr(judge, "aevaluate")
                     else run_off_loop(judge.evaluate, request, context=detached()))
-            task = asyncio.get_running_loop().create_task(work, context=detached())
-            return _verdict(await _within(task, request.budget_ms / 1000), started)
+            task = asyncio.get_running_loop().create_task(_timed(work), context=detached())
+            verdict, finished = await _within(task, budget)
+            if finished - started > budget:
+                # a judge that blocks the event loop (a blocking call inside its coroutine) holds the loop, and
+                # the budget's timer with it, until it returns: late, its verdict is not the one that counts
+                raise TimeoutError
+            return _verdict(verdict, started)
         except Exception as exc:
             return _judge_failure(request, exc)
 
@@ -546,6 +552,12 @@ async def _within(task: asyncio.Task[Any], seconds: float) -> Any:
     if task.cancelled():  # CancelledError from within the judge: for the caller it would read as its own
         raise JudgeCancelled
     return task.result()
+
+
+async def _timed(work: Awaitable[Any]) -> tuple[Any, float]:
+    """``work``'s result, and when it came (read inside the task, before the loop runs anything else)."""
+    out = await work
+    return out, time.perf_counter()
 
 
 def _leave(task: asyncio.Task[Any]) -> None:

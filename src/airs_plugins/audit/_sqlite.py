@@ -9,10 +9,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from .._errors import AuditError
+from .._sqlite_file import file_identity, moved_away, opened_path
 from .._sqlite_text import bound, json_text
 from ._chain import (
     GENESIS,
@@ -49,7 +51,11 @@ CREATE TABLE IF NOT EXISTS audit_head (
 
 
 class SQLiteRecorder:
-    """Append-only, hash-chained audit trail in a SQLite file."""
+    """Append-only, hash-chained audit trail in a SQLite file.
+
+    An append that cannot be written raises :class:`AuditError` naming the file and the cause: locked past
+    ``timeout_s``, a full disk, a read-only file, or a file deleted or replaced while open (the connection would
+    go on writing into the file it had, and the records would be lost with it)."""
 
     def __init__(self, path: str | os.PathLike[str], *, key: bytes | str | None = None,
                  timeout_s: float = 60.0) -> None:
@@ -59,6 +65,7 @@ class SQLiteRecorder:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
+        self._opened: tuple[str, tuple[int, int] | None] = ("", None)
         self._connect()
 
     @property
@@ -72,6 +79,7 @@ class SQLiteRecorder:
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            where = opened_path(self.path)
             conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -82,11 +90,16 @@ class SQLiteRecorder:
             msg = f"cannot open audit database {self.path}: {exc}"
             raise AuditError(msg) from exc
         self._conn, self._pid = conn, os.getpid()
+        self._opened = (where, file_identity(where))
         return conn
 
     def append(self, kind: str, body: Mapping[str, Any]) -> AuditRecord:
         with self._lock:
             conn = self._connect()
+            gone = moved_away(*self._opened)
+            if gone is not None:
+                msg = f"cannot append to audit database {self.path}: {gone}"
+                raise AuditError(msg)
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -110,7 +123,11 @@ class SQLiteRecorder:
                     )
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    # SQLite may have rolled back already (a full disk, an I/O error): then ROLLBACK fails, and
+                    # its "no transaction is active" would hide the cause
+                    if conn.in_transaction:
+                        with suppress(sqlite3.Error):
+                            conn.execute("ROLLBACK")
                     raise
             except sqlite3.Error as exc:
                 msg = f"cannot append to audit database {self.path}: {exc}"
