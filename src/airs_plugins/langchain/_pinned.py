@@ -126,7 +126,7 @@ def _without_injected(tool: Any, names: set[str]) -> set[str]:
         return names
     try:
         return set(keep(dict.fromkeys(names)))
-    except Exception:  # noqa: BLE001 - the tool cannot say: every named argument stays the model's (fail closed)
+    except Exception:  # the tool cannot say: every named argument stays the model's (fail closed)
         return names
 
 
