@@ -111,10 +111,23 @@ def _model_visible(tool: Any) -> set[str] | None:
     schema = getattr(tool, "tool_call_schema", None)
     fields = getattr(schema, "model_fields", None)
     if isinstance(fields, Mapping):
-        return set(fields)
+        return _without_injected(tool, set(fields))
     if isinstance(schema, Mapping) and isinstance(schema.get("properties"), Mapping):
-        return set(schema["properties"])
+        return _without_injected(tool, set(schema["properties"]))
     return None
+
+
+def _without_injected(tool: Any, names: set[str]) -> set[str]:
+    """``names`` less the arguments the tool takes from ``ToolNode`` rather than the model. A schema may still name
+    one: LangChain's ``ShellToolMiddleware`` declares its ``runtime`` in the shell tool's ``args_schema`` (hidden from
+    the model's JSON schema), and ``ToolNode`` injects it from the function's ``ToolRuntime`` parameter."""
+    keep = getattr(tool, "_filter_injected_args", None)
+    if not callable(keep):
+        return names
+    try:
+        return set(keep(dict.fromkeys(names)))
+    except Exception:  # the tool cannot say: every named argument stays the model's (fail closed)
+        return names
 
 
 _RUNNING: contextvars.ContextVar[Pin | None] = contextvars.ContextVar("airs_pinned_running", default=None)
