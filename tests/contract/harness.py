@@ -188,9 +188,10 @@ class Executions:
 ADAPTERS = ("middleware", "nodes", "tools")
 
 
-def build(adapter: str, shield: Shield, model: ToolFake, ex: Executions, checkpointer: Any) -> Any:
-    """The same scripted agent secured three ways."""
-    tools = ex.tools()
+def build(adapter: str, shield: Shield, model: ToolFake, ex: Executions | None, checkpointer: Any, *,
+          tools: list[BaseTool] | None = None) -> Any:
+    """The same scripted agent secured three ways (with ``ex``'s tools, or ``tools``)."""
+    tools = tools if tools is not None else (ex or Executions()).tools()
     if adapter == "middleware":
         return create_agent(model, tools, middleware=[AIRSMiddleware(shield)], checkpointer=checkpointer)
     if adapter == "tools":

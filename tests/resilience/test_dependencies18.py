@@ -61,14 +61,15 @@ def fill_records(recorder: SQLiteRecorder) -> None:
 # -- the audit file ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("adapter", ADAPTERS)
 @pytest.mark.parametrize("how", ["deleted", "replaced"])
-def test_an_audit_file_deleted_or_replaced_mid_run_stops_the_agent_before_the_tool(
-        adapter: str, how: str, tmp_path: Path) -> None:
-    """The recorder's connection kept writing to the file it had opened: deleted, every later decision was
-    recorded into a file nobody could read again (gone with the process), replaced, into the old file, and the
-    agent ran on without a word. Now the next record is refused, naming the file and why, and the call that
-    could not be recorded does not run."""
-    path = tmp_path / "audit.db"
-    shield = make_shield(audit=str(path))
+@pytest.mark.parametrize("store", ["audit", "ledger"])
+def test_a_store_file_deleted_or_replaced_mid_run_stops_the_agent_before_the_tool(
+        store: str, adapter: str, how: str, tmp_path: Path) -> None:
+    """The store's connection kept writing to the file it had opened: deleted, or replaced by a fresh one, every
+    later audit record or ledger claim went into a file nobody could read again (gone with the process; a claim
+    lost so, the call runs again after a restart), and the agent ran on without a word. Now the next write is
+    refused, naming the file and why, and the call that could not be recorded does not run."""
+    path = tmp_path / f"{store}.db"
+    shield = make_shield(**{store: str(path)})
     ex = Executions()
     graph = agent(adapter, shield, ex, [LOOKUP])
     graph.invoke({"messages": [HumanMessage("look it up")]}, new_config())
@@ -76,9 +77,13 @@ def test_an_audit_file_deleted_or_replaced_mid_run_stops_the_agent_before_the_to
     if how == "deleted":
         path.unlink()
     else:
-        path.rename(tmp_path / "audit-old.db")
-        SQLiteRecorder(path).close()  # a fresh trail where the old one was
-    with pytest.raises(AuditError, match=rf"audit\.db: the file was {how}"):
+        path.rename(tmp_path / f"{store}-old.db")
+        if store == "audit":  # a fresh store where the old one was
+            SQLiteRecorder(path).close()
+        else:
+            SQLiteLedger(path).get("t", "c")
+    where = r"audit\.db" if store == "audit" else r"ledger\.db unavailable \(.*\)"
+    with pytest.raises(AuditError, match=rf"{where}: the file was {how}"):
         graph.invoke({"messages": [HumanMessage("look it up again")]}, new_config())
     assert len(ex.of("lookup")) == 1
 
@@ -100,29 +105,6 @@ def test_a_full_disk_under_the_audit_file_says_so_and_leaves_the_trail_whole(tmp
 
 
 # -- the execution ledger file ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("adapter", ADAPTERS)
-@pytest.mark.parametrize("how", ["deleted", "replaced"])
-def test_a_ledger_file_deleted_or_replaced_mid_run_is_refused_before_the_call_runs(
-        adapter: str, how: str, tmp_path: Path) -> None:
-    """A claim written to a ledger file that is no longer at its path is lost with the process: after a
-    restart the call is not in the ledger and a resume runs it again. The claim is now refused: the call does
-    not run, and the user reads which file and why."""
-    path = tmp_path / "ledger.db"
-    shield = make_shield(ledger=str(path))
-    ex = Executions()
-    graph = agent(adapter, shield, ex, [LOOKUP])
-    graph.invoke({"messages": [HumanMessage("look it up")]}, new_config())
-    assert len(ex.of("lookup")) == 1
-    if how == "deleted":
-        path.unlink()
-    else:
-        path.rename(tmp_path / "ledger-old.db")
-        SQLiteLedger(path).get("t", "c")  # a fresh ledger where the old one was
-    with pytest.raises(AuditError, match=rf"ledger\.db unavailable \(.*\): the file was {how}"):
-        graph.invoke({"messages": [HumanMessage("look it up again")]}, new_config())
-    assert len(ex.of("lookup")) == 1
-
-
 def test_a_ledger_deleted_under_a_running_process_no_longer_loses_its_claims(tmp_path: Path) -> None:
     """The store itself: the old ledger took the claim into the deleted file, and a restarted process found no
     entry, so the call would run a second time."""

@@ -21,21 +21,20 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool, tool
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import START, MessagesState, StateGraph
-from langgraph.prebuilt import ToolNode, ToolRuntime, tools_condition
+from langgraph.prebuilt import ToolRuntime
 from langgraph.types import Command
 from pydantic import BaseModel
 from pydantic.json_schema import SkipJsonSchema
 
 from airs_plugins import Shield
-from airs_plugins.langchain import AIRSMiddleware, guard_tools
-from airs_plugins.langgraph import secure_graph
+from airs_plugins.langchain import AIRSMiddleware
 from contract.harness import (
     INJECT,
     POLICY,
     Executions,
     ToolFake,
     assert_paired,
+    build,
     call,
     make_shield,
     new_config,
@@ -259,22 +258,7 @@ def note_tool(written: list[str]) -> BaseTool:
 def test_a_tool_whose_schema_names_its_injected_runtime_runs_once(adapter: str) -> None:
     shield, written = make_shield(), []
     model = ToolFake(responses=script([call("note", {"text": "hello"}, "n1")], "done"))
-    tools = [note_tool(written)]
-    if adapter == "middleware":
-        graph = create_agent(model, tools, middleware=[AIRSMiddleware(shield)], checkpointer=InMemorySaver())
-    elif adapter == "tools":
-        graph = create_agent(model, guard_tools(tools, shield), checkpointer=InMemorySaver())
-    else:
-        def call_model(state: MessagesState) -> dict[str, Any]:
-            return {"messages": [model.invoke(state["messages"])]}
-
-        builder = StateGraph(MessagesState)
-        builder.add_node("model", call_model)
-        builder.add_node("tools", ToolNode(tools))
-        builder.add_edge(START, "model")
-        builder.add_conditional_edges("model", tools_condition)
-        builder.add_edge("tools", "model")
-        graph = secure_graph(builder, shield).compile(checkpointer=InMemorySaver())
+    graph = build(adapter, shield, model, None, InMemorySaver(), tools=[note_tool(written)])
     out, _pauses = run_to_end(graph, new_config(), False)
     assert assert_paired(out["messages"])["n1"].content == "noted"
     assert written == ["hello in n1"]
