@@ -172,6 +172,7 @@ class GuardedTool(BaseTool):
     shield: Any
     _contexts: _Contexts = PrivateAttr()
     _instructions: str | None = PrivateAttr(default=None)
+    _single_input: bool = PrivateAttr(default=False)
     """The agent's system prompt, which a tool cannot see: a call that recites it is leakage. Private, so it
     stays out of the tool's repr and of what tracing serialises."""
 
@@ -192,6 +193,7 @@ class GuardedTool(BaseTool):
                          metadata=inner.metadata, extras=inner.extras)
         self._contexts = contexts_of(shield)
         self._instructions = instructions
+        self._single_input = schema is SINGLE_INPUT_SCHEMA
 
     @property
     def func(self) -> Callable[..., Any] | None:
@@ -229,7 +231,7 @@ class GuardedTool(BaseTool):
         field, as ``BaseTool`` reads it (a legacy single-input ``Tool``'s: ``__arg1``, the name a model's call uses).
         Decided under another name, the argument rules written for that field (``shell_args``, ``sql_args``, ...)
         would never see it."""
-        if self.args_schema is SINGLE_INPUT_SCHEMA:
+        if self._single_input:  # a flag, not the schema's identity: pydantic may copy a dict it validates
             return "__arg1"
         try:
             fields = get_fields(self.args_schema)  # type: ignore[arg-type]

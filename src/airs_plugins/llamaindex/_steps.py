@@ -81,9 +81,9 @@ async def guard_history(ctx: Any, shield: Shield, history: Any) -> tuple[list[An
 async def read_memory(ctx: Any, shield: Shield, context: RunContext) -> RunContext:
     """``context`` after the tool results that the agent's memory shows its model from before this run's request
     (channel ``retrieved``, source ``memory:tool``, or ``memory:observation`` for a ReAct agent's), for a run that
-    starts without a context: a plain agent run
-    with ``memory=`` (or ``chat_history=``) and a new ``Context`` reads what earlier runs' tools returned, and an
-    injection there steers this run as it did the one that read it, so its values taint this run's calls. The
+    starts without a context: a plain agent run with ``memory=`` (or ``chat_history=``) and a new ``Context`` reads
+    what earlier runs' tools returned, and an injection there steers this run as it did the one that read it, so its
+    values taint this run's calls. The
     messages are not rewritten (the model has read them); a result an earlier guard withheld or redacted is in
     the memory as that guard left it."""
     from llama_index.core.memory import BaseMemory
