@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._canonical import canonical_json, sha256_hex
 from ._errors import AuditError
-from ._sqlite_file import file_identity, moved_away, opened_path
+from ._sqlite_file import OpenedFile
 from ._sqlite_text import bound, unbound
 from .audit._chain import audit_key
 
@@ -219,7 +219,7 @@ class SQLiteLedger:
         self._open_lock = threading.Lock()
         self._local_pid = -1
         self._conn: sqlite3.Connection | None = None
-        self._opened: tuple[str, tuple[int, int] | None] = ("", None)
+        self._opened = OpenedFile()
 
     def _db(self) -> sqlite3.Connection:
         with self._open_lock:  # two threads opening at once both set WAL mode, and one gets "database is locked"
@@ -227,7 +227,6 @@ class SQLiteLedger:
 
     def _open(self) -> sqlite3.Connection:
         if self._conn is None or self._local_pid != os.getpid():
-            where = opened_path(self.path)
             try:
                 conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                        check_same_thread=False)
@@ -242,13 +241,13 @@ class SQLiteLedger:
                 msg = f"cannot open execution ledger {self.path}: {exc}"
                 raise AuditError(msg) from exc
             self._conn, self._local_pid = conn, os.getpid()
-            self._opened = (where, file_identity(where))
+            self._opened = OpenedFile.at(self.path)
         return self._conn
 
     def _run(self, what: str, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         try:
             conn = self._db()
-            gone = moved_away(*self._opened)
+            gone = self._opened.moved_away()
             if gone is not None:  # a claim written there would be lost, and the call run again after a restart
                 msg = f"execution ledger {self.path} unavailable ({what}): {gone}"
                 raise AuditError(msg)

@@ -9,30 +9,38 @@ runs again after a restart). The stores check before each write, a ``stat`` of t
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 
-def file_identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """The (device, inode) of the file at ``path``, or None when there is none."""
+@dataclass(frozen=True)
+class OpenedFile:
+    """The file a store's connection opened: its absolute path (the process may change directory later) and its
+    (device, inode), None before anything was opened."""
+
+    path: str = ""
+    identity: tuple[int, int] | None = None
+
+    @classmethod
+    def at(cls, path: str | os.PathLike[str]) -> OpenedFile:
+        """The file at ``path`` now (call it right after the connection opened it)."""
+        where = os.path.abspath(path)
+        return cls(where, _identity(where))
+
+    def moved_away(self) -> str | None:
+        """Why the file at the path is no longer the one opened, or None when it still is."""
+        if self.identity is None:
+            return None
+        now = _identity(self.path)
+        if now == self.identity:
+            return None
+        what = "deleted" if now is None else "replaced by another file"
+        return (f"the file was {what} while in use (what is written now would be lost with the file this process "
+                "has open); restore the file, or restart to open the one at that path")
+
+
+def _identity(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return st.st_dev, st.st_ino
-
-
-def opened_path(path: str | os.PathLike[str]) -> str:
-    """``path`` as the connection opening it now reads it (a relative path against the current directory, which
-    the process may change later)."""
-    return os.path.abspath(path)
-
-
-def moved_away(path: str, opened: tuple[int, int] | None) -> str | None:
-    """Why the file at ``path`` is no longer the one opened as ``opened``, or None when it still is."""
-    if opened is None:
-        return None
-    now = file_identity(path)
-    if now == opened:
-        return None
-    what = "deleted" if now is None else "replaced by another file"
-    return (f"the file was {what} while in use (what is written now would be lost with the file this process has "
-            "open); restore the file, or restart to open the one at that path")

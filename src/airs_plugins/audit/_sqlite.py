@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import AuditError
-from .._sqlite_file import file_identity, moved_away, opened_path
+from .._sqlite_file import OpenedFile
 from .._sqlite_text import bound, json_text
 from ._chain import (
     GENESIS,
@@ -65,7 +65,7 @@ class SQLiteRecorder:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
-        self._opened: tuple[str, tuple[int, int] | None] = ("", None)
+        self._opened = OpenedFile()
         self._connect()
 
     @property
@@ -79,7 +79,6 @@ class SQLiteRecorder:
         try:
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            where = opened_path(self.path)
             conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None,
                                    check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -90,13 +89,13 @@ class SQLiteRecorder:
             msg = f"cannot open audit database {self.path}: {exc}"
             raise AuditError(msg) from exc
         self._conn, self._pid = conn, os.getpid()
-        self._opened = (where, file_identity(where))
+        self._opened = OpenedFile.at(self.path)
         return conn
 
     def append(self, kind: str, body: Mapping[str, Any]) -> AuditRecord:
         with self._lock:
             conn = self._connect()
-            gone = moved_away(*self._opened)
+            gone = self._opened.moved_away()
             if gone is not None:
                 msg = f"cannot append to audit database {self.path}: {gone}"
                 raise AuditError(msg)

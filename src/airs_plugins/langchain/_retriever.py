@@ -59,20 +59,19 @@ _lock = threading.Lock()
 
 def _key() -> tuple[Hashable, Any] | None:
     config = current_config()
+    configurable = (config or {}).get("configurable") or {}
+    # the graph whose step this is (its namespace without the task's own part): a hook and the model node of one
+    # agent share it, two agents running at once (parallel branches, Send) do not, so neither takes, nor cuts, what
+    # the other read
+    graph = str(configurable.get("checkpoint_ns") or "").rpartition("|")[0]
     thread_id = thread_id_of(config)
     if thread_id is not None:
-        # and the graph whose step this is (its namespace without the task's own part): a hook and the model node
-        # of one agent share it, two agents running at once on the thread (parallel branches, Send) do not, so
-        # neither takes, nor cuts, what the other read
-        ns = str(((config or {}).get("configurable") or {}).get("checkpoint_ns") or "")
-        return ("thread", thread_id, ns.rpartition("|")[0]), None
-    configurable = (config or {}).get("configurable") or {}
+        return ("thread", thread_id, graph), None
     # no thread: the graph run (LangGraph gives each run one ``RunControl``, shared by its tasks and subgraphs),
     # so that a ``before_model`` hook's retrieval reaches the model node's middleware, a step later
     control = getattr(configurable.get(_RUNTIME), "control", None)
     if control is not None:
-        ns = str(configurable.get("checkpoint_ns") or "")
-        return ("run", id(control), ns.rpartition("|")[0]), control
+        return ("run", id(control), graph), control
     pad = configurable.get(_SCRATCHPAD)
     return (("task", id(pad)), pad) if pad is not None else None
 
